@@ -1,0 +1,34 @@
+//! # fiscalrisk
+//!
+//! How likely is a public body to run out of money, and why?
+//!
+//! The core is pure Rust; the Python binding lives in `src/python/` behind the `python` feature.
+//! One module per domain concept:
+//!
+//! - [`money`]: exact money ([`money::Money`] on `rust_decimal`);
+//! - [`period`]: UK financial years (`2019/20`) and plan horizons;
+//! - [`distribution`]: distributions of uncertain amounts;
+//! - [`risk`]: risks and the probability-weighted risk register;
+//! - [`correlation`]: rank correlations, the Gaussian copula's matrix and its repair;
+//! - [`simulation`]: the reproducible Monte Carlo engine;
+//! - [`rng`]: the named random number generator and its streams.
+//!
+//! Each module has one error enum; every message names the field and the value.
+#![warn(missing_docs)]
+
+pub mod correlation;
+pub mod distribution;
+pub mod money;
+pub mod period;
+pub mod risk;
+pub mod rng;
+pub mod simulation;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use distribution::{Distribution, DistributionSpec};
+pub use money::Money;
+pub use period::{FinancialYear, Horizon};
+pub use risk::{Risk, RiskRegister, RiskSpec};
+pub use simulation::{SimulationOptions, SimulationResult, simulate};

@@ -1,0 +1,266 @@
+//! Exact money.
+//!
+//! [`Money`] is what users type and read: fixed impacts, caps, budgets. It wraps a
+//! [`rust_decimal::Decimal`], so ledger arithmetic (sums of budget lines, a plan with no
+//! uncertainty) is exact to the penny. Simulation converts to `f64` once, at the start.
+//!
+//! # Examples
+//!
+//! ```
+//! use fiscalrisk::money::Money;
+//! let a: Money = "1234567.89".parse().unwrap();
+//! let b = Money::from_f64(0.11).unwrap();
+//! assert_eq!((a + b).to_string(), "1234568.00");
+//! assert!("12,3x".parse::<Money>().is_err());
+//! ```
+
+use std::fmt;
+use std::ops::{Add, Neg, Sub};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
+
+/// Errors from reading or converting money.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum MoneyError {
+    /// Text that is not a decimal amount.
+    #[error("{text:?} is not an amount of money")]
+    Malformed {
+        /// The text given.
+        text: String,
+    },
+    /// A float that is NaN or infinite.
+    #[error("{value} is not a finite amount of money")]
+    NotFinite {
+        /// The value given.
+        value: f64,
+    },
+    /// An amount beyond what a 96-bit decimal holds (about 7.9e28).
+    #[error("{value} is too large for an exact amount of money")]
+    TooLarge {
+        /// The value given.
+        value: String,
+    },
+}
+
+/// An exact amount of money in pounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(Decimal);
+
+impl Money {
+    /// Zero pounds.
+    pub const ZERO: Money = Money(Decimal::ZERO);
+
+    /// Wraps a decimal.
+    pub fn new(value: Decimal) -> Money {
+        Money(value)
+    }
+
+    /// The decimal amount.
+    pub fn decimal(self) -> Decimal {
+        self.0
+    }
+
+    /// From a float, through its shortest round-trip text, so `2.5e6` and `0.1` are read as
+    /// the decimals a user typed, not as their binary approximations.
+    pub fn from_f64(value: f64) -> Result<Money, MoneyError> {
+        if !value.is_finite() {
+            return Err(MoneyError::NotFinite { value });
+        }
+        // `{}` on f64 prints the shortest text that reads back as the same float.
+        let text = format!("{value}");
+        Decimal::from_str(&text)
+            .or_else(|_| Decimal::from_scientific(&text))
+            .map(Money)
+            .map_err(|_| MoneyError::TooLarge { value: text })
+    }
+
+    /// The nearest float, for simulation.
+    pub fn to_f64(self) -> f64 {
+        self.0.to_f64().unwrap_or(f64::NAN)
+    }
+
+    /// Rounded to the penny (banker's rounding is not used: half away from zero, as ledgers do).
+    pub fn round_to_penny(self) -> Money {
+        Money(
+            self.0
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        )
+    }
+
+    /// Whether the float form reads back as exactly this amount.
+    fn float_round_trips(self) -> bool {
+        Money::from_f64(self.to_f64()).is_ok_and(|m| m.0 == self.0)
+    }
+}
+
+impl FromStr for Money {
+    type Err = MoneyError;
+
+    /// Reads `1234.56`, `-12`, `2.5e6`, with an optional leading `£` and `,` thousands separators.
+    fn from_str(s: &str) -> Result<Money, MoneyError> {
+        let malformed = || MoneyError::Malformed { text: s.to_string() };
+        let trimmed = s.trim();
+        let (negative, body) = match trimmed.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        let body = body.strip_prefix('£').unwrap_or(body);
+        if body.is_empty() || body.starts_with(['-', '+']) {
+            return Err(malformed());
+        }
+        // Thousands separators only between digit groups of three.
+        let cleaned: String = if body.contains(',') {
+            let int_part = body.split(['.', 'e', 'E']).next().unwrap_or("");
+            let groups: Vec<&str> = int_part.split(',').collect();
+            let ok = !groups[0].is_empty()
+                && groups[0].len() <= 3
+                && groups[1..].iter().all(|g| g.len() == 3);
+            if !ok {
+                return Err(malformed());
+            }
+            body.replace(',', "")
+        } else {
+            body.to_string()
+        };
+        if !cleaned
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        {
+            return Err(malformed());
+        }
+        let value = if cleaned.contains(['e', 'E']) {
+            Decimal::from_scientific(&cleaned)
+        } else {
+            Decimal::from_str(&cleaned)
+        }
+        .map_err(|e| {
+            if e.to_string().contains("overflow") || e.to_string().contains("too") {
+                MoneyError::TooLarge { value: s.to_string() }
+            } else {
+                malformed()
+            }
+        })?;
+        Ok(Money(if negative { -value } else { value }))
+    }
+}
+
+impl fmt::Display for Money {
+    /// Pounds with pence: `1234.50`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = self.round_to_penny().0;
+        d.rescale(2);
+        write!(f, "{d}")
+    }
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, rhs: Money) -> Money {
+        Money(self.0 + rhs.0)
+    }
+}
+
+impl Sub for Money {
+    type Output = Money;
+    fn sub(self, rhs: Money) -> Money {
+        Money(self.0 - rhs.0)
+    }
+}
+
+impl Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money(-self.0)
+    }
+}
+
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        iter.fold(Money::ZERO, Add::add)
+    }
+}
+
+impl Serialize for Money {
+    /// A number where the float reads back exactly (so TOML and JSON stay readable), text otherwise.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.float_round_trips() {
+            serializer.serialize_f64(self.to_f64())
+        } else {
+            serializer.serialize_str(&self.0.normalize().to_string())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    /// Accepts a number (read through its shortest text) or a string such as `"1,250,000.00"`.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Money;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an amount of money (a number or a string such as \"1250000.00\")")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Money, E> {
+                Money::from_f64(v).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
+                Ok(Money(Decimal::from(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Money, E> {
+                Ok(Money(Decimal::from(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Money, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_users_type() {
+        let m = |s: &str| s.parse::<Money>().unwrap().to_string();
+        assert_eq!(m("1,234,567.891"), "1234567.89");
+        assert_eq!(m("£2.5e6"), "2500000.00");
+        assert_eq!(m("-0.005"), "-0.01");
+        for bad in ["", "£", "1,23", "12a", "--1", "1,2345", "1.2.3"] {
+            assert!(bad.parse::<Money>().is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn floats_are_read_as_typed() {
+        // 0.1 + 0.2 is not 0.3 in binary; it is in money.
+        let sum = Money::from_f64(0.1).unwrap() + Money::from_f64(0.2).unwrap();
+        assert_eq!(sum, "0.3".parse().unwrap());
+        assert!(Money::from_f64(f64::NAN).is_err());
+        assert!(matches!(
+            Money::from_f64(1e30),
+            Err(MoneyError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn serde_round_trips_exactly() {
+        for text in ["2500000", "1234567.89", "12345678901234567.89"] {
+            let m: Money = text.parse().unwrap();
+            let json = serde_json::to_string(&m).unwrap();
+            let back: Money = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, m, "{json}");
+        }
+        // The long one does not fit a float, so it travels as text.
+        assert!(
+            serde_json::to_string(&"12345678901234567.89".parse::<Money>().unwrap())
+                .unwrap()
+                .starts_with('"')
+        );
+    }
+}
