@@ -208,15 +208,43 @@ pub enum DistributionSpec {
 #[derive(Debug, Clone)]
 enum Kind {
     Point(f64),
-    Uniform { low: f64, high: f64 },
-    Triangular { low: f64, mode: f64, high: f64, inner: Triangular },
-    Pert { low: f64, high: f64, a: f64, b: f64, inner: Beta },
-    Normal { mean: f64, sd: f64, inner: Normal },
-    LogNormal { mu: f64, sigma: f64, inner: LogNormal },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Triangular {
+        low: f64,
+        mode: f64,
+        high: f64,
+        inner: Triangular,
+    },
+    Pert {
+        low: f64,
+        high: f64,
+        a: f64,
+        b: f64,
+        inner: Beta,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+        inner: Normal,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        inner: LogNormal,
+    },
     /// Values sorted ascending with probabilities and cumulative probabilities.
-    Discrete { values: Vec<f64>, probs: Vec<f64>, cum: Vec<f64> },
+    Discrete {
+        values: Vec<f64>,
+        probs: Vec<f64>,
+        cum: Vec<f64>,
+    },
     /// Samples sorted ascending.
-    Empirical { sorted: Vec<f64> },
+    Empirical {
+        sorted: Vec<f64>,
+    },
 }
 
 /// A validated distribution.
@@ -623,7 +651,10 @@ impl Distribution {
     }
 
     /// Finitely many `values` with `weights`.
-    pub fn discrete(values: Vec<f64>, weights: Vec<f64>) -> Result<Distribution, DistributionError> {
+    pub fn discrete(
+        values: Vec<f64>,
+        weights: Vec<f64>,
+    ) -> Result<Distribution, DistributionError> {
         Self::from_spec(DistributionSpec::Discrete { values, weights })
     }
 
@@ -894,8 +925,14 @@ mod tests {
     #[test]
     fn messages_name_field_and_value() {
         let e = |r: Result<Distribution, DistributionError>| r.unwrap_err().to_string();
-        assert_eq!(e(Distribution::uniform(10.0, 5.0)), "high: 5.0 is below low 10.0");
-        assert_eq!(e(Distribution::normal(1.0, 0.0)), "sd: 0.0 must be greater than 0");
+        assert_eq!(
+            e(Distribution::uniform(10.0, 5.0)),
+            "high: 5.0 is below low 10.0"
+        );
+        assert_eq!(
+            e(Distribution::normal(1.0, 0.0)),
+            "sd: 0.0 must be greater than 0"
+        );
         assert_eq!(
             e(Distribution::pert(1.0, 2.0, f64::INFINITY, 4.0)),
             "high: inf is not a finite number"
@@ -925,8 +962,10 @@ mod tests {
         assert!(err.to_string().contains("got mu"), "{err}");
         let err = serde_json::from_str::<Distribution>(r#"{"dist": "pert", "low": 1}"#);
         assert!(err.is_err());
-        let err = serde_json::from_str::<Distribution>(r#"{"dist": "uniform", "low": 1, "high": 2, "hgih": 3}"#)
-            .unwrap_err();
+        let err = serde_json::from_str::<Distribution>(
+            r#"{"dist": "uniform", "low": 1, "high": 2, "hgih": 3}"#,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("hgih"), "{err}");
     }
 

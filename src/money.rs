@@ -102,7 +102,9 @@ impl FromStr for Money {
 
     /// Reads `1234.56`, `-12`, `2.5e6`, with an optional leading `£` and `,` thousands separators.
     fn from_str(s: &str) -> Result<Money, MoneyError> {
-        let malformed = || MoneyError::Malformed { text: s.to_string() };
+        let malformed = || MoneyError::Malformed {
+            text: s.to_string(),
+        };
         let trimmed = s.trim();
         let (negative, body) = match trimmed.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -139,7 +141,9 @@ impl FromStr for Money {
         }
         .map_err(|e| {
             if e.to_string().contains("overflow") || e.to_string().contains("too") {
-                MoneyError::TooLarge { value: s.to_string() }
+                MoneyError::TooLarge {
+                    value: s.to_string(),
+                }
             } else {
                 malformed()
             }

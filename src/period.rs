@@ -216,7 +216,15 @@ mod tests {
         assert_eq!(y.to_string(), "1999/00");
         assert_eq!(y.next().to_string(), "2000/01");
         assert!(y < y.next());
-        for bad in ["2019", "2019-20", "19/20", "2019/2020", "201a/20", " 2019/20", "2019/21"] {
+        for bad in [
+            "2019",
+            "2019-20",
+            "19/20",
+            "2019/2020",
+            "201a/20",
+            " 2019/20",
+            "2019/21",
+        ] {
             assert!(bad.parse::<FinancialYear>().is_err(), "{bad}");
         }
         let e = "2019/21".parse::<FinancialYear>().unwrap_err();
@@ -236,7 +244,10 @@ mod tests {
         assert_eq!(h.last().to_string(), "2022/23");
         assert_eq!(h.index_of("2021/22".parse().unwrap()).unwrap(), 2);
         let e = h.index_of("2023/24".parse().unwrap()).unwrap_err();
-        assert_eq!(e.to_string(), "2023/24 is outside the horizon 2019/20 to 2022/23");
+        assert_eq!(
+            e.to_string(),
+            "2023/24 is outside the horizon 2019/20 to 2022/23"
+        );
         assert!(Horizon::new(h.first(), 0).is_err());
         assert!(Horizon::new("2190/91".parse().unwrap(), 20).is_err());
     }

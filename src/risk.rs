@@ -442,7 +442,8 @@ impl RiskRegister {
         let mut risks = Vec::with_capacity(spec.risks.len());
         let mut positions: HashMap<String, usize> = HashMap::new();
         for (index, rs) in spec.risks.into_iter().enumerate() {
-            let risk = Risk::from_spec(rs).map_err(|source| RegisterError::Risk { index, source })?;
+            let risk =
+                Risk::from_spec(rs).map_err(|source| RegisterError::Risk { index, source })?;
             if let Some(&first) = positions.get(risk.id()) {
                 return Err(RegisterError::DuplicateId {
                     index,
@@ -549,10 +550,7 @@ impl RiskRegister {
                 });
             }
             if !(-1.0..=1.0).contains(rho) {
-                return Err(RegisterError::Rho {
-                    index,
-                    value: *rho,
-                });
+                return Err(RegisterError::Rho { index, value: *rho });
             }
             let key = (i.min(j), i.max(j));
             if let Some(&previous) = pairs.get(&key)
@@ -579,7 +577,8 @@ impl RiskRegister {
             });
         }
         let k = members.len();
-        let slot: HashMap<usize, usize> = members.iter().enumerate().map(|(s, &i)| (i, s)).collect();
+        let slot: HashMap<usize, usize> =
+            members.iter().enumerate().map(|(s, &i)| (i, s)).collect();
         let mut latent = vec![0.0; k * k];
         for s in 0..k {
             latent[s * k + s] = 1.0;
@@ -760,7 +759,10 @@ mod tests {
             high: 5.0,
         };
         assert_eq!(
-            err(register(vec![spec("a", 0.1), spec("c", 0.1), spec("d", 0.1), bad], vec![])),
+            err(register(
+                vec![spec("a", 0.1), spec("c", 0.1), spec("d", 0.1), bad],
+                vec![]
+            )),
             "risks[3].impact.high: 5.0 is below low 10.0"
         );
         assert_eq!(
@@ -779,7 +781,10 @@ mod tests {
         );
         let mut s = spec("a", 0.1);
         s.cap = Some("-5".parse().unwrap());
-        assert_eq!(err(register(vec![s], vec![])), "risks[0].cap: -5.00 is negative");
+        assert_eq!(
+            err(register(vec![s], vec![])),
+            "risks[0].cap: -5.00 is negative"
+        );
         let mut s = spec("a", 0.1);
         s.profile = Some([("2019/20".to_string(), 0.5), ("2020/21".into(), 0.4)].into());
         assert_eq!(

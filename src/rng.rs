@@ -18,8 +18,8 @@
 //! assert_ne!(a, c);
 //! ```
 
-pub use rand::rngs::Xoshiro256PlusPlus as Rng;
 use rand::SeedableRng;
+pub use rand::rngs::Xoshiro256PlusPlus as Rng;
 
 /// SplitMix64's output function (Steele, Lea and Flood, 2014).
 fn splitmix64(state: &mut u64) -> u64 {

@@ -542,12 +542,10 @@ pub fn simulate_with_progress(
     if let Some(t) = options.threads {
         builder = builder.num_threads(t);
     }
-    let pool = builder
-        .build()
-        .map_err(|e| SimulationError::ThreadPool {
-            threads: options.threads.unwrap_or(0),
-            message: e.to_string(),
-        })?;
+    let pool = builder.build().map_err(|e| SimulationError::ThreadPool {
+        threads: options.threads.unwrap_or(0),
+        message: e.to_string(),
+    })?;
     let engine = Engine::new(register, options);
     let batches = engine.batches();
 
@@ -577,12 +575,18 @@ pub fn simulate_with_progress(
     let mut tail_count = 0;
     let mut tail_sums = vec![0.0; r];
     let mut second_pass = |d, _| progress(batches + d, 2 * batches);
-    engine.run_all(&pool, Some(tail_threshold), false, &mut second_pass, |out| {
-        tail_count += out.tail_count;
-        for (acc, x) in tail_sums.iter_mut().zip(&out.tail_sums) {
-            *acc += x;
-        }
-    })?;
+    engine.run_all(
+        &pool,
+        Some(tail_threshold),
+        false,
+        &mut second_pass,
+        |out| {
+            tail_count += out.tail_count;
+            for (acc, x) in tail_sums.iter_mut().zip(&out.tail_sums) {
+                *acc += x;
+            }
+        },
+    )?;
 
     let mut periods = register.horizon().labels();
     periods.push(TOTAL.to_string());
@@ -590,7 +594,11 @@ pub fn simulate_with_progress(
         trials: options.trials,
         seed: options.seed,
         periods,
-        risk_ids: register.risks().iter().map(|r| r.id().to_string()).collect(),
+        risk_ids: register
+            .risks()
+            .iter()
+            .map(|r| r.id().to_string())
+            .collect(),
         moments,
         sketches,
         risk_moments,

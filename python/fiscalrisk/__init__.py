@@ -1,0 +1,51 @@
+"""fiscalrisk: how likely is a public body to run out of money, and why?
+
+Distributions of uncertain amounts, probability-weighted risk registers, and a reproducible
+Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
+
+>>> import fiscalrisk as fr
+>>> reg = fr.RiskRegister([fr.Risk("a", "A", 0.3, fr.Pert(1e6, 2e6, 6e6))], first_year="2019/20")
+>>> fr.simulate(reg, trials=10_000, seed=1).summary()["period"].to_list()
+['2019/20', 'total']
+"""
+
+from __future__ import annotations
+
+from . import datasets
+from ._fiscalrisk import __version__
+from .distributions import (
+    Discrete,
+    Distribution,
+    Empirical,
+    Fixed,
+    LogNormal,
+    Normal,
+    Pert,
+    Triangular,
+    Uniform,
+)
+from .exceptions import FiscalRiskError, FiscalRiskWarning, ValidationError
+from .risk import Risk, RiskRegister
+from .simulation import BATCH_SIZE, SimulationResult, simulate
+
+__all__ = [
+    "__version__",
+    "BATCH_SIZE",
+    "Discrete",
+    "Distribution",
+    "Empirical",
+    "FiscalRiskError",
+    "FiscalRiskWarning",
+    "Fixed",
+    "LogNormal",
+    "Normal",
+    "Pert",
+    "Risk",
+    "RiskRegister",
+    "SimulationResult",
+    "Triangular",
+    "Uniform",
+    "ValidationError",
+    "datasets",
+    "simulate",
+]

@@ -1,0 +1,64 @@
+"""The ``fiscalrisk`` command line.
+
+``fiscalrisk demo`` simulates the bundled example register and prints a summary table.
+Exit codes: 0 success, 2 invalid input (the message names the field), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+import polars as pl
+
+from .datasets import example_register
+from .exceptions import FiscalRiskError, ValidationError
+from .risk import RiskRegister
+from .simulation import simulate
+
+
+def _millions(df: pl.DataFrame, skip: Sequence[str]) -> pl.DataFrame:
+    return df.with_columns([(pl.col(c) / 1e6).round(1) for c in df.columns if c not in skip])
+
+
+def _demo(args: argparse.Namespace) -> int:
+    register = RiskRegister.from_toml(args.register) if args.register else example_register()
+    result = simulate(register, trials=args.trials, seed=args.seed)
+    with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+        print(f"fiscalrisk demo: {len(register)} risks, {result.periods[0]} to {result.periods[-2]}, "
+              f"{result.trials:,} trials, seed {result.seed}. Cost of risks, £m:")
+        summary = result.summary().select(["period", "mean", "p50", "p90", "p95", "p99", "es95", "se_mean"])
+        print(_millions(summary, ["period"]))
+        print("\nWhich risks drive the tail (mean cost over the plan, £m; tail = worst 5% of trials):")
+        contrib = result.contributions().sort("tail_mean", descending=True).drop("se_mean")
+        print(_millions(contrib, ["risk_id"]))
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="simulate the bundled example risk register and print a summary")
+    demo.add_argument("--register", help="a risk register TOML file instead of the bundled example")
+    demo.add_argument("--trials", type=int, default=200_000)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.set_defaults(func=_demo)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ValidationError as e:
+        print(f"fiscalrisk: invalid input: {e}", file=sys.stderr)
+        return 2
+    except (FiscalRiskError, OSError) as e:
+        print(f"fiscalrisk: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fiscalrisk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Conversions at the edge between Python values and the core's data."""
+
+from __future__ import annotations
+
+import numbers
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+
+def num(value: Any) -> Any:
+    """A Python float for any real number (numpy scalars included); anything else unchanged, so
+    the core's validation names the field and the value it got."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def money_in(value: Any) -> Any:
+    """Money for the core: a Decimal or an int travels as exact text, a float as itself."""
+    if isinstance(value, (Decimal, numbers.Integral)) and not isinstance(value, bool):
+        return str(value)
+    return num(value)
+
+
+def money_out(value: Any) -> Decimal:
+    """Money from the core (a float that reads back exactly, or text) as a Decimal."""
+    return Decimal(value if isinstance(value, str) else repr(float(value)))
+
+
+def floats(values: Any, field: str) -> list[Any]:
+    """A list of floats from any 1-d array-like (lists, numpy arrays, polars Series)."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        from .exceptions import ValidationError
+
+        raise ValidationError(f"{field}: needs a one-dimensional sequence, got {arr.ndim} dimensions")
+    if arr.dtype.kind in "biuf":
+        return [float(x) for x in arr.astype(np.float64)]
+    return [num(x) for x in arr.tolist()]
+
+
+def html_table(title: str, rows: list[tuple[str, str]]) -> str:
+    """A compact two-column HTML table for Jupyter."""
+    from html import escape
+
+    body = "".join(
+        f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>{escape(v)}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table><caption style='text-align:left'><b>{escape(title)}</b></caption>{body}</table>"
+
+
+def pounds(x: float) -> str:
+    """An amount the way finance people read it: £m with one decimal."""
+    return f"£{x / 1e6:,.1f}m"

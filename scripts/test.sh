@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Build everything and run every check: formatting, lints, Rust tests and doctests, the stub
+# check, mypy, Python tests (with doctests and README snippets), and a quick benchmark smoke run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+echo "== cargo fmt / clippy"
+cargo fmt --all -- --check
+cargo clippy --all-targets -q -- -D warnings
+cargo clippy --all-targets --features python -q -- -D warnings
+echo "== cargo test (pure Rust, no Python)"
+cargo test -q 2>&1 | grep -Ev '^\s*$'
+echo "== build the Python package"
+FISCALRISK_EXTRAS=test source scripts/env.sh
+echo "== stub check and mypy"
+python -m mypy.stubtest fiscalrisk._fiscalrisk
+mypy python/fiscalrisk
+echo "== pytest"
+python -m pytest -q python/fiscalrisk tests/python README.md
+echo "== benchmark smoke run (numbers are not checked here)"
+python benches/bench_register.py --trials 20000 --repeat 1
