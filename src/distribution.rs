@@ -43,6 +43,10 @@ use crate::rng;
 
 /// PERT's default weight on the mode.
 pub const DEFAULT_LAMB: f64 = 4.0;
+/// Largest amount (in absolute value) a parameter, mean or standard deviation may have: a
+/// thousand trillion pounds, far beyond any public body, and small enough that sums over a plan
+/// and the squares in a variance stay finite.
+pub const MAX_AMOUNT: f64 = 1e15;
 /// Most values a `discrete` or `empirical` distribution may hold.
 pub const MAX_POINTS: usize = 50_000_000;
 
@@ -68,6 +72,16 @@ pub enum DistributionError {
         other_field: &'static str,
         /// That parameter's value.
         other: f64,
+    },
+    /// A number beyond [`MAX_AMOUNT`].
+    #[error(
+        "{field}: {value:?} is beyond the {MAX_AMOUNT:e} in absolute value that fiscalrisk accepts"
+    )]
+    TooLarge {
+        /// The parameter (or `mean`, `std` of the distribution).
+        field: String,
+        /// The value.
+        value: f64,
     },
     /// A scale parameter that is zero or negative.
     #[error("{field}: {value:?} must be greater than 0")]
@@ -278,14 +292,19 @@ impl From<Distribution> for DistributionSpec {
 }
 
 fn finite(field: &str, value: f64) -> Result<f64, DistributionError> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(DistributionError::NotFinite {
+    if !value.is_finite() {
+        return Err(DistributionError::NotFinite {
             field: field.to_string(),
             value,
-        })
+        });
     }
+    if value.abs() > MAX_AMOUNT {
+        return Err(DistributionError::TooLarge {
+            field: field.to_string(),
+            value,
+        });
+    }
+    Ok(value)
 }
 
 fn positive(field: &str, value: f64) -> Result<f64, DistributionError> {
@@ -586,7 +605,16 @@ impl Distribution {
                 (spec, Kind::Empirical { sorted })
             }
         };
-        Ok(Distribution { spec, kind })
+        let d = Distribution { spec, kind };
+        for (field, value) in [("mean", d.mean()), ("std", d.std())] {
+            if !(value.abs() <= MAX_AMOUNT) {
+                return Err(DistributionError::TooLarge {
+                    field: field.into(),
+                    value,
+                });
+            }
+        }
+        Ok(d)
     }
 
     /// Always `value`.
@@ -967,6 +995,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("hgih"), "{err}");
+    }
+
+    #[test]
+    fn absurd_amounts_are_rejected() {
+        let e = |r: Result<Distribution, DistributionError>| r.unwrap_err().to_string();
+        assert_eq!(
+            e(Distribution::triangular(0.0, 0.0, f64::MAX)),
+            "high: 1.7976931348623157e308 is beyond the 1e15 in absolute value that fiscalrisk accepts"
+        );
+        assert!(e(Distribution::lognormal(30.0, 5.0)).starts_with("mean: "));
+        assert!(e(Distribution::lognormal(0.0, 8.0)).starts_with("std: "));
     }
 
     #[test]

@@ -19,6 +19,26 @@ def num(value: Any) -> Any:
     return value
 
 
+def real(field: str, value: Any) -> float:
+    """A float for a parameter that must be a number, or a ValidationError naming the field.
+
+    NaN and infinity pass, so that the core's validation names them with their own message."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    from .exceptions import ValidationError
+
+    raise ValidationError(f"{field}: {value!r} is not a number")
+
+
+def nest(prefix: str, message: str) -> str:
+    """``prefix.field: ...`` when ``message`` names a field, ``prefix: message`` otherwise."""
+    import re
+
+    if re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])*[.:\[]", message):
+        return f"{prefix}.{message}"
+    return f"{prefix}: {message}"
+
+
 def money_in(value: Any) -> Any:
     """Money for the core: a Decimal or an int travels as exact text, a float as itself."""
     if isinstance(value, (Decimal, numbers.Integral)) and not isinstance(value, bool):

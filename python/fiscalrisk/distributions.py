@@ -27,8 +27,8 @@ from typing import Any, ClassVar, Mapping, Sequence, Union, overload
 import numpy as np
 import numpy.typing as npt
 
-from . import _fiscalrisk as _native
-from ._convert import floats, money_in, money_out, num
+from . import _fiscalrisk as _ext
+from ._convert import floats, money_in, money_out, real
 
 __all__ = [
     "Distribution",
@@ -50,7 +50,7 @@ class Distribution:
     :meth:`from_dict`."""
 
     __slots__ = ("_native",)
-    _native: _native.Distribution
+    _native: _ext.Distribution
     _families: ClassVar[dict[str, type[Distribution]]] = {}
     dist: ClassVar[str] = ""
 
@@ -59,7 +59,7 @@ class Distribution:
         Distribution._families[cls.dist] = cls
 
     @classmethod
-    def _wrap(cls, native: _native.Distribution) -> Distribution:
+    def _wrap(cls, native: _ext.Distribution) -> Distribution:
         obj = object.__new__(Distribution._families[native.name()])
         obj._native = native
         return obj
@@ -73,10 +73,7 @@ class Distribution:
         ValidationError
             For an unknown family, a missing or unknown key, or invalid parameters.
         """
-        clean = {k: (v if k == "dist" else _clean(v)) for k, v in data.items()}
-        if "value" in clean:
-            clean["value"] = money_in(data["value"])
-        return cls._wrap(_native.Distribution.from_dict(clean))
+        return cls._wrap(_ext.Distribution.from_dict(clean_spec(data)))
 
     def to_dict(self) -> dict[str, Any]:
         """The dict form, as written in scenario files."""
@@ -137,10 +134,20 @@ class Distribution:
         return (Distribution.from_dict, (self.to_dict(),))
 
 
-def _clean(v: Any) -> Any:
-    if isinstance(v, (list, tuple, np.ndarray)) or hasattr(v, "to_numpy"):
-        return floats(v, "values")
-    return num(v)
+def clean_spec(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A distribution's dict form with every number a Python float (money as exact text), or a
+    ValidationError naming the key that is not a number."""
+    return {k: _clean(k, v) for k, v in data.items()}
+
+
+def _clean(key: str, v: Any) -> Any:
+    if key == "dist":
+        return v
+    if key == "value":
+        return money_in(v)
+    if key in ("values", "weights", "samples"):
+        return floats(v, key)
+    return real(key, v)
 
 
 def _short(v: Any) -> str:
@@ -162,7 +169,7 @@ class Fixed(Distribution):
     dist = "fixed"
 
     def __init__(self, value: float | int | Decimal | str) -> None:
-        self._native = _native.Distribution.from_dict({"dist": "fixed", "value": money_in(value)})
+        self._native = _ext.Distribution.from_dict({"dist": "fixed", "value": money_in(value)})
 
     @property
     def value(self) -> Decimal:
@@ -177,8 +184,8 @@ class Uniform(Distribution):
     dist = "uniform"
 
     def __init__(self, low: float, high: float) -> None:
-        self._native = _native.Distribution.from_dict(
-            {"dist": "uniform", "low": num(low), "high": num(high)}
+        self._native = _ext.Distribution.from_dict(
+            {"dist": "uniform", "low": real("low", low), "high": real("high", high)}
         )
 
 
@@ -189,8 +196,8 @@ class Triangular(Distribution):
     dist = "triangular"
 
     def __init__(self, low: float, mode: float, high: float) -> None:
-        self._native = _native.Distribution.from_dict(
-            {"dist": "triangular", "low": num(low), "mode": num(mode), "high": num(high)}
+        self._native = _ext.Distribution.from_dict(
+            {"dist": "triangular", "low": real("low", low), "mode": real("mode", mode), "high": real("high", high)}
         )
 
 
@@ -207,8 +214,8 @@ class Pert(Distribution):
     dist = "pert"
 
     def __init__(self, low: float, mode: float, high: float, lamb: float = 4.0) -> None:
-        self._native = _native.Distribution.from_dict(
-            {"dist": "pert", "low": num(low), "mode": num(mode), "high": num(high), "lamb": num(lamb)}
+        self._native = _ext.Distribution.from_dict(
+            {"dist": "pert", "low": real("low", low), "mode": real("mode", mode), "high": real("high", high), "lamb": real("lamb", lamb)}
         )
 
 
@@ -220,8 +227,8 @@ class Normal(Distribution):
     dist = "normal"
 
     def __init__(self, mean: float, sd: float) -> None:
-        self._native = _native.Distribution.from_dict(
-            {"dist": "normal", "mean": num(mean), "sd": num(sd)}
+        self._native = _ext.Distribution.from_dict(
+            {"dist": "normal", "mean": real("mean", mean), "sd": real("sd", sd)}
         )
 
 
@@ -238,14 +245,14 @@ class LogNormal(Distribution):
     dist = "lognormal"
 
     def __init__(self, mu: float, sigma: float) -> None:
-        self._native = _native.Distribution.from_dict(
-            {"dist": "lognormal", "mu": num(mu), "sigma": num(sigma)}
+        self._native = _ext.Distribution.from_dict(
+            {"dist": "lognormal", "mu": real("mu", mu), "sigma": real("sigma", sigma)}
         )
 
     @classmethod
     def from_quantiles(cls, p50: float, p90: float) -> LogNormal:
         """The log-normal whose median is ``p50`` and 90th percentile ``p90`` (``0 < p50 < p90``)."""
-        native = _native.Distribution.from_dict({"dist": "lognormal", "p50": num(p50), "p90": num(p90)})
+        native = _ext.Distribution.from_dict({"dist": "lognormal", "p50": real("p50", p50), "p90": real("p90", p90)})
         obj = object.__new__(cls)
         obj._native = native
         return obj
@@ -262,7 +269,7 @@ class Discrete(Distribution):
     dist = "discrete"
 
     def __init__(self, values: ArrayLike, weights: ArrayLike) -> None:
-        self._native = _native.Distribution.from_dict(
+        self._native = _ext.Distribution.from_dict(
             {"dist": "discrete", "values": floats(values, "values"), "weights": floats(weights, "weights")}
         )
 
@@ -275,6 +282,6 @@ class Empirical(Distribution):
     dist = "empirical"
 
     def __init__(self, samples: ArrayLike) -> None:
-        self._native = _native.Distribution.from_dict(
+        self._native = _ext.Distribution.from_dict(
             {"dist": "empirical", "samples": floats(samples, "samples")}
         )

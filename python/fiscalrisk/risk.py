@@ -6,15 +6,11 @@ Examples
 >>> games = fr.Risk("games", "Commonwealth Games contribution", 0.5,
 ...                 fr.Uniform(0, 80e6), share=0.25, cap=10e6)
 >>> reg = fr.RiskRegister([games], first_year="2019/20")
->>> reg.expected_values()
-shape: (1, 3)
-┌─────────┬─────────┬───────────┐
-│ risk_id ┆ period  ┆ expected  │
-│ ---     ┆ ---     ┆ ---       │
-│ str     ┆ str     ┆ f64       │
-╞═════════╪═════════╪═══════════╡
-│ games   ┆ 2019/20 ┆ 3750000.0 │
-└─────────┴─────────┴───────────┘
+>>> reg.expected_values().row(0)
+('games', '2019/20', 3750000.0)
+
+The cost the council bears if the Games overrun is a quarter of a uniform overrun up to £80m,
+capped at £10m: ``E[min(0.25 X, 10m)] = 7.5m``, times the probability 0.5.
 """
 
 from __future__ import annotations
@@ -29,8 +25,9 @@ from typing import Any, Iterable, Iterator, Mapping
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, money_in, money_out, num, pounds
-from .distributions import Distribution
+from ._convert import html_table, money_in, money_out, nest, num, pounds, real
+from . import _fiscalrisk as _native
+from .distributions import Distribution, clean_spec
 from .exceptions import FiscalRiskWarning, ValidationError
 
 __all__ = ["Risk", "RiskRegister", "FRAME_COLUMNS"]
@@ -107,10 +104,10 @@ class Risk:
         spec: dict[str, Any] = {
             "id": id,
             "name": name,
-            "probability": num(probability),
+            "probability": real("probability", probability),
             "impact": _impact_dict(impact),
             "recurring": recurring,
-            "share": num(share),
+            "share": real("share", share),
         }
         if profile is not None:
             spec["profile"] = {str(k): num(v) for k, v in profile.items()}
@@ -130,7 +127,7 @@ class Risk:
             clean["impact"] = _impact_dict(clean["impact"])
         for key in ("probability", "share"):
             if key in clean:
-                clean[key] = num(clean[key])
+                clean[key] = real(key, clean[key])
         if clean.get("cap") is not None:
             clean["cap"] = money_in(clean["cap"])
         obj = object.__new__(cls)
@@ -215,11 +212,13 @@ def _impact_dict(impact: Distribution | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(impact, Distribution):
         return impact.to_dict()
     if isinstance(impact, Mapping):
-        # Round-trip through Distribution so numbers are cleaned the same way.
+        # Cleaned and checked, but kept as written (a lognormal by p50 and p90 stays so).
         try:
-            return Distribution.from_dict(impact).to_dict()
+            spec = clean_spec(impact)
+            _native.Distribution.from_dict(spec)
         except ValidationError as e:
-            raise ValidationError(f"impact.{e}") from None
+            raise ValidationError(nest("impact", str(e))) from None
+        return spec
     raise ValidationError(f"impact: {impact!r} is not a distribution")
 
 
@@ -425,7 +424,7 @@ class RiskRegister:
                 ("risks", str(len(self))),
                 ("years", f"{p[0]} to {p[-1]}"),
                 ("correlations", str(len(self.correlations))),
-                ("expected cost", pounds(ev)),
+                ("expected cost", pounds(float(ev))),
             ],
         )
 
@@ -439,7 +438,7 @@ def _risk_dict(r: Risk | Mapping[str, Any], index: int) -> dict[str, Any]:
     try:
         return Risk.from_dict(r).to_dict()
     except ValidationError as e:
-        raise ValidationError(f"risks[{index}].{e}") from None
+        raise ValidationError(nest(f"risks[{index}]", str(e))) from None
 
 
 def _present(v: Any) -> bool:
