@@ -607,7 +607,7 @@ impl Distribution {
         };
         let d = Distribution { spec, kind };
         for (field, value) in [("mean", d.mean()), ("std", d.std())] {
-            if !(value.abs() <= MAX_AMOUNT) {
+            if value.is_nan() || value.abs() > MAX_AMOUNT {
                 return Err(DistributionError::TooLarge {
                     field: field.into(),
                     value,

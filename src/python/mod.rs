@@ -255,6 +255,9 @@ impl PyRiskRegister {
     }
 }
 
+/// Two numpy arrays.
+type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// What a simulation found.
 #[pyclass(module = "fiscalrisk._fiscalrisk", name = "SimulationResult", frozen)]
 struct PySimulationResult {
@@ -345,10 +348,7 @@ impl PySimulationResult {
     }
 
     /// `(periods, risks)`: row-major trial arrays, or `None` when trials were not kept.
-    fn trial_table<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Option<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+    fn trial_table<'py>(&self, py: Python<'py>) -> Option<ArrayPair<'py>> {
         self.inner.trial_table().map(|t| {
             (
                 t.periods.clone().into_pyarray(py),

@@ -20,15 +20,22 @@
 //! # Reproducibility
 //!
 //! Trials are cut into fixed batches of [`BATCH_SIZE`]; batch `b` draws from
-//! [`crate::rng::stream`]`(seed, b)`; batch results are merged in batch order. The same inputs
-//! and seed give bit-identical results on any number of threads.
+//! [`crate::rng::stream`]`(seed, b)`. Batch results are merged in a fixed binary tree within
+//! fixed windows of batches, and windows in order, so every floating-point sum is taken in the
+//! same order: the same inputs and seed give bit-identical results on any number of threads.
 //!
 //! # Memory
 //!
 //! Results hold moments and a quantile sketch per period ([`sketch`]) and a few numbers per
-//! risk: flat in the number of trials, unless the trial-level table is asked for. Which trials
-//! are in the tail is known only once the P95 of the plan total is, so the tail contributions
-//! come from a second pass that re-draws the same batches.
+//! risk: flat in the number of trials, unless the trial-level table is asked for.
+//!
+//! Which trials are in the tail (plan total at or above its P95) is known only at the end. A
+//! pilot of the first batches gives a floor (its P90, almost surely below the run's P95); every
+//! batch then adds each risk's cost in the trials above the floor into bins by the sketch
+//! bucket of the plan total. The tail is the trials in the P95's bucket and above, so the tail
+//! threshold is the smallest plan total in that bucket (exact, within 2^-12 of the P95) and the
+//! bins give the tail sums exactly. Should the floor turn out above the threshold, one more
+//! pass over every batch computes them directly (a test checks the two agree).
 //!
 //! # Examples
 //!
@@ -74,6 +81,15 @@ pub const MAX_TRIALS: u64 = 1_000_000_000;
 pub const MAX_KEPT_CELLS: u64 = 200_000_000;
 /// Most threads a run may ask for.
 pub const MAX_THREADS: usize = 1024;
+/// The low bits that hold a trial's position in a batch (`BATCH_SIZE` is `1 << 12`).
+const TRIAL_MASK: u64 = (1 << 12) - 1;
+const _: () = assert!(BATCH_SIZE as u64 == TRIAL_MASK + 1);
+/// Batches per window: merged in a fixed tree, so part of the reproducibility contract.
+const WINDOW: u64 = 16;
+/// Batches in the pilot that sets the floor for tail candidates (see `simulate_with_progress`).
+const PILOT_BATCHES: u64 = 4;
+/// The pilot's quantile of the plan total used as that floor.
+const PILOT_FLOOR: f64 = 0.90;
 /// The label of the whole-plan period in results.
 pub const TOTAL: &str = "total";
 
@@ -165,12 +181,18 @@ pub struct Moments {
 }
 
 impl Moments {
-    #[inline]
-    fn push(&mut self, x: f64) {
-        self.n += 1;
-        let d = x - self.mean;
-        self.mean += d / self.n as f64;
-        self.m2 += d * (x - self.mean);
+    /// The moments of `xs`, by two passes (the mean, then squared deviations from it).
+    fn of(xs: &[f64]) -> Moments {
+        if xs.is_empty() {
+            return Moments::default();
+        }
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let m2 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+        Moments {
+            n: xs.len() as u64,
+            mean,
+            m2,
+        }
     }
 
     fn merge(&mut self, o: &Moments) {
@@ -287,7 +309,6 @@ pub struct SimulationResult {
 struct Engine<'a> {
     compiled: Vec<Compiled>,
     impacts: Vec<&'a Distribution>,
-    independent: Vec<usize>,
     /// Correlated risks: register positions, occurrence thresholds on the latent normal.
     members: Vec<usize>,
     thresholds: Vec<f64>,
@@ -297,13 +318,82 @@ struct Engine<'a> {
     trials: u64,
 }
 
+/// What a batch is asked for.
+#[derive(Clone, Copy)]
+struct Want {
+    /// Moments and sketches (and the trial table when `keep`).
+    stats: bool,
+    keep: bool,
+    /// Gather per-risk sums, by bucket of the plan total, of the trials at or above this.
+    candidates: Option<f64>,
+    /// Gather per-risk sums of the trials at or above this exact threshold.
+    tail: Option<f64>,
+}
+
+/// Per-risk cost sums of the trials whose plan total falls in one sketch bucket.
+type Candidates = std::collections::BTreeMap<i64, (u64, Vec<f64>)>;
+
+#[derive(Default)]
 struct BatchOut {
+    candidates: Candidates,
     period_moments: Vec<Moments>,
     sketches: Vec<Sketch>,
     risk_moments: Vec<Moments>,
     tail_count: u64,
     tail_sums: Vec<f64>,
     table: Option<TrialTable>,
+}
+
+fn add_into(acc: &mut Vec<f64>, other: &[f64]) {
+    if acc.is_empty() {
+        acc.extend_from_slice(other);
+    } else {
+        for (a, x) in acc.iter_mut().zip(other) {
+            *a += x;
+        }
+    }
+}
+
+fn merge_moments(acc: &mut Vec<Moments>, other: &[Moments]) {
+    if acc.is_empty() {
+        acc.extend_from_slice(other);
+    } else {
+        for (a, o) in acc.iter_mut().zip(other) {
+            a.merge(o);
+        }
+    }
+}
+
+impl BatchOut {
+    /// Merges `later` (the results of later batches) into `self`. Floating-point sums depend on
+    /// the order of merging, so batches are always merged in the same tree (see `run_all`).
+    fn merge(mut self, later: BatchOut) -> BatchOut {
+        merge_moments(&mut self.period_moments, &later.period_moments);
+        merge_moments(&mut self.risk_moments, &later.risk_moments);
+        if self.sketches.is_empty() {
+            self.sketches = later.sketches;
+        } else {
+            for (s, o) in self.sketches.iter_mut().zip(&later.sketches) {
+                s.merge(o);
+            }
+        }
+        self.tail_count += later.tail_count;
+        add_into(&mut self.tail_sums, &later.tail_sums);
+        match (&mut self.table, later.table) {
+            (Some(t), Some(o)) => {
+                t.periods.extend(o.periods);
+                t.risks.extend(o.risks);
+            }
+            (None, Some(o)) => self.table = Some(o),
+            _ => {}
+        }
+        for (key, (count, sums)) in later.candidates {
+            let entry = self.candidates.entry(key).or_insert((0, Vec::new()));
+            entry.0 += count;
+            add_into(&mut entry.1, &sums);
+        }
+        self
+    }
 }
 
 impl<'a> Engine<'a> {
@@ -318,13 +408,9 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|&i| std_normal_quantile(1.0 - compiled[i].probability))
             .collect();
-        let independent = (0..compiled.len())
-            .filter(|i| members.binary_search(i).is_err())
-            .collect();
         Engine {
             compiled,
             impacts,
-            independent,
             members,
             thresholds,
             cholesky,
@@ -338,89 +424,119 @@ impl<'a> Engine<'a> {
         self.trials.div_ceil(BATCH_SIZE as u64)
     }
 
-    #[inline]
-    fn cost(&self, i: usize, impact: f64) -> f64 {
+    /// The latent normals of the correlated risks for a batch, member-major (`z[s * n + j]`).
+    fn latents(&self, n: usize, rng: &mut rng::Rng) -> Vec<f64> {
+        let k = self.members.len();
+        let normal = Normal::standard();
+        let mut z = vec![0.0; k * n];
+        let mut eps = vec![0.0; k];
+        for j in 0..n {
+            for e in eps.iter_mut() {
+                *e = normal.sample(rng);
+            }
+            for s in 0..k {
+                let row = &self.cholesky[s * k..s * k + s + 1];
+                z[s * n + j] = row.iter().zip(&eps).map(|(l, e)| l * e).sum();
+            }
+        }
+        z
+    }
+
+    /// Appends risk `i`'s cost in each of the batch's `n` trials to `out`.
+    fn cost_column(&self, i: usize, n: usize, rng: &mut rng::Rng, out: &mut Vec<f64>) {
         let c = &self.compiled[i];
-        (c.share * impact).min(c.cap)
+        let impact = self.impacts[i];
+        let (share, cap) = (c.share, c.cap);
+        out.extend((0..n).map(|_| {
+            if rng.random::<f64>() < c.probability {
+                (share * impact.draw(rng)).min(cap)
+            } else {
+                0.0
+            }
+        }));
+    }
+
+    /// Appends correlated risk `i` (member `s`) by Iman-Conover: the impacts of the trials in
+    /// which it happens are drawn independently, sorted, and given out in the order of the
+    /// latents.
+    fn correlated_column(
+        &self,
+        i: usize,
+        s: usize,
+        z: &[f64],
+        rng: &mut rng::Rng,
+        out: &mut Vec<f64>,
+    ) {
+        let n = z.len() / self.members.len();
+        let c = &self.compiled[i];
+        let latent = &z[s * n..(s + 1) * n];
+        // Trials in which the risk happens, in the order of their latents: each packed as the
+        // latent's order-preserving bits (top 52) and the trial (low 12 bits, as n <= 4096),
+        // and sorted as plain integers.
+        let threshold = self.thresholds[s];
+        let mut hits: Vec<u64> = latent
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v > threshold)
+            .map(|(j, v)| (sketch::ordered_bits(*v) & !TRIAL_MASK) | j as u64)
+            .collect();
+        hits.sort_unstable();
+        let mut draws: Vec<f64> = (0..hits.len()).map(|_| self.impacts[i].draw(rng)).collect();
+        sketch::sort_floats(&mut draws);
+        let base = out.len();
+        out.resize(base + n, 0.0);
+        for (&h, &x) in hits.iter().zip(&draws) {
+            out[base + (h & TRIAL_MASK) as usize] = (c.share * x).min(c.cap);
+        }
     }
 
     /// Runs batch `b`. With `tail = Some(t)`, only the tail statistics (plan total >= t) are
     /// gathered; otherwise everything else.
-    fn run_batch(&self, b: u64, tail: Option<f64>, keep: bool) -> BatchOut {
+    ///
+    /// Layout: costs are risk-major (`cost[i * n + j]`), totals period-major
+    /// (`totals[t * n + j]`, the plan total last), so every inner loop runs over contiguous
+    /// trials and vectorises.
+    fn run_batch(&self, b: u64, want: Want) -> BatchOut {
         let start = b * BATCH_SIZE as u64;
         let n = (self.trials - start).min(BATCH_SIZE as u64) as usize;
         let r = self.compiled.len();
-        let t_count = self.years;
+        let years = self.years;
         let mut rng = rng::stream(self.seed, b);
 
-        // Correlated risks first: latent normals, then Iman-Conover placement of impacts.
-        let k = self.members.len();
-        let mut correlated_cost = vec![0.0; n * k];
-        if k > 0 {
-            let normal = Normal::standard();
-            let mut z = vec![0.0; n * k];
-            let mut eps = vec![0.0; k];
-            for j in 0..n {
-                for e in eps.iter_mut() {
-                    *e = normal.sample(&mut rng);
-                }
-                for s in 0..k {
-                    let row = &self.cholesky[s * k..s * k + s + 1];
-                    z[j * k + s] = row.iter().zip(&eps).map(|(l, e)| l * e).sum();
-                }
-            }
-            let mut hits: Vec<(f64, usize)> = Vec::with_capacity(n);
-            let mut draws: Vec<f64> = Vec::with_capacity(n);
-            for s in 0..k {
-                let i = self.members[s];
-                hits.clear();
-                hits.extend(
-                    (0..n)
-                        .filter(|&j| z[j * k + s] > self.thresholds[s])
-                        .map(|j| (z[j * k + s], j)),
-                );
-                draws.clear();
-                draws.extend((0..hits.len()).map(|_| self.impacts[i].draw(&mut rng)));
-                hits.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                draws.sort_unstable_by(f64::total_cmp);
-                for (&(_, j), &x) in hits.iter().zip(&draws) {
-                    correlated_cost[j * k + s] = self.cost(i, x);
-                }
+        let z = if self.members.is_empty() {
+            Vec::new()
+        } else {
+            self.latents(n, &mut rng)
+        };
+        let mut cost = Vec::with_capacity(r * n);
+        let mut next_member = 0;
+        for i in 0..r {
+            if self.members.get(next_member) == Some(&i) {
+                self.correlated_column(i, next_member, &z, &mut rng, &mut cost);
+                next_member += 1;
+            } else {
+                self.cost_column(i, n, &mut rng, &mut cost);
             }
         }
 
-        // Independent risks, risk by risk, into a batch x risks cost matrix.
-        let mut cost = vec![0.0; n * r];
-        for &i in &self.independent {
-            let p = self.compiled[i].probability;
-            for j in 0..n {
-                if rng.random::<f64>() < p {
-                    cost[j * r + i] = self.cost(i, self.impacts[i].draw(&mut rng));
+        let mut totals = vec![0.0; (years + 1) * n];
+        for (i, c) in self.compiled.iter().enumerate() {
+            let col = &cost[i * n..(i + 1) * n];
+            for &(t, f) in &c.spread {
+                for (acc, x) in totals[t * n..(t + 1) * n].iter_mut().zip(col) {
+                    *acc += f * x;
                 }
             }
         }
-        for (s, &i) in self.members.iter().enumerate() {
-            for j in 0..n {
-                cost[j * r + i] = correlated_cost[j * k + s];
+        let (by_year, plan) = totals.split_at_mut(years * n);
+        for t in 0..years {
+            for (acc, x) in plan.iter_mut().zip(&by_year[t * n..(t + 1) * n]) {
+                *acc += x;
             }
-        }
-
-        // Per trial: period totals and the plan total.
-        let mut totals = vec![0.0; n * (t_count + 1)];
-        for j in 0..n {
-            let row = &mut totals[j * (t_count + 1)..(j + 1) * (t_count + 1)];
-            for (i, c) in self.compiled.iter().enumerate() {
-                let x = cost[j * r + i];
-                if x != 0.0 {
-                    for &(t, f) in &c.spread {
-                        row[t] += x * f;
-                    }
-                }
-            }
-            row[t_count] = row[..t_count].iter().sum();
         }
 
         let mut out = BatchOut {
+            candidates: Candidates::new(),
             period_moments: Vec::new(),
             sketches: Vec::new(),
             risk_moments: Vec::new(),
@@ -428,75 +544,100 @@ impl<'a> Engine<'a> {
             tail_sums: Vec::new(),
             table: None,
         };
-        if let Some(threshold) = tail {
-            out.tail_sums = vec![0.0; r];
-            for j in 0..n {
-                if totals[j * (t_count + 1) + t_count] >= threshold {
-                    out.tail_count += 1;
-                    for (acc, x) in out.tail_sums.iter_mut().zip(&cost[j * r..(j + 1) * r]) {
-                        *acc += x;
+        if let Some(floor) = want.candidates {
+            for (j, &x) in plan.iter().enumerate() {
+                if x >= floor {
+                    let entry = out
+                        .candidates
+                        .entry(sketch::key(x))
+                        .or_insert_with(|| (0, vec![0.0; r]));
+                    entry.0 += 1;
+                    for (acc, col) in entry.1.iter_mut().zip(cost.chunks_exact(n)) {
+                        *acc += col[j];
                     }
                 }
             }
+        }
+        if let Some(threshold) = want.tail {
+            let in_tail: Vec<f64> = plan
+                .iter()
+                .map(|x| if *x >= threshold { 1.0 } else { 0.0 })
+                .collect();
+            out.tail_count = in_tail.iter().filter(|w| **w > 0.0).count() as u64;
+            out.tail_sums = cost
+                .chunks_exact(n)
+                .map(|col| col.iter().zip(&in_tail).map(|(x, w)| x * w).sum())
+                .collect();
+        }
+        if !want.stats {
             return out;
         }
-        out.risk_moments = vec![Moments::default(); r];
-        for j in 0..n {
-            for (m, &x) in out.risk_moments.iter_mut().zip(&cost[j * r..(j + 1) * r]) {
-                m.push(x);
+        out.risk_moments = cost.chunks_exact(n).map(Moments::of).collect();
+        out.period_moments = totals.chunks_exact(n).map(Moments::of).collect();
+        if want.keep {
+            // Row-major trial tables: years then the total; and each risk's plan cost.
+            let mut periods = vec![0.0; n * (years + 1)];
+            for (t, row) in totals.chunks_exact(n).enumerate() {
+                for (j, x) in row.iter().enumerate() {
+                    periods[j * (years + 1) + t] = *x;
+                }
             }
-        }
-        let mut column = vec![0.0; n];
-        for t in 0..=t_count {
-            let mut m = Moments::default();
-            for j in 0..n {
-                column[j] = totals[j * (t_count + 1) + t];
-                m.push(column[j]);
+            let mut risks = vec![0.0; n * r];
+            for (i, col) in cost.chunks_exact(n).enumerate() {
+                let factor: f64 = self.compiled[i].spread.iter().map(|s| s.1).sum();
+                for (j, x) in col.iter().enumerate() {
+                    risks[j * r + i] = x * factor;
+                }
             }
-            out.period_moments.push(m);
-            out.sketches.push(Sketch::from_values(&mut column));
+            out.table = Some(TrialTable { periods, risks });
         }
-        if keep {
-            let plan_cost = cost
-                .chunks(r.max(1))
-                .take(n)
-                .flat_map(|row| {
-                    row.iter()
-                        .zip(&self.compiled)
-                        .map(|(x, c)| x * c.spread.iter().map(|s| s.1).sum::<f64>())
-                })
-                .collect();
-            out.table = Some(TrialTable {
-                periods: totals,
-                risks: if r == 0 { Vec::new() } else { plan_cost },
-            });
-        }
+        out.sketches = totals
+            .chunks_exact_mut(n)
+            .map(Sketch::from_values)
+            .collect();
         out
     }
 
-    /// Runs every batch, in parallel windows, folding results in batch order.
+    /// Runs batches `range` in windows of [`WINDOW`] batches. Within a window the batches run
+    /// in parallel and their results are merged pairwise, in parallel, in a fixed binary tree
+    /// over batch positions; windows are merged in order. The summation order is thus fixed by
+    /// the batch numbers alone, whatever the number of threads.
     fn run_all(
         &self,
         pool: &rayon::ThreadPool,
-        tail: Option<f64>,
-        keep: bool,
-        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
-        mut fold: impl FnMut(BatchOut),
+        range: std::ops::Range<u64>,
+        want: Want,
+        progress: &mut dyn FnMut(u64) -> ControlFlow<()>,
+        acc: &mut BatchOut,
     ) -> Result<(), SimulationError> {
-        let batches = self.batches();
-        let window = (pool.current_num_threads() as u64 * 4).max(1);
-        let mut done = 0;
-        while done < batches {
-            let end = (done + window).min(batches);
-            let outs: Vec<BatchOut> = pool.install(|| {
-                (done..end)
+        let mut done = range.start;
+        while done < range.end {
+            let end = (done + WINDOW).min(range.end);
+            let merged = pool.install(|| {
+                let mut level: Vec<BatchOut> = (done..end)
                     .into_par_iter()
-                    .map(|b| self.run_batch(b, tail, keep))
-                    .collect()
+                    .map(|b| self.run_batch(b, want))
+                    .collect();
+                while level.len() > 1 {
+                    let mut pairs = Vec::with_capacity(level.len().div_ceil(2));
+                    let mut it = level.into_iter();
+                    while let Some(a) = it.next() {
+                        pairs.push((a, it.next()));
+                    }
+                    level = pairs
+                        .into_par_iter()
+                        .map(|(a, b)| match b {
+                            Some(b) => a.merge(b),
+                            None => a,
+                        })
+                        .collect();
+                }
+                level.pop().unwrap_or_default()
             });
-            outs.into_iter().for_each(&mut fold);
+            *acc = std::mem::take(acc).merge(merged);
+            let count = end - done;
             done = end;
-            if progress(done, batches).is_break() {
+            if progress(count).is_break() {
                 return Err(SimulationError::Interrupted);
             }
         }
@@ -519,6 +660,17 @@ pub fn simulate_with_progress(
     register: &RiskRegister,
     options: &SimulationOptions,
     progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+) -> Result<SimulationResult, SimulationError> {
+    run(register, options, progress, PILOT_FLOOR)
+}
+
+/// The engine, with the pilot's floor quantile as a parameter so that tests can force the
+/// exact fallback pass.
+fn run(
+    register: &RiskRegister,
+    options: &SimulationOptions,
+    progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    pilot_floor: f64,
 ) -> Result<SimulationResult, SimulationError> {
     if options.trials == 0 || options.trials > MAX_TRIALS {
         return Err(SimulationError::Trials {
@@ -549,45 +701,66 @@ pub fn simulate_with_progress(
     let engine = Engine::new(register, options);
     let batches = engine.batches();
 
-    let mut moments = vec![Moments::default(); years + 1];
-    let mut sketches = vec![Sketch::default(); years + 1];
-    let mut risk_moments = vec![Moments::default(); r];
-    let mut table = options.keep_trials.then(TrialTable::default);
-    // Progress counts both passes.
-    let mut first_pass = |d, _| progress(d, 2 * batches);
-    engine.run_all(&pool, None, options.keep_trials, &mut first_pass, |out| {
-        for (m, o) in moments.iter_mut().zip(&out.period_moments) {
-            m.merge(o);
-        }
-        for (s, o) in sketches.iter_mut().zip(&out.sketches) {
-            s.merge(o);
-        }
-        for (m, o) in risk_moments.iter_mut().zip(&out.risk_moments) {
-            m.merge(o);
-        }
-        if let (Some(t), Some(o)) = (table.as_mut(), out.table) {
-            t.periods.extend(o.periods);
-            t.risks.extend(o.risks);
-        }
-    })?;
-
-    let tail_threshold = sketches[years].quantile(0.95);
+    let mut acc = BatchOut::default();
+    // Work is counted in batches run; the pilot's batches run twice.
+    let pilot = PILOT_BATCHES.min(batches);
+    let work = batches + pilot;
+    let mut done = 0;
+    let mut step = |k: u64| {
+        done += k;
+        progress(done, work)
+    };
+    let stats = Want {
+        stats: true,
+        keep: options.keep_trials,
+        candidates: None,
+        tail: None,
+    };
+    // 1. A pilot of the first batches sets a floor below which no trial can be in the tail
+    //    (its P90, almost surely below the run's P95).
+    engine.run_all(&pool, 0..pilot, stats, &mut step, &mut acc)?;
+    let floor = acc.sketches[years].quantile(pilot_floor);
+    // 2. The other batches, gathering per-risk sums of the trials above the floor, by bucket
+    //    of the plan total; then the pilot's batches again for theirs.
+    let main = Want {
+        candidates: Some(floor),
+        ..stats
+    };
+    engine.run_all(&pool, pilot..batches, main, &mut step, &mut acc)?;
+    let again = Want {
+        stats: false,
+        keep: false,
+        candidates: Some(floor),
+        tail: None,
+    };
+    engine.run_all(&pool, 0..pilot, again, &mut step, &mut acc)?;
+    // 3. The tail: trials in the P95's bucket or above, i.e. at or above the smallest plan
+    //    total in that bucket (a value within 2^-12 of the P95 and not above it).
+    let n = options.trials;
+    let tail_threshold = acc.sketches[years].bucket_min_at_rank((0.95 * n as f64).ceil() as u64);
     let mut tail_count = 0;
-    let mut tail_sums = vec![0.0; r];
-    let mut second_pass = |d, _| progress(batches + d, 2 * batches);
-    engine.run_all(
-        &pool,
-        Some(tail_threshold),
-        false,
-        &mut second_pass,
-        |out| {
-            tail_count += out.tail_count;
-            for (acc, x) in tail_sums.iter_mut().zip(&out.tail_sums) {
-                *acc += x;
-            }
-        },
-    )?;
+    let mut tail_sums = Vec::new();
+    if tail_threshold >= floor {
+        for (_, (count, sums)) in acc.candidates.range(sketch::key(tail_threshold)..) {
+            tail_count += count;
+            add_into(&mut tail_sums, sums);
+        }
+    } else {
+        // The pilot's floor was above the tail after all: one more exact pass over every batch.
+        let exact = Want {
+            stats: false,
+            keep: false,
+            candidates: None,
+            tail: Some(tail_threshold),
+        };
+        let mut step = |_| progress(work, work);
+        let mut out = BatchOut::default();
+        engine.run_all(&pool, 0..batches, exact, &mut step, &mut out)?;
+        tail_count = out.tail_count;
+        tail_sums = out.tail_sums;
+    }
 
+    tail_sums.resize(r, 0.0);
     let mut periods = register.horizon().labels();
     periods.push(TOTAL.to_string());
     Ok(SimulationResult {
@@ -599,14 +772,14 @@ pub fn simulate_with_progress(
             .iter()
             .map(|r| r.id().to_string())
             .collect(),
-        moments,
-        sketches,
-        risk_moments,
+        moments: acc.period_moments,
+        sketches: acc.sketches,
+        risk_moments: acc.risk_moments,
         risk_spread: engine.compiled.iter().map(|c| c.spread.clone()).collect(),
         tail_threshold,
         tail_count,
         tail_sums,
-        trial_table: table,
+        trial_table: acc.table,
     })
 }
 
@@ -737,5 +910,54 @@ impl SimulationResult {
                 factor * self.tail_sums[i] / self.tail_count as f64
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_from_candidates_equals_the_exact_pass() {
+        let reg: RiskRegister = toml::from_str(
+            r#"
+first_year = "2019/20"
+years = 2
+correlations = [["a", "b", 0.5]]
+[[risks]]
+id = "a"
+name = "A"
+probability = 0.3
+impact = { dist = "pert", low = 1.0, mode = 2.0, high = 9.0 }
+[[risks]]
+id = "b"
+name = "B"
+probability = 0.6
+impact = { dist = "lognormal", p50 = 3.0, p90 = 7.0 }
+profile = { "2020/21" = 1.0 }
+[[risks]]
+id = "c"
+name = "C"
+probability = 0.5
+impact = { dist = "fixed", value = 4 }
+recurring = true
+"#,
+        )
+        .unwrap();
+        let options = SimulationOptions {
+            trials: 50_000,
+            seed: 3,
+            ..Default::default()
+        };
+        let go = &mut |_, _| ControlFlow::Continue(());
+        let usual = run(&reg, &options, go, PILOT_FLOOR).unwrap();
+        // A floor at the pilot's maximum lies above the P95: the exact pass must run.
+        let exact = run(&reg, &options, go, 1.0).unwrap();
+        assert_eq!(usual.tail_threshold, exact.tail_threshold);
+        assert_eq!(usual.tail_count, exact.tail_count);
+        for (a, b) in usual.tail_sums.iter().zip(&exact.tail_sums) {
+            assert!((a - b).abs() <= 1e-12 * b.abs(), "{a} vs {b}");
+        }
+        assert_eq!(usual.summary(), exact.summary());
     }
 }

@@ -43,6 +43,29 @@ pub fn key(x: f64) -> i64 {
     if x > 0.0 { k } else { -k }
 }
 
+/// Maps a float to an integer with the same order (`-0.0` just below `0.0`), so that slices of
+/// floats sort as plain integers: several times faster than comparing floats with a closure.
+#[inline]
+pub fn ordered_bits(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+/// The inverse of [`ordered_bits`].
+#[inline]
+pub fn from_ordered_bits(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// Sorts floats ascending (NaN never reaches it).
+pub fn sort_floats(values: &mut [f64]) {
+    let mut keys: Vec<u64> = values.iter().map(|&x| ordered_bits(x)).collect();
+    keys.sort_unstable();
+    for (v, k) in values.iter_mut().zip(keys) {
+        *v = from_ordered_bits(k);
+    }
+}
+
 /// A quantile sketch: buckets in key order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sketch {
@@ -53,7 +76,7 @@ pub struct Sketch {
 impl Sketch {
     /// The sketch of `values` (sorted here; NaN never reaches it).
     pub fn from_values(values: &mut [f64]) -> Sketch {
-        values.sort_unstable_by(f64::total_cmp);
+        sort_floats(values);
         let mut buckets: Vec<Bucket> = Vec::new();
         for &x in values.iter() {
             let k = key(x);
@@ -141,6 +164,20 @@ impl Sketch {
         self.buckets.last().map_or(0.0, |b| b.max)
     }
 
+    /// The smallest value in the bucket holding rank `k` (clamped to `1..=count`): exact, and
+    /// at most the value of rank `k`.
+    pub fn bucket_min_at_rank(&self, k: u64) -> f64 {
+        let k = k.clamp(1, self.count.max(1));
+        let mut before = 0;
+        for b in &self.buckets {
+            if before + b.count >= k {
+                return b.min;
+            }
+            before += b.count;
+        }
+        0.0
+    }
+
     /// The `p` quantile as the inverse of the empirical cdf (numpy's `inverted_cdf`): the value
     /// of rank `ceil(p n)`.
     pub fn quantile(&self, p: f64) -> f64 {
@@ -201,6 +238,29 @@ impl Sketch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordered_bits_sort_like_floats() {
+        let mut xs = vec![
+            3.5,
+            -0.0,
+            0.0,
+            -1e300,
+            1e-300,
+            -2.0,
+            f64::MAX,
+            -f64::MAX,
+            7.0,
+            -7.0,
+        ];
+        let mut expected = xs.clone();
+        expected.sort_by(f64::total_cmp);
+        sort_floats(&mut xs);
+        assert_eq!(
+            xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            expected.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn keys_are_monotone() {

@@ -1,0 +1,31 @@
+"""The command line: the demo runs, and bad input gives exit code 2 and a message naming it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_demo_prints_the_summary() -> None:
+    out = run("demo", "--trials", "5000", "--seed", "3")
+    assert out.returncode == 0, out.stderr
+    assert "5,000 trials, seed 3" in out.stdout
+    for word in ("2019/20", "2022/23", "total", "equal_pay", "tail_mean"):
+        assert word in out.stdout
+
+
+def test_bad_register_exits_2_naming_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "register.toml"
+    bad.write_text('first_year = "2019/20"\n[[risks]]\nid = "a"\nname = "A"\nprobability = 1.5\nimpact = { dist = "fixed", value = 1 }\n')
+    out = run("demo", "--register", str(bad))
+    assert out.returncode == 2
+    assert "risks[0].probability: 1.5 is outside [0, 1]" in out.stderr
+    missing = run("demo", "--register", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2 and "nope.toml" in missing.stderr
+    out = run("demo", "--trials", "0")
+    assert out.returncode == 2 and "trials: 0" in out.stderr
