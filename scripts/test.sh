@@ -16,5 +16,7 @@ python -m mypy.stubtest fiscalrisk._fiscalrisk
 mypy python/fiscalrisk
 echo "== pytest"
 python -m pytest -q python/fiscalrisk tests/python README.md
+echo "== notebooks"
+python scripts/run_notebooks.py
 echo "== benchmark smoke run (numbers are not checked here)"
 python benches/bench_register.py --trials 20000 --repeat 1

@@ -1,0 +1,29 @@
+"""Execute every notebook in notebooks/ from top to bottom; fail on the first error.
+
+Notebooks are kept in git with outputs stripped; this runs them in memory and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def main() -> int:
+    root = Path(__file__).resolve().parent.parent / "notebooks"
+    paths = sorted(root.glob("*.ipynb"))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"):
+            print(f"{path.name}: outputs are not stripped", file=sys.stderr)
+            return 1
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+        print(f"{path.name}: ran {sum(c.cell_type == 'code' for c in nb.cells)} cells")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
