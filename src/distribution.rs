@@ -882,10 +882,14 @@ impl Distribution {
         }
     }
 
-    /// `n` independent draws from stream 0 of `seed` (see [`crate::rng`]).
-    pub fn sample(&self, n: usize, seed: u64) -> Vec<f64> {
+    /// `n` independent draws from stream 0 of `seed` (see [`crate::rng`]); at most
+    /// [`MAX_POINTS`].
+    pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<f64>, DistributionError> {
+        if n > MAX_POINTS {
+            return Err(DistributionError::TooMany { field: "n", len: n });
+        }
         let mut r = rng::stream(seed, 0);
-        (0..n).map(|_| self.draw(&mut r)).collect()
+        Ok((0..n).map(|_| self.draw(&mut r)).collect())
     }
 
     /// `E[(X - k)^+]`: the expected excess over `k`. Exact where a closed form exists, by
@@ -1017,7 +1021,8 @@ mod tests {
         ] {
             assert_eq!(d.mean(), 3.0);
             assert_eq!(d.std(), 0.0);
-            assert_eq!(d.sample(5, 1), vec![3.0; 5]);
+            assert_eq!(d.sample(5, 1).unwrap(), vec![3.0; 5]);
+            assert!(d.sample(MAX_POINTS + 1, 1).is_err());
             assert_eq!(d.cdf(2.999), 0.0);
             assert_eq!(d.cdf(3.0), 1.0);
         }

@@ -8,7 +8,8 @@
 //! - [`money`]: exact money ([`money::Money`] on `rust_decimal`);
 //! - [`period`]: UK financial years (`2019/20`) and plan horizons;
 //! - [`distribution`]: distributions of uncertain amounts;
-//! - [`risk`]: risks and the probability-weighted risk register;
+//! - [`risk`]: a risk: probability, impact, share, cap, profile;
+//! - [`register`]: the probability-weighted risk register and its correlations;
 //! - [`correlation`]: rank correlations, the Gaussian copula's matrix and its repair;
 //! - [`simulation`]: the reproducible Monte Carlo engine;
 //! - [`rng`]: the named random number generator and its streams.
@@ -20,6 +21,7 @@ pub mod correlation;
 pub mod distribution;
 pub mod money;
 pub mod period;
+pub mod register;
 pub mod risk;
 pub mod rng;
 pub mod simulation;
@@ -30,5 +32,6 @@ mod python;
 pub use distribution::{Distribution, DistributionSpec};
 pub use money::Money;
 pub use period::{FinancialYear, Horizon};
-pub use risk::{Risk, RiskRegister, RiskSpec};
+pub use register::RiskRegister;
+pub use risk::{Risk, RiskSpec};
 pub use simulation::{SimulationOptions, SimulationResult, simulate};

@@ -308,6 +308,29 @@ class RiskRegister:
         d: dict[str, Any] = self._native.to_dict()
         return d
 
+    @classmethod
+    def from_json(cls, source: str | PathLike[str]) -> RiskRegister:
+        """From a JSON file (a path), or JSON text when ``source`` is a string starting with ``{``."""
+        import json
+
+        if isinstance(source, str) and source.lstrip().startswith("{"):
+            text = source
+        else:
+            text = Path(source).read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
+        if not isinstance(data, dict):
+            raise ValidationError(f"a register is a JSON object, not {type(data).__name__}")
+        return cls.from_dict(data)
+
+    def to_json(self) -> str:
+        """JSON text that :meth:`from_json` reads back into an equal register."""
+        import json
+
+        return json.dumps(self.to_dict(), indent=2)
+
     def to_toml(self) -> str:
         """TOML text that :meth:`from_toml` reads back into an equal register."""
         return self._native.to_toml()

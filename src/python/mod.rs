@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::distribution::{Distribution, DistributionError};
-use crate::risk::{RegisterError, Risk, RiskError, RiskRegister};
+use crate::register::{RegisterError, RiskRegister};
+use crate::risk::{Risk, RiskError};
 use crate::simulation::{self, SimulationError, SimulationOptions, SimulationResult};
 
 /// Every failure the core reports, sorted into the Python exception it becomes.
@@ -159,9 +160,14 @@ impl PyDistribution {
         out.into_pyarray(py)
     }
 
-    fn sample<'py>(&self, py: Python<'py>, n: usize, seed: u64) -> Bound<'py, PyArray1<f64>> {
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+        seed: u64,
+    ) -> Result<Bound<'py, PyArray1<f64>>> {
         let d = &self.inner;
-        py.detach(|| d.sample(n, seed)).into_pyarray(py)
+        Ok(py.detach(|| d.sample(n, seed))?.into_pyarray(py))
     }
 
     fn expected_capped(&self, share: f64, cap: Option<f64>) -> f64 {

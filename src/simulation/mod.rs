@@ -40,7 +40,7 @@
 //! # Examples
 //!
 //! ```
-//! use fiscalrisk::risk::RiskRegister;
+//! use fiscalrisk::register::RiskRegister;
 //! use fiscalrisk::simulation::{simulate, SimulationOptions};
 //! let reg: RiskRegister = toml::from_str(r#"
 //! first_year = "2019/20"
@@ -69,7 +69,7 @@ use statrs::distribution::Normal;
 use thiserror::Error;
 
 use crate::distribution::{Distribution, std_normal_quantile};
-use crate::risk::{Compiled, RiskRegister};
+use crate::register::{Compiled, RiskRegister};
 use crate::rng;
 use sketch::Sketch;
 

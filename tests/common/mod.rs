@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use fiscalrisk::DistributionSpec;
-use fiscalrisk::risk::{RegisterSpec, RiskRegister, RiskSpec};
+use fiscalrisk::register::{RegisterSpec, RiskRegister};
+use fiscalrisk::risk::RiskSpec;
 
 /// Monte Carlo checks allow this many standard errors.
 pub const MC_SIGMAS: f64 = 4.0;

@@ -152,6 +152,9 @@ def test_toml_dict_and_pickle_round_trips() -> None:
     reg = example()
     assert fr.RiskRegister.from_toml(reg.to_toml()) == reg
     assert fr.RiskRegister.from_dict(reg.to_dict()) == reg
+    assert fr.RiskRegister.from_json(reg.to_json()) == reg
+    with pytest.raises(fr.ValidationError, match="line 1, column 2"):
+        fr.RiskRegister.from_json("{,}")
     assert pickle.loads(pickle.dumps(reg)) == reg
     assert reg.correlations[0] == ("waste_dispute", "contagion", 0.6)
     assert len(reg) == 8 and reg.risk_ids[0] == "equal_pay"
@@ -166,6 +169,9 @@ def test_frame_round_trip_and_files(tmp_path: Path) -> None:
     csv = tmp_path / "register.csv"
     df.write_csv(csv)
     assert fr.RiskRegister.from_frame(pl.read_csv(csv), reg.correlations, "2019/20", 4) == reg
+    parquet = tmp_path / "register.parquet"
+    df.write_parquet(parquet)
+    assert fr.RiskRegister.from_frame(pl.read_parquet(parquet), reg.correlations, "2019/20", 4) == reg
     xlsx = tmp_path / "register.xlsx"
     df.write_excel(xlsx)
     assert fr.RiskRegister.from_frame(pl.read_excel(xlsx), reg.correlations, "2019/20", 4) == reg
