@@ -61,7 +61,7 @@ pub mod sketch;
 
 use std::ops::ControlFlow;
 
-use rand::RngExt;
+use rand::Rng as _;
 use rand::distr::Distribution as _;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -167,6 +167,13 @@ impl Default for SimulationOptions {
             keep_trials: false,
         }
     }
+}
+
+/// The integer `t` such that a uniform 64-bit draw `u` satisfies `u < t` with probability `p`
+/// (to within 2^-64; `p = 1` is handled by the caller, as `2^64` does not fit).
+fn occurrence_threshold(p: f64) -> u64 {
+    // 2^64 as f64 is exact; the product saturates at u64::MAX in the cast.
+    (p * 18_446_744_073_709_551_616.0) as u64
 }
 
 /// Count, mean and sum of squared deviations, merged with Chan et al.'s formula.
@@ -442,18 +449,30 @@ impl<'a> Engine<'a> {
         z
     }
 
-    /// Appends risk `i`'s cost in each of the batch's `n` trials to `out`.
-    fn cost_column(&self, i: usize, n: usize, rng: &mut rng::Rng, out: &mut Vec<f64>) {
+    /// Appends risk `i`'s cost in each of the batch's `n` trials to `out`: first which trials
+    /// it happens in (one 64-bit draw each, compared as an integer with `p * 2^64`, in a
+    /// branch-free loop), then an impact for each of those trials.
+    fn cost_column(
+        &self,
+        i: usize,
+        n: usize,
+        rng: &mut rng::Rng,
+        hits: &mut [u32],
+        out: &mut Vec<f64>,
+    ) {
         let c = &self.compiled[i];
         let impact = self.impacts[i];
-        let (share, cap) = (c.share, c.cap);
-        out.extend((0..n).map(|_| {
-            if rng.random::<f64>() < c.probability {
-                (share * impact.draw(rng)).min(cap)
-            } else {
-                0.0
-            }
-        }));
+        let base = out.len();
+        out.resize(base + n, 0.0);
+        let threshold = occurrence_threshold(c.probability);
+        let mut count = 0;
+        for j in 0..n {
+            hits[count] = j as u32;
+            count += usize::from(rng.next_u64() < threshold || c.probability >= 1.0);
+        }
+        for &j in &hits[..count] {
+            out[base + j as usize] = (c.share * impact.draw(rng)).min(c.cap);
+        }
     }
 
     /// Appends correlated risk `i` (member `s`) by Iman-Conover: the impacts of the trials in
@@ -509,13 +528,14 @@ impl<'a> Engine<'a> {
             self.latents(n, &mut rng)
         };
         let mut cost = Vec::with_capacity(r * n);
+        let mut hits = vec![0u32; n + 1];
         let mut next_member = 0;
         for i in 0..r {
             if self.members.get(next_member) == Some(&i) {
                 self.correlated_column(i, next_member, &z, &mut rng, &mut cost);
                 next_member += 1;
             } else {
-                self.cost_column(i, n, &mut rng, &mut cost);
+                self.cost_column(i, n, &mut rng, &mut hits, &mut cost);
             }
         }
 
