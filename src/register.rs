@@ -1,13 +1,7 @@
 //! The probability-weighted risk register: risks, the rank correlations between them, the
 //! plan's years.
 //!
-//! A [`Risk`] happens within the plan with `probability`; if it does, its gross cost is drawn
-//! from `impact`, the council bears `share` of it, at most `cap`, and the cost falls across
-//! years by `profile` (fractions summing to one). A `recurring` risk's drawn cost is an annual
-//! cost from the one year its profile names (by default the register's first year) to the end
-//! of the plan; its `cap` applies to that annual cost.
-//!
-//! A [`RiskRegister`] holds risks and the rank correlations between them, and sets the
+//! A [`RiskRegister`] holds [`Risk`]s and the rank correlations between them, and sets the
 //! horizon: `first_year` and `years` when given, otherwise from the earliest to the latest year
 //! any profile names. A register in which no risk has a profile must be given `first_year`
 //! (and has one year unless `years` says otherwise): fiscalrisk does not guess a plan's years.
