@@ -75,10 +75,11 @@ def numpy_simulate(reg: fr.RiskRegister, trials: int, seed: int) -> dict[str, An
     spec = reg.to_dict()
     risks = spec["risks"]
     ids = [r["id"] for r in risks]
-    members = sorted({ids.index(a) for a, _, _ in spec["correlations"]} | {ids.index(b) for _, b, _ in spec["correlations"]})
+    pairs = reg.correlations
+    members = sorted({ids.index(a) for a, _, _ in pairs} | {ids.index(b) for _, b, _ in pairs})
     k = len(members)
     latent = np.eye(k)
-    for a, b, rho in spec["correlations"]:
+    for a, b, rho in pairs:
         i, j = members.index(ids.index(a)), members.index(ids.index(b))
         latent[i, j] = latent[j, i] = 2 * np.sin(np.pi * rho / 6)
     z = rng.standard_normal((trials, k)) @ np.linalg.cholesky(latent).T

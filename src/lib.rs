@@ -32,6 +32,6 @@ mod python;
 pub use distribution::{Distribution, DistributionSpec};
 pub use money::Money;
 pub use period::{FinancialYear, Horizon};
-pub use register::RiskRegister;
+pub use register::{CorrelationSpec, RiskRegister};
 pub use risk::{Risk, RiskSpec};
 pub use simulation::{SimulationOptions, SimulationResult, simulate};

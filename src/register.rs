@@ -141,6 +141,40 @@ pub enum RegisterError {
 /// A correlation between two risks, by id: `(a, b, rho)` with `rho` a rank correlation.
 pub type Correlation = (String, String, f64);
 
+/// A correlation as written: `["a", "b", 0.3]`, or a table `{ risks = ["a", "b"], rho = 0.3 }`
+/// (as `[[correlations]]` in TOML). Registers write the table form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a correlation: [risk_id, risk_id, rho] or { risks = [risk_id, risk_id], rho = ... }"
+)]
+pub enum CorrelationSpec {
+    /// `[a, b, rho]`.
+    Pair(String, String, f64),
+    /// `{ risks = [a, b], rho }`.
+    Table {
+        /// The two risks.
+        risks: (String, String),
+        /// Their rank correlation.
+        rho: f64,
+    },
+}
+
+impl From<CorrelationSpec> for Correlation {
+    fn from(c: CorrelationSpec) -> Correlation {
+        match c {
+            CorrelationSpec::Pair(a, b, rho) => (a, b, rho),
+            CorrelationSpec::Table { risks: (a, b), rho } => (a, b, rho),
+        }
+    }
+}
+
+impl From<Correlation> for CorrelationSpec {
+    fn from((a, b, rho): Correlation) -> CorrelationSpec {
+        CorrelationSpec::Table { risks: (a, b), rho }
+    }
+}
+
 /// A register as written by a user: plain data, not yet validated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -157,9 +191,9 @@ pub struct RegisterSpec {
     /// The risks.
     #[serde(default)]
     pub risks: Vec<RiskSpec>,
-    /// Rank correlations `(a, b, rho)`.
+    /// Rank correlations between pairs of risks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub correlations: Vec<Correlation>,
+    pub correlations: Vec<CorrelationSpec>,
 }
 
 /// The Gaussian copula over the risks that take part in correlations.
@@ -241,11 +275,16 @@ impl RiskRegister {
                     .map_err(|source| RegisterError::OutsideHorizon { index, source })?;
             }
         }
+        let correlations: Vec<Correlation> = spec
+            .correlations
+            .into_iter()
+            .map(Correlation::from)
+            .collect();
         let (copula, warnings) =
-            Self::build_copula(&risks, &positions, &spec.correlations, spec.strict)?;
+            Self::build_copula(&risks, &positions, &correlations, spec.strict)?;
         Ok(RiskRegister {
             risks,
-            correlations: spec.correlations,
+            correlations,
             horizon,
             explicit_first_year: spec.first_year.is_some(),
             explicit_years: spec.years.is_some(),
@@ -268,7 +307,10 @@ impl RiskRegister {
             years,
             strict,
             risks: risks.into_iter().map(|r| r.spec().clone()).collect(),
-            correlations,
+            correlations: correlations
+                .into_iter()
+                .map(CorrelationSpec::from)
+                .collect(),
         })
     }
 
@@ -420,7 +462,12 @@ impl RiskRegister {
             years: self.explicit_years.then_some(self.horizon.len() as u32),
             strict: self.strict,
             risks: self.risks.iter().map(|r| r.spec().clone()).collect(),
-            correlations: self.correlations.clone(),
+            correlations: self
+                .correlations
+                .iter()
+                .cloned()
+                .map(CorrelationSpec::from)
+                .collect(),
         }
     }
 
@@ -521,6 +568,7 @@ mod tests {
     }
 
     fn register(risks: Vec<RiskSpec>, correlations: Vec<Correlation>) -> RegisterSpec {
+        let correlations = correlations.into_iter().map(Into::into).collect();
         RegisterSpec {
             first_year: Some("2019/20".into()),
             years: Some(3),
@@ -621,6 +669,41 @@ mod tests {
         assert_eq!(
             err(bad_year),
             "first_year: \"2019-20\" is not a financial year label like \"2019/20\""
+        );
+    }
+
+    #[test]
+    fn correlations_read_as_pairs_or_tables() {
+        let text = r#"
+first_year = "2019/20"
+correlations = [["a", "b", 0.3]]
+[[risks]]
+id = "a"
+name = "A"
+probability = 0.5
+impact = { dist = "fixed", value = 1 }
+[[risks]]
+id = "b"
+name = "B"
+probability = 0.5
+impact = { dist = "fixed", value = 1 }
+"#;
+        let pairs: RiskRegister = toml::from_str(text).unwrap();
+        let tables_text = toml::to_string(&pairs).unwrap();
+        assert!(tables_text.contains("[[correlations]]"), "{tables_text}");
+        let tables: RiskRegister = toml::from_str(&tables_text).unwrap();
+        assert_eq!(pairs, tables);
+        assert_eq!(
+            tables.correlations(),
+            [("a".to_string(), "b".to_string(), 0.3)]
+        );
+        let bad = text.replace(r#"[["a", "b", 0.3]]"#, r#"[["a", 0.3]]"#);
+        let err = toml::from_str::<RiskRegister>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a correlation: [risk_id, risk_id, rho]"),
+            "{err}"
         );
     }
 

@@ -123,7 +123,7 @@ fn register_spec() -> impl Strategy<Value = RegisterSpec> {
             let correlations = corr
                 .into_iter()
                 .filter(|(a, b, _)| a != b && seen.insert((*a.min(b), *a.max(b))))
-                .map(|(a, b, r)| (format!("r{a}"), format!("r{b}"), r))
+                .map(|(a, b, r)| (format!("r{a}"), format!("r{b}"), r).into())
                 .collect();
             RegisterSpec {
                 first_year: Some("2019/20".into()),

@@ -20,7 +20,7 @@ import warnings
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Union
 
 import polars as pl
 
@@ -33,6 +33,8 @@ from .exceptions import FiscalRiskWarning, ValidationError
 __all__ = ["Risk", "RiskRegister", "FRAME_COLUMNS"]
 
 Correlation = tuple[str, str, float]
+#: A correlation as given: ``(risk_id, risk_id, rho)`` or ``{"risks": [risk_id, risk_id], "rho": rho}``.
+CorrelationLike = Union[Correlation, Mapping[str, Any]]
 
 #: Parameter columns of a register's DataFrame, by distribution family.
 _PARAMETERS = ["value", "low", "mode", "high", "lamb", "mean", "sd", "mu", "sigma", "p50", "p90"]
@@ -252,7 +254,7 @@ class RiskRegister:
     def __init__(
         self,
         risks: Iterable[Risk | Mapping[str, Any]],
-        correlations: Iterable[Correlation] | None = None,
+        correlations: Iterable[CorrelationLike] | None = None,
         first_year: str | None = None,
         years: int | None = None,
         *,
@@ -260,7 +262,7 @@ class RiskRegister:
     ) -> None:
         spec: dict[str, Any] = {
             "risks": [r.to_dict() if isinstance(r, Risk) else _risk_dict(r, i) for i, r in enumerate(risks)],
-            "correlations": [[a, b, num(rho)] for a, b, rho in (correlations or [])],
+            "correlations": [_correlation(c, i) for i, c in enumerate(correlations or [])],
             "strict": strict,
         }
         if first_year is not None:
@@ -288,7 +290,7 @@ class RiskRegister:
         if "risks" in spec:
             spec["risks"] = [_risk_dict(r, i) for i, r in enumerate(spec["risks"])]
         if "correlations" in spec:
-            spec["correlations"] = [[a, b, num(rho)] for a, b, rho in spec["correlations"]]
+            spec["correlations"] = [_correlation(c, i) for i, c in enumerate(spec["correlations"])]
         return cls._wrap(_native.RiskRegister.from_dict(spec))
 
     @classmethod
@@ -339,7 +341,7 @@ class RiskRegister:
     def from_frame(
         cls,
         df: pl.DataFrame,
-        correlations: Iterable[Correlation] | None = None,
+        correlations: Iterable[CorrelationLike] | None = None,
         first_year: str | None = None,
         years: int | None = None,
         *,
@@ -413,8 +415,12 @@ class RiskRegister:
 
     @property
     def correlations(self) -> list[Correlation]:
-        """The rank correlations as given."""
-        return [(a, b, float(rho)) for a, b, rho in self.to_dict().get("correlations", [])]
+        """The rank correlations as ``(risk_id, risk_id, rho)``."""
+        out = []
+        for c in self.to_dict().get("correlations", []):
+            a, b = c["risks"]
+            out.append((str(a), str(b), float(c["rho"])))
+        return out
 
     def expected_values(self) -> pl.DataFrame:
         """The probability-weighted cost of each risk in each year, computed exactly (or by
@@ -453,6 +459,21 @@ class RiskRegister:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (RiskRegister.from_dict, (self.to_dict(),))
+
+
+def _correlation(c: Any, index: int) -> Any:
+    """A correlation for the core: ``(a, b, rho)`` or ``{"risks": [a, b], "rho": rho}``."""
+    if isinstance(c, Mapping):
+        out = dict(c)
+        if "rho" in out:
+            out["rho"] = real(f"correlations[{index}].rho", out["rho"])
+        return out
+    if isinstance(c, (list, tuple)) and len(c) == 3:
+        a, b, rho = c
+        return [a, b, real(f"correlations[{index}].rho", rho)]
+    raise ValidationError(
+        f"correlations[{index}]: {c!r} is not (risk_id, risk_id, rho) or {{'risks': [risk_id, risk_id], 'rho': rho}}"
+    )
 
 
 def _risk_dict(r: Risk | Mapping[str, Any], index: int) -> dict[str, Any]:

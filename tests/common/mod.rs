@@ -52,7 +52,7 @@ pub fn register(
         years: Some(years),
         strict: false,
         risks,
-        correlations,
+        correlations: correlations.into_iter().map(Into::into).collect(),
     })
     .unwrap()
 }

@@ -114,6 +114,18 @@ def test_invalid_correlation_matrix_is_repaired_with_a_warning_or_rejected() -> 
     fr.RiskRegister(risks, [("a", "b", 0.5), ("a", "c", 0.3)], "2019/20")  # valid: no warning
 
 
+def test_correlations_as_pairs_or_tables() -> None:
+    risks = [risk("a"), risk("b")]
+    pairs = fr.RiskRegister(risks, [("a", "b", 0.4)], "2019/20")
+    tables = fr.RiskRegister(risks, [{"risks": ["a", "b"], "rho": 0.4}], "2019/20")
+    assert pairs == tables and pairs.correlations == [("a", "b", 0.4)]
+    assert "[[correlations]]" in pairs.to_toml()
+    with pytest.raises(fr.ValidationError, match=r"correlations\[0\]: .* is not \(risk_id, risk_id, rho\)"):
+        fr.RiskRegister(risks, [("a", 0.4)], "2019/20")  # type: ignore[list-item]
+    with pytest.raises(fr.ValidationError, match=r"correlations\[0\].rho: 'high' is not a number"):
+        fr.RiskRegister(risks, [("a", "b", "high")], "2019/20")  # type: ignore[list-item]
+
+
 def test_expected_values_exact() -> None:
     games = risk("games", 0.5, impact=fr.Uniform(0, 80e6), share=0.25, cap=10e6, profile={"2020/21": 0.2, "2021/22": 0.8})
     care = risk("care", 0.4, impact=fr.Normal(3e6, 1e6), recurring=True, profile={"2020/21": 1.0})
