@@ -367,3 +367,42 @@ fn interrupting_stops_the_run() {
     );
     assert_eq!(calls, 1);
 }
+
+#[test]
+fn standard_errors_match_the_spread_across_seeds() {
+    // se_mean and se_p95 claim how far an estimate moves from run to run: check that claim
+    // against the spread of 40 independent runs.
+    let reg = mixed_register();
+    let runs: Vec<_> = (0..40)
+        .map(|seed| {
+            run(&reg, 10_000, 1000 + seed, None, false)
+                .summary()
+                .pop()
+                .unwrap()
+        })
+        .collect();
+    let spread = |xs: Vec<f64>| {
+        let m = xs.iter().sum::<f64>() / xs.len() as f64;
+        (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+    };
+    let claimed = |xs: Vec<f64>| xs.iter().sum::<f64>() / xs.len() as f64;
+    for (name, observed, stated) in [
+        (
+            "mean",
+            spread(runs.iter().map(|r| r.mean).collect()),
+            claimed(runs.iter().map(|r| r.se_mean).collect()),
+        ),
+        (
+            "p95",
+            spread(runs.iter().map(|r| r.p95).collect()),
+            claimed(runs.iter().map(|r| r.se_p95).collect()),
+        ),
+    ] {
+        // With 40 runs the sample standard deviation is within about 25% of the truth (2 sigma).
+        let ratio = observed / stated;
+        assert!(
+            (0.6..1.6).contains(&ratio),
+            "{name}: spread {observed} vs stated se {stated}"
+        );
+    }
+}

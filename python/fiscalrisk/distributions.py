@@ -112,11 +112,16 @@ class Distribution:
 
     def sample(self, n: int, seed: int) -> npt.NDArray[np.float64]:
         """``n`` independent draws, reproducible from ``seed`` (Xoshiro256++, stream 0)."""
-        if n < 0:
-            from .exceptions import ValidationError
+        from .exceptions import ValidationError
 
-            raise ValidationError(f"n: {n} is negative")
-        return self._native.sample(n, seed)
+        for field, value, upper in (("n", n, 2**63), ("seed", seed, 2**64)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValidationError(f"{field}: {value!r} is not a whole number")
+            if value < 0:
+                raise ValidationError(f"{field}: {value} is negative")
+            if value >= upper:
+                raise ValidationError(f"{field}: {value} is too large")
+        return self._native.sample(int(n), int(seed))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Distribution) and self.to_dict() == other.to_dict()

@@ -479,6 +479,8 @@ def _correlation(c: Any, index: int) -> Any:
 def _risk_dict(r: Risk | Mapping[str, Any], index: int) -> dict[str, Any]:
     if isinstance(r, Risk):
         return r.to_dict()
+    if not isinstance(r, Mapping):
+        raise ValidationError(f"risks[{index}]: {r!r} is not a Risk or a dict")
     try:
         return Risk.from_dict(r).to_dict()
     except ValidationError as e:

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, num, pounds
+from ._convert import html_table, pounds, real
 from .exceptions import ValidationError
 from .risk import RiskRegister
 
@@ -140,7 +140,9 @@ class SimulationResult:
     def exceedance(self, amount: float, period: str = "total") -> float:
         """The probability that the cost in ``period`` (a year such as ``"2019/20"``, or
         ``"total"``) exceeds ``amount``."""
-        return self._native.exceedance(num(amount), period)
+        if not isinstance(period, str):
+            raise ValidationError(f"period: {period!r} is not a year label such as '2019/20' or 'total'")
+        return self._native.exceedance(real("amount", amount), period)
 
     def contributions(self, by_period: bool = False) -> pl.DataFrame:
         """Which risks drive the cost and its tail.

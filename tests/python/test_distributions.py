@@ -163,6 +163,8 @@ BAD = [
     (lambda: fr.Distribution.from_dict({"dist": "uniform", "low": 1, "high": 2, "hgih": 3}), "unknown field `hgih`"),
     (lambda: fr.Normal(0, 1).quantile(1.5), r"p: 1.5 is outside \[0, 1\]"),
     (lambda: fr.Normal(0, 1).sample(-1, seed=1), "n: -1 is negative"),
+    (lambda: fr.Normal(0, 1).sample(2.5, seed=1), "n: 2.5 is not a whole number"),
+    (lambda: fr.Normal(0, 1).sample(3, seed=-1), "seed: -1 is negative"),
     (lambda: fr.Normal(0, 1).sample(10**9, seed=1), "n: 1000000000 values is more than the 50000000 allowed"),
 ]
 

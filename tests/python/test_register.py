@@ -57,6 +57,7 @@ REGISTER_ERRORS = [
         r"risks\[3\].impact.high: 5.0 is below low 10.0",
     ),
     (lambda: fr.RiskRegister([risk("a")]), "first_year: needed when no risk has a profile"),
+    (lambda: fr.RiskRegister([risk("a"), 7], first_year="2019/20"), r"risks\[1\]: 7 is not a Risk or a dict"),
     (lambda: fr.RiskRegister([risk("a")], first_year="2019"), 'first_year: "2019" is not a financial year label'),
     (lambda: fr.RiskRegister([risk("a")], first_year="2019/20", years=0), "years: 0 is not between 1 and 100"),
     (

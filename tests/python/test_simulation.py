@@ -174,6 +174,8 @@ def test_query_arguments_are_validated(kept: fr.SimulationResult) -> None:
         kept.exceedance(1e6, "2030/31")
     with pytest.raises(fr.ValidationError, match="amount: NaN is not a finite number"):
         kept.exceedance(float("nan"))
+    with pytest.raises(fr.ValidationError, match="amount: 'lots' is not a number"):
+        kept.exceedance("lots")  # type: ignore[arg-type]
 
 
 def test_progress_and_interrupt(example: fr.RiskRegister) -> None:
