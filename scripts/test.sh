@@ -11,7 +11,8 @@ echo "== cargo test (pure Rust, no Python)"
 cargo test -q 2>&1 | grep -Ev '^\s*$'
 echo "== build the Python package"
 FISCALRISK_EXTRAS=test source scripts/env.sh
-echo "== stub check and mypy"
+echo "== ruff, stub check and mypy"
+ruff check python tests benches scripts
 python -m mypy.stubtest fiscalrisk._fiscalrisk
 mypy python/fiscalrisk
 echo "== pytest"

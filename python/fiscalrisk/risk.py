@@ -26,7 +26,6 @@ import polars as pl
 
 from . import _fiscalrisk as _native
 from ._convert import html_table, money_in, money_out, nest, num, pounds, real
-from . import _fiscalrisk as _native
 from .distributions import Distribution, clean_spec
 from .exceptions import FiscalRiskWarning, ValidationError
 
