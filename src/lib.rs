@@ -12,6 +12,8 @@
 //! - [`register`]: the probability-weighted risk register and its correlations;
 //! - [`correlation`]: rank correlations, the Gaussian copula's matrix and its repair;
 //! - [`simulation`]: the reproducible Monte Carlo engine;
+//! - [`monitoring`]: in-year budget monitoring: the monthly table, its checks, run-rate
+//!   forecasts and the movement since last month;
 //! - [`rng`]: the named random number generator and its streams.
 //!
 //! Each module has one error enum; every message names the field and the value.
@@ -20,6 +22,7 @@
 pub mod correlation;
 pub mod distribution;
 pub mod money;
+pub mod monitoring;
 pub mod period;
 pub mod register;
 pub mod risk;

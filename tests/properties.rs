@@ -206,4 +206,23 @@ proptest! {
         prop_assert!(hi_exact >= lo_exact * (1.0 - 1e-12));
         prop_assert!(hi >= lo - MC_SIGMAS * (lo_se * lo_se + hi_se * hi_se).sqrt(), "{} < {}", hi, lo);
     }
+
+    #[test]
+    fn any_text_reads_as_a_table_or_an_error(
+        body in prop::collection::vec(prop::collection::vec("[-0-9.,£a-z\"TOTAL ]{0,8}", 5..7), 0..6),
+        month in prop::option::of(0..14usize),
+    ) {
+        use fiscalrisk::monitoring::{Rules, Table, check};
+        let mut text = String::from("line_id,budget,forecast_outturn,one_off_mitigations,reserves_use,m01\n");
+        for row in &body {
+            text.push_str(&row.join(","));
+            text.push('\n');
+        }
+        if let Ok(table) = Table::from_csv_text(&text) {
+            match check(&table, month, None, &Rules::default()) {
+                Ok(report) => prop_assert!(report.findings.iter().all(|f| !f.message.is_empty())),
+                Err(e) => prop_assert!(month.is_some_and(|m| !(1..=12).contains(&m)), "{}", e),
+            }
+        }
+    }
 }

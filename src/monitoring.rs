@@ -1,0 +1,889 @@
+//! In-year budget monitoring: the monthly monitoring table, the checks a finance team's CI runs
+//! on it before it goes to Cabinet, run-rate forecasts and the movement since last month.
+//!
+//! The table has one row per budget line and one `TOTAL` row. It reaches the core as text
+//! columns (as read by polars with no type inference), so that every amount is parsed exactly,
+//! as [`Money`], and a cell that is not an amount is reported with its row, column and text
+//! rather than silently read as missing.
+//!
+//! Columns read (others are kept by the caller and ignored here): `line_id`, `directorate`,
+//! `service`, `budget`, `m01` ... `m12` (actual spend by month, M1 = April; empty for months not
+//! yet closed), `forecast_outturn`, `one_off_mitigations`, `reserves_use`, `recurring`,
+//! `explanation`. Rows are numbered from 1, as a spreadsheet user counts data rows.
+//!
+//! # Examples
+//!
+//! ```
+//! use fiscalrisk::monitoring::{Table, check, Rules, Severity};
+//! let csv = "line_id,budget,m01,m02,forecast_outturn,one_off_mitigations,reserves_use,recurring\n\
+//!            A,1200.00,100,110,1300,0,0,false\n\
+//!            B,2400.00,200,190,2400,0,0,false\n\
+//!            TOTAL,3600.00,300,300,3700,0,0,\n";
+//! let table = Table::from_csv_text(csv).unwrap();
+//! let report = check(&table, None, None, &Rules::default()).unwrap();
+//! assert_eq!(report.month, 2);
+//! assert!(report.findings.iter().all(|f| f.severity != Severity::Error), "{:?}", report.findings);
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::money::Money;
+
+/// The label of the totals row.
+pub const TOTAL_ID: &str = "TOTAL";
+/// Month columns, April (`m01`) to March (`m12`).
+pub const MONTHS: [&str; 12] = [
+    "m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12",
+];
+/// Columns that hold amounts of money (besides the months).
+pub const AMOUNT_COLUMNS: [&str; 4] = [
+    "budget",
+    "forecast_outturn",
+    "one_off_mitigations",
+    "reserves_use",
+];
+/// Columns without which a table cannot be checked.
+pub const REQUIRED_COLUMNS: [&str; 5] = [
+    "line_id",
+    "budget",
+    "forecast_outturn",
+    "one_off_mitigations",
+    "reserves_use",
+];
+
+/// Errors that stop a table being read at all (a check reports everything else as findings).
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum MonitoringError {
+    /// A required column is missing.
+    #[error("columns: missing {missing} (the table has {present})")]
+    MissingColumns {
+        /// The missing columns.
+        missing: String,
+        /// The columns present.
+        present: String,
+    },
+    /// Columns of different lengths.
+    #[error("column {column:?} has {len} rows, not {expected}")]
+    Ragged {
+        /// The column.
+        column: String,
+        /// Its length.
+        len: usize,
+        /// The length of the first column.
+        expected: usize,
+    },
+    /// Text that is not CSV this reader understands.
+    #[error("line {line}: {message}")]
+    Csv {
+        /// The line of the file (1 is the header).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A month outside 1 to 12.
+    #[error("month: {month} is not between 1 and 12")]
+    Month {
+        /// The month given.
+        month: usize,
+    },
+}
+
+/// One budget line, or the totals row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    /// Data row number, from 1.
+    pub row: usize,
+    /// The line's id.
+    pub line_id: String,
+    /// Annual budget.
+    pub budget: Option<Money>,
+    /// Actual spend by month; `None` where the cell is empty (or not an amount).
+    pub actuals: [Option<Money>; 12],
+    /// The managers' forecast outturn for the year.
+    pub forecast_outturn: Option<Money>,
+    /// One-off measures included in the forecast.
+    pub one_off_mitigations: Option<Money>,
+    /// Reserves the forecast draws on.
+    pub reserves_use: Option<Money>,
+    /// Whether the variance is expected to recur next year.
+    pub recurring: Option<bool>,
+    /// Free text.
+    pub explanation: String,
+}
+
+impl Line {
+    /// The forecast variance: forecast outturn less budget (positive is an overspend).
+    pub fn variance(&self) -> Option<Money> {
+        Some(self.forecast_outturn? - self.budget?)
+    }
+
+    /// The amount in a money column (`budget`, `m01`, ..., `reserves_use`).
+    pub fn amount(&self, column: &str) -> Option<Money> {
+        match column {
+            "budget" => self.budget,
+            "forecast_outturn" => self.forecast_outturn,
+            "one_off_mitigations" => self.one_off_mitigations,
+            "reserves_use" => self.reserves_use,
+            _ => MONTHS
+                .iter()
+                .position(|m| *m == column)
+                .and_then(|i| self.actuals[i]),
+        }
+    }
+
+    /// Actual spend for months 1 to `k`, when every one of them is present.
+    pub fn actuals_to(&self, k: usize) -> Option<Money> {
+        self.actuals[..k].iter().copied().sum()
+    }
+}
+
+/// A cell that is not what its column needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BadCell {
+    /// Data row number, from 1.
+    pub row: usize,
+    /// The line's id.
+    pub line_id: String,
+    /// The column.
+    pub column: String,
+    /// The text found.
+    pub text: String,
+}
+
+/// A monitoring table, read exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    /// Budget lines, in file order.
+    pub lines: Vec<Line>,
+    /// The `TOTAL` rows (a valid table has exactly one).
+    pub totals: Vec<Line>,
+    /// Cells that could not be read.
+    pub bad_cells: Vec<BadCell>,
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" => Some(true),
+        "false" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+impl Table {
+    /// Reads text columns (name, cells; `None` for an empty cell).
+    pub fn from_columns(
+        columns: &[(String, Vec<Option<String>>)],
+    ) -> Result<Table, MonitoringError> {
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        let missing: Vec<&str> = REQUIRED_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| !names.contains(c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(MonitoringError::MissingColumns {
+                missing: missing.join(", "),
+                present: names.join(", "),
+            });
+        }
+        let rows = columns.first().map_or(0, |c| c.1.len());
+        for (name, cells) in columns {
+            if cells.len() != rows {
+                return Err(MonitoringError::Ragged {
+                    column: name.clone(),
+                    len: cells.len(),
+                    expected: rows,
+                });
+            }
+        }
+        let by_name: HashMap<&str, &Vec<Option<String>>> =
+            columns.iter().map(|(n, c)| (n.as_str(), c)).collect();
+        let cell = |name: &str, i: usize| -> Option<&str> {
+            by_name
+                .get(name)
+                .and_then(|c| c[i].as_deref())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let mut table = Table {
+            lines: Vec::new(),
+            totals: Vec::new(),
+            bad_cells: Vec::new(),
+        };
+        for i in 0..rows {
+            let line_id = cell("line_id", i).unwrap_or("").to_string();
+            let mut bad = Vec::new();
+            let mut amount = |name: &str| -> Option<Money> {
+                let text = cell(name, i)?;
+                match text.parse::<Money>() {
+                    Ok(m) => Some(m),
+                    Err(_) => {
+                        bad.push((name.to_string(), text.to_string()));
+                        None
+                    }
+                }
+            };
+            let budget = amount("budget");
+            let mut actuals = [None; 12];
+            for (m, name) in MONTHS.iter().enumerate() {
+                actuals[m] = amount(name);
+            }
+            let forecast_outturn = amount("forecast_outturn");
+            let one_off_mitigations = amount("one_off_mitigations");
+            let reserves_use = amount("reserves_use");
+            let recurring = match cell("recurring", i) {
+                None => None,
+                Some(text) => {
+                    let b = parse_bool(text);
+                    if b.is_none() {
+                        bad.push(("recurring".into(), text.into()));
+                    }
+                    b
+                }
+            };
+            let line = Line {
+                row: i + 1,
+                line_id: line_id.clone(),
+                budget,
+                actuals,
+                forecast_outturn,
+                one_off_mitigations,
+                reserves_use,
+                recurring,
+                explanation: cell("explanation", i).unwrap_or("").to_string(),
+            };
+            table
+                .bad_cells
+                .extend(bad.into_iter().map(|(column, text)| BadCell {
+                    row: i + 1,
+                    line_id: line_id.clone(),
+                    column,
+                    text,
+                }));
+            if line_id == TOTAL_ID {
+                table.totals.push(line);
+            } else {
+                table.lines.push(line);
+            }
+        }
+        Ok(table)
+    }
+
+    /// Reads CSV text: a header row, then data rows; fields may be quoted with `"` (a quote
+    /// inside is doubled). Empty fields are empty cells.
+    pub fn from_csv_text(text: &str) -> Result<Table, MonitoringError> {
+        let records = parse_csv(text)?;
+        let mut it = records.into_iter();
+        let header = it.next().ok_or(MonitoringError::Csv {
+            line: 1,
+            message: "the file is empty".into(),
+        })?;
+        let mut columns: Vec<(String, Vec<Option<String>>)> = header
+            .iter()
+            .map(|h| (h.trim().to_string(), Vec::new()))
+            .collect();
+        for (n, record) in it.enumerate() {
+            if record.len() == 1 && record[0].is_empty() {
+                continue; // a blank line
+            }
+            if record.len() != columns.len() {
+                return Err(MonitoringError::Csv {
+                    line: n + 2,
+                    message: format!(
+                        "{} fields, but the header has {}",
+                        record.len(),
+                        columns.len()
+                    ),
+                });
+            }
+            for ((_, cells), field) in columns.iter_mut().zip(record) {
+                cells.push((!field.is_empty()).then_some(field));
+            }
+        }
+        Table::from_columns(&columns)
+    }
+
+    /// The last month for which any line has actuals (0 when none has).
+    pub fn last_month_with_actuals(&self) -> usize {
+        self.lines
+            .iter()
+            .flat_map(|l| (0..12).filter(|&m| l.actuals[m].is_some()).map(|m| m + 1))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Splits CSV text into records of fields.
+fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, MonitoringError> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut line = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => in_quotes = false,
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => in_quotes = true,
+            ',' => record.push(std::mem::take(&mut field)),
+            '\r' => {}
+            '\n' => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+                line += 1;
+            }
+            _ => field.push(c),
+        }
+    }
+    if in_quotes {
+        return Err(MonitoringError::Csv {
+            line,
+            message: "a quoted field is not closed".into(),
+        });
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The figures must not go to Cabinet as they are.
+    Error,
+    /// Worth a look; an error under `--strict`.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// One thing a check found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule (`totals`, `missing-actuals`, ...).
+    pub rule: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Data row, from 1, where it applies.
+    pub row: Option<usize>,
+    /// Line id, where it applies.
+    pub line_id: Option<String>,
+    /// Column, where it applies.
+    pub column: Option<String>,
+    /// What is wrong, with the figures.
+    pub message: String,
+}
+
+/// Thresholds of the warning rules (a rules file overrides them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rules {
+    /// A line's forecast may move by at most this since last month without an explanation.
+    pub movement_without_explanation: Money,
+    /// One-off mitigations above this share of the total gross variance (before them) warn.
+    pub one_off_share: f64,
+}
+
+impl Default for Rules {
+    /// £1m of unexplained movement on one line; one-off mitigations covering more than half the
+    /// gross overspend. Both are judgement calls, to be set in a council's rules file.
+    fn default() -> Rules {
+        Rules {
+            movement_without_explanation: Money::new(Decimal::from(1_000_000)),
+            one_off_share: 0.5,
+        }
+    }
+}
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The month checked.
+    pub month: usize,
+    /// Findings, errors first, then by row.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// The exit code: 1 when any error (or, when `strict`, any warning) was found, else 0.
+    pub fn exit_code(&self, strict: bool) -> i32 {
+        let failing = |f: &Finding| f.severity == Severity::Error || strict;
+        i32::from(self.findings.iter().any(failing))
+    }
+}
+
+fn finding(
+    rule: &str,
+    severity: Severity,
+    line: Option<&Line>,
+    column: Option<&str>,
+    message: String,
+) -> Finding {
+    Finding {
+        rule: rule.into(),
+        severity,
+        row: line.map(|l| l.row),
+        line_id: line.map(|l| l.line_id.clone()),
+        column: column.map(str::to_string),
+        message,
+    }
+}
+
+/// Checks a monitoring table for month `month` (default: the last month with actuals),
+/// against last month's table when given.
+///
+/// Errors: no `TOTAL` row (or several); duplicate or empty `line_id`s; cells that are not
+/// amounts; actuals missing for a month up to `month`, or present beyond it; lines that do not
+/// add to the `TOTAL` row, to the penny; `reserves_use` on a line whose variance is recurring.
+/// Warnings: a line's forecast moved by more than `rules.movement_without_explanation` since
+/// last month with no explanation; one-off mitigations above `rules.one_off_share` of the gross
+/// overspend.
+pub fn check(
+    table: &Table,
+    month: Option<usize>,
+    previous: Option<&Table>,
+    rules: &Rules,
+) -> Result<Report, MonitoringError> {
+    if let Some(m) = month
+        && !(1..=12).contains(&m)
+    {
+        return Err(MonitoringError::Month { month: m });
+    }
+    let k = month.unwrap_or_else(|| table.last_month_with_actuals());
+    let mut out = Vec::new();
+    use Severity::{Error as E, Warning as W};
+
+    match table.totals.len() {
+        0 => out.push(finding(
+            "no-total-row",
+            E,
+            None,
+            None,
+            format!("no row has line_id {TOTAL_ID}"),
+        )),
+        1 => {}
+        n => {
+            for t in &table.totals[1..] {
+                out.push(finding(
+                    "no-total-row",
+                    E,
+                    Some(t),
+                    None,
+                    format!("{n} rows have line_id {TOTAL_ID}; one is needed"),
+                ));
+            }
+        }
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for l in &table.lines {
+        if l.line_id.is_empty() {
+            out.push(finding(
+                "duplicate-line-id",
+                E,
+                Some(l),
+                Some("line_id"),
+                "line_id is empty".into(),
+            ));
+        } else if let Some(first) = seen.insert(&l.line_id, l.row) {
+            out.push(finding(
+                "duplicate-line-id",
+                E,
+                Some(l),
+                Some("line_id"),
+                format!("line_id {:?} is also on row {first}", l.line_id),
+            ));
+        }
+    }
+    for b in &table.bad_cells {
+        out.push(Finding {
+            rule: "not-a-number".into(),
+            severity: E,
+            row: Some(b.row),
+            line_id: Some(b.line_id.clone()),
+            column: Some(b.column.clone()),
+            message: format!(
+                "row {} ({:?}), column {}: {:?} is not {}",
+                b.row,
+                b.line_id,
+                b.column,
+                b.text,
+                if b.column == "recurring" {
+                    "true or false"
+                } else {
+                    "an amount of money"
+                }
+            ),
+        });
+    }
+    let bad: std::collections::HashSet<(usize, &str)> = table
+        .bad_cells
+        .iter()
+        .map(|b| (b.row, b.column.as_str()))
+        .collect();
+    for l in table.lines.iter().chain(&table.totals) {
+        for (m, name) in MONTHS.iter().enumerate() {
+            let present = l.actuals[m].is_some() || bad.contains(&(l.row, *name));
+            if m < k && !present {
+                let message = format!("no actuals for {name} (month {} of {k} reported)", m + 1);
+                out.push(finding("missing-actuals", E, Some(l), Some(name), message));
+            } else if m >= k && l.actuals[m].is_some() {
+                let message = format!("actuals for {name} but the month reported is {k}");
+                out.push(finding(
+                    "actuals-beyond-month",
+                    E,
+                    Some(l),
+                    Some(name),
+                    message,
+                ));
+            }
+        }
+        if l.recurring == Some(true) && l.reserves_use.is_some_and(|r| r != Money::ZERO) {
+            out.push(finding("reserves-for-recurring", E, Some(l), Some("reserves_use"),
+                format!("reserves_use {} on a line whose variance is recurring: reserves must not fund a recurring overspend",
+                    l.reserves_use.unwrap_or_default())));
+        }
+    }
+    if let [total] = table.totals.as_slice() {
+        for name in AMOUNT_COLUMNS.iter().chain(&MONTHS) {
+            if bad.iter().any(|(_, c)| c == name) {
+                continue; // already reported as not-a-number; a sum would mislead
+            }
+            let stated = total.amount(name);
+            let sum: Money = table.lines.iter().filter_map(|l| l.amount(name)).sum();
+            let any = table.lines.iter().any(|l| l.amount(name).is_some());
+            match stated {
+                Some(s) if s != sum => out.push(finding(
+                    "totals",
+                    E,
+                    Some(total),
+                    Some(name),
+                    format!(
+                        "lines add to {sum} but the TOTAL row says {s} (difference {})",
+                        s - sum
+                    ),
+                )),
+                None if any => out.push(finding(
+                    "totals",
+                    E,
+                    Some(total),
+                    Some(name),
+                    format!("lines add to {sum} but the TOTAL row is empty"),
+                )),
+                _ => {}
+            }
+        }
+        // One-off mitigations against the gross overspend (the variance before them).
+        if let (Some(v), Some(o)) = (total.variance(), total.one_off_mitigations) {
+            let gross = v + o;
+            if o > Money::ZERO && gross > Money::ZERO {
+                let share = o.to_f64() / gross.to_f64();
+                if share > rules.one_off_share {
+                    out.push(finding("one-off-share", W, Some(total), Some("one_off_mitigations"),
+                        format!("one-off mitigations of {o} cover {:.0}% of the gross overspend of {gross} (threshold {:.0}%): the underlying overspend is {gross}",
+                            share * 100.0, rules.one_off_share * 100.0)));
+                }
+            }
+        }
+    }
+    if let Some(prev) = previous {
+        for m in movements(table, prev) {
+            if let (Some(l), Some(delta)) = (
+                table.lines.iter().find(|l| l.line_id == m.line_id),
+                m.change,
+            ) {
+                let abs = if delta < Money::ZERO { -delta } else { delta };
+                if abs > rules.movement_without_explanation && l.explanation.is_empty() {
+                    out.push(finding("unexplained-movement", W, Some(l), Some("explanation"),
+                        format!("forecast moved by {delta} since last month with no explanation (threshold {})", rules.movement_without_explanation)));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|f| (f.severity, f.row.unwrap_or(0)));
+    Ok(Report {
+        month: k,
+        findings: out,
+    })
+}
+
+/// One line's change in forecast outturn since last month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Movement {
+    /// The line (lines only in one of the two tables are included).
+    pub line_id: String,
+    /// Last month's forecast outturn (`None` for a new line).
+    pub previous: Option<Money>,
+    /// This month's (`None` for a removed line).
+    pub current: Option<Money>,
+    /// The change, counting a missing line as zero; `None` when a forecast is not an amount.
+    pub change: Option<Money>,
+}
+
+/// The change in forecast outturn line by line, largest first (by size, then line id). The
+/// changes add up exactly to the change in the sum of the lines.
+pub fn movements(current: &Table, previous: &Table) -> Vec<Movement> {
+    let mut by_id: BTreeMap<&str, (Option<&Line>, Option<&Line>)> = BTreeMap::new();
+    for l in &previous.lines {
+        by_id.entry(&l.line_id).or_default().0 = Some(l);
+    }
+    for l in &current.lines {
+        by_id.entry(&l.line_id).or_default().1 = Some(l);
+    }
+    let mut out: Vec<Movement> = by_id
+        .into_iter()
+        .map(|(id, (p, c))| {
+            let prev = p.and_then(|l| l.forecast_outturn);
+            let cur = c.and_then(|l| l.forecast_outturn);
+            let readable = p.is_none_or(|l| l.forecast_outturn.is_some())
+                && c.is_none_or(|l| l.forecast_outturn.is_some());
+            Movement {
+                line_id: id.to_string(),
+                previous: prev,
+                current: cur,
+                change: readable.then(|| cur.unwrap_or_default() - prev.unwrap_or_default()),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let size = |m: &Movement| m.change.map(|c| c.decimal().abs());
+        size(b)
+            .cmp(&size(a))
+            .then_with(|| a.line_id.cmp(&b.line_id))
+    });
+    out
+}
+
+/// A run-rate forecast of the year's outturn from actuals for months 1 to `k`: actuals to date
+/// divided by the share of the year's spend that falls in those months, by `profile` (twelve
+/// monthly shares summing to one; `None` for a flat profile, 1/12 a month). Rounded to the
+/// penny. `None` when an actual is missing or the profile gives no spend to date.
+pub fn run_rate(line: &Line, k: usize, profile: Option<&[Decimal; 12]>) -> Option<Money> {
+    if k == 0 || k > 12 {
+        return None;
+    }
+    let to_date = line.actuals_to(k)?.decimal();
+    let outturn = match profile {
+        Some(p) => {
+            let share: Decimal = p[..k].iter().sum();
+            if share <= Decimal::ZERO {
+                return None;
+            }
+            to_date / share
+        }
+        None => to_date * Decimal::from(12) / Decimal::from(k as u64),
+    };
+    Some(Money::new(outturn).round_to_penny())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLEAN: &str = "line_id,directorate,budget,m01,m02,m03,m04,m05,m06,m07,m08,m09,m10,m11,m12,forecast_outturn,one_off_mitigations,reserves_use,recurring,explanation
+ASC-01,Adults,120000000.00,10100000,10200000,10300000,10000000,9900000,10400000,10600000,,,,,,125000000.00,1000000.00,0,true,demand
+WST-01,Place,60000000.00,5000000,5000000,5100000,4900000,5000000,5000000,5200000,,,,,,61000000.00,0,1000000.00,false,strike costs
+TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,15800000,,,,,,186000000.00,1000000.00,1000000.00,,
+";
+
+    fn table(text: &str) -> Table {
+        Table::from_csv_text(text).unwrap()
+    }
+
+    fn rules_tripped(text: &str) -> Vec<String> {
+        check(&table(text), None, None, &Rules::default())
+            .unwrap()
+            .findings
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    #[test]
+    fn clean_table_passes() {
+        let report = check(&table(CLEAN), None, None, &Rules::default()).unwrap();
+        assert_eq!(report.month, 7);
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        assert_eq!(report.exit_code(true), 0);
+    }
+
+    #[test]
+    fn each_rule_trips_on_its_fixture() {
+        let cases = [
+            (
+                CLEAN.replace("TOTAL,,180000000.00", "TOTAL,,180000000.01"),
+                "totals",
+            ),
+            (CLEAN.replace("TOTAL,", "ALL,"), "no-total-row"),
+            (CLEAN.replace("WST-01", "ASC-01"), "duplicate-line-id"),
+            (
+                CLEAN.replace("5100000,4900000", "51OOOOO,4900000"),
+                "not-a-number",
+            ),
+            (
+                CLEAN.replace("120000000.00,10100000,", "120000000.00,,"),
+                "missing-actuals",
+            ),
+            (
+                CLEAN.replace("1000000.00,false", "1000000.00,true"),
+                "reserves-for-recurring",
+            ),
+        ];
+        for (text, rule) in cases {
+            let tripped = rules_tripped(&text);
+            assert!(tripped.contains(&rule.to_string()), "{rule}: {tripped:?}");
+            assert_eq!(
+                check(&table(&text), None, None, &Rules::default())
+                    .unwrap()
+                    .exit_code(false),
+                1
+            );
+        }
+        let bad = check(
+            &table(&CLEAN.replace("5100000,4900000", "51OOOOO,4900000")),
+            None,
+            None,
+            &Rules::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            bad.findings[0].message,
+            "row 2 (\"WST-01\"), column m03: \"51OOOOO\" is not an amount of money"
+        );
+        let off = check(
+            &table(&CLEAN.replace("TOTAL,,180000000.00", "TOTAL,,180000000.01")),
+            None,
+            None,
+            &Rules::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            off.findings[0].message,
+            "lines add to 180000000.00 but the TOTAL row says 180000000.01 (difference 0.01)"
+        );
+        // Actuals beyond the month reported.
+        let beyond = check(&table(CLEAN), Some(6), None, &Rules::default()).unwrap();
+        assert!(
+            beyond
+                .findings
+                .iter()
+                .all(|f| f.rule == "actuals-beyond-month")
+        );
+        assert_eq!(beyond.findings.len(), 3);
+    }
+
+    #[test]
+    fn warnings_fail_only_when_strict() {
+        let heavy = CLEAN
+            .replace(
+                "125000000.00,1000000.00,0,true",
+                "125000000.00,5000000.00,0,true",
+            )
+            .replace("186000000.00,1000000.00", "186000000.00,5000000.00");
+        // Gross overspend 6m + 5m = 11m; 5m is 45%: below the default half, above 40%.
+        let report = check(&table(&heavy), None, None, &Rules::default()).unwrap();
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        let strict_rules = Rules {
+            one_off_share: 0.4,
+            ..Rules::default()
+        };
+        let report = check(&table(&heavy), None, None, &strict_rules).unwrap();
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+        assert_eq!(report.findings[0].rule, "one-off-share");
+        assert!(
+            report.findings[0]
+                .message
+                .contains("cover 45% of the gross overspend of 11000000.00")
+        );
+        assert_eq!((report.exit_code(false), report.exit_code(true)), (0, 1));
+    }
+
+    #[test]
+    fn movements_add_up_and_unexplained_ones_warn() {
+        let previous = table(CLEAN);
+        let now_text = CLEAN
+            .replace("125000000.00,1000000.00", "110000000.00,1000000.00")
+            .replace("186000000.00,1000000.00", "171000000.00,1000000.00")
+            .replace(",demand\n", ",\n");
+        let now = table(&now_text);
+        let moves = movements(&now, &previous);
+        let total: Money = moves.iter().filter_map(|m| m.change).sum();
+        let stated =
+            now.totals[0].forecast_outturn.unwrap() - previous.totals[0].forecast_outturn.unwrap();
+        assert_eq!(total, stated);
+        assert_eq!(moves[0].line_id, "ASC-01");
+        let report = check(&now, None, Some(&previous), &Rules::default()).unwrap();
+        assert_eq!(
+            report
+                .findings
+                .iter()
+                .map(|f| f.rule.as_str())
+                .collect::<Vec<_>>(),
+            ["unexplained-movement"]
+        );
+    }
+
+    #[test]
+    fn run_rate_is_exact() {
+        let t = table(CLEAN);
+        // Seven months of ASC-01 sum to 71.5m; flat: 71.5m * 12 / 7 = 122,571,428.571... -> .57.
+        assert_eq!(
+            run_rate(&t.lines[0], 7, None).unwrap().to_string(),
+            "122571428.57"
+        );
+        let mut profile = [Decimal::ZERO; 12];
+        profile[..10].fill(Decimal::new(8, 2));
+        profile[10] = Decimal::new(10, 2);
+        profile[11] = Decimal::new(10, 2);
+        // 7 months at 8% is 56% of the year: 71.5m / 0.56 = 127,678,571.428... -> .43.
+        assert_eq!(
+            run_rate(&t.lines[0], 7, Some(&profile))
+                .unwrap()
+                .to_string(),
+            "127678571.43"
+        );
+        assert!(run_rate(&t.lines[0], 8, None).is_none());
+    }
+
+    #[test]
+    fn unreadable_tables_are_errors() {
+        assert!(matches!(
+            Table::from_csv_text("line_id,budget\n"),
+            Err(MonitoringError::MissingColumns { .. })
+        ));
+        let ragged = "line_id,budget,forecast_outturn,one_off_mitigations,reserves_use\nA,1,2\n";
+        assert_eq!(
+            Table::from_csv_text(ragged).unwrap_err().to_string(),
+            "line 2: 3 fields, but the header has 5"
+        );
+        assert!(Table::from_csv_text("line_id,\"budget\n").is_err());
+    }
+}
