@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, monitoring
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -47,5 +47,6 @@ __all__ = [
     "Uniform",
     "ValidationError",
     "datasets",
+    "monitoring",
     "simulate",
 ]

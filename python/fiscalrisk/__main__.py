@@ -1,13 +1,16 @@
 """The ``fiscalrisk`` command line.
 
 ``fiscalrisk demo`` simulates the bundled example register and prints a summary table.
-Exit codes: 0 success, 2 invalid input (the message names the field), 130 interrupted.
+``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet.
+Exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input
+(the message names the field), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 import polars as pl
@@ -36,6 +39,22 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from . import monitoring
+
+    data = monitoring.read(args.table)
+    previous = monitoring.read(args.previous) if args.previous else None
+    rules = Path(args.rules).read_text(encoding="utf-8") if args.rules else None
+    report = monitoring.check(data, month=args.month, previous=previous, rules=rules, source=Path(args.table).name)
+    if args.format == "json":
+        print(report.to_json(args.strict))
+    elif args.format == "junit":
+        print(report.to_junit(args.strict))
+    else:
+        print(report.to_text(args.strict))
+    return report.exit_code(args.strict)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
     parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None)
@@ -45,6 +64,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     demo.add_argument("--trials", type=int, default=200_000)
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(func=_demo)
+    check = sub.add_parser("check", help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)")
+    check.add_argument("table", help="the month's monitoring table: CSV, .xlsx or .parquet")
+    check.add_argument("--month", type=int, help="the month reported, 1 (April) to 12; default: the last with actuals")
+    check.add_argument("--previous", help="last month's table, for the movement rule")
+    check.add_argument("--rules", help="a TOML file of thresholds (movement_without_explanation, one_off_share)")
+    check.add_argument("--format", choices=["text", "json", "junit"], default="text")
+    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.set_defaults(func=_check)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

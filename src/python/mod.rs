@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::distribution::{Distribution, DistributionError};
+use crate::monitoring::{self, MonitoringError, Rules, Table};
 use crate::register::{RegisterError, RiskRegister};
 use crate::risk::{Risk, RiskError};
 use crate::simulation::{self, SimulationError, SimulationOptions, SimulationResult};
@@ -38,7 +39,13 @@ macro_rules! validation_errors {
         }
     )*};
 }
-validation_errors!(DistributionError, RiskError, RegisterError, toml::de::Error);
+validation_errors!(
+    DistributionError,
+    RiskError,
+    RegisterError,
+    MonitoringError,
+    toml::de::Error
+);
 
 /// Reads a core parameter struct from Python data (dicts, lists, floats, strings). Type errors
 /// name the path (`risks[3].probability: invalid type ...`); validation errors name their own.
@@ -410,12 +417,115 @@ fn simulate(
     }
 }
 
+/// A monthly monitoring table, every amount read exactly.
+#[pyclass(module = "fiscalrisk._fiscalrisk", name = "MonitoringTable", frozen)]
+struct PyMonitoringTable {
+    inner: Table,
+}
+
+#[pymethods]
+impl PyMonitoringTable {
+    /// From `(name, cells)` pairs of text columns (`None` for an empty cell).
+    #[staticmethod]
+    fn from_columns(columns: Vec<(String, Vec<Option<String>>)>) -> Result<Self> {
+        Ok(PyMonitoringTable {
+            inner: Table::from_columns(&columns)?,
+        })
+    }
+
+    fn last_month_with_actuals(&self) -> usize {
+        self.inner.last_month_with_actuals()
+    }
+
+    /// The check's report as a dict; `rules` is the text of a rules TOML file.
+    #[pyo3(signature = (month=None, previous=None, rules=None))]
+    fn check<'py>(
+        &self,
+        py: Python<'py>,
+        month: Option<usize>,
+        previous: Option<&PyMonitoringTable>,
+        rules: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rules: Rules = match rules {
+            Some(text) => toml::from_str(text).map_err(Failure::from)?,
+            None => Rules::default(),
+        };
+        let report = monitoring::check(&self.inner, month, previous.map(|p| &p.inner), &rules)
+            .map_err(Failure::from)?;
+        to_py(py, &report)
+    }
+
+    fn movements<'py>(
+        &self,
+        py: Python<'py>,
+        previous: &PyMonitoringTable,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &monitoring::movements(&self.inner, &previous.inner))
+    }
+
+    /// `(line_id, run-rate outturn as text or None)` per line, TOTAL last.
+    #[pyo3(signature = (month, profile=None))]
+    fn run_rate(
+        &self,
+        month: usize,
+        profile: Option<Vec<String>>,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        if !(1..=12).contains(&month) {
+            return Err(MonitoringError::Month { month }.into());
+        }
+        let profile = match profile {
+            None => None,
+            Some(p) => Some(parse_profile(&p)?),
+        };
+        Ok(self
+            .inner
+            .lines
+            .iter()
+            .chain(&self.inner.totals)
+            .map(|l| {
+                let rr = monitoring::run_rate(l, month, profile.as_ref());
+                (l.line_id.clone(), rr.map(|m| m.to_string()))
+            })
+            .collect())
+    }
+}
+
+/// Twelve monthly shares that sum to one, read exactly.
+fn parse_profile(p: &[String]) -> Result<[rust_decimal::Decimal; 12]> {
+    use std::str::FromStr;
+    if p.len() != 12 {
+        return Err(Failure::Validation(format!(
+            "profile: {} monthly shares given; twelve are needed",
+            p.len()
+        )));
+    }
+    let mut out = [rust_decimal::Decimal::ZERO; 12];
+    for (i, text) in p.iter().enumerate() {
+        out[i] = rust_decimal::Decimal::from_str(text)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(text))
+            .map_err(|_| Failure::Validation(format!("profile[{i}]: {text:?} is not a number")))?;
+        if out[i].is_sign_negative() {
+            return Err(Failure::Validation(format!(
+                "profile[{i}]: {text} is negative"
+            )));
+        }
+    }
+    let sum: rust_decimal::Decimal = out.iter().sum();
+    if (sum - rust_decimal::Decimal::ONE).abs() > rust_decimal::Decimal::new(1, 9) {
+        return Err(Failure::Validation(format!(
+            "profile: monthly shares sum to {sum}, not 1"
+        )));
+    }
+    Ok(out)
+}
+
 #[pymodule]
 fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDistribution>()?;
     m.add_class::<PyRisk>()?;
     m.add_class::<PyRiskRegister>()?;
     m.add_class::<PySimulationResult>()?;
+    m.add_class::<PyMonitoringTable>()?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("BATCH_SIZE", simulation::BATCH_SIZE)?;
