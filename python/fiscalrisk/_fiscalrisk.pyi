@@ -14,6 +14,9 @@ __all__ = [
     "RiskRegister",
     "SimulationResult",
     "__version__",
+    "monitoring_backtest",
+    "monitoring_calibrate",
+    "monitoring_intervals",
     "simulate",
 ]
 
@@ -92,3 +95,9 @@ def simulate(
     keep_trials: bool = False,
     progress: Callable[[int, int], object] | None = None,
 ) -> SimulationResult: ...
+
+def monitoring_calibrate(history: list[tuple[str, list[str | None]]] | None = None) -> Any: ...
+def monitoring_intervals(
+    calibration: Any, month: int, budget_forecast: list[tuple[float, float]]
+) -> list[tuple[float, float, float]]: ...
+def monitoring_backtest(history: list[tuple[str, list[str | None]]]) -> Any: ...

@@ -38,7 +38,17 @@ import polars as pl
 from . import _fiscalrisk as _native
 from .exceptions import ValidationError
 
-__all__ = ["MonitoringData", "CheckReport", "read", "check", "RULES"]
+__all__ = [
+    "MonitoringData",
+    "CheckReport",
+    "Calibration",
+    "read",
+    "check",
+    "calibrate",
+    "forecast",
+    "backtest",
+    "RULES",
+]
 
 Source = Union[str, "PathLike[str]", pl.DataFrame]
 
@@ -64,10 +74,8 @@ class MonitoringData:
     __slots__ = ("frame", "_native")
 
     def __init__(self, frame: pl.DataFrame) -> None:
-        text = frame.select(pl.all().cast(pl.String))
-        columns = [(name, text[name].to_list()) for name in text.columns]
         self.frame = frame
-        self._native = _native.MonitoringTable.from_columns(columns)
+        self._native = _native.MonitoringTable.from_columns(_text_columns(frame))
 
     @property
     def last_month(self) -> int:
@@ -129,22 +137,7 @@ def read(source: Source) -> MonitoringData:
     OSError
         When the file cannot be opened.
     """
-    if isinstance(source, pl.DataFrame):
-        return MonitoringData(source)
-    path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = pl.read_excel(path)
-        elif suffix == ".parquet":
-            frame = pl.read_parquet(path)
-        else:
-            frame = pl.read_csv(path, infer_schema=False)
-    except pl.exceptions.PolarsError as e:
-        raise ValidationError(f"{path}: cannot be read as a table: {e}") from None
-    return MonitoringData(frame)
+    return MonitoringData(_frame(source))
 
 
 class CheckReport:
@@ -181,7 +174,10 @@ class CheckReport:
             )
             lines.append(f"{f['severity']}[{f['rule']}] {where}: {f['message']}" if where else f"{f['severity']}[{f['rule']}]: {f['message']}")
         verdict = "FAIL" if self.exit_code(strict) else "OK"
-        lines.append(f"{verdict}: {self.source}, month {self.month}: {self.errors} errors, {self.warnings} warnings")
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+        lines.append(f"{verdict}: {self.source}, month {self.month}: {count(self.errors, 'error')}, {count(self.warnings, 'warning')}")
         return "\n".join(lines)
 
     def to_json(self, strict: bool = False) -> str:
@@ -243,3 +239,130 @@ def check(
     schema = {"rule": pl.String, "severity": pl.String, "row": pl.Int64, "line_id": pl.String, "column": pl.String, "message": pl.String}
     findings = pl.DataFrame(report["findings"], schema=schema)
     return CheckReport(int(report["month"]), findings, source)
+
+
+def _text_columns(frame: pl.DataFrame) -> list[tuple[str, list[Optional[str]]]]:
+    text = frame.select(pl.all().cast(pl.String))
+    return [(name, text[name].to_list()) for name in text.columns]
+
+
+def _frame(source: Source) -> pl.DataFrame:
+    if isinstance(source, pl.DataFrame):
+        return source
+    return read_table(source)
+
+
+def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
+    """A CSV (every column as text), Excel or Parquet file as a DataFrame."""
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            return pl.read_excel(path)
+        if suffix == ".parquet":
+            return pl.read_parquet(path)
+        return pl.read_csv(path, infer_schema=False)
+    except pl.exceptions.PolarsError as e:
+        raise ValidationError(f"{path}: cannot be read as a table: {e}") from None
+
+
+class Calibration:
+    """How far month-``k`` forecasts of the outturn have been from outturns, as shares of the
+    budget: ``table`` has one row per month with ``bias`` (mean of (outturn - forecast) /
+    budget: positive when forecasts were optimistic), ``spread`` (its standard deviation),
+    ``multiplier`` (of the spread for P10 and P90) and ``method`` (``history``, or ``default``
+    where fewer than three years were available)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+
+    @classmethod
+    def default(cls) -> Calibration:
+        """The documented default, used without history: no bias, a spread of 3% of the budget
+        at month 1 falling to 0.5% at month 12."""
+        return cls(_native.monitoring_calibrate(None))
+
+    @property
+    def table(self) -> pl.DataFrame:
+        """One row per month."""
+        return pl.DataFrame(self._data["months"])
+
+    def interval(self, month: int, budget: float, forecast: float) -> tuple[float, float, float]:
+        """The P10, P50 and P90 of the outturn for a month-``month`` forecast."""
+        ((p10, p50, p90),) = _native.monitoring_intervals(self._data, month, [(float(budget), float(forecast))])
+        return p10, p50, p90
+
+    def __repr__(self) -> str:
+        methods = set(self.table["method"].to_list())
+        return f"Calibration({', '.join(sorted(methods))})"
+
+
+def calibrate(history: Optional[Source] = None) -> Calibration:
+    """Measure forecast bias and spread by month from past years: a table (or file) with one row
+    per year and month: ``year``, ``month`` (1 = April), ``budget``, ``forecast_outturn`` (the
+    forecast made that month) and ``outturn`` (the final outturn). Months with fewer than three
+    years keep the default, and say so in ``method``. Without history, the default.
+
+    >>> calibrate().table["method"].unique().to_list()
+    ['default']
+    """
+    if history is None:
+        return Calibration.default()
+    return Calibration(_native.monitoring_calibrate(_text_columns(_frame(history))))
+
+
+def forecast(
+    data: MonitoringData,
+    month: Optional[int] = None,
+    calibration: Optional[Calibration] = None,
+    profile: Optional[Sequence[Any]] = None,
+) -> pl.DataFrame:
+    """Forecasts per line and in total (``TOTAL`` last): the managers' ``forecast_outturn`` as
+    reported, the ``run_rate`` from actuals, and ``p10``, ``p50``, ``p90`` of the outturn around
+    the managers' forecast, from ``calibration`` (default: :meth:`Calibration.default`; line
+    intervals use the same shares of each line's budget). Beside the headline ``variance``
+    (forecast less budget), ``underlying_variance`` adds back the one-off mitigations: the
+    position without one-off measures. ``method`` says where the interval comes from."""
+    k = data.last_month if month is None else month
+    cal = calibration or Calibration.default()
+    f = data.frame.select(pl.all().cast(pl.String))
+    lines = f.with_row_index("_order").with_columns(
+        _total=(pl.col("line_id") == "TOTAL")
+    ).sort(["_total", "_order"])
+    def money(col: str) -> list[Optional[Decimal]]:
+        return [_money(v) if v not in (None, "") else None for v in lines[col].to_list()] if col in lines.columns else [None] * lines.height
+    budget, managers, one_off = money("budget"), money("forecast_outturn"), money("one_off_mitigations")
+    rr = dict(data._native.run_rate(k, None if profile is None else [str(x) for x in profile]))
+    pairs = [(float(b or 0), float(m or 0)) for b, m in zip(budget, managers)]
+    intervals = _native.monitoring_intervals(cal._data, k, pairs) if 1 <= k <= 12 else [(None, None, None)] * len(pairs)
+    variance = [m - b if m is not None and b is not None else None for b, m in zip(budget, managers)]
+    underlying = [v + (o or Decimal(0)) if v is not None else None for v, o in zip(variance, one_off)]
+    method = cal.table["method"][k - 1] if 1 <= k <= 12 else None
+    return pl.DataFrame(
+        {
+            "line_id": lines["line_id"].to_list(),
+            "budget": pl.Series(budget, dtype=_DECIMAL),
+            "forecast_outturn": pl.Series(managers, dtype=_DECIMAL),
+            "run_rate": pl.Series([_money(rr.get(i)) for i in lines["line_id"].to_list()], dtype=_DECIMAL),
+            "p10": [i[0] for i in intervals],
+            "p50": [i[1] for i in intervals],
+            "p90": [i[2] for i in intervals],
+            "variance": pl.Series(variance, dtype=_DECIMAL),
+            "one_off_mitigations": pl.Series(one_off, dtype=_DECIMAL),
+            "underlying_variance": pl.Series(underlying, dtype=_DECIMAL),
+            "method": [method] * lines.height,
+        }
+    )
+
+
+def backtest(history: Source) -> pl.DataFrame:
+    """How good past forecasts were, by month: ``years``, ``bias`` and ``mae`` in pounds
+    (outturn - forecast), and ``coverage``: the share of years whose outturn fell inside the
+    P10-P90 interval calibrated on the other years (about 0.8 when the intervals are honest)."""
+    rows = _native.monitoring_backtest(_text_columns(_frame(history)))
+    schema = {"month": pl.Int64, "years": pl.Int64, "bias": pl.Float64, "mae": pl.Float64, "coverage": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)

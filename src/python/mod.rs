@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::distribution::{Distribution, DistributionError};
-use crate::monitoring::{self, MonitoringError, Rules, Table};
+use crate::monitoring::{self, Calibration, HistoryRow, MonitoringError, Rules, Table};
 use crate::register::{RegisterError, RiskRegister};
 use crate::risk::{Risk, RiskError};
 use crate::simulation::{self, SimulationError, SimulationOptions, SimulationResult};
@@ -490,6 +490,54 @@ impl PyMonitoringTable {
     }
 }
 
+/// The calibration by month, as a dict, from history text columns (or the default).
+#[pyfunction]
+#[pyo3(signature = (history=None))]
+fn monitoring_calibrate<'py>(
+    py: Python<'py>,
+    history: Option<Vec<(String, Vec<Option<String>>)>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cal = match history {
+        Some(columns) => {
+            let rows = HistoryRow::from_columns(&columns).map_err(Failure::from)?;
+            Calibration::from_history(&rows).map_err(Failure::from)?
+        }
+        None => Calibration::default(),
+    };
+    to_py(py, &cal)
+}
+
+/// P10, P50, P90 of the outturn for each `(budget, forecast)` at `month`.
+#[pyfunction]
+fn monitoring_intervals(
+    calibration: &Bound<'_, PyAny>,
+    month: usize,
+    budget_forecast: Vec<(f64, f64)>,
+) -> Result<Vec<(f64, f64, f64)>> {
+    if !(1..=12).contains(&month) {
+        return Err(MonitoringError::Month { month }.into());
+    }
+    let cal: Calibration = from_py(calibration)?;
+    Ok(budget_forecast
+        .into_iter()
+        .map(|(b, f)| {
+            let i = cal.interval(month, b, f);
+            (i.p10, i.p50, i.p90)
+        })
+        .collect())
+}
+
+/// The backtest table as a list of dicts.
+#[pyfunction]
+fn monitoring_backtest<'py>(
+    py: Python<'py>,
+    history: Vec<(String, Vec<Option<String>>)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows = HistoryRow::from_columns(&history).map_err(Failure::from)?;
+    let table = monitoring::backtest(&rows).map_err(Failure::from)?;
+    to_py(py, &table)
+}
+
 /// Twelve monthly shares that sum to one, read exactly.
 fn parse_profile(p: &[String]) -> Result<[rust_decimal::Decimal; 12]> {
     use std::str::FromStr;
@@ -527,6 +575,9 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySimulationResult>()?;
     m.add_class::<PyMonitoringTable>()?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(monitoring_calibrate, m)?)?;
+    m.add_function(wrap_pyfunction!(monitoring_intervals, m)?)?;
+    m.add_function(wrap_pyfunction!(monitoring_backtest, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("BATCH_SIZE", simulation::BATCH_SIZE)?;
     Ok(())

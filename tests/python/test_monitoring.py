@@ -150,3 +150,71 @@ def test_excel_and_dataframe_inputs_agree(tmp_path: Path) -> None:
     from_frame = fr.monitoring.check(fr.monitoring.read(frame))
     assert from_excel.findings.equals(from_frame.findings)
     assert from_frame.exit_code() == 1
+
+
+def test_the_december_2018_story() -> None:
+    """Month 7: £27m over; month 8: £3m, in part using one-off savings (illustrative data)."""
+    m7, m8 = fr.datasets.monitoring_example(7), fr.datasets.monitoring_example(8)
+    f7, f8 = fr.monitoring.forecast(m7), fr.monitoring.forecast(m8)
+    assert f7["variance"][-1] == Decimal("27000000.00") and f8["variance"][-1] == Decimal("3000000.00")
+    assert f8["underlying_variance"][-1] == Decimal("12000000.00")
+    moves = m8.movements(m7)
+    assert sum(moves["change"].to_list()) == Decimal("-24000000.00")
+    assert fr.monitoring.check(m7).exit_code(strict=True) == 0
+    report = fr.monitoring.check(m8, previous=m7)
+    assert report.findings["rule"].to_list() == ["one-off-share"] and report.exit_code() == 0
+    # Closed months do not change between the two tables.
+    assert m7.frame["m05"].equals(m8.frame["m05"])
+
+
+def test_calibration_against_numpy() -> None:
+    from scipy import stats
+
+    history = fr.datasets.monitoring_history()
+    cal = fr.monitoring.calibrate(history).table
+    h = history.select(pl.col("month").cast(pl.Int64), *(pl.col(c).cast(pl.Float64) for c in ("budget", "forecast_outturn", "outturn")))
+    for row in cal.iter_rows(named=True):
+        e = h.filter(pl.col("month") == row["month"]).select((pl.col("outturn") - pl.col("forecast_outturn")) / pl.col("budget")).to_series().to_numpy()
+        assert row["method"] == "history" and row["years"] == len(e) == 5
+        assert row["bias"] == pytest.approx(e.mean(), rel=1e-9, abs=1e-15)
+        assert row["spread"] == pytest.approx(e.std(ddof=1), rel=1e-9)
+        assert row["multiplier"] == pytest.approx(stats.t.ppf(0.9, 4) * (1 + 1 / 5) ** 0.5, rel=1e-9)
+    # The interval around the same forecast narrows from month 7 to month 8 to month 12.
+    c = fr.monitoring.calibrate(history)
+    widths = [c.interval(k, 855e6, 858e6)[2] - c.interval(k, 855e6, 858e6)[0] for k in (7, 8, 12)]
+    assert widths[0] > widths[1] > widths[2] > 0
+
+
+def test_forecast_intervals_and_default() -> None:
+    m8 = fr.datasets.monitoring_example(8)
+    with_history = fr.monitoring.forecast(m8, calibration=fr.monitoring.calibrate(fr.datasets.monitoring_history()))
+    default = fr.monitoring.forecast(m8)
+    total = with_history.row(-1, named=True)
+    assert total["line_id"] == "TOTAL" and total["method"] == "history" and default["method"][-1] == "default"
+    assert total["p10"] < total["p50"] < total["p90"]
+    # Default: no bias, spread 0.5% + 2.5% * (12 - 8) / 11 of the budget, times the normal's 1.2816.
+    d = default.row(-1, named=True)
+    half = 855e6 * (0.005 + 0.025 * 4 / 11) * 1.2815515655446004
+    assert d["p50"] == pytest.approx(858e6) and d["p90"] - d["p50"] == pytest.approx(half, rel=1e-12)
+
+
+def test_backtest_against_numpy() -> None:
+    history = fr.datasets.monitoring_history()
+    bt = fr.monitoring.backtest(history)
+    assert bt.columns == ["month", "years", "bias", "mae", "coverage"] and bt.height == 12
+    h = history.select(pl.col("month").cast(pl.Int64), (pl.col("outturn").cast(pl.Float64) - pl.col("forecast_outturn").cast(pl.Float64)).alias("e"))
+    for row in bt.iter_rows(named=True):
+        e = h.filter(pl.col("month") == row["month"])["e"].to_numpy()
+        assert row["bias"] == pytest.approx(e.mean(), rel=1e-9) and row["mae"] == pytest.approx(abs(e).mean(), rel=1e-9)
+        assert 0.0 <= row["coverage"] <= 1.0
+
+
+def test_history_errors_and_fallback() -> None:
+    history = fr.datasets.monitoring_history()
+    two_years = history.filter(pl.col("year").is_in(["2013/14", "2014/15"]))
+    assert fr.monitoring.calibrate(two_years).table.equals(fr.monitoring.Calibration.default().table)
+    bad = history.with_columns(month=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("13")).otherwise(pl.col("month")))
+    with pytest.raises(fr.ValidationError, match='history row 1: month: "13" is not a month from 1 to 12'):
+        fr.monitoring.calibrate(bad)
+    with pytest.raises(fr.ValidationError, match="columns: missing outturn"):
+        fr.monitoring.calibrate(history.drop("outturn"))
