@@ -481,6 +481,19 @@ pub fn check(
     previous: Option<&Table>,
     rules: &Rules,
 ) -> Result<Report, MonitoringError> {
+    check_with(table, month, previous, rules, None)
+}
+
+/// As [`check`], and, given a calibration, one more warning: the managers' total forecast
+/// lies outside the P10-P90 band that the calibration puts around the run-rate (flat profile)
+/// forecast from actuals, an independent view of where the year is heading.
+pub fn check_with(
+    table: &Table,
+    month: Option<usize>,
+    previous: Option<&Table>,
+    rules: &Rules,
+    calibration: Option<&Calibration>,
+) -> Result<Report, MonitoringError> {
     if let Some(m) = month
         && !(1..=12).contains(&m)
     {
@@ -620,6 +633,28 @@ pub fn check(
                             share * 100.0, rules.one_off_share * 100.0)));
                 }
             }
+        }
+    }
+    if let (Some(cal), [total]) = (calibration, table.totals.as_slice())
+        && let (Some(rr), Some(budget), Some(managers)) = (
+            run_rate(total, k, None),
+            total.budget,
+            total.forecast_outturn,
+        )
+    {
+        let band = cal.interval(k, budget.to_f64(), rr.to_f64());
+        let f = managers.to_f64();
+        if f < band.p10 || f > band.p90 {
+            out.push(finding(
+                "forecast-outside-band",
+                W,
+                Some(total),
+                Some("forecast_outturn"),
+                format!(
+                    "the forecast outturn {managers} is outside the calibrated P10-P90 band {:.2} to {:.2} around the run-rate forecast {rr}",
+                    band.p10, band.p90
+                ),
+            ));
         }
     }
     if let Some(prev) = previous {
@@ -1260,5 +1295,36 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
             Calibration::from_history(&dup).unwrap_err().to_string(),
             "history row 25: 1900/01 month 1 appears twice"
         );
+    }
+
+    #[test]
+    fn forecast_outside_the_calibrated_band_warns() {
+        // ASC and WST spent 71.5m and 35.2m in seven months: a flat run-rate of 106.7m * 12 / 7
+        // = 182.91m for the total, against a managers' forecast of 186m.
+        let t = table(CLEAN);
+        let rr = run_rate(&t.totals[0], 7, None).unwrap();
+        assert_eq!(rr.to_string(), "182914285.71");
+        let tight = Calibration {
+            months: (1..=12)
+                .map(|m| MonthCalibration {
+                    spread: 0.001,
+                    ..default_month(m)
+                })
+                .collect(),
+        };
+        let report = check_with(&t, None, None, &Rules::default(), Some(&tight)).unwrap();
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+        assert_eq!(report.findings[0].rule, "forecast-outside-band");
+        // The default's band at month 7 is 1.2816 * 1.64% = 2.1% of the 180m budget either side
+        // (179.1m to 186.7m): 186m is inside.
+        let report = check_with(
+            &t,
+            None,
+            None,
+            &Rules::default(),
+            Some(&Calibration::default()),
+        )
+        .unwrap();
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
     }
 }

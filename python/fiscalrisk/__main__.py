@@ -45,7 +45,10 @@ def _check(args: argparse.Namespace) -> int:
     data = monitoring.read(args.table)
     previous = monitoring.read(args.previous) if args.previous else None
     rules = Path(args.rules).read_text(encoding="utf-8") if args.rules else None
-    report = monitoring.check(data, month=args.month, previous=previous, rules=rules, source=Path(args.table).name)
+    calibration = monitoring.calibrate(args.history) if args.history else None
+    report = monitoring.check(
+        data, month=args.month, previous=previous, rules=rules, source=Path(args.table).name, calibration=calibration
+    )
     if args.format == "json":
         print(report.to_json(args.strict))
     elif args.format == "junit":
@@ -69,6 +72,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check.add_argument("--month", type=int, help="the month reported, 1 (April) to 12; default: the last with actuals")
     check.add_argument("--previous", help="last month's table, for the movement rule")
     check.add_argument("--rules", help="a TOML file of thresholds (movement_without_explanation, one_off_share)")
+    check.add_argument("--history", help="past years' monthly forecasts and outturns, for the calibrated band rule")
     check.add_argument("--format", choices=["text", "json", "junit"], default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.set_defaults(func=_check)

@@ -36,6 +36,7 @@ from xml.etree import ElementTree
 import polars as pl
 
 from . import _fiscalrisk as _native
+from .distributions import Distribution
 from .exceptions import ValidationError
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "calibrate",
     "forecast",
     "backtest",
+    "overspend_distribution",
     "RULES",
 ]
 
@@ -63,6 +65,7 @@ RULES: list[tuple[str, str, str]] = [
     ("reserves-for-recurring", "error", "no reserves_use on a line whose variance is recurring"),
     ("unexplained-movement", "warning", "a forecast that moved more than the threshold since last month is explained"),
     ("one-off-share", "warning", "one-off mitigations do not cover more than a share of the gross overspend"),
+    ("forecast-outside-band", "warning", "the total forecast lies in the calibrated P10-P90 band around the run-rate (with history)"),
 ]
 _DECIMAL = pl.Decimal(precision=38, scale=2)
 
@@ -83,10 +86,14 @@ class MonitoringData:
         return self._native.last_month_with_actuals()
 
     def check(
-        self, month: Optional[int] = None, previous: Optional[MonitoringData] = None, rules: Optional[str] = None
+        self,
+        month: Optional[int] = None,
+        previous: Optional[MonitoringData] = None,
+        rules: Optional[str] = None,
+        calibration: Optional[Calibration] = None,
     ) -> CheckReport:
         """See :func:`check`."""
-        return check(self, month=month, previous=previous, rules=rules)
+        return check(self, month=month, previous=previous, rules=rules, calibration=calibration)
 
     def movements(self, previous: MonitoringData) -> pl.DataFrame:
         """The change in forecast outturn since ``previous``, line by line, largest first:
@@ -222,11 +229,13 @@ def check(
     previous: Optional[MonitoringData] = None,
     rules: Optional[str] = None,
     source: str = "table",
+    calibration: Optional[Calibration] = None,
 ) -> CheckReport:
     """Check a monitoring table for ``month`` (default: the last month with actuals), against
     last month's table when given, with thresholds from ``rules`` (the text of a rules TOML
     file: ``movement_without_explanation`` in pounds, default 1,000,000; ``one_off_share``,
-    default 0.5). The rules are :data:`RULES`.
+    default 0.5). The rules are :data:`RULES`; ``forecast-outside-band`` applies only when a
+    ``calibration`` (from the council's history) is given.
 
     Raises
     ------
@@ -235,7 +244,12 @@ def check(
     """
     if month is not None and (isinstance(month, bool) or not isinstance(month, int)):
         raise ValidationError(f"month: {month!r} is not a whole number")
-    report = data._native.check(month, None if previous is None else previous._native, rules)
+    report = data._native.check(
+        month,
+        None if previous is None else previous._native,
+        rules,
+        None if calibration is None else calibration._data,
+    )
     schema = {"rule": pl.String, "severity": pl.String, "row": pl.Int64, "line_id": pl.String, "column": pl.String, "message": pl.String}
     findings = pl.DataFrame(report["findings"], schema=schema)
     return CheckReport(int(report["month"]), findings, source)
@@ -366,3 +380,23 @@ def backtest(history: Source) -> pl.DataFrame:
     rows = _native.monitoring_backtest(_text_columns(_frame(history)))
     schema = {"month": pl.Int64, "years": pl.Int64, "bias": pl.Float64, "mae": pl.Float64, "coverage": pl.Float64}
     return pl.DataFrame(rows, schema=schema)
+
+
+def overspend_distribution(
+    data: MonitoringData, month: Optional[int] = None, calibration: Optional[Calibration] = None
+) -> Distribution:
+    """The year's overspend (outturn less budget, for the ``TOTAL`` row) as a
+    :class:`~fiscalrisk.Normal` with the calibrated forecast's P10 and P90: what the in-year
+    position takes from the reserves a financial plan starts from. The calibrated interval is a
+    Student-t prediction interval; matching a normal to its P10 and P90 is an approximation
+    that thins its far tails slightly.
+    """
+    from .distributions import Normal
+
+    f = forecast(data, month=month, calibration=calibration).row(-1, named=True)
+    if f["line_id"] != "TOTAL" or f["budget"] is None or f["p10"] is None:
+        raise ValidationError("the table needs a TOTAL row with a budget and a forecast to give an overspend")
+    budget = float(f["budget"])
+    z90 = 1.2815515655446004
+    sd = (f["p90"] - f["p10"]) / (2 * z90)
+    return Normal(f["p50"] - budget, sd)

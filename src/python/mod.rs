@@ -437,21 +437,30 @@ impl PyMonitoringTable {
         self.inner.last_month_with_actuals()
     }
 
-    /// The check's report as a dict; `rules` is the text of a rules TOML file.
-    #[pyo3(signature = (month=None, previous=None, rules=None))]
+    /// The check's report as a dict; `rules` is the text of a rules TOML file, `calibration`
+    /// the dict form of a calibration.
+    #[pyo3(signature = (month=None, previous=None, rules=None, calibration=None))]
     fn check<'py>(
         &self,
         py: Python<'py>,
         month: Option<usize>,
         previous: Option<&PyMonitoringTable>,
         rules: Option<&str>,
+        calibration: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rules: Rules = match rules {
             Some(text) => toml::from_str(text).map_err(Failure::from)?,
             None => Rules::default(),
         };
-        let report = monitoring::check(&self.inner, month, previous.map(|p| &p.inner), &rules)
-            .map_err(Failure::from)?;
+        let calibration: Option<Calibration> = calibration.map(from_py).transpose()?;
+        let report = monitoring::check_with(
+            &self.inner,
+            month,
+            previous.map(|p| &p.inner),
+            &rules,
+            calibration.as_ref(),
+        )
+        .map_err(Failure::from)?;
         to_py(py, &report)
     }
 

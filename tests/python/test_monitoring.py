@@ -218,3 +218,31 @@ def test_history_errors_and_fallback() -> None:
         fr.monitoring.calibrate(bad)
     with pytest.raises(fr.ValidationError, match="columns: missing outturn"):
         fr.monitoring.calibrate(history.drop("outturn"))
+
+
+def test_forecast_outside_the_calibrated_band(tmp_path: Path) -> None:
+    """With a tight history the managers' 186m lies outside the band around the 182.9m run-rate."""
+    rows = []
+    for y in range(5):
+        for k in range(1, 13):
+            outturn = 180_000_000 + 1_000_000 * y
+            rows.append({"year": f"{2010 + y}/{11 + y}", "month": str(k), "budget": "180000000", "forecast_outturn": str(outturn - 10_000 * (y - 2)), "outturn": str(outturn)})
+    history = pl.DataFrame(rows)
+    path = write(tmp_path, "m07.csv", CLEAN)
+    hist = tmp_path / "history.csv"
+    history.write_csv(hist)
+    out = cli(path, "--history", str(hist))
+    assert out.returncode == 0 and "warning[forecast-outside-band]" in out.stdout
+    assert cli(path, "--history", str(hist), "--strict").returncode == 1
+    assert cli(path).returncode == 0 and "forecast-outside-band" not in cli(path).stdout
+
+
+def test_overspend_distribution_feeds_a_plan() -> None:
+    m8 = fr.datasets.monitoring_example(8)
+    cal = fr.monitoring.calibrate(fr.datasets.monitoring_history())
+    d = fr.monitoring.overspend_distribution(m8, calibration=cal)
+    total = fr.monitoring.forecast(m8, calibration=cal).row(-1, named=True)
+    budget = float(total["budget"])
+    assert isinstance(d, fr.Normal)
+    assert d.quantile(0.1) == pytest.approx(total["p10"] - budget, rel=1e-9)
+    assert d.quantile(0.9) == pytest.approx(total["p90"] - budget, rel=1e-9)
