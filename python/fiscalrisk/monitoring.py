@@ -342,33 +342,37 @@ def forecast(
     (forecast less budget), ``underlying_variance`` adds back the one-off mitigations: the
     position without one-off measures. ``method`` says where the interval comes from."""
     k = data.last_month if month is None else month
+    if not 1 <= k <= 12:
+        raise ValidationError(f"month: {k} is not between 1 and 12")
     cal = calibration or Calibration.default()
-    f = data.frame.select(pl.all().cast(pl.String))
-    lines = f.with_row_index("_order").with_columns(
-        _total=(pl.col("line_id") == "TOTAL")
-    ).sort(["_total", "_order"])
-    def money(col: str) -> list[Optional[Decimal]]:
-        return [_money(v) if v not in (None, "") else None for v in lines[col].to_list()] if col in lines.columns else [None] * lines.height
-    budget, managers, one_off = money("budget"), money("forecast_outturn"), money("one_off_mitigations")
+    wanted = ("budget", "forecast_outturn", "one_off_mitigations")
+    for b in data._native.bad_cells():
+        if b["column"] in wanted:
+            raise ValidationError(
+                f"row {b['row']} ({b['line_id']!r}), column {b['column']}: {b['text']!r} is not an amount of money"
+            )
+    rows = data._native.lines()
+    ids = [r["line_id"] for r in rows]
+    budget, managers, one_off = ([_money(r[c]) for r in rows] for c in wanted)
     rr = dict(data._native.run_rate(k, None if profile is None else [str(x) for x in profile]))
     pairs = [(float(b or 0), float(m or 0)) for b, m in zip(budget, managers)]
-    intervals = _native.monitoring_intervals(cal._data, k, pairs) if 1 <= k <= 12 else [(None, None, None)] * len(pairs)
+    intervals = _native.monitoring_intervals(cal._data, k, pairs)
     variance = [m - b if m is not None and b is not None else None for b, m in zip(budget, managers)]
     underlying = [v + (o or Decimal(0)) if v is not None else None for v, o in zip(variance, one_off)]
-    method = cal.table["method"][k - 1] if 1 <= k <= 12 else None
+    method = cal.table["method"][k - 1]
     return pl.DataFrame(
         {
-            "line_id": lines["line_id"].to_list(),
+            "line_id": ids,
             "budget": pl.Series(budget, dtype=_DECIMAL),
             "forecast_outturn": pl.Series(managers, dtype=_DECIMAL),
-            "run_rate": pl.Series([_money(rr.get(i)) for i in lines["line_id"].to_list()], dtype=_DECIMAL),
+            "run_rate": pl.Series([_money(rr.get(i)) for i in ids], dtype=_DECIMAL),
             "p10": [i[0] for i in intervals],
             "p50": [i[1] for i in intervals],
             "p90": [i[2] for i in intervals],
             "variance": pl.Series(variance, dtype=_DECIMAL),
             "one_off_mitigations": pl.Series(one_off, dtype=_DECIMAL),
             "underlying_variance": pl.Series(underlying, dtype=_DECIMAL),
-            "method": [method] * lines.height,
+            "method": [method] * len(ids),
         }
     )
 

@@ -437,6 +437,18 @@ impl PyMonitoringTable {
         self.inner.last_month_with_actuals()
     }
 
+    /// The lines as read (amounts exact), TOTAL rows last.
+    fn lines<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let all: Vec<&monitoring::Line> =
+            self.inner.lines.iter().chain(&self.inner.totals).collect();
+        to_py(py, &all)
+    }
+
+    /// Cells that could not be read.
+    fn bad_cells<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.bad_cells)
+    }
+
     /// The check's report as a dict; `rules` is the text of a rules TOML file, `calibration`
     /// the dict form of a calibration.
     #[pyo3(signature = (month=None, previous=None, rules=None, calibration=None))]

@@ -246,3 +246,14 @@ def test_overspend_distribution_feeds_a_plan() -> None:
     assert isinstance(d, fr.Normal)
     assert d.quantile(0.1) == pytest.approx(total["p10"] - budget, rel=1e-9)
     assert d.quantile(0.9) == pytest.approx(total["p90"] - budget, rel=1e-9)
+
+
+def test_forecast_reads_amounts_as_the_check_does() -> None:
+    pounds = CLEAN.replace("ASC-01,Adults,Care packages,120000000.00", 'ASC-01,Adults,Care packages,"£120,000,000.00"')
+    f = fr.monitoring.forecast(fr.monitoring.read(pl.read_csv(pounds.encode(), infer_schema=False)))
+    assert f["budget"][0] == Decimal("120000000.00")
+    bad = fr.monitoring.read(pl.read_csv(CLEAN.replace("125000000.00", "12S000000").encode(), infer_schema=False))
+    with pytest.raises(fr.ValidationError, match=r"row 1 \('ASC-01'\), column forecast_outturn: '12S000000' is not an amount"):
+        fr.monitoring.forecast(bad)
+    with pytest.raises(fr.ValidationError, match="month: 13 is not between 1 and 12"):
+        fr.monitoring.forecast(fr.monitoring.read(pl.read_csv(CLEAN.encode(), infer_schema=False)), month=13)
