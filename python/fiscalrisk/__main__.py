@@ -3,7 +3,7 @@
 ``fiscalrisk demo`` simulates the bundled example register and prints a summary table.
 ``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet.
 Exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input
-(the message names the field), 130 interrupted.
+(the message names the field), 3 an internal error (a bug: please report it), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -89,6 +89,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("fiscalrisk: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # never let a bug look like a failed check (exit 1)
+        import traceback
+
+        traceback.print_exc()
+        print(f"fiscalrisk: internal error (please report it): {e!r}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -278,7 +278,7 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
         if suffix == ".parquet":
             return pl.read_parquet(path)
         return pl.read_csv(path, infer_schema=False)
-    except pl.exceptions.PolarsError as e:
+    except Exception as e:  # polars', fastexcel's and the OS's errors alike: unreadable input
         raise ValidationError(f"{path}: cannot be read as a table: {e}") from None
 
 

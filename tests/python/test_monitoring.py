@@ -84,6 +84,10 @@ def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     rules = write(tmp_path, "rules.toml", "one_off_shar = 0.4\n")
     bad_rules = cli(write(tmp_path, "m.csv", CLEAN), "--rules", rules)
     assert bad_rules.returncode == 2 and "one_off_shar" in bad_rules.stderr
+    corrupt = tmp_path / "m07.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04 not really a workbook")
+    broken = cli(str(corrupt))
+    assert broken.returncode == 2 and "cannot be read as a table" in broken.stderr
     too_many = cli(write(tmp_path, "long.csv", CLEAN + "X" + ",1" * 40 + "\n"))
     assert too_many.returncode == 2 and "cannot be read as a table" in too_many.stderr
     # polars pads a short row with empty cells: the check then fails on them, naming the row.
