@@ -14,6 +14,9 @@
 //! - [`simulation`]: the reproducible Monte Carlo engine;
 //! - [`monitoring`]: in-year budget monitoring: the monthly table, its checks, run-rate
 //!   forecasts and the movement since last month;
+//! - [`saving`]: budget-reduction programmes: savings, RAG status, delivery models;
+//! - [`reserves`]: reserves and the reserves policy;
+//! - [`plan`]: the medium-term financial plan (scenario files) and its simulation;
 //! - [`rng`]: the named random number generator and its streams.
 //!
 //! Each module has one error enum; every message names the field and the value.
@@ -24,9 +27,12 @@ pub mod distribution;
 pub mod money;
 pub mod monitoring;
 pub mod period;
+pub mod plan;
 pub mod register;
+pub mod reserves;
 pub mod risk;
 pub mod rng;
+pub mod saving;
 pub mod simulation;
 
 #[cfg(feature = "python")]

@@ -210,6 +210,7 @@ pub struct Copula {
 /// What the simulation needs of one risk, in floats and period positions.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Compiled {
+    pub recurring: bool,
     pub probability: f64,
     pub share: f64,
     pub cap: f64,
@@ -514,6 +515,7 @@ impl RiskRegister {
                         .collect()
                 };
                 Compiled {
+                    recurring: r.spec().recurring,
                     probability: r.spec().probability,
                     share: r.spec().share,
                     cap: r.cap_f64(),

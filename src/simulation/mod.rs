@@ -313,7 +313,7 @@ pub struct SimulationResult {
     trial_table: Option<TrialTable>,
 }
 
-struct Engine<'a> {
+pub(crate) struct Engine<'a> {
     compiled: Vec<Compiled>,
     impacts: Vec<&'a Distribution>,
     /// Correlated risks: register positions, occurrence thresholds on the latent normal.
@@ -404,7 +404,7 @@ impl BatchOut {
 }
 
 impl<'a> Engine<'a> {
-    fn new(register: &'a RiskRegister, options: &SimulationOptions) -> Engine<'a> {
+    pub(crate) fn new(register: &'a RiskRegister, options: &SimulationOptions) -> Engine<'a> {
         let compiled = register.compiled();
         let impacts = register.risks().iter().map(|r| r.impact()).collect();
         let (members, cholesky) = match register.copula() {
@@ -509,6 +509,35 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// What the engine knows of each risk.
+    pub(crate) fn compiled(&self) -> &[Compiled] {
+        &self.compiled
+    }
+
+    /// Each risk's cost in each of `n` trials, risk-major (`cost[i * n + j]`), drawn from `rng`:
+    /// the correlated risks' latents first, then each risk in register order.
+    pub(crate) fn risk_costs(&self, n: usize, rng: &mut rng::Rng) -> Vec<f64> {
+        let r = self.compiled.len();
+        let z = if self.members.is_empty() {
+            Vec::new()
+        } else {
+            self.latents(n, rng)
+        };
+        let mut cost = Vec::with_capacity(r * n);
+        let mut hits = vec![0u32; n + 1];
+        let mut next_member = 0;
+        for i in 0..r {
+            if self.members.get(next_member) == Some(&i) {
+                self.correlated_column(i, next_member, &z, rng, &mut cost);
+                next_member += 1;
+            } else {
+                self.cost_column(i, n, rng, &mut hits, &mut cost);
+            }
+        }
+
+        cost
+    }
+
     /// Runs batch `b`. With `tail = Some(t)`, only the tail statistics (plan total >= t) are
     /// gathered; otherwise everything else.
     ///
@@ -522,22 +551,7 @@ impl<'a> Engine<'a> {
         let years = self.years;
         let mut rng = rng::stream(self.seed, b);
 
-        let z = if self.members.is_empty() {
-            Vec::new()
-        } else {
-            self.latents(n, &mut rng)
-        };
-        let mut cost = Vec::with_capacity(r * n);
-        let mut hits = vec![0u32; n + 1];
-        let mut next_member = 0;
-        for i in 0..r {
-            if self.members.get(next_member) == Some(&i) {
-                self.correlated_column(i, next_member, &z, &mut rng, &mut cost);
-                next_member += 1;
-            } else {
-                self.cost_column(i, n, &mut rng, &mut hits, &mut cost);
-            }
-        }
+        let cost = self.risk_costs(n, &mut rng);
 
         let mut totals = vec![0.0; (years + 1) * n];
         for (i, c) in self.compiled.iter().enumerate() {

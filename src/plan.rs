@@ -1,0 +1,1064 @@
+//! The medium-term financial plan, simulated: how likely is the council to breach its reserves
+//! policy or run out of reserves, in which year, and why?
+//!
+//! A [`Scenario`] holds the plan (years and net budget), pressures, savings with their delivery
+//! models, risks with their correlations, reserves and the reserves policy. Per trial and year:
+//!
+//! * **gap** = savings shortfall + pressures + risk costs - what the management response closes.
+//!   Each part is **recurring** (a recurring pressure, a recurring risk, the lasting shortfall of
+//!   a recurring saving) or **one-off**. The management response `m` closes, in each year's
+//!   budget, the fraction `m` of the previous year's recurring gap: `closed[y] = m * recurring[y-1]`.
+//! * **reserves**: planned contributions and draws go to the general fund; a positive gap is met
+//!   from the general fund, then from usable earmarked reserves (a surplus goes to the general
+//!   fund). Usable reserves are the general fund plus usable earmarked reserves; below zero they
+//!   are **exhausted** (a year counts as exhausted when reserves were exhausted in it or before).
+//! * **policy**: the general fund below the minimum; and, unless the policy allows it, reserves
+//!   funding a recurring gap: `min(gap, recurring part of the gap)` when both are positive.
+//! * the **underlying gap** adds back the one-off savings planned for the year, which the base
+//!   budget does not keep.
+//!
+//! Trials run in the risk engine's batches and streams: batch `b` draws the risks first (the
+//! same numbers as simulating the register alone), then the pressures, then the savings.
+//!
+//! # Examples
+//!
+//! ```
+//! use fiscalrisk::plan::Scenario;
+//! let s = Scenario::from_toml(r#"
+//! [plan]
+//! name = "Two years"
+//! first_year = "2019/20"
+//! years = 2
+//! net_budget = [100e6, 102e6]
+//!
+//! [[pressures]]
+//! name = "Care demand"
+//! amount = { dist = "fixed", value = 5e6 }
+//! first_year = "2019/20"
+//! recurring = true
+//!
+//! [reserves]
+//! general_fund = 8e6
+//! "#).unwrap();
+//! let r = s.simulate(1000, 1, None).unwrap();
+//! let years = r.by_year();
+//! // A 5m recurring gap a year: 3m left after 2019/20, -2m (exhausted) after 2020/21.
+//! assert_eq!(years[0].reserves_p50, 3e6);
+//! assert_eq!(years[1].p_exhausted, 1.0);
+//! ```
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::distribution::{Distribution, DistributionError, DistributionSpec};
+use crate::money::Money;
+use crate::period::{FinancialYear, Horizon, PeriodError};
+use crate::register::{CorrelationSpec, RegisterError, RegisterSpec, RiskRegister};
+use crate::reserves::{Minimum, Policy, Reserves, ReservesError};
+use crate::risk::RiskSpec;
+use crate::rng;
+use crate::saving::{DeliveryModel, DeliverySpec, Rag, Saving, SavingError, SavingSpec};
+use crate::simulation::sketch::Sketch;
+use crate::simulation::{BATCH_SIZE, Engine, MAX_TRIALS, SimulationOptions};
+
+/// Errors in a scenario, each naming its key path.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum PlanError {
+    /// A malformed file or a value of the wrong type.
+    #[error("{0}")]
+    Parse(String),
+    /// A bad plan section.
+    #[error("plan.{field}: {message}")]
+    Plan {
+        /// The key.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A bad pressure.
+    #[error("pressures[{index}].{message}")]
+    Pressure {
+        /// Its position.
+        index: usize,
+        /// What is wrong (starting with the key).
+        message: String,
+    },
+    /// A bad saving.
+    #[error("savings[{index}].{source}")]
+    Saving {
+        /// Its position.
+        index: usize,
+        /// What is wrong.
+        source: SavingError,
+    },
+    /// A saving due outside the plan.
+    #[error("savings[{index}].year: {source}")]
+    SavingYear {
+        /// Its position.
+        index: usize,
+        /// What is wrong.
+        source: PeriodError,
+    },
+    /// Two savings with one id.
+    #[error("savings[{index}].id: {id:?} is already the id of savings[{first}]")]
+    DuplicateSaving {
+        /// The second one.
+        index: usize,
+        /// The id.
+        id: String,
+        /// The first one.
+        first: usize,
+    },
+    /// A bad delivery model override.
+    #[error("savings_delivery.{rag}.{source}")]
+    Delivery {
+        /// The RAG status.
+        rag: Rag,
+        /// What is wrong.
+        source: SavingError,
+    },
+    /// A bad risk, correlation or horizon.
+    #[error("{0}")]
+    Register(#[from] RegisterError),
+    /// Bad reserves.
+    #[error("reserves.{0}")]
+    Reserves(ReservesError),
+    /// A bad policy.
+    #[error("policy.{0}")]
+    Policy(ReservesError),
+    /// A planned movement in a year outside the plan.
+    #[error("reserves.planned: {0}")]
+    PlannedYear(PeriodError),
+    /// A bad trial count.
+    #[error("trials: {0} is not between 1 and 1000000000")]
+    Trials(u64),
+    /// A confidence outside (0, 1).
+    #[error("confidence: {0:?} is not between 0.5 and 1")]
+    Confidence(f64),
+}
+
+/// The plan section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    /// The plan's name.
+    pub name: String,
+    /// Its first year (`2019/20`).
+    pub first_year: String,
+    /// How many years.
+    pub years: u32,
+    /// Net budget per year.
+    pub net_budget: Vec<Money>,
+    /// Fraction of a recurring gap the next year's budget closes (0: no further action).
+    #[serde(default)]
+    pub management_response: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A cost pressure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PressureSpec {
+    /// What it is.
+    pub name: String,
+    /// Its amount (annual, when recurring).
+    pub amount: DistributionSpec,
+    /// The year it starts.
+    pub first_year: String,
+    /// Whether it recurs every year from its first.
+    #[serde(default = "yes")]
+    pub recurring: bool,
+}
+
+/// A scenario as written (TOML, JSON or a Python dict).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// The plan.
+    pub plan: PlanSpec,
+    /// Cost pressures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pressures: Vec<PressureSpec>,
+    /// Savings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub savings: Vec<SavingSpec>,
+    /// Delivery models overriding the defaults, by RAG status.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub savings_delivery: BTreeMap<Rag, DeliverySpec>,
+    /// Risks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<RiskSpec>,
+    /// Rank correlations between risks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<CorrelationSpec>,
+    /// Reserves.
+    #[serde(default)]
+    pub reserves: Reserves,
+    /// The reserves policy.
+    #[serde(default)]
+    pub policy: Policy,
+}
+
+#[derive(Clone)]
+struct Pressure {
+    amount: Distribution,
+    start: usize,
+    recurring: bool,
+}
+
+/// A validated scenario.
+#[derive(Clone)]
+pub struct Scenario {
+    spec: ScenarioSpec,
+    horizon: Horizon,
+    register: RiskRegister,
+    pressures: Vec<Pressure>,
+    savings: Vec<(Saving, usize)>,
+    models: BTreeMap<Rag, DeliveryModel>,
+    planned: Vec<f64>,
+}
+
+impl std::fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scenario")
+            .field("spec", &self.spec)
+            .finish()
+    }
+}
+
+impl PartialEq for Scenario {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+}
+
+fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> PlanError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    PlanError::Parse(if path == "." {
+        inner.to_string()
+    } else {
+        format!("{path}: {inner}")
+    })
+}
+
+impl Scenario {
+    /// Reads TOML; errors name the key path and the line.
+    pub fn from_toml(text: &str) -> Result<Scenario, PlanError> {
+        let de = toml::Deserializer::parse(text).map_err(|e| PlanError::Parse(e.to_string()))?;
+        let spec: ScenarioSpec = serde_path_to_error::deserialize(de).map_err(path_error)?;
+        Scenario::from_spec(spec)
+    }
+
+    /// Reads JSON; errors name the key path.
+    pub fn from_json(text: &str) -> Result<Scenario, PlanError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let spec: ScenarioSpec = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
+        Scenario::from_spec(spec)
+    }
+
+    /// TOML that [`Scenario::from_toml`] reads back into an equal scenario.
+    pub fn to_toml(&self) -> Result<String, PlanError> {
+        toml::to_string(&self.spec).map_err(|e| PlanError::Parse(e.to_string()))
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    /// The plan's years.
+    pub fn horizon(&self) -> Horizon {
+        self.horizon
+    }
+
+    /// The risks as a register.
+    pub fn register(&self) -> &RiskRegister {
+        &self.register
+    }
+
+    /// Validates a spec.
+    pub fn from_spec(spec: ScenarioSpec) -> Result<Scenario, PlanError> {
+        let plan = &spec.plan;
+        let first: FinancialYear =
+            plan.first_year
+                .parse()
+                .map_err(|e: PeriodError| PlanError::Plan {
+                    field: "first_year",
+                    message: e.to_string(),
+                })?;
+        let horizon = Horizon::new(first, plan.years).map_err(|e| PlanError::Plan {
+            field: "years",
+            message: e.to_string().trim_start_matches("years: ").to_string(),
+        })?;
+        if plan.net_budget.len() != horizon.len() {
+            return Err(PlanError::Plan {
+                field: "net_budget",
+                message: format!(
+                    "{} values for {} years",
+                    plan.net_budget.len(),
+                    horizon.len()
+                ),
+            });
+        }
+        if let Some((i, b)) = plan
+            .net_budget
+            .iter()
+            .enumerate()
+            .find(|(_, b)| **b <= Money::ZERO)
+        {
+            return Err(PlanError::Plan {
+                field: "net_budget",
+                message: format!("[{i}]: {b} is not positive"),
+            });
+        }
+        if !(0.0..=1.0).contains(&plan.management_response) {
+            return Err(PlanError::Plan {
+                field: "management_response",
+                message: format!("{:?} is outside [0, 1]", plan.management_response),
+            });
+        }
+        let mut pressures = Vec::new();
+        for (index, p) in spec.pressures.iter().enumerate() {
+            let bad = |message: String| PlanError::Pressure { index, message };
+            let amount = Distribution::from_spec(p.amount.clone())
+                .map_err(|e: DistributionError| bad(format!("amount.{e}")))?;
+            let year: FinancialYear = p
+                .first_year
+                .parse()
+                .map_err(|e: PeriodError| bad(format!("first_year: {e}")))?;
+            let start = horizon
+                .index_of(year)
+                .map_err(|e| bad(format!("first_year: {e}")))?;
+            pressures.push(Pressure {
+                amount,
+                start,
+                recurring: p.recurring,
+            });
+        }
+        let mut savings = Vec::new();
+        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+        for (index, s) in spec.savings.iter().enumerate() {
+            let saving = Saving::from_spec(s.clone())
+                .map_err(|source| PlanError::Saving { index, source })?;
+            let due = horizon
+                .index_of(saving.year())
+                .map_err(|source| PlanError::SavingYear { index, source })?;
+            if let Some(&first) = ids.get(s.id.as_str()) {
+                return Err(PlanError::DuplicateSaving {
+                    index,
+                    id: s.id.clone(),
+                    first,
+                });
+            }
+            ids.insert(&s.id, index);
+            savings.push((saving, due));
+        }
+        let mut models: BTreeMap<Rag, DeliveryModel> = Rag::ALL
+            .iter()
+            .map(|&r| (r, DeliveryModel::default_for(r)))
+            .collect();
+        for (&rag, d) in &spec.savings_delivery {
+            let m = DeliveryModel::from_spec(d.clone())
+                .map_err(|source| PlanError::Delivery { rag, source })?;
+            models.insert(rag, m);
+        }
+        spec.reserves.validate().map_err(PlanError::Reserves)?;
+        spec.policy.validate().map_err(PlanError::Policy)?;
+        let mut planned = vec![0.0; horizon.len()];
+        for (label, amount) in &spec.reserves.planned {
+            let year: FinancialYear = label.parse().map_err(PlanError::PlannedYear)?;
+            let i = horizon.index_of(year).map_err(PlanError::PlannedYear)?;
+            planned[i] += amount.to_f64();
+        }
+        let register = RiskRegister::from_spec(RegisterSpec {
+            first_year: Some(horizon.first().to_string()),
+            years: Some(horizon.len() as u32),
+            strict: false,
+            risks: spec.risks.clone(),
+            correlations: spec.correlations.clone(),
+        })?;
+        Ok(Scenario {
+            spec,
+            horizon,
+            register,
+            pressures,
+            savings: savings.into_iter().collect(),
+            models,
+            planned,
+        })
+    }
+
+    fn model<'a>(&'a self, saving: &'a Saving) -> &'a DeliveryModel {
+        saving
+            .delivery()
+            .unwrap_or_else(|| &self.models[&saving.spec().rag])
+    }
+
+    /// Simulates the plan: `trials` trials from `seed`, on `threads` threads (default: one per
+    /// core; the numbers do not depend on it).
+    pub fn simulate(
+        &self,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+    ) -> Result<PlanResult, PlanError> {
+        if trials == 0 || trials > MAX_TRIALS {
+            return Err(PlanError::Trials(trials));
+        }
+        let options = SimulationOptions {
+            trials,
+            seed,
+            threads,
+            keep_trials: false,
+        };
+        let engine = Engine::new(&self.register, &options);
+        let years = self.horizon.len();
+        let batches = trials.div_ceil(BATCH_SIZE as u64);
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(t) = threads {
+            builder = builder.num_threads(t.max(1));
+        }
+        let pool = builder
+            .build()
+            .map_err(|e| PlanError::Parse(e.to_string()))?;
+        // A risk-assessed minimum needs the one-off exposure first: one pass for it alone.
+        let minimum: Vec<f64> = match self.spec.policy.minimum_general_fund {
+            Minimum::Amount(a) => vec![a.to_f64(); years],
+            Minimum::PercentOfBudget(p) => self
+                .spec
+                .plan
+                .net_budget
+                .iter()
+                .map(|b| p * b.to_f64())
+                .collect(),
+            Minimum::RiskAssessed(c) => {
+                let pass = self.run(
+                    &engine,
+                    &pool,
+                    batches,
+                    trials,
+                    seed,
+                    &vec![f64::NEG_INFINITY; years],
+                );
+                pass.one_off.iter().map(|s| s.quantile(c)).collect()
+            }
+        };
+        let acc = self.run(&engine, &pool, batches, trials, seed, &minimum);
+        let one_off_savings: Vec<f64> = (0..years)
+            .map(|y| {
+                self.savings
+                    .iter()
+                    .filter(|(s, due)| *due == y && !s.spec().recurring)
+                    .map(|(s, _)| s.spec().value.to_f64())
+                    .sum()
+            })
+            .collect();
+        let mut items: Vec<(String, String)> = Vec::new();
+        items.extend(
+            self.register
+                .risks()
+                .iter()
+                .map(|r| ("risk".to_string(), r.id().to_string())),
+        );
+        items.extend(
+            self.spec
+                .pressures
+                .iter()
+                .map(|p| ("pressure".to_string(), p.name.clone())),
+        );
+        items.extend(
+            self.spec
+                .savings
+                .iter()
+                .map(|s| ("saving".to_string(), s.id.clone())),
+        );
+        Ok(PlanResult {
+            trials,
+            seed,
+            years: self.horizon.labels(),
+            minimum,
+            one_off_savings,
+            acc,
+            items,
+        })
+    }
+
+    fn run(
+        &self,
+        engine: &Engine<'_>,
+        pool: &rayon::ThreadPool,
+        batches: u64,
+        trials: u64,
+        seed: u64,
+        minimum: &[f64],
+    ) -> PlanAcc {
+        let mut acc = PlanAcc::new(self.horizon.len(), self.item_count());
+        let window = 16u64;
+        let mut done = 0;
+        while done < batches {
+            let end = (done + window).min(batches);
+            let outs: Vec<PlanAcc> = pool.install(|| {
+                (done..end)
+                    .into_par_iter()
+                    .map(|b| self.batch(engine, b, trials, seed, minimum))
+                    .collect()
+            });
+            for o in outs {
+                acc.merge(o);
+            }
+            done = end;
+        }
+        acc
+    }
+
+    fn item_count(&self) -> usize {
+        self.register.risks().len() + self.pressures.len() + self.savings.len()
+    }
+
+    fn batch(
+        &self,
+        engine: &Engine<'_>,
+        b: u64,
+        trials: u64,
+        seed: u64,
+        minimum: &[f64],
+    ) -> PlanAcc {
+        let start = b * BATCH_SIZE as u64;
+        let n = (trials - start).min(BATCH_SIZE as u64) as usize;
+        let years = self.horizon.len();
+        let mut rng = rng::stream(seed, b);
+        let risk_cost = engine.risk_costs(n, &mut rng);
+        // Per trial and year: recurring and one-off parts of the gap (year-major: [y * n + j]).
+        let mut recurring = vec![0.0; years * n];
+        let mut one_off = vec![0.0; years * n];
+        // Per item and trial: its cost over the plan.
+        let items = self.item_count();
+        let mut item_cost = vec![0.0; items * n];
+        for (i, c) in engine.compiled().iter().enumerate() {
+            let col = &risk_cost[i * n..(i + 1) * n];
+            let target = if c.recurring {
+                &mut recurring
+            } else {
+                &mut one_off
+            };
+            for &(t, f) in &c.spread {
+                for (acc, x) in target[t * n..(t + 1) * n].iter_mut().zip(col) {
+                    *acc += f * x;
+                }
+            }
+            let factor: f64 = c.spread.iter().map(|s| s.1).sum();
+            for (acc, x) in item_cost[i * n..(i + 1) * n].iter_mut().zip(col) {
+                *acc = factor * x;
+            }
+        }
+        let r = engine.compiled().len();
+        for (k, p) in self.pressures.iter().enumerate() {
+            let item = r + k;
+            for j in 0..n {
+                let x = p.amount.draw(&mut rng);
+                if p.recurring {
+                    for y in p.start..years {
+                        recurring[y * n + j] += x;
+                    }
+                    item_cost[item * n + j] = x * (years - p.start) as f64;
+                } else {
+                    one_off[p.start * n + j] += x;
+                    item_cost[item * n + j] = x;
+                }
+            }
+        }
+        for (k, (saving, due)) in self.savings.iter().enumerate() {
+            let item = r + self.pressures.len() + k;
+            let model = self.model(saving);
+            let value = saving.spec().value.to_f64();
+            for j in 0..n {
+                let (slipped, fraction) = model.draw(&mut rng);
+                let short = saving.shortfall(slipped, fraction, years - due);
+                let lasting = if saving.spec().recurring {
+                    value * (1.0 - fraction)
+                } else {
+                    0.0
+                };
+                for (i, s) in short.iter().enumerate() {
+                    let y = due + i;
+                    // The part that lasts beyond the due year is recurring; the rest one-off.
+                    let rec = if saving.spec().recurring {
+                        lasting.min(*s)
+                    } else {
+                        0.0
+                    };
+                    recurring[y * n + j] += rec;
+                    one_off[y * n + j] += s - rec;
+                }
+                item_cost[item * n + j] = short.iter().sum();
+            }
+        }
+        let m = self.spec.plan.management_response;
+        let mut acc = PlanAcc::new(years, items);
+        let gf0 = self.spec.reserves.general_fund.to_f64();
+        let em0 = self.spec.reserves.usable_earmarked().to_f64();
+        let mut exhausted_by_end = vec![false; n];
+        let mut gaps = vec![vec![0.0; n]; years];
+        let mut reserves = vec![vec![0.0; n]; years];
+        for j in 0..n {
+            let (mut gf, mut em) = (gf0, em0);
+            let mut exhausted = false;
+            for y in 0..years {
+                let closed = if y == 0 {
+                    0.0
+                } else {
+                    m * recurring[(y - 1) * n + j]
+                };
+                let rec_net = recurring[y * n + j] - closed;
+                let gap = rec_net + one_off[y * n + j];
+                gf += self.planned[y];
+                if gap > 0.0 {
+                    let from_gf = gap.min(gf.max(0.0));
+                    let from_em = (gap - from_gf).min(em.max(0.0));
+                    gf -= gap - from_em;
+                    em -= from_em;
+                } else {
+                    gf -= gap;
+                }
+                let usable = gf + em;
+                exhausted |= usable < 0.0;
+                gaps[y][j] = gap;
+                reserves[y][j] = usable;
+                if gf < minimum[y] {
+                    acc.below_minimum[y] += 1;
+                }
+                if exhausted {
+                    acc.exhausted[y] += 1;
+                }
+                if !self.spec.policy.reserves_for_recurring_gaps && gap > 0.0 && rec_net > 0.0 {
+                    acc.breaches[y] += 1;
+                    acc.breach_amount[y] += gap.min(rec_net);
+                }
+                acc.gap_sum[y] += gap;
+            }
+            exhausted_by_end[j] = exhausted;
+        }
+        for y in 0..years {
+            acc.gap[y] = Sketch::from_values(&mut gaps[y]);
+            acc.reserves[y] = Sketch::from_values(&mut reserves[y]);
+            let mut o: Vec<f64> = one_off[y * n..(y + 1) * n].to_vec();
+            acc.one_off[y] = Sketch::from_values(&mut o);
+        }
+        acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
+        for i in 0..items {
+            let col = &item_cost[i * n..(i + 1) * n];
+            acc.item_sum[i] = col.iter().sum();
+            acc.item_exhausted_sum[i] = col
+                .iter()
+                .zip(&exhausted_by_end)
+                .filter(|(_, e)| **e)
+                .map(|(x, _)| x)
+                .sum();
+        }
+        acc.trials = n as u64;
+        acc
+    }
+}
+
+/// Batch results, merged in batch order.
+#[derive(Debug, Clone, PartialEq)]
+struct PlanAcc {
+    trials: u64,
+    gap: Vec<Sketch>,
+    gap_sum: Vec<f64>,
+    reserves: Vec<Sketch>,
+    one_off: Vec<Sketch>,
+    below_minimum: Vec<u64>,
+    exhausted: Vec<u64>,
+    breaches: Vec<u64>,
+    breach_amount: Vec<f64>,
+    exhausted_trials: u64,
+    item_sum: Vec<f64>,
+    item_exhausted_sum: Vec<f64>,
+}
+
+impl PlanAcc {
+    fn new(years: usize, items: usize) -> PlanAcc {
+        PlanAcc {
+            trials: 0,
+            gap: vec![Sketch::default(); years],
+            gap_sum: vec![0.0; years],
+            reserves: vec![Sketch::default(); years],
+            one_off: vec![Sketch::default(); years],
+            below_minimum: vec![0; years],
+            exhausted: vec![0; years],
+            breaches: vec![0; years],
+            breach_amount: vec![0.0; years],
+            exhausted_trials: 0,
+            item_sum: vec![0.0; items],
+            item_exhausted_sum: vec![0.0; items],
+        }
+    }
+
+    fn merge(&mut self, o: PlanAcc) {
+        self.trials += o.trials;
+        self.exhausted_trials += o.exhausted_trials;
+        for (a, b) in self.gap.iter_mut().zip(&o.gap) {
+            a.merge(b);
+        }
+        for (a, b) in self.reserves.iter_mut().zip(&o.reserves) {
+            a.merge(b);
+        }
+        for (a, b) in self.one_off.iter_mut().zip(&o.one_off) {
+            a.merge(b);
+        }
+        let add = |a: &mut Vec<f64>, b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.gap_sum, &o.gap_sum);
+        add(&mut self.breach_amount, &o.breach_amount);
+        add(&mut self.item_sum, &o.item_sum);
+        add(&mut self.item_exhausted_sum, &o.item_exhausted_sum);
+        let addu = |a: &mut Vec<u64>, b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        addu(&mut self.below_minimum, &o.below_minimum);
+        addu(&mut self.exhausted, &o.exhausted);
+        addu(&mut self.breaches, &o.breaches);
+    }
+}
+
+/// One row of [`PlanResult::by_year`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct YearRow {
+    /// The year.
+    pub year: String,
+    /// Mean gap.
+    pub gap_mean: f64,
+    /// Gap percentiles.
+    pub gap_p50: f64,
+    /// 90th percentile.
+    pub gap_p90: f64,
+    /// 95th percentile.
+    pub gap_p95: f64,
+    /// Usable reserves at the end of the year: 5th percentile.
+    pub reserves_p5: f64,
+    /// Median.
+    pub reserves_p50: f64,
+    /// 95th percentile.
+    pub reserves_p95: f64,
+    /// Probability the general fund ends the year below the minimum.
+    pub p_below_minimum: f64,
+    /// Probability usable reserves are exhausted in this year or before.
+    pub p_exhausted: f64,
+    /// The minimum general fund balance applied.
+    pub minimum: f64,
+    /// One-off savings planned for the year (not kept by the base budget).
+    pub one_off_reliance: f64,
+    /// Mean gap with those one-off savings added back.
+    pub underlying_gap_mean: f64,
+}
+
+/// One row of [`PlanResult::policy_breaches`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreachRow {
+    /// The year.
+    pub year: String,
+    /// Probability reserves fund a recurring gap in the year.
+    pub probability: f64,
+    /// Mean amount over all trials.
+    pub mean_amount: f64,
+}
+
+/// One row of [`PlanResult::drivers`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriverRow {
+    /// `risk`, `pressure` or `saving` (its shortfall).
+    pub kind: String,
+    /// Its id (or a pressure's name).
+    pub id: String,
+    /// Mean contribution to the gap over the plan.
+    pub mean: f64,
+    /// Mean contribution in the trials in which reserves are exhausted by the end of the plan.
+    pub exhausted_mean: f64,
+}
+
+/// What a plan simulation found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanResult {
+    trials: u64,
+    seed: u64,
+    years: Vec<String>,
+    minimum: Vec<f64>,
+    one_off_savings: Vec<f64>,
+    acc: PlanAcc,
+    items: Vec<(String, String)>,
+}
+
+impl PlanResult {
+    /// Number of trials.
+    pub fn trials(&self) -> u64 {
+        self.trials
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// One row per year.
+    pub fn by_year(&self) -> Vec<YearRow> {
+        let n = self.trials as f64;
+        (0..self.years.len())
+            .map(|y| {
+                let gap_mean = self.acc.gap_sum[y] / n;
+                YearRow {
+                    year: self.years[y].clone(),
+                    gap_mean,
+                    gap_p50: self.acc.gap[y].quantile(0.5),
+                    gap_p90: self.acc.gap[y].quantile(0.9),
+                    gap_p95: self.acc.gap[y].quantile(0.95),
+                    reserves_p5: self.acc.reserves[y].quantile(0.05),
+                    reserves_p50: self.acc.reserves[y].quantile(0.5),
+                    reserves_p95: self.acc.reserves[y].quantile(0.95),
+                    p_below_minimum: self.acc.below_minimum[y] as f64 / n,
+                    p_exhausted: self.acc.exhausted[y] as f64 / n,
+                    minimum: self.minimum[y],
+                    one_off_reliance: self.one_off_savings[y],
+                    underlying_gap_mean: gap_mean + self.one_off_savings[y],
+                }
+            })
+            .collect()
+    }
+
+    /// How often, and by how much, reserves would fund recurring gaps, by year (all zero when
+    /// the policy allows it).
+    pub fn policy_breaches(&self) -> Vec<BreachRow> {
+        let n = self.trials as f64;
+        (0..self.years.len())
+            .map(|y| BreachRow {
+                year: self.years[y].clone(),
+                probability: self.acc.breaches[y] as f64 / n,
+                mean_amount: self.acc.breach_amount[y] / n,
+            })
+            .collect()
+    }
+
+    /// Each risk, pressure and saving's mean contribution to the gap over the plan, and in the
+    /// trials in which reserves are exhausted (0 when there are none).
+    pub fn drivers(&self) -> Vec<DriverRow> {
+        let n = self.trials as f64;
+        let e = self.acc.exhausted_trials as f64;
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, id))| DriverRow {
+                kind: kind.clone(),
+                id: id.clone(),
+                mean: self.acc.item_sum[i] / n,
+                exhausted_mean: if e > 0.0 {
+                    self.acc.item_exhausted_sum[i] / e
+                } else {
+                    0.0
+                },
+            })
+            .collect()
+    }
+
+    /// The general fund balance that covers each year's simulated one-off exposure (one-off
+    /// pressures, one-off risk costs, one-off saving shortfalls) with probability `confidence`.
+    pub fn risk_assessed_minimum(&self, confidence: f64) -> Result<Vec<f64>, PlanError> {
+        if !(0.5..1.0).contains(&confidence) {
+            return Err(PlanError::Confidence(confidence));
+        }
+        Ok(self
+            .acc
+            .one_off
+            .iter()
+            .map(|s| s.quantile(confidence))
+            .collect())
+    }
+
+    /// Probability reserves are exhausted by the end of the plan.
+    pub fn p_exhausted(&self) -> f64 {
+        self.acc.exhausted_trials as f64 / self.trials as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[plan]
+name = "Test"
+first_year = "2019/20"
+years = 3
+net_budget = [100e6, 100e6, 100e6]
+"#;
+
+    fn scenario(extra: &str) -> Scenario {
+        Scenario::from_toml(&format!("{BASE}{extra}")).unwrap()
+    }
+
+    fn err(extra: &str) -> String {
+        Scenario::from_toml(&format!("{BASE}{extra}"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn deterministic_plan_equals_hand_calculation() {
+        let s = scenario(
+            r#"
+[[pressures]]
+name = "Demand"
+amount = { dist = "fixed", value = 4e6 }
+first_year = "2019/20"
+recurring = true
+
+[[pressures]]
+name = "Inquiry"
+amount = { dist = "fixed", value = 1.5e6 }
+first_year = "2020/21"
+recurring = false
+
+[[savings]]
+id = "S1"
+name = "Redesign"
+year = "2019/20"
+value = 3e6
+rag = "delivered"
+
+[[savings]]
+id = "S2"
+name = "One-off sale"
+year = "2020/21"
+value = 2e6
+rag = "red"
+recurring = false
+delivery = { p_full = 0.0, partial = { dist = "fixed", value = 0.5 }, p_slip = 0.0 }
+
+[[risks]]
+id = "R"
+name = "Certain"
+probability = 1.0
+impact = { dist = "fixed", value = 1e6 }
+profile = { "2021/22" = 1.0 }
+
+[reserves]
+general_fund = 10e6
+planned = { "2019/20" = -1e6 }
+
+[policy]
+minimum_general_fund = { amount = 5e6 }
+"#,
+        );
+        let r = s.simulate(100, 7, None).unwrap();
+        let years = r.by_year();
+        // Gaps by hand: 2019/20: 4m (S1 delivered in full, no shortfall); 2020/21: 4m + 1.5m
+        // + 1m (half of S2) = 6.5m; 2021/22: 4m + 1m = 5m. Reserves: 10 - 1 - 4 = 5m, then
+        // -1.5m, then -6.5m.
+        let gaps: Vec<f64> = years.iter().map(|y| y.gap_mean).collect();
+        assert_eq!(gaps, [4e6, 6.5e6, 5e6]);
+        let reserves: Vec<f64> = years.iter().map(|y| y.reserves_p50).collect();
+        assert_eq!(reserves, [5e6, -1.5e6, -6.5e6]);
+        let exhausted: Vec<f64> = years.iter().map(|y| y.p_exhausted).collect();
+        assert_eq!(exhausted, [0.0, 1.0, 1.0]);
+        let below: Vec<f64> = years.iter().map(|y| y.p_below_minimum).collect();
+        assert_eq!(below, [0.0, 1.0, 1.0]);
+        assert_eq!(years[1].one_off_reliance, 2e6);
+        assert_eq!(years[1].underlying_gap_mean, 8.5e6);
+        // Reserves fund the recurring 4m in 2019/20 (the whole gap is recurring).
+        let b = r.policy_breaches();
+        assert_eq!((b[0].probability, b[0].mean_amount), (1.0, 4e6));
+    }
+
+    #[test]
+    fn management_response_closes_last_years_recurring_gap() {
+        let text = format!(
+            "{}{}",
+            BASE.replace(
+                "net_budget = [100e6, 100e6, 100e6]",
+                "net_budget = [100e6, 100e6, 100e6]\nmanagement_response = 0.5"
+            ),
+            r#"
+[[pressures]]
+name = "Demand"
+amount = { dist = "fixed", value = 4e6 }
+first_year = "2019/20"
+"#
+        );
+        let r = Scenario::from_toml(&text)
+            .unwrap()
+            .simulate(10, 1, None)
+            .unwrap();
+        let gaps: Vec<f64> = r.by_year().iter().map(|y| y.gap_mean).collect();
+        assert_eq!(gaps, [4e6, 2e6, 2e6]);
+    }
+
+    #[test]
+    fn errors_name_the_key_path() {
+        let e = err(
+            "[[savings]]\nid = \"S\"\nname = \"S\"\nyear = \"2019/20\"\nvalue = 1\nrag = \"amberish\"\n",
+        );
+        assert!(
+            e.starts_with("savings[0].rag: TOML parse error at line 12"),
+            "{e}"
+        );
+        assert!(
+            e.contains("\"amberish\" is not one of delivered, green, amber, red"),
+            "{e}"
+        );
+        assert_eq!(
+            err(
+                "[[savings]]\nid = \"S\"\nname = \"S\"\nyear = \"2030/31\"\nvalue = 1\nrag = \"red\"\n"
+            ),
+            "savings[0].year: 2030/31 is outside the horizon 2019/20 to 2021/22"
+        );
+        assert_eq!(
+            Scenario::from_toml(&BASE.replace("[100e6, 100e6, 100e6]", "[100e6, 100e6]"))
+                .unwrap_err()
+                .to_string(),
+            "plan.net_budget: 2 values for 3 years"
+        );
+        assert_eq!(
+            err(
+                "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 2.0, high = 1.0 }\nfirst_year = \"2019/20\"\n"
+            ),
+            "pressures[0].amount.high: 1.0 is below low 2.0"
+        );
+        assert_eq!(
+            err(
+                "[savings_delivery.amber]\np_full = 1.5\npartial = { dist = \"fixed\", value = 0.5 }\np_slip = 0.1\n"
+            ),
+            "savings_delivery.amber.p_full: 1.5 is outside [0, 1]"
+        );
+        assert_eq!(
+            err("[policy]\nminimum_general_fund = { percent_of_budget = 5 }\n"),
+            "policy.minimum_general_fund.percent_of_budget: 5.0 is outside [0, 1] (0.05 is 5%)"
+        );
+        let e = err("[reserves]\ngeneral_fund = 1\ncolour = 2\n");
+        assert!(
+            e.starts_with("reserves") && e.contains("unknown field `colour`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn toml_round_trip() {
+        let s = scenario(
+            "[[pressures]]\nname = \"P\"\namount = { dist = \"pert\", low = 1.0, mode = 2.0, high = 5.0 }\nfirst_year = \"2020/21\"\n[reserves]\ngeneral_fund = 125e6\n",
+        );
+        let again = Scenario::from_toml(&s.to_toml().unwrap()).unwrap();
+        assert_eq!(s, again);
+    }
+
+    #[test]
+    fn same_numbers_on_any_thread_count() {
+        let s = scenario(
+            "[[pressures]]\nname = \"P\"\namount = { dist = \"pert\", low = 1e6, mode = 2e6, high = 5e6 }\nfirst_year = \"2020/21\"\n[[risks]]\nid = \"R\"\nname = \"R\"\nprobability = 0.3\nimpact = { dist = \"lognormal\", p50 = 5e6, p90 = 20e6 }\n[reserves]\ngeneral_fund = 12e6\n",
+        );
+        let a = s.simulate(20_000, 3, Some(1)).unwrap();
+        let b = s.simulate(20_000, 3, Some(2)).unwrap();
+        assert_eq!(a, b);
+    }
+}

@@ -1,0 +1,397 @@
+//! Budget-reduction programmes: savings by year, their RAG status, and how likely they are to
+//! be delivered.
+//!
+//! A [`Saving`] of `value` (the full-year saving, exact money) is due in `year`. Each trial
+//! draws its delivery from the [`DeliveryModel`] of its RAG status:
+//!
+//! 1. with probability `p_slip` it slips a year: nothing is saved in its due year;
+//! 2. it is delivered in full with probability `p_full`; otherwise the fraction delivered is
+//!    drawn from `partial` (a distribution on [0, 1]).
+//!
+//! The shortfall is `value * (1 - fraction)` (all of `value` in the due year of a slipped
+//! saving). A **recurring** saving's shortfall recurs in every later year of the plan, because
+//! the base budget assumed it; a **one-off** saving's shortfall falls in its own year only, and
+//! a one-off saving does not reduce the base budget at all: the plan reports its reliance on
+//! one-off measures beside the gap.
+//!
+//! # Default delivery models
+//!
+//! | RAG | `p_full` | `partial` when not in full | `p_slip` |
+//! |---|---|---|---|
+//! | delivered | 1.00 | (none) | 0.00 |
+//! | green | 0.90 | uniform 0.5 to 1.0 | 0.05 |
+//! | amber | 0.60 | uniform 0.0 to 1.0 | 0.20 |
+//! | red | 0.25 | uniform 0.0 to 0.5 | 0.40 |
+//!
+//! These are assumptions, to be replaced by a council's own track record (calibration): the
+//! full-delivery rates follow the usual reading of a RAG rating (green: on track; amber: at
+//! risk; red: unlikely); a green saving that falls short mostly falls short a little, a red one
+//! mostly a lot; and slippage grows with the rating, as Birmingham's papers describe savings
+//! "getting more and more difficult" to deliver on time (002_25173f8d5eed12b3.txt, para 1.34).
+//!
+//! # Examples
+//!
+//! ```
+//! use fiscalrisk::saving::{Rag, DeliveryModel};
+//! let amber = DeliveryModel::default_for(Rag::Amber);
+//! // Expected fraction delivered in the due year: not slipped, then full or partial.
+//! let f = (1.0 - 0.2) * (0.6 + 0.4 * 0.5);
+//! assert!((amber.expected_fraction_in_due_year() - f).abs() < 1e-12);
+//! assert_eq!("amberish".parse::<Rag>().unwrap_err().to_string(),
+//!            "\"amberish\" is not one of delivered, green, amber, red");
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::distribution::{Distribution, DistributionError, DistributionSpec};
+use crate::money::Money;
+use crate::period::{FinancialYear, PeriodError};
+use crate::rng;
+
+/// Errors in a saving or a delivery model.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SavingError {
+    /// A RAG status that is not one of the four.
+    #[error("{text:?} is not one of delivered, green, amber, red")]
+    Rag {
+        /// The text given.
+        text: String,
+    },
+    /// A probability outside [0, 1].
+    #[error("{field}: {value:?} is outside [0, 1]")]
+    Probability {
+        /// `p_full` or `p_slip`.
+        field: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// A partial-delivery distribution that reaches outside [0, 1].
+    #[error(
+        "partial: a fraction delivered must lie in [0, 1], but this distribution reaches {low:?} to {high:?}"
+    )]
+    PartialRange {
+        /// Its lowest value.
+        low: f64,
+        /// Its highest value.
+        high: f64,
+    },
+    /// A bad partial-delivery distribution.
+    #[error("partial.{0}")]
+    Partial(DistributionError),
+    /// An empty id.
+    #[error("id: must not be empty")]
+    EmptyId,
+    /// A bad year label.
+    #[error("year: {0}")]
+    Year(PeriodError),
+    /// A negative saving.
+    #[error("value: {value} is negative (a saving reduces spending; enter a pressure instead)")]
+    Negative {
+        /// The value.
+        value: Money,
+    },
+}
+
+/// RAG status of a saving when the budget was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Rag {
+    /// Already delivered.
+    Delivered,
+    /// On track.
+    Green,
+    /// At risk.
+    Amber,
+    /// Unlikely.
+    Red,
+}
+
+impl Rag {
+    /// All four, best first.
+    pub const ALL: [Rag; 4] = [Rag::Delivered, Rag::Green, Rag::Amber, Rag::Red];
+
+    /// The lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rag::Delivered => "delivered",
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+        }
+    }
+}
+
+impl FromStr for Rag {
+    type Err = SavingError;
+    fn from_str(s: &str) -> Result<Rag, SavingError> {
+        Rag::ALL
+            .into_iter()
+            .find(|r| r.name() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| SavingError::Rag {
+                text: s.to_string(),
+            })
+    }
+}
+
+impl TryFrom<String> for Rag {
+    type Error = SavingError;
+    fn try_from(s: String) -> Result<Rag, SavingError> {
+        s.parse()
+    }
+}
+
+impl From<Rag> for String {
+    fn from(r: Rag) -> String {
+        r.name().to_string()
+    }
+}
+
+impl fmt::Display for Rag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A delivery model as written: `{ p_full = 0.6, partial = { dist = "uniform", low = 0.0, high = 1.0 }, p_slip = 0.2 }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySpec {
+    /// Probability of delivery in full (when not slipped).
+    pub p_full: f64,
+    /// Fraction delivered when not in full.
+    pub partial: DistributionSpec,
+    /// Probability the saving slips one year.
+    pub p_slip: f64,
+}
+
+/// A validated delivery model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryModel {
+    spec: DeliverySpec,
+    partial: Distribution,
+}
+
+impl DeliveryModel {
+    /// Validates a spec.
+    pub fn from_spec(spec: DeliverySpec) -> Result<DeliveryModel, SavingError> {
+        for (field, value) in [("p_full", spec.p_full), ("p_slip", spec.p_slip)] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(SavingError::Probability { field, value });
+            }
+        }
+        let partial =
+            Distribution::from_spec(spec.partial.clone()).map_err(SavingError::Partial)?;
+        let (low, high) = partial.support();
+        if low < 0.0 || high > 1.0 {
+            return Err(SavingError::PartialRange { low, high });
+        }
+        Ok(DeliveryModel { spec, partial })
+    }
+
+    /// The documented default for a RAG status (see the module documentation).
+    pub fn default_for(rag: Rag) -> DeliveryModel {
+        let (p_full, low, high, p_slip) = match rag {
+            Rag::Delivered => (1.0, 1.0, 1.0, 0.0),
+            Rag::Green => (0.9, 0.5, 1.0, 0.05),
+            Rag::Amber => (0.6, 0.0, 1.0, 0.2),
+            Rag::Red => (0.25, 0.0, 0.5, 0.4),
+        };
+        DeliveryModel::from_spec(DeliverySpec {
+            p_full,
+            partial: DistributionSpec::Uniform { low, high },
+            p_slip,
+        })
+        .expect("the defaults are valid")
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &DeliverySpec {
+        &self.spec
+    }
+
+    /// Expected fraction of the saving delivered in its due year.
+    pub fn expected_fraction_in_due_year(&self) -> f64 {
+        (1.0 - self.spec.p_slip) * self.expected_fraction_when_not_slipped()
+    }
+
+    /// Expected fraction delivered once it does not (or no longer) slip.
+    pub fn expected_fraction_when_not_slipped(&self) -> f64 {
+        self.spec.p_full + (1.0 - self.spec.p_full) * self.partial.mean()
+    }
+
+    /// One trial's delivery: whether it slipped, and the fraction delivered (in the due year
+    /// when it did not slip, from the following year when it did).
+    pub fn draw(&self, rng: &mut rng::Rng) -> (bool, f64) {
+        let slipped = rng.random::<f64>() < self.spec.p_slip;
+        let fraction = if rng.random::<f64>() < self.spec.p_full {
+            1.0
+        } else {
+            self.partial.draw(rng)
+        };
+        (slipped, fraction)
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A saving as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavingSpec {
+    /// Unique id.
+    pub id: String,
+    /// What it is.
+    pub name: String,
+    /// The year it is due (`2019/20`).
+    pub year: String,
+    /// Full-year saving in pounds.
+    pub value: Money,
+    /// RAG status when the budget was set.
+    pub rag: Rag,
+    /// Whether it reduces the base budget for good (true) or is a one-off measure.
+    #[serde(default = "yes")]
+    pub recurring: bool,
+    /// Directorate (free text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directorate: Option<String>,
+    /// This saving's own delivery model, instead of its RAG status's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliverySpec>,
+}
+
+/// A validated saving.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saving {
+    spec: SavingSpec,
+    year: FinancialYear,
+    delivery: Option<DeliveryModel>,
+}
+
+impl Saving {
+    /// Validates a spec.
+    pub fn from_spec(spec: SavingSpec) -> Result<Saving, SavingError> {
+        if spec.id.trim().is_empty() {
+            return Err(SavingError::EmptyId);
+        }
+        let year = spec.year.parse().map_err(SavingError::Year)?;
+        if spec.value < Money::ZERO {
+            return Err(SavingError::Negative { value: spec.value });
+        }
+        let delivery = spec
+            .delivery
+            .clone()
+            .map(DeliveryModel::from_spec)
+            .transpose()?;
+        Ok(Saving {
+            spec,
+            year,
+            delivery,
+        })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &SavingSpec {
+        &self.spec
+    }
+
+    /// The due year.
+    pub fn year(&self) -> FinancialYear {
+        self.year
+    }
+
+    /// Its own delivery model, if it has one.
+    pub fn delivery(&self) -> Option<&DeliveryModel> {
+        self.delivery.as_ref()
+    }
+
+    /// The shortfall in each year `due..years` of a plan, given one trial's delivery:
+    /// `(slipped, fraction)`. Index 0 is the due year.
+    pub fn shortfall(&self, slipped: bool, fraction: f64, years_from_due: usize) -> Vec<f64> {
+        let value = self.spec.value.to_f64();
+        let short = value * (1.0 - fraction);
+        let first = if slipped { value } else { short };
+        let later = if self.spec.recurring { short } else { 0.0 };
+        (0..years_from_due)
+            .map(|i| if i == 0 { first } else { later })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_validation() {
+        for rag in Rag::ALL {
+            let m = DeliveryModel::default_for(rag);
+            assert!((0.0..=1.0).contains(&m.expected_fraction_in_due_year()));
+        }
+        assert_eq!(
+            DeliveryModel::default_for(Rag::Delivered).expected_fraction_in_due_year(),
+            1.0
+        );
+        let bad = |p_full, low, high, p_slip| {
+            DeliveryModel::from_spec(DeliverySpec {
+                p_full,
+                partial: DistributionSpec::Uniform { low, high },
+                p_slip,
+            })
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(bad(1.2, 0.0, 1.0, 0.1), "p_full: 1.2 is outside [0, 1]");
+        assert_eq!(bad(0.5, 0.0, 1.0, -0.1), "p_slip: -0.1 is outside [0, 1]");
+        assert_eq!(
+            bad(0.5, 0.0, 1.5, 0.1),
+            "partial: a fraction delivered must lie in [0, 1], but this distribution reaches 0.0 to 1.5"
+        );
+        assert_eq!(
+            bad(0.5, 1.0, 0.0, 0.1),
+            "partial.high: 0.0 is below low 1.0"
+        );
+    }
+
+    #[test]
+    fn recurring_shortfalls_carry_and_one_offs_do_not() {
+        let spec = |recurring| SavingSpec {
+            id: "S".into(),
+            name: "S".into(),
+            year: "2019/20".into(),
+            value: "1000000".parse().unwrap(),
+            rag: Rag::Amber,
+            recurring,
+            directorate: None,
+            delivery: None,
+        };
+        let rec = Saving::from_spec(spec(true)).unwrap();
+        let one = Saving::from_spec(spec(false)).unwrap();
+        assert_eq!(rec.shortfall(false, 0.75, 3), vec![250_000.0; 3]);
+        assert_eq!(one.shortfall(false, 0.75, 3), vec![250_000.0, 0.0, 0.0]);
+        assert_eq!(rec.shortfall(true, 1.0, 3), vec![1_000_000.0, 0.0, 0.0]);
+        assert_eq!(rec.shortfall(true, 0.5, 2), vec![1_000_000.0, 500_000.0]);
+        let mut neg = spec(true);
+        neg.value = "-5".parse().unwrap();
+        assert!(
+            Saving::from_spec(neg)
+                .unwrap_err()
+                .to_string()
+                .starts_with("value: -5.00 is negative")
+        );
+        let mut bad_year = spec(true);
+        bad_year.year = "2019".into();
+        assert!(
+            Saving::from_spec(bad_year)
+                .unwrap_err()
+                .to_string()
+                .starts_with("year: ")
+        );
+    }
+}
