@@ -457,7 +457,7 @@ impl Scenario {
                     .iter()
                     .filter(|(s, due)| *due == y && !s.spec().recurring)
                     .map(|(s, _)| s.spec().value.to_f64())
-                    .sum()
+                    .fold(0.0, |a, b| a + b)
             })
             .collect();
         let mut items: Vec<(String, String)> = Vec::new();

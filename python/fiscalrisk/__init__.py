@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets, monitoring
+from . import datasets, examples, monitoring
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -25,6 +25,7 @@ from .distributions import (
     Uniform,
 )
 from .exceptions import FiscalRiskError, FiscalRiskWarning, ValidationError
+from .plan import PlanResult, Scenario
 from .risk import Risk, RiskRegister
 from .simulation import BATCH_SIZE, SimulationResult, simulate
 
@@ -40,13 +41,16 @@ __all__ = [
     "LogNormal",
     "Normal",
     "Pert",
+    "PlanResult",
     "Risk",
     "RiskRegister",
+    "Scenario",
     "SimulationResult",
     "Triangular",
     "Uniform",
     "ValidationError",
     "datasets",
+    "examples",
     "monitoring",
     "simulate",
 ]

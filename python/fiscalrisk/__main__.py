@@ -1,6 +1,7 @@
 """The ``fiscalrisk`` command line.
 
-``fiscalrisk demo`` simulates the bundled example register and prints a summary table.
+``fiscalrisk demo`` simulates the reference scenario and prints the by-year table and drivers;
+``fiscalrisk simulate SCENARIO.toml`` does the same for a scenario file.
 ``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet.
 Exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input
 (the message names the field), 3 an internal error (a bug: please report it), 130 interrupted.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import polars as pl
 
@@ -20,13 +21,81 @@ from .exceptions import FiscalRiskError, ValidationError
 from .risk import RiskRegister
 from .simulation import simulate
 
+if TYPE_CHECKING:
+    from .plan import PlanResult
+
 
 def _millions(df: pl.DataFrame, skip: Sequence[str]) -> pl.DataFrame:
     return df.with_columns([(pl.col(c) / 1e6).round(1) for c in df.columns if c not in skip])
 
 
+def _print_plan(result: "PlanResult") -> None:
+    with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+        print(f"{result.scenario.name}: {result.trials:,} trials, seed {result.seed}. Amounts in £m.")
+        years = result.by_year().select(
+            "year", "gap_mean", "gap_p90", "reserves_p5", "reserves_p50", "minimum", "p_below_minimum", "p_exhausted"
+        )
+        print(_millions(years, ["year", "p_below_minimum", "p_exhausted"]))
+        print(f"\nProbability usable reserves are exhausted by the end of the plan: {result.p_exhausted:.1%}")
+        print("\nWhat drives exhaustion (mean over the plan, and in the trials that exhaust reserves, £m):")
+        print(_millions(result.drivers().head(10), ["kind", "id"]))
+
+
+def _check_out(path: Path, inputs: Sequence[Path]) -> None:
+    """Refuses an output that is an input, or of a kind that cannot be written."""
+    if any(path.resolve() == Path(i).resolve() for i in inputs):
+        raise ValidationError(f"--out: {path} is an input file; it is never overwritten")
+    if path.suffix.lower() not in (".parquet", ".csv", ".json"):
+        raise ValidationError(f"--out: {path.name!r} is not .parquet, .csv or .json")
+    if not path.resolve().parent.is_dir():
+        raise ValidationError(f"--out: the folder {path.parent} does not exist")
+
+
+def _write_atomically(path: Path, frame: pl.DataFrame, inputs: Sequence[Path]) -> None:
+    """Writes to a temporary file beside ``path`` and renames it into place, so a failed or
+    interrupted run leaves any previous output intact; refuses to write over an input."""
+    import os
+    import tempfile
+
+    _check_out(path, inputs)
+    target = path.resolve()
+    suffix = path.suffix.lower()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if suffix == ".parquet":
+            frame.write_parquet(tmp)
+        elif suffix == ".csv":
+            frame.write_csv(tmp)
+        else:
+            frame.write_json(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .plan import Scenario
+
+    if args.out:
+        _check_out(Path(args.out), [Path(args.scenario)])
+    scenario = Scenario.from_toml(args.scenario)
+    result = scenario.simulate(trials=args.trials, seed=args.seed)
+    _print_plan(result)
+    if args.out:
+        _write_atomically(Path(args.out), result.by_year(), [Path(args.scenario)])
+        print(f"\nby-year table written to {args.out}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
-    register = RiskRegister.from_toml(args.register) if args.register else example_register()
+    if not args.register:
+        from .examples import birmingham_2019
+
+        _print_plan(birmingham_2019().simulate(trials=args.trials, seed=args.seed))
+        return 0
+    register = RiskRegister.from_toml(args.register)
     result = simulate(register, trials=args.trials, seed=args.seed)
     with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
         print(f"fiscalrisk demo: {len(register)} risks, {result.periods[0]} to {result.periods[-2]}, "
@@ -62,11 +131,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
     parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="simulate the bundled example risk register and print a summary")
-    demo.add_argument("--register", help="a risk register TOML file instead of the bundled example")
+    demo = sub.add_parser("demo", help="simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative)")
+    demo.add_argument("--register", help="simulate this risk register TOML file instead")
     demo.add_argument("--trials", type=int, default=200_000)
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(func=_demo)
+    simulate = sub.add_parser("simulate", help="simulate a scenario file and print the by-year table")
+    simulate.add_argument("scenario", help="a scenario TOML file")
+    simulate.add_argument("--trials", type=int, default=100_000)
+    simulate.add_argument("--seed", type=int, default=42)
+    simulate.add_argument("--out", help="also write the by-year table: .parquet, .csv or .json (atomically)")
+    simulate.set_defaults(func=_simulate)
     check = sub.add_parser("check", help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)")
     check.add_argument("table", help="the month's monitoring table: CSV, .xlsx or .parquet")
     check.add_argument("--month", type=int, help="the month reported, 1 (April) to 12; default: the last with actuals")

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::distribution::{Distribution, DistributionError};
 use crate::monitoring::{self, Calibration, HistoryRow, MonitoringError, Rules, Table};
+use crate::plan::{PlanError, PlanResult, Scenario, ScenarioSpec};
 use crate::register::{RegisterError, RiskRegister};
 use crate::risk::{Risk, RiskError};
 use crate::simulation::{self, SimulationError, SimulationOptions, SimulationResult};
@@ -40,6 +41,7 @@ macro_rules! validation_errors {
     )*};
 }
 validation_errors!(
+    PlanError,
     DistributionError,
     RiskError,
     RegisterError,
@@ -559,6 +561,94 @@ fn monitoring_backtest<'py>(
     to_py(py, &table)
 }
 
+/// A validated financial-plan scenario.
+#[pyclass(module = "fiscalrisk._fiscalrisk", name = "Scenario", frozen)]
+struct PyScenario {
+    inner: Scenario,
+}
+
+#[pymethods]
+impl PyScenario {
+    #[staticmethod]
+    fn from_toml(text: &str) -> Result<Self> {
+        Ok(PyScenario {
+            inner: Scenario::from_toml(text)?,
+        })
+    }
+
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> Result<Self> {
+        let spec: ScenarioSpec = from_py(data)?;
+        Ok(PyScenario {
+            inner: Scenario::from_spec(spec)?,
+        })
+    }
+
+    fn to_toml(&self) -> Result<String> {
+        Ok(self.inner.to_toml()?)
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.inner.spec())
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.inner.register().warnings().to_vec()
+    }
+
+    #[pyo3(signature = (trials, seed, threads=None))]
+    fn simulate(
+        &self,
+        py: Python<'_>,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+    ) -> Result<PyPlanResult> {
+        let s = &self.inner;
+        let inner = py.detach(|| s.simulate(trials, seed, threads))?;
+        Ok(PyPlanResult { inner })
+    }
+}
+
+/// What a plan simulation found.
+#[pyclass(module = "fiscalrisk._fiscalrisk", name = "PlanResult", frozen)]
+struct PyPlanResult {
+    inner: PlanResult,
+}
+
+#[pymethods]
+impl PyPlanResult {
+    #[getter]
+    fn trials(&self) -> u64 {
+        self.inner.trials()
+    }
+
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.inner.seed()
+    }
+
+    fn p_exhausted(&self) -> f64 {
+        self.inner.p_exhausted()
+    }
+
+    fn by_year<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.by_year())
+    }
+
+    fn policy_breaches<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.policy_breaches())
+    }
+
+    fn drivers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.drivers())
+    }
+
+    fn risk_assessed_minimum(&self, confidence: f64) -> Result<Vec<f64>> {
+        Ok(self.inner.risk_assessed_minimum(confidence)?)
+    }
+}
+
 /// Twelve monthly shares that sum to one, read exactly.
 fn parse_profile(p: &[String]) -> Result<[rust_decimal::Decimal; 12]> {
     use std::str::FromStr;
@@ -595,6 +685,8 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRiskRegister>()?;
     m.add_class::<PySimulationResult>()?;
     m.add_class::<PyMonitoringTable>()?;
+    m.add_class::<PyScenario>()?;
+    m.add_class::<PyPlanResult>()?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring_calibrate, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring_intervals, m)?)?;

@@ -11,11 +11,20 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_demo_prints_the_summary() -> None:
+def test_demo_runs_the_reference_scenario() -> None:
     out = run("demo", "--trials", "5000", "--seed", "3")
     assert out.returncode == 0, out.stderr
     assert "5,000 trials, seed 3" in out.stdout
-    for word in ("2019/20", "2022/23", "total", "equal_pay", "tail_mean"):
+    for word in ("2019/20", "2022/23", "p_exhausted", "equal_pay", "exhausted_mean"):
+        assert word in out.stdout
+
+
+def test_demo_of_a_register(tmp_path: Path) -> None:
+    import fiscalrisk as fr
+
+    out = run("demo", "--register", fr.datasets.example_register_path(), "--trials", "5000")
+    assert out.returncode == 0, out.stderr
+    for word in ("total", "equal_pay", "tail_mean"):
         assert word in out.stdout
 
 

@@ -1,0 +1,28 @@
+"""Reference scenarios shipped with fiscalrisk."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from .plan import Scenario
+
+__all__ = ["birmingham_2019", "birmingham_2019_path"]
+
+
+def birmingham_2019_path() -> str:
+    """Path of the reference scenario's TOML file."""
+    return str(resources.files("fiscalrisk").joinpath("data", "birmingham_2019.toml"))
+
+
+def birmingham_2019() -> Scenario:
+    """An illustrative scenario for Birmingham City Council's 2019/20 to 2022/23 plan, built from
+    the figures in the council's public papers (the equal-pay risk, the Commonwealth Games 25%
+    share with its cap, the Amey highways contract, Paradise Circus, waste industrial relations,
+    the reserves policy); every number the papers do not give is marked as an assumption in the
+    file.
+
+    >>> s = birmingham_2019()
+    >>> s.name
+    'Birmingham City Council 2019/20 to 2022/23 (illustrative)'
+    """
+    return Scenario.from_toml(birmingham_2019_path())

@@ -1,0 +1,196 @@
+"""The medium-term financial plan, simulated: how likely is the council to breach its reserves
+policy or run out of reserves, in which year, and why?
+
+Examples
+--------
+>>> import fiscalrisk as fr
+>>> s = fr.Scenario.from_dict({
+...     "plan": {"name": "Two years", "first_year": "2019/20", "years": 2, "net_budget": [100e6, 102e6]},
+...     "pressures": [{"name": "Care demand", "amount": {"dist": "fixed", "value": 5e6},
+...                    "first_year": "2019/20", "recurring": True}],
+...     "reserves": {"general_fund": 8e6}})
+>>> s.simulate(trials=1000, seed=1).by_year().select("year", "gap_mean", "reserves_p50", "p_exhausted").rows()
+[('2019/20', 5000000.0, 3000000.0, 0.0), ('2020/21', 5000000.0, -2000000.0, 1.0)]
+"""
+
+from __future__ import annotations
+
+import warnings
+from decimal import Decimal
+from os import PathLike
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+import numpy as np
+import polars as pl
+
+from . import _fiscalrisk as _native
+from ._convert import html_table, pounds
+from .exceptions import FiscalRiskWarning, ValidationError
+
+__all__ = ["Scenario", "PlanResult"]
+
+
+def _plain(obj: Any) -> Any:
+    """Python data for the core: Decimals as exact text, numpy scalars as Python numbers."""
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+class Scenario:
+    """A financial plan: years and net budget, pressures, savings with delivery models, risks
+    with correlations, reserves and the reserves policy. Load it from TOML (:meth:`from_toml`),
+    JSON (:meth:`from_json`) or a dict (:meth:`from_dict`); errors name the key path (and, for
+    TOML, the line): ``savings[12].rag: "amberish" is not one of delivered, green, amber, red``.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.Scenario) -> None:
+        self._native = native
+        for message in native.warnings():
+            warnings.warn(message, FiscalRiskWarning, stacklevel=3)
+
+    @classmethod
+    def from_toml(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
+        """From a TOML file (a path), or TOML text when ``source`` is a string holding a newline."""
+        text = source if isinstance(source, str) and "\n" in source else Path(source).read_text(encoding="utf-8")
+        return cls(_native.Scenario.from_toml(text))
+
+    @classmethod
+    def from_json(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
+        """From a JSON file (a path), or JSON text when ``source`` starts with ``{``."""
+        import json
+
+        text = source if isinstance(source, str) and source.lstrip().startswith("{") else Path(source).read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """From the dict form (as in a TOML or JSON file)."""
+        return cls(_native.Scenario.from_dict(_plain(data)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict form."""
+        d: dict[str, Any] = self._native.to_dict()
+        return d
+
+    def to_toml(self) -> str:
+        """TOML that :meth:`from_toml` reads back into an equal scenario."""
+        return self._native.to_toml()
+
+    def to_json(self) -> str:
+        """JSON that :meth:`from_json` reads back into an equal scenario."""
+        import json
+
+        return json.dumps(self.to_dict(), indent=2)
+
+    @property
+    def name(self) -> str:
+        """The plan's name."""
+        return str(self.to_dict()["plan"]["name"])
+
+    def simulate(self, trials: int = 100_000, seed: int = 42, *, threads: Optional[int] = None) -> PlanResult:
+        """Simulate the plan; the same seed gives the same numbers on any number of threads."""
+        for field, value in (("trials", trials), ("seed", seed), ("threads", threads)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+                raise ValidationError(f"{field}: {value!r} is not a non-negative whole number")
+        return PlanResult(self._native.simulate(int(trials), int(seed), None if threads is None else int(threads)), self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scenario) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        plan = self.to_dict()["plan"]
+        return f"Scenario({plan['name']!r}, {plan['first_year']}, {plan['years']} years)"
+
+    def _repr_html_(self) -> str:
+        d = self.to_dict()
+        plan = d["plan"]
+        return html_table(
+            f"Scenario: {plan['name']}",
+            [
+                ("years", f"{plan['first_year']}, {plan['years']} years"),
+                ("pressures / savings / risks", f"{len(d.get('pressures', []))} / {len(d.get('savings', []))} / {len(d.get('risks', []))}"),
+                ("general fund", pounds(float(Decimal(str(d.get('reserves', {}).get('general_fund', 0)))))),
+            ],
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Scenario.from_dict, (self.to_dict(),))
+
+
+class PlanResult:
+    """What a plan simulation found. All tables are :class:`polars.DataFrame`."""
+
+    __slots__ = ("_native", "scenario")
+
+    def __init__(self, native: _native.PlanResult, scenario: Scenario) -> None:
+        self._native = native
+        self.scenario = scenario
+
+    @property
+    def trials(self) -> int:
+        """Number of trials."""
+        return self._native.trials
+
+    @property
+    def seed(self) -> int:
+        """The seed."""
+        return self._native.seed
+
+    def by_year(self) -> pl.DataFrame:
+        """One row per year: ``year``, ``gap_mean``, ``gap_p50``, ``gap_p90``, ``gap_p95``,
+        ``reserves_p5``, ``reserves_p50``, ``reserves_p95`` (usable reserves at the year's end),
+        ``p_below_minimum``, ``p_exhausted`` (exhausted in that year or before), ``minimum``,
+        ``one_off_reliance`` (one-off savings planned for the year) and ``underlying_gap_mean``
+        (the gap without them)."""
+        return pl.DataFrame(self._native.by_year())
+
+    def policy_breaches(self) -> pl.DataFrame:
+        """By year: the probability that reserves fund a recurring gap, and the mean amount."""
+        return pl.DataFrame(self._native.policy_breaches())
+
+    def drivers(self) -> pl.DataFrame:
+        """Each risk, pressure and saving (its shortfall): mean contribution to the gap over the
+        plan, and in the trials in which reserves are exhausted; largest contribution to
+        exhaustion first."""
+        return pl.DataFrame(self._native.drivers()).sort(["exhausted_mean", "mean"], descending=True)
+
+    def risk_assessed_minimum(self, confidence: float = 0.95) -> pl.DataFrame:
+        """The general fund balance that covers each year's one-off exposure at ``confidence``."""
+        years = self.by_year()["year"].to_list()
+        return pl.DataFrame({"year": years, "minimum": self._native.risk_assessed_minimum(float(confidence))})
+
+    @property
+    def p_exhausted(self) -> float:
+        """Probability reserves are exhausted by the end of the plan."""
+        return self._native.p_exhausted()
+
+    def __repr__(self) -> str:
+        return f"PlanResult({self.trials} trials, seed {self.seed}, P(exhausted) {self.p_exhausted:.3f})"
+
+    def _repr_html_(self) -> str:
+        y = self.by_year()
+        return html_table(
+            f"PlanResult: {self.scenario.name}",
+            [
+                ("trials", f"{self.trials:,} (seed {self.seed})"),
+                ("P(reserves exhausted by the end)", f"{self.p_exhausted:.1%}"),
+                ("mean gap by year", ", ".join(pounds(g) for g in y["gap_mean"].to_list())),
+            ],
+        )

@@ -1,0 +1,127 @@
+"""The financial plan from Python: the reference scenario, round trips, errors, hand
+calculations, and the command line's atomic outputs."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import fiscalrisk as fr
+
+DETERMINISTIC = """
+[plan]
+name = "Hand calculation"
+first_year = "2019/20"
+years = 3
+net_budget = [100e6, 100e6, 100e6]
+
+[[pressures]]
+name = "Demand"
+amount = { dist = "fixed", value = 4_000_000.37 }
+first_year = "2019/20"
+
+[[savings]]
+id = "S1"
+name = "Sale"
+year = "2020/21"
+value = 2e6
+rag = "red"
+recurring = false
+delivery = { p_full = 0.0, partial = { dist = "fixed", value = 0.5 }, p_slip = 0.0 }
+
+[reserves]
+general_fund = 10e6
+planned = { "2019/20" = -1e6 }
+"""
+
+
+def test_reference_scenario_is_stable() -> None:
+    s = fr.examples.birmingham_2019()
+    a = s.simulate(trials=20_000, seed=7, threads=1).by_year()
+    b = s.simulate(trials=20_000, seed=7, threads=2).by_year()
+    assert a.equals(b)
+    assert a.columns[:10] == ["year", "gap_mean", "gap_p50", "gap_p90", "gap_p95", "reserves_p5", "reserves_p50", "reserves_p95", "p_below_minimum", "p_exhausted"]
+    assert (a["p_exhausted"].diff().drop_nulls() >= 0).all()  # cumulative
+    assert not a.equals(s.simulate(trials=20_000, seed=8).by_year())
+
+
+def test_round_trips() -> None:
+    s = fr.examples.birmingham_2019()
+    assert fr.Scenario.from_toml(s.to_toml()) == s
+    assert fr.Scenario.from_dict(s.to_dict()) == s
+    assert fr.Scenario.from_json(s.to_json()) == s
+    assert pickle.loads(pickle.dumps(s)) == s
+
+
+def test_hand_calculation() -> None:
+    r = fr.Scenario.from_toml(DETERMINISTIC).simulate(trials=50, seed=1)
+    y = r.by_year()
+    # Gap: 4,000,000.37 a year, plus half of the 2m one-off sale in 2020/21.
+    assert y["gap_mean"].to_list() == pytest.approx([4_000_000.37, 5_000_000.37, 4_000_000.37], abs=1e-6)
+    # Reserves: 10m - 1m planned draw - gaps.
+    assert y["reserves_p50"].to_list() == pytest.approx([4_999_999.63, -0.74, -4_000_001.11], abs=1e-6)
+    assert y["p_exhausted"].to_list() == [0.0, 1.0, 1.0]
+    assert y["underlying_gap_mean"][1] == pytest.approx(7_000_000.37, abs=1e-6)
+    d = r.drivers()
+    assert set(d["kind"]) == {"pressure", "saving"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["savings"][0].update(rag="amberish"), 'savings\\[0\\].rag: "amberish" is not one of delivered, green, amber, red'),
+        (lambda d: d["plan"].update(net_budget=[1.0]), "plan.net_budget: 1 values for 3 years"),
+        (lambda d: d["pressures"][0].update(first_year="2030/31"), "pressures\\[0\\].first_year: 2030/31 is outside the horizon"),
+        (lambda d: d["reserves"].update(general_fund=-5), "reserves.general_fund: -5.00 is negative"),
+        (lambda d: d["plan"].update(management_response=2.0), "plan.management_response: 2.0 is outside \\[0, 1\\]"),
+    ],
+)
+def test_errors_name_the_key_path(change: object, message: str) -> None:
+    d = fr.Scenario.from_toml(DETERMINISTIC).to_dict()
+    change(d)  # type: ignore[operator]
+    with pytest.raises(fr.ValidationError, match=message):
+        fr.Scenario.from_dict(d)
+
+
+def test_risk_assessed_minimum_and_breaches() -> None:
+    s = fr.examples.birmingham_2019()
+    d = s.to_dict()
+    d["policy"]["minimum_general_fund"] = {"risk_assessed": 0.95}
+    r = fr.Scenario.from_dict(d).simulate(trials=20_000, seed=3)
+    ram = r.risk_assessed_minimum(0.95)
+    assert r.by_year()["minimum"].to_list() == pytest.approx(ram["minimum"].to_list())
+    b = r.policy_breaches()
+    assert b.columns == ["year", "probability", "mean_amount"] and (b["probability"] <= 1).all()
+    with pytest.raises(fr.ValidationError, match="confidence"):
+        r.risk_assessed_minimum(1.5)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_simulate_command_writes_atomically(tmp_path: Path) -> None:
+    scenario = tmp_path / "plan.toml"
+    scenario.write_text(DETERMINISTIC)
+    for suffix in (".parquet", ".csv", ".json"):
+        out = tmp_path / f"by_year{suffix}"
+        done = run("simulate", str(scenario), "--trials", "100", "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        assert out.exists() and not list(tmp_path.glob(".*.tmp"))
+    table = pl.read_parquet(tmp_path / "by_year.parquet")
+    assert table["year"].to_list() == ["2019/20", "2020/21", "2021/22"]
+    # A failed run leaves the previous output as it was, and inputs are never overwritten.
+    before = (tmp_path / "by_year.csv").read_bytes()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(DETERMINISTIC.replace('rag = "red"', 'rag = "amberish"'))
+    failed = run("simulate", str(bad), "--out", str(tmp_path / "by_year.csv"))
+    assert failed.returncode == 2 and "amberish" in failed.stderr
+    assert (tmp_path / "by_year.csv").read_bytes() == before
+    refused = run("simulate", str(scenario), "--out", str(scenario))
+    assert refused.returncode == 2 and "never overwritten" in refused.stderr
+    assert scenario.read_text() == DETERMINISTIC
