@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import polars as pl
 
-from .datasets import example_register
 from .exceptions import FiscalRiskError, ValidationError
 from .risk import RiskRegister
 from .simulation import simulate
