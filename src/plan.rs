@@ -733,7 +733,9 @@ pub struct YearRow {
     pub year: String,
     /// Mean gap.
     pub gap_mean: f64,
-    /// Gap percentiles.
+    /// Gap percentiles: 10th.
+    pub gap_p10: f64,
+    /// Median.
     pub gap_p50: f64,
     /// 90th percentile.
     pub gap_p90: f64,
@@ -813,6 +815,7 @@ impl PlanResult {
                 YearRow {
                     year: self.years[y].clone(),
                     gap_mean,
+                    gap_p10: self.acc.gap[y].quantile(0.1),
                     gap_p50: self.acc.gap[y].quantile(0.5),
                     gap_p90: self.acc.gap[y].quantile(0.9),
                     gap_p95: self.acc.gap[y].quantile(0.95),

@@ -27,6 +27,7 @@ from .distributions import (
 from .exceptions import FiscalRiskError, FiscalRiskWarning, ValidationError
 from .plan import PlanResult, Scenario
 from .risk import Risk, RiskRegister
+from .savings import SavingsProgramme
 from .simulation import BATCH_SIZE, SimulationResult, simulate
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Risk",
     "RiskRegister",
     "Scenario",
+    "SavingsProgramme",
     "SimulationResult",
     "Triangular",
     "Uniform",

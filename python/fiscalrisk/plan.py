@@ -154,7 +154,7 @@ class PlanResult:
         return self._native.seed
 
     def by_year(self) -> pl.DataFrame:
-        """One row per year: ``year``, ``gap_mean``, ``gap_p50``, ``gap_p90``, ``gap_p95``,
+        """One row per year: ``year``, ``gap_mean``, ``gap_p10``, ``gap_p50``, ``gap_p90``, ``gap_p95``,
         ``reserves_p5``, ``reserves_p50``, ``reserves_p95`` (usable reserves at the year's end),
         ``p_below_minimum``, ``p_exhausted`` (exhausted in that year or before), ``minimum``,
         ``one_off_reliance`` (one-off savings planned for the year) and ``underlying_gap_mean``
