@@ -14,6 +14,8 @@
 //!   are **exhausted** (a year counts as exhausted when reserves were exhausted in it or before).
 //! * **policy**: the general fund below the minimum; and, unless the policy allows it, reserves
 //!   funding a recurring gap: `min(gap, recurring part of the gap)` when both are positive.
+//! * an **opening overspend** (the current year's, from in-year monitoring), when given, is
+//!   taken from the general fund before the first year.
 //! * the **underlying gap** adds back the one-off savings planned for the year, which the base
 //!   budget does not keep.
 //!
@@ -203,6 +205,10 @@ pub struct ScenarioSpec {
     /// The reserves policy.
     #[serde(default)]
     pub policy: Policy,
+    /// The current year's overspend, taken from the general fund before the plan's first
+    /// year (e.g. from in-year monitoring: `fiscalrisk.monitoring.overspend_distribution`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_overspend: Option<DistributionSpec>,
 }
 
 #[derive(Clone)]
@@ -222,6 +228,7 @@ pub struct Scenario {
     savings: Vec<(Saving, usize)>,
     models: BTreeMap<Rag, DeliveryModel>,
     planned: Vec<f64>,
+    opening_overspend: Option<Distribution>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -377,6 +384,12 @@ impl Scenario {
             let i = horizon.index_of(year).map_err(PlanError::PlannedYear)?;
             planned[i] += amount.to_f64();
         }
+        let opening_overspend = spec
+            .opening_overspend
+            .clone()
+            .map(Distribution::from_spec)
+            .transpose()
+            .map_err(|e| PlanError::Parse(format!("opening_overspend.{e}")))?;
         let register = RiskRegister::from_spec(RegisterSpec {
             first_year: Some(horizon.first().to_string()),
             years: Some(horizon.len() as u32),
@@ -392,6 +405,7 @@ impl Scenario {
             savings: savings.into_iter().collect(),
             models,
             planned,
+            opening_overspend,
         })
     }
 
@@ -578,37 +592,44 @@ impl Scenario {
             let item = r + self.pressures.len() + k;
             let model = self.model(saving);
             let value = saving.spec().value.to_f64();
+            let recurring_saving = saving.spec().recurring;
             for j in 0..n {
                 let (slipped, fraction) = model.draw(&mut rng);
-                let short = saving.shortfall(slipped, fraction, years - due);
-                let lasting = if saving.spec().recurring {
+                // Saving::shortfall, without a vector per trial: the due year's shortfall, then
+                // the lasting one (recurring savings only) in each later year.
+                let lasting = if recurring_saving {
                     value * (1.0 - fraction)
                 } else {
                     0.0
                 };
-                for (i, s) in short.iter().enumerate() {
-                    let y = due + i;
-                    // The part that lasts beyond the due year is recurring; the rest one-off.
-                    let rec = if saving.spec().recurring {
-                        lasting.min(*s)
-                    } else {
-                        0.0
-                    };
-                    recurring[y * n + j] += rec;
-                    one_off[y * n + j] += s - rec;
+                let first = if slipped {
+                    value
+                } else {
+                    value * (1.0 - fraction)
+                };
+                // The part that lasts beyond the due year is recurring; the rest is one-off.
+                recurring[due * n + j] += lasting;
+                one_off[due * n + j] += first - lasting;
+                for y in due + 1..years {
+                    recurring[y * n + j] += lasting;
                 }
-                item_cost[item * n + j] = short.iter().sum();
+                item_cost[item * n + j] = first + lasting * (years - due - 1) as f64;
             }
         }
         let m = self.spec.plan.management_response;
         let mut acc = PlanAcc::new(years, items);
         let gf0 = self.spec.reserves.general_fund.to_f64();
         let em0 = self.spec.reserves.usable_earmarked().to_f64();
+        // Drawn after the savings, so that adding it leaves every other draw as it was.
+        let opening: Vec<f64> = match &self.opening_overspend {
+            Some(d) => (0..n).map(|_| d.draw(&mut rng)).collect(),
+            None => vec![0.0; n],
+        };
         let mut exhausted_by_end = vec![false; n];
         let mut gaps = vec![vec![0.0; n]; years];
         let mut reserves = vec![vec![0.0; n]; years];
         for j in 0..n {
-            let (mut gf, mut em) = (gf0, em0);
+            let (mut gf, mut em) = (gf0 - opening[j], em0);
             let mut exhausted = false;
             for y in 0..years {
                 let closed = if y == 0 {
@@ -1063,5 +1084,24 @@ first_year = "2019/20"
         let a = s.simulate(20_000, 3, Some(1)).unwrap();
         let b = s.simulate(20_000, 3, Some(2)).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn an_opening_overspend_comes_off_the_general_fund() {
+        let without = scenario("[reserves]\ngeneral_fund = 10e6\n");
+        let with = Scenario::from_toml(&format!(
+            "opening_overspend = {{ dist = \"fixed\", value = 3e6 }}\n{BASE}[reserves]\ngeneral_fund = 10e6\n"
+        ))
+        .unwrap();
+        let a = without.simulate(100, 1, None).unwrap().by_year();
+        let b = with.simulate(100, 1, None).unwrap().by_year();
+        assert_eq!(a[0].reserves_p50 - b[0].reserves_p50, 3e6);
+        let bad = Scenario::from_toml(&format!(
+            "opening_overspend = {{ dist = \"normal\", mean = 1.0, sd = 0.0 }}\n{BASE}"
+        ));
+        assert_eq!(
+            bad.unwrap_err().to_string(),
+            "opening_overspend.sd: 0.0 must be greater than 0"
+        );
     }
 }

@@ -26,6 +26,7 @@ import polars as pl
 
 from . import _fiscalrisk as _native
 from ._convert import html_table, pounds
+from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
 
 __all__ = ["Scenario", "PlanResult"]
@@ -95,6 +96,14 @@ class Scenario:
         import json
 
         return json.dumps(self.to_dict(), indent=2)
+
+    def with_opening_overspend(self, overspend: Distribution) -> Scenario:
+        """This scenario with the current year's overspend (e.g.
+        :func:`fiscalrisk.monitoring.overspend_distribution` of this month's monitoring) taken
+        from the general fund before the plan's first year."""
+        data = self.to_dict()
+        data["opening_overspend"] = overspend.to_dict()
+        return Scenario.from_dict(data)
 
     @property
     def name(self) -> str:

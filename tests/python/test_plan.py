@@ -125,3 +125,16 @@ def test_simulate_command_writes_atomically(tmp_path: Path) -> None:
     refused = run("simulate", str(scenario), "--out", str(scenario))
     assert refused.returncode == 2 and "never overwritten" in refused.stderr
     assert scenario.read_text() == DETERMINISTIC
+
+
+def test_in_year_monitoring_feeds_the_plan() -> None:
+    m8 = fr.datasets.monitoring_example(8)
+    overspend = fr.monitoring.overspend_distribution(m8, calibration=fr.monitoring.calibrate(fr.datasets.monitoring_history()))
+    plain = fr.Scenario.from_toml(DETERMINISTIC)
+    fed = plain.with_opening_overspend(overspend)
+    assert fed.to_dict()["opening_overspend"]["dist"] == "normal"
+    a = plain.simulate(trials=40_000, seed=2).by_year()
+    b = fed.simulate(trials=40_000, seed=2).by_year()
+    # The plan's draws are unchanged; reserves fall by the overspend (mean about £3m here).
+    shift = a["reserves_p50"][0] - b["reserves_p50"][0]
+    assert shift == pytest.approx(overspend.mean(), rel=0.05)
