@@ -65,7 +65,7 @@ def standard_register() -> fr.RiskRegister:
     return fr.RiskRegister(risks, corr, first_year=year(0), years=YEARS)
 
 
-def numpy_simulate(reg: fr.RiskRegister, trials: int, seed: int) -> dict[str, Any]:
+def numpy_simulate(reg: fr.RiskRegister, trials: int, seed: int, keep_costs: bool = False) -> dict[str, Any]:
     """The same model, vectorised over trials with numpy: Gaussian copula for the correlated
     risks with Iman-Conover placement of their impacts, independent draws for the rest, the
     trials x risks cost matrix, then percentiles, expected shortfall and tail contributions."""
@@ -129,6 +129,8 @@ def numpy_simulate(reg: fr.RiskRegister, trials: int, seed: int) -> dict[str, An
         out[name] = {"mean": x.mean(), "p95": q[4], "es95": worst.mean()}
     tail = total >= out["total"]["p95"]
     out["tail_mean"] = cost[tail].mean(axis=0)
+    if keep_costs:
+        out["costs"] = cost
     return out
 
 

@@ -1,0 +1,169 @@
+"""Benchmark: the reference scenario scaled to 60 risks (10 correlated), 250 savings, 20
+pressures and 5 years, 200,000 trials, in fiscalrisk and in an equivalent vectorised numpy
+implementation written for this benchmark. Prints both times (best of --repeat), the ratio,
+each one's peak memory in its own process, and the probability of exhausting reserves each
+found. A benchmark, not a test: it asserts nothing.
+
+    python benches/bench_plan.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import fiscalrisk as fr
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_register import YEARS, numpy_simulate, standard_register, year  # noqa: E402
+
+RAGS = ["delivered", "green", "amber", "red"]
+DEFAULTS = {"delivered": (1.0, 1.0, 1.0, 0.0), "green": (0.9, 0.5, 1.0, 0.05), "amber": (0.6, 0.0, 1.0, 0.2), "red": (0.25, 0.0, 0.5, 0.4)}
+
+
+def scaled_scenario() -> fr.Scenario:
+    rng = np.random.default_rng(2019)
+    base = fr.examples.birmingham_2019().to_dict()
+    register = standard_register().to_dict()
+    savings = []
+    for i in range(250):
+        savings.append(
+            {
+                "id": f"S-{i:03d}",
+                "name": f"saving {i}",
+                "year": year(int(rng.integers(0, YEARS))),
+                "value": float(round(rng.uniform(0.2e6, 5e6))),
+                "rag": RAGS[int(rng.integers(0, 4))],
+                "recurring": bool(rng.random() < 0.8),
+            }
+        )
+    pressures = [
+        {
+            "name": f"pressure {i}",
+            "amount": {"dist": "triangular", "low": 0.5e6, "mode": 1e6 + 0.1e6 * i, "high": 4e6},
+            "first_year": year(i % YEARS),
+            "recurring": i % 3 != 0,
+        }
+        for i in range(20)
+    ]
+    base["plan"].update(years=YEARS, net_budget=[850e6 + 15e6 * k for k in range(YEARS)], management_response=0.5)
+    base.update(savings=savings, pressures=pressures, risks=register["risks"], correlations=register.get("correlations", []))
+    base["reserves"]["general_fund"] = 300e6
+    return fr.Scenario.from_dict(base)
+
+
+def numpy_plan(s: fr.Scenario, trials: int, seed: int) -> float:
+    """The plan model vectorised over trials: risks as in bench_register (split into recurring
+    and one-off parts by year), pressures, savings with their delivery draws, the management
+    response, then the reserves trajectory year by year. Returns P(exhausted by the end)."""
+    spec = s.to_dict()
+    rng = np.random.default_rng(seed + 1)
+    first = int(spec["plan"]["first_year"][:4])
+    recurring = np.zeros((trials, YEARS))
+    one_off = np.zeros((trials, YEARS))
+    reg = fr.RiskRegister.from_dict(
+        {"risks": spec["risks"], "correlations": spec.get("correlations", []), "first_year": year(0), "years": YEARS}
+    )
+    out = numpy_simulate(reg, trials, seed, keep_costs=True)
+    for i, r in enumerate(spec["risks"]):
+        c = out["costs"][:, i]
+        target = recurring if r.get("recurring") else one_off
+        if r.get("recurring"):
+            (label,) = r["profile"]
+            target[:, int(label[:4]) - first :] += c[:, None]
+        else:
+            for label, f in r.get("profile", {year(0): 1.0}).items():
+                target[:, int(label[:4]) - first] += f * c
+    for p in spec["pressures"]:
+        a = p["amount"]
+        x = rng.triangular(a["low"], a["mode"], a["high"], trials)
+        t = int(p["first_year"][:4]) - first
+        if p.get("recurring", True):
+            recurring[:, t:] += x[:, None]
+        else:
+            one_off[:, t] += x
+    for sv in spec["savings"]:
+        p_full, low, high, p_slip = DEFAULTS[sv["rag"]]
+        value = float(sv["value"])
+        slipped = rng.random(trials) < p_slip
+        full = rng.random(trials) < p_full
+        fraction = np.where(full, 1.0, rng.uniform(low, high, trials))
+        lasting = value * (1 - fraction) if sv.get("recurring", True) else np.zeros(trials)
+        first_short = np.where(slipped, value, value * (1 - fraction))
+        t = int(sv["year"][:4]) - first
+        recurring[:, t] += lasting
+        one_off[:, t] += first_short - lasting
+        recurring[:, t + 1 :] += lasting[:, None]
+    m = spec["plan"]["management_response"]
+    closed = np.zeros_like(recurring)
+    closed[:, 1:] = m * recurring[:, :-1]
+    gap = recurring - closed + one_off
+    gf = np.full(trials, float(spec["reserves"]["general_fund"]))
+    em = np.full(trials, sum(float(e["balance"]) for e in spec["reserves"].get("earmarked", []) if e["usable"]))
+    exhausted = np.zeros(trials, dtype=bool)
+    for t in range(YEARS):
+        g = gap[:, t]
+        from_gf = np.where(g > 0, np.minimum(g, np.maximum(gf, 0)), 0)
+        from_em = np.where(g > 0, np.minimum(g - from_gf, np.maximum(em, 0)), 0)
+        gf = gf - (g - from_em)
+        em = em - from_em
+        exhausted |= gf + em < 0
+        # percentiles as the by-year table reports them
+        np.quantile(g, [0.1, 0.5, 0.9, 0.95], method="inverted_cdf")
+        np.quantile(gf + em, [0.05, 0.5, 0.95], method="inverted_cdf")
+    return float(exhausted.mean())
+
+
+def worker(which: str, trials: int, seed: int, repeat: int) -> None:
+    s = scaled_scenario()
+    best = np.inf
+    p = 0.0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        if which == "fiscalrisk":
+            r = s.simulate(trials=trials, seed=seed)
+            r.by_year()
+            p = r.p_exhausted
+        else:
+            p = numpy_plan(s, trials, seed)
+        best = min(best, time.perf_counter() - start)
+    print(json.dumps({"seconds": best, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "p_exhausted": p}))
+
+
+def measure(which: str, trials: int, seed: int, repeat: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", which, "--trials", str(trials), "--seed", str(seed), "--repeat", str(repeat)],
+        capture_output=True, text=True, check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trials", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--worker", choices=["fiscalrisk", "numpy"])
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.trials, args.seed, args.repeat)
+        return
+    print(f"scaled reference scenario: 60 risks, 250 savings, 20 pressures, {YEARS} years; {args.trials:,} trials; best of {args.repeat}")
+    ours = measure("fiscalrisk", args.trials, args.seed, args.repeat)
+    theirs = measure("numpy", args.trials, args.seed, args.repeat)
+    for name, m in [("fiscalrisk", ours), ("numpy", theirs)]:
+        print(f"  {name:<10} {m['seconds']:7.3f} s   peak RSS {m['peak_mb']:6.1f} MB   P(exhausted) {m['p_exhausted']:.4f}")
+    print(f"  speed-up: {theirs['seconds'] / ours['seconds']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
