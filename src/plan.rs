@@ -409,6 +409,152 @@ impl Scenario {
         })
     }
 
+    /// The plan as an exact ledger, for a scenario with no uncertainty (every risk certain or
+    /// impossible with a fixed impact, fixed pressures, savings whose delivery is certain):
+    /// each year's gap, general fund, usable earmarked and usable reserves to the penny, in
+    /// decimal arithmetic. Errors name the first input that is uncertain.
+    pub fn ledger(&self) -> Result<Vec<LedgerRow>, PlanError> {
+        use rust_decimal::Decimal;
+        let dec = |x: f64| Money::from_f64(x).map(Money::decimal).unwrap_or_default();
+        let fixed = |d: &DistributionSpec, what: String| match d {
+            DistributionSpec::Fixed { value } => Ok(value.decimal()),
+            _ => Err(PlanError::Parse(format!(
+                "ledger: {what} is uncertain (not a fixed amount)"
+            ))),
+        };
+        let years = self.horizon.len();
+        let mut recurring = vec![Decimal::ZERO; years];
+        let mut one_off = vec![Decimal::ZERO; years];
+        for (i, r) in self.register.risks().iter().enumerate() {
+            let spec = r.spec();
+            if spec.probability != 0.0 && spec.probability != 1.0 {
+                return Err(PlanError::Parse(format!(
+                    "ledger: risks[{i}].probability {:?} is uncertain (not 0 or 1)",
+                    spec.probability
+                )));
+            }
+            let impact = fixed(&spec.impact, format!("risks[{i}].impact"))?;
+            if spec.probability == 0.0 {
+                continue;
+            }
+            let mut cost = dec(spec.share) * impact;
+            if let Some(cap) = spec.cap {
+                cost = cost.min(cap.decimal());
+            }
+            let start = r
+                .profile()
+                .first()
+                .map_or(0, |(y, _)| self.horizon.index_of(*y).unwrap_or(0));
+            if spec.recurring {
+                for v in &mut recurring[start..] {
+                    *v += cost;
+                }
+            } else if r.profile().is_empty() {
+                one_off[0] += cost;
+            } else {
+                for (y, f) in r.profile() {
+                    one_off[self.horizon.index_of(*y).unwrap_or(0)] += dec(*f) * cost;
+                }
+            }
+        }
+        for (i, p) in self.spec.pressures.iter().enumerate() {
+            let amount = fixed(&p.amount, format!("pressures[{i}].amount"))?;
+            let start = self.pressures[i].start;
+            if p.recurring {
+                for v in &mut recurring[start..] {
+                    *v += amount;
+                }
+            } else {
+                one_off[start] += amount;
+            }
+        }
+        for (i, (saving, due)) in self.savings.iter().enumerate() {
+            let m = self.model(saving).spec();
+            let certain = |x: f64| x == 0.0 || x == 1.0;
+            if !certain(m.p_slip) || !certain(m.p_full) {
+                return Err(PlanError::Parse(format!(
+                    "ledger: savings[{i}] has an uncertain delivery (p_full {:?}, p_slip {:?})",
+                    m.p_full, m.p_slip
+                )));
+            }
+            let fraction = if m.p_full == 1.0 {
+                Decimal::ONE
+            } else {
+                fixed(&m.partial, format!("savings[{i}] partial delivery"))?
+            };
+            let value = saving.spec().value.decimal();
+            let lasting = if saving.spec().recurring {
+                value * (Decimal::ONE - fraction)
+            } else {
+                Decimal::ZERO
+            };
+            let first = if m.p_slip == 1.0 {
+                value
+            } else {
+                value * (Decimal::ONE - fraction)
+            };
+            recurring[*due] += lasting;
+            one_off[*due] += first - lasting;
+            for v in &mut recurring[due + 1..] {
+                *v += lasting;
+            }
+        }
+        let response = dec(self.spec.plan.management_response);
+        let opening = match &self.spec.opening_overspend {
+            None => Decimal::ZERO,
+            Some(d) => fixed(d, "opening_overspend".into())?,
+        };
+        let mut gf = self.spec.reserves.general_fund.decimal() - opening;
+        let mut em = self.spec.reserves.usable_earmarked().decimal();
+        let mut planned = vec![Decimal::ZERO; years];
+        for (label, amount) in &self.spec.reserves.planned {
+            if let Ok(y) = label
+                .parse()
+                .map_err(|_| ())
+                .and_then(|y| self.horizon.index_of(y).map_err(|_| ()))
+            {
+                planned[y] += amount.decimal();
+            }
+        }
+        let mut exhausted = false;
+        let mut rows = Vec::with_capacity(years);
+        for y in 0..years {
+            let closed = if y == 0 {
+                Decimal::ZERO
+            } else {
+                response * recurring[y - 1]
+            };
+            let gap = recurring[y] - closed + one_off[y];
+            gf += planned[y];
+            if gap > Decimal::ZERO {
+                let from_gf = gap.min(gf.max(Decimal::ZERO));
+                let from_em = (gap - from_gf).min(em.max(Decimal::ZERO));
+                gf -= gap - from_em;
+                em -= from_em;
+            } else {
+                gf -= gap;
+            }
+            let minimum = match self.spec.policy.minimum_general_fund {
+                Minimum::Amount(a) => a.decimal(),
+                Minimum::PercentOfBudget(p) => dec(p) * self.spec.plan.net_budget[y].decimal(),
+                Minimum::RiskAssessed(_) => one_off[y],
+            };
+            exhausted |= gf + em < Decimal::ZERO;
+            let m = |d: Decimal| Money::new(d).round_to_penny();
+            rows.push(LedgerRow {
+                year: self.horizon.first().offset(y as u32).to_string(),
+                gap: m(gap),
+                general_fund: m(gf),
+                usable_earmarked: m(em),
+                usable_reserves: m(gf + em),
+                minimum: m(minimum),
+                below_minimum: gf < minimum,
+                exhausted,
+            });
+        }
+        Ok(rows)
+    }
+
     fn model<'a>(&'a self, saving: &'a Saving) -> &'a DeliveryModel {
         saving
             .delivery()
@@ -780,6 +926,27 @@ pub struct YearRow {
     pub underlying_gap_mean: f64,
 }
 
+/// One row of [`Scenario::ledger`]: exact money.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    /// The year.
+    pub year: String,
+    /// The gap.
+    pub gap: Money,
+    /// General fund at the end of the year.
+    pub general_fund: Money,
+    /// Usable earmarked reserves at the end of the year.
+    pub usable_earmarked: Money,
+    /// Their sum.
+    pub usable_reserves: Money,
+    /// The minimum general fund balance.
+    pub minimum: Money,
+    /// Whether the general fund is below it.
+    pub below_minimum: bool,
+    /// Whether usable reserves were exhausted in this year or before.
+    pub exhausted: bool,
+}
+
 /// One row of [`PlanResult::policy_breaches`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BreachRow {
@@ -1102,6 +1269,56 @@ first_year = "2019/20"
         assert_eq!(
             bad.unwrap_err().to_string(),
             "opening_overspend.sd: 0.0 must be greater than 0"
+        );
+    }
+
+    #[test]
+    fn ledger_is_exact_to_the_penny() {
+        let s = scenario(
+            r#"
+[[pressures]]
+name = "Demand"
+amount = { dist = "fixed", value = "4000000.10" }
+first_year = "2019/20"
+
+[[pressures]]
+name = "Inquiry"
+amount = { dist = "fixed", value = "0.20" }
+first_year = "2020/21"
+recurring = false
+
+[[savings]]
+id = "S"
+name = "Sale"
+year = "2020/21"
+value = "1000000.01"
+rag = "red"
+recurring = false
+delivery = { p_full = 0.0, partial = { dist = "fixed", value = 0.5 }, p_slip = 0.0 }
+
+[reserves]
+general_fund = "10000000.00"
+"#,
+        );
+        let rows = s.ledger().unwrap();
+        let m = |t: &str| t.parse::<Money>().unwrap();
+        // 2019/20: 4,000,000.10; 2020/21: 4,000,000.10 + 0.20 + half of 1,000,000.01 (500,000.005,
+        // kept exact until the penny rounding of the report).
+        assert_eq!(rows[0].gap, m("4000000.10"));
+        assert_eq!(rows[1].gap, m("4500000.31"));
+        assert_eq!(rows[0].usable_reserves, m("5999999.90"));
+        // 10,000,000 - 4,000,000.10 - 4,500,000.305 = 1,499,999.595, reported as .60.
+        assert_eq!(rows[1].usable_reserves, m("1499999.60"));
+        assert!(!rows[1].exhausted && rows[2].exhausted);
+        // The simulation agrees, in floats.
+        let sim = s.simulate(10, 1, None).unwrap().by_year();
+        assert!((sim[1].reserves_p50 - 1_499_999.595).abs() < 1e-6);
+        let uncertain = scenario(
+            "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 1.0, high = 2.0 }\nfirst_year = \"2019/20\"\n",
+        );
+        assert_eq!(
+            uncertain.ledger().unwrap_err().to_string(),
+            "ledger: pressures[0].amount is uncertain (not a fixed amount)"
         );
     }
 }

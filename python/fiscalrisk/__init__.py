@@ -27,7 +27,7 @@ from .distributions import (
 from .exceptions import FiscalRiskError, FiscalRiskWarning, ValidationError
 from .plan import PlanResult, Scenario
 from .risk import Risk, RiskRegister
-from .savings import SavingsProgramme
+from .savings import Saving, SavingsProgramme
 from .simulation import BATCH_SIZE, SimulationResult, simulate
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Risk",
     "RiskRegister",
     "Scenario",
+    "Saving",
     "SavingsProgramme",
     "SimulationResult",
     "Triangular",

@@ -97,6 +97,30 @@ class Scenario:
 
         return json.dumps(self.to_dict(), indent=2)
 
+    def ledger(self) -> pl.DataFrame:
+        """The plan as an exact ledger, for a scenario with no uncertainty: by year the ``gap``,
+        ``general_fund``, ``usable_earmarked``, ``usable_reserves`` and ``minimum`` as exact
+        decimals (to the penny), ``below_minimum`` and ``exhausted``.
+
+        Raises
+        ------
+        ValidationError
+            Naming the first input that is uncertain.
+        """
+        from ._convert import money_out
+
+        rows = self._native.ledger()
+        money = ["gap", "general_fund", "usable_earmarked", "usable_reserves", "minimum"]
+        dtype = pl.Decimal(precision=38, scale=2)
+        return pl.DataFrame(
+            {
+                "year": [r["year"] for r in rows],
+                **{c: pl.Series(c, [money_out(r[c]) for r in rows], dtype=dtype) for c in money},
+                "below_minimum": [r["below_minimum"] for r in rows],
+                "exhausted": [r["exhausted"] for r in rows],
+            }
+        )
+
     def with_opening_overspend(self, overspend: Distribution) -> Scenario:
         """This scenario with the current year's overspend (e.g.
         :func:`fiscalrisk.monitoring.overspend_distribution` of this month's monitoring) taken

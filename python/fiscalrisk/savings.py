@@ -29,7 +29,7 @@ import polars as pl
 from .exceptions import FiscalRiskWarning, ValidationError
 from .plan import Scenario, _plain
 
-__all__ = ["SavingsProgramme", "RAGS", "MIN_CALIBRATION_SAVINGS"]
+__all__ = ["Saving", "SavingsProgramme", "RAGS", "MIN_CALIBRATION_SAVINGS"]
 
 RAGS = ["delivered", "green", "amber", "red"]
 #: Past savings a RAG status needs before its calibration replaces the default.
@@ -48,14 +48,64 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+class Saving:
+    """A saving: the full-year ``value`` (exact money) due in ``year``, its ``rag`` status
+    (``delivered``, ``green``, ``amber``, ``red``), whether it is ``recurring`` (it reduces the
+    base budget for good) or one-off, its ``directorate``, and optionally its own ``delivery``
+    model (``{"p_full": ..., "partial": {...}, "p_slip": ...}``) instead of its status's.
+
+    >>> Saving("S-001", "Waste service redesign", "2019/20", 4_500_000, rag="amber").to_dict()["rag"]
+    'amber'
+    >>> Saving("S-002", "X", "2019/20", 1e6, rag="amberish")
+    Traceback (most recent call last):
+    ...
+    fiscalrisk.exceptions.ValidationError: savings[0].rag: "amberish" is not one of delivered, green, amber, red
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        year: str,
+        value: Any,
+        *,
+        rag: str,
+        recurring: bool = True,
+        directorate: Optional[str] = None,
+        delivery: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        data: dict[str, Any] = {"id": id, "name": name, "year": year, "value": value, "rag": rag, "recurring": recurring}
+        if directorate is not None:
+            data["directorate"] = directorate
+        if delivery is not None:
+            data["delivery"] = dict(delivery)
+        SavingsProgramme([data])  # validates, naming the field
+        self._data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict form used in scenario files."""
+        return dict(self._data)
+
+    def __repr__(self) -> str:
+        d = self._data
+        return f"Saving({d['id']!r}, {d['name']!r}, {d['year']!r}, {d['value']!r}, rag={d['rag']!r})"
+
+
 class SavingsProgramme:
     """A savings programme: savings (dicts in the scenario-file form, or a DataFrame with those
     columns) and, optionally, delivery models by RAG status that replace the defaults."""
 
     __slots__ = ("savings", "delivery")
 
-    def __init__(self, savings: Iterable[Mapping[str, Any]] | pl.DataFrame, delivery: Optional[Mapping[str, Any]] = None) -> None:
-        rows = savings.to_dicts() if isinstance(savings, pl.DataFrame) else [dict(s) for s in savings]
+    def __init__(
+        self, savings: Iterable[Saving | Mapping[str, Any]] | pl.DataFrame, delivery: Optional[Mapping[str, Any]] = None
+    ) -> None:
+        if isinstance(savings, pl.DataFrame):
+            rows = savings.to_dicts()
+        else:
+            rows = [s.to_dict() if isinstance(s, Saving) else dict(s) for s in savings]
         self.savings = [{k: v for k, v in r.items() if v is not None} for r in rows]
         self.delivery = dict(delivery or {})
         if not self.savings:

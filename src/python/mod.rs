@@ -596,6 +596,11 @@ impl PyScenario {
         self.inner.register().warnings().to_vec()
     }
 
+    fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let rows = self.inner.ledger().map_err(Failure::from)?;
+        to_py(py, &rows)
+    }
+
     #[pyo3(signature = (trials, seed, threads=None))]
     fn simulate(
         &self,

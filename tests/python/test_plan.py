@@ -138,3 +138,14 @@ def test_in_year_monitoring_feeds_the_plan() -> None:
     # The plan's draws are unchanged; reserves fall by the overspend (mean about £3m here).
     shift = a["reserves_p50"][0] - b["reserves_p50"][0]
     assert shift == pytest.approx(overspend.mean(), rel=0.05)
+
+
+def test_ledger_is_exact() -> None:
+    from decimal import Decimal
+
+    ledger = fr.Scenario.from_toml(DETERMINISTIC).ledger()
+    # 10m - 1m planned draw - 4,000,000.37 = 4,999,999.63; then - 5,000,000.37 = -0.74.
+    assert ledger["usable_reserves"].to_list() == [Decimal("4999999.63"), Decimal("-0.74"), Decimal("-4000001.11")]
+    assert ledger["exhausted"].to_list() == [False, True, True]
+    with pytest.raises(fr.ValidationError, match="ledger: risks\\[0\\].probability 0.5 is uncertain"):
+        fr.examples.birmingham_2019().ledger()
