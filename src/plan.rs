@@ -739,27 +739,27 @@ impl Scenario {
             let model = self.model(saving);
             let value = saving.spec().value.to_f64();
             let recurring_saving = saving.spec().recurring;
+            // Saving::shortfall, a column at a time: the due year's shortfall (`first`) and the
+            // lasting one (recurring savings only) in each later year.
+            let mut first = vec![0.0; n];
+            let mut lasting = vec![0.0; n];
             for j in 0..n {
                 let (slipped, fraction) = model.draw(&mut rng);
-                // Saving::shortfall, without a vector per trial: the due year's shortfall, then
-                // the lasting one (recurring savings only) in each later year.
-                let lasting = if recurring_saving {
-                    value * (1.0 - fraction)
-                } else {
-                    0.0
-                };
-                let first = if slipped {
-                    value
-                } else {
-                    value * (1.0 - fraction)
-                };
-                // The part that lasts beyond the due year is recurring; the rest is one-off.
-                recurring[due * n + j] += lasting;
-                one_off[due * n + j] += first - lasting;
-                for y in due + 1..years {
-                    recurring[y * n + j] += lasting;
+                let short = value * (1.0 - fraction);
+                first[j] = if slipped { value } else { short };
+                lasting[j] = if recurring_saving { short } else { 0.0 };
+            }
+            // The part that lasts beyond the due year is recurring; the rest is one-off.
+            for j in 0..n {
+                one_off[due * n + j] += first[j] - lasting[j];
+                item_cost[item * n + j] = first[j] + lasting[j] * (years - due - 1) as f64;
+            }
+            if recurring_saving {
+                for y in *due..years {
+                    for (acc, x) in recurring[y * n..(y + 1) * n].iter_mut().zip(&lasting) {
+                        *acc += x;
+                    }
                 }
-                item_cost[item * n + j] = first + lasting * (years - due - 1) as f64;
             }
         }
         let m = self.spec.plan.management_response;
