@@ -43,6 +43,10 @@ use crate::rng;
 
 /// PERT's default weight on the mode.
 pub const DEFAULT_LAMB: f64 = 4.0;
+/// Largest PERT weight on the mode. Classic PERT uses 4, "modified PERT" up to a few dozen;
+/// beyond about a thousand the Beta's shapes are so large that its incomplete-beta function
+/// (statrs) loses accuracy and, past a million, stops converging.
+pub const MAX_LAMB: f64 = 1000.0;
 /// Largest amount (in absolute value) a parameter, mean or standard deviation may have: a
 /// thousand trillion pounds, far beyond any public body, and small enough that sums over a plan
 /// and the squares in a variance stay finite.
@@ -82,6 +86,16 @@ pub enum DistributionError {
         field: String,
         /// The value.
         value: f64,
+    },
+    /// A parameter outside its range.
+    #[error("{field}: {value:?} is outside {range}")]
+    Range {
+        /// The parameter.
+        field: &'static str,
+        /// The value.
+        value: f64,
+        /// The range allowed.
+        range: &'static str,
     },
     /// A scale parameter that is zero or negative.
     #[error("{field}: {value:?} must be greater than 0")]
@@ -461,6 +475,13 @@ impl Distribution {
                 finite("mode", mode)?;
                 finite("high", high)?;
                 positive("lamb", lamb)?;
+                if lamb > MAX_LAMB {
+                    return Err(DistributionError::Range {
+                        field: "lamb",
+                        value: lamb,
+                        range: "(0, 1000]",
+                    });
+                }
                 not_below("mode", mode, "low", low)?;
                 not_below("high", high, "mode", mode)?;
                 let kind = if low == high {
@@ -1010,6 +1031,28 @@ mod tests {
         );
         assert!(e(Distribution::lognormal(30.0, 5.0)).starts_with("mean: "));
         assert!(e(Distribution::lognormal(0.0, 8.0)).starts_with("std: "));
+    }
+
+    #[test]
+    fn pert_weight_is_bounded_and_accurate_up_to_the_bound() {
+        assert_eq!(
+            Distribution::pert(0.0, 0.3, 1.0, 1e7)
+                .unwrap_err()
+                .to_string(),
+            "lamb: 10000000.0 is outside (0, 1000]"
+        );
+        for mode in [0.0, 0.3, 1.0] {
+            let d = Distribution::pert(0.0, mode, 1.0, MAX_LAMB).unwrap();
+            for x in [0.0, 0.1, 0.299, 0.3, 0.301, 0.5, 0.9, 1.0] {
+                assert!((0.0..=1.0).contains(&d.cdf(x)), "cdf({x}) = {}", d.cdf(x));
+            }
+            let q = d.quantile(0.5).unwrap();
+            assert!(
+                (d.cdf(q) - 0.5).abs() < 1e-6,
+                "mode {mode}: cdf(q) = {}",
+                d.cdf(q)
+            );
+        }
     }
 
     #[test]
