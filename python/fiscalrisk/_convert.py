@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from decimal import Decimal
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -37,6 +37,19 @@ def nest(prefix: str, message: str) -> str:
     if re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])*[.:\[]", message):
         return f"{prefix}.{message}"
     return f"{prefix}: {message}"
+
+
+def run_arguments(trials: Any, seed: Any, threads: Any) -> tuple[int, int, Optional[int]]:
+    """A simulation's trials, seed and threads as whole numbers, or a ValidationError naming
+    the one that is not (the core checks their ranges)."""
+    from .exceptions import ValidationError
+
+    for field, value in (("trials", trials), ("seed", seed), ("threads", threads)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+            raise ValidationError(f"{field}: {value!r} is not a non-negative whole number")
+    if seed >= 2**64:
+        raise ValidationError(f"seed: {seed} is not below 2**64")
+    return int(trials), int(seed), None if threads is None else int(threads)
 
 
 def money_in(value: Any) -> Any:

@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, pounds
+from ._convert import html_table, pounds, run_arguments
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
 
@@ -136,10 +136,7 @@ class Scenario:
 
     def simulate(self, trials: int = 100_000, seed: int = 42, *, threads: Optional[int] = None) -> PlanResult:
         """Simulate the plan; the same seed gives the same numbers on any number of threads."""
-        for field, value in (("trials", trials), ("seed", seed), ("threads", threads)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
-                raise ValidationError(f"{field}: {value!r} is not a non-negative whole number")
-        return PlanResult(self._native.simulate(int(trials), int(seed), None if threads is None else int(threads)), self)
+        return PlanResult(self._native.simulate(*run_arguments(trials, seed, threads)), self)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scenario) and self.to_dict() == other.to_dict()

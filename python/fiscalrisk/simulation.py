@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, pounds, real
+from ._convert import html_table, pounds, real, run_arguments
 from .exceptions import ValidationError
 from .risk import RiskRegister
 
@@ -79,14 +79,8 @@ def simulate(
     """
     if not isinstance(register, RiskRegister):
         raise ValidationError(f"register: expected a RiskRegister, got {type(register).__name__}")
-    for field, value in (("trials", trials), ("seed", seed), ("threads", threads)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
-            raise ValidationError(f"{field}: {value!r} is not a non-negative whole number")
-    if seed >= 2**64:
-        raise ValidationError(f"seed: {seed} is not below 2**64")
-    native = _native.simulate(
-        register._native, int(trials), int(seed), None if threads is None else int(threads), keep_trials, progress
-    )
+    trials, seed, threads = run_arguments(trials, seed, threads)
+    native = _native.simulate(register._native, trials, seed, threads, keep_trials, progress)
     return SimulationResult(native, register)
 
 
