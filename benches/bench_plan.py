@@ -12,18 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 import fiscalrisk as fr
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_register import YEARS, numpy_simulate, standard_register, year  # noqa: E402
+from bench_register import YEARS, measure, numpy_simulate, standard_register, year  # noqa: E402
 
 RAGS = ["delivered", "green", "amber", "red"]
 DEFAULTS = {"delivered": (1.0, 1.0, 1.0, 0.0), "green": (0.9, 0.5, 1.0, 0.05), "amber": (0.6, 0.0, 1.0, 0.2), "red": (0.25, 0.0, 0.5, 0.4)}
@@ -138,15 +136,6 @@ def worker(which: str, trials: int, seed: int, repeat: int) -> None:
     print(json.dumps({"seconds": best, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "p_exhausted": p}))
 
 
-def measure(which: str, trials: int, seed: int, repeat: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", which, "--trials", str(trials), "--seed", str(seed), "--repeat", str(repeat)],
-        capture_output=True, text=True, check=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=200_000)
@@ -158,8 +147,8 @@ def main() -> None:
         worker(args.worker, args.trials, args.seed, args.repeat)
         return
     print(f"scaled reference scenario: 60 risks, 250 savings, 20 pressures, {YEARS} years; {args.trials:,} trials; best of {args.repeat}")
-    ours = measure("fiscalrisk", args.trials, args.seed, args.repeat)
-    theirs = measure("numpy", args.trials, args.seed, args.repeat)
+    ours = measure("fiscalrisk", args.trials, args.seed, args.repeat, __file__)
+    theirs = measure("numpy", args.trials, args.seed, args.repeat, __file__)
     for name, m in [("fiscalrisk", ours), ("numpy", theirs)]:
         print(f"  {name:<10} {m['seconds']:7.3f} s   peak RSS {m['peak_mb']:6.1f} MB   P(exhausted) {m['p_exhausted']:.4f}")
     print(f"  speed-up: {theirs['seconds'] / ours['seconds']:.1f}x")

@@ -161,9 +161,10 @@ def worker(which: str, trials: int, seed: int, repeat: int) -> None:
     print(json.dumps({"seconds": best, "peak_mb": peak_mb, "run_mb": peak_mb - baseline, "total": result}))
 
 
-def measure(which: str, trials: int, seed: int, repeat: int) -> dict[str, Any]:
+def measure(which: str, trials: int, seed: int, repeat: int, script: str = __file__) -> dict[str, Any]:
+    """Runs ``script --worker which`` in its own process (so its peak memory is its own)."""
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", which, "--trials", str(trials), "--seed", str(seed), "--repeat", str(repeat)],
+        [sys.executable, script, "--worker", which, "--trials", str(trials), "--seed", str(seed), "--repeat", str(repeat)],
         capture_output=True,
         text=True,
         check=True,
