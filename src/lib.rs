@@ -17,6 +17,8 @@
 //! - [`saving`]: budget-reduction programmes: savings, RAG status, delivery models;
 //! - [`reserves`]: reserves and the reserves policy;
 //! - [`plan`]: the medium-term financial plan (scenario files) and its simulation;
+//! - [`resilience`]: financial resilience indicators from published returns, ranked among
+//!   peers;
 //! - [`rng`]: the named random number generator and its streams.
 //!
 //! Each module has one error enum; every message names the field and the value.
@@ -30,6 +32,7 @@ pub mod period;
 pub mod plan;
 pub mod register;
 pub mod reserves;
+pub mod resilience;
 pub mod risk;
 pub mod rng;
 pub mod saving;

@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets, examples, monitoring
+from . import datasets, examples, monitoring, resilience
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -55,5 +55,6 @@ __all__ = [
     "datasets",
     "examples",
     "monitoring",
+    "resilience",
     "simulate",
 ]

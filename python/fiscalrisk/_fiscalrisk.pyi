@@ -24,6 +24,7 @@ __all__ = [
 
 __version__: str
 BATCH_SIZE: int
+RISKIEST_DECILE: float
 
 @final
 class Distribution:
@@ -133,3 +134,5 @@ def monitoring_intervals(
     calibration: Any, month: int, budget_forecast: list[tuple[float, float]]
 ) -> list[tuple[float, float, float]]: ...
 def monitoring_backtest(history: list[tuple[str, list[str | None]]]) -> Any: ...
+def resilience_indicators(rows: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+def resilience_catalogue() -> list[dict[str, Any]]: ...

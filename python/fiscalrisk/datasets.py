@@ -10,6 +10,8 @@ from .monitoring import MonitoringData, read
 from .risk import RiskRegister
 
 __all__ = [
+    "mhclg_reserves",
+    "mhclg_reserves_path",
     "example_register",
     "example_register_path",
     "monitoring_example",
@@ -64,3 +66,90 @@ def monitoring_history() -> pl.DataFrame:
     """Five illustrative past years (2013/14 to 2017/18) of month-by-month forecasts of the
     total outturn and the outturns, for :func:`fiscalrisk.monitoring.calibrate`."""
     return pl.read_csv(_path("monitoring_history.csv"), infer_schema=False)
+
+
+#: The source's known anomalies that :func:`mhclg_reserves` corrects, each checked against the
+#: figures it expects before it is applied (documented in ``data/mhclg_rs_reserves_README.md``).
+_BRISTOL = ("2015/16", "E0102")
+_RESERVE_PAIRS = [
+    ("earmarked_reserves_1apr_k", "unallocated_reserves_1apr_k"),
+    ("earmarked_reserves_31mar_k", "unallocated_reserves_31mar_k"),
+    ("approp_earmarked_reserves_k", "approp_unallocated_reserves_k"),
+]
+
+
+def mhclg_reserves_path() -> str:
+    """Path of the bundled MHCLG Revenue Summary extract (CSV, £ thousand, as published)."""
+    return _path("mhclg_rs_reserves_2015_2018.csv")
+
+
+def mhclg_reserves(*, corrected: bool = True) -> pl.DataFrame:
+    """Every English authority's reserves and financing, 2015/16 to 2017/18, from the MHCLG
+    Revenue Summary (RS) returns (Open Government Licence v3.0): one row per authority and
+    year, money in £ thousand as published (exact decimals), 2017/18 provisional.
+
+    With ``corrected`` (the default) the source's known anomalies are handled, and every
+    change is written in the ``note`` column:
+
+    - Bristol 2015/16 has its earmarked and unallocated reserves the wrong way round (its 31
+      March 2016 balances are 20,000 / 87,311; the 2016/17 return opens at 87,311 / 20,000):
+      they are swapped back.
+    - Two combined authorities swap E-codes between 2016/17 and 2017/18 (their ONS codes and
+      balances follow the names): an ONS code keeps the E-code of its latest year.
+    - Renamed authorities (Shepway became Folkestone and Hythe) are named by their latest
+      name; ``name_as_published`` keeps the source's.
+    - Imputed or grossed returns (``data_flag`` ``I`` or ``Grossed``), whose figures the
+      source suppresses, are kept with missing figures, never zeros.
+
+    >>> df = mhclg_reserves()
+    >>> df.height, df["year"].unique().sort().to_list()
+    (1335, ['2015/16', '2016/17', '2017/18'])
+    >>> b = df.filter(pl.col("name") == "Birmingham").sort("year")
+    >>> [str(x) for x in b["unallocated_reserves_31mar_k"]]
+    ['110843.000000', '100838.000000', '170469.000000']
+    """
+    raw = pl.read_csv(mhclg_reserves_path(), infer_schema=False)
+    money = [c for c in raw.columns if c.endswith("_k")]
+    df = raw.with_columns(
+        pl.col(money).cast(pl.Decimal(precision=38, scale=6), strict=True),
+        pl.lit(None, dtype=pl.String).alias("note"),
+        pl.col("name").alias("name_as_published"),
+    )
+    if not corrected:
+        return df
+    # Bristol 2015/16: swap back, only if the source still holds the swapped figures.
+    is_bristol = (pl.col("year") == _BRISTOL[0]) & (pl.col("ecode") == _BRISTOL[1])
+    row = df.filter(is_bristol)
+    if row.height == 1 and str(row["unallocated_reserves_31mar_k"][0]) == "87311.000000":
+        swaps = []
+        for a, b in _RESERVE_PAIRS:
+            swaps += [pl.when(is_bristol).then(pl.col(b)).otherwise(pl.col(a)).alias(a),
+                      pl.when(is_bristol).then(pl.col(a)).otherwise(pl.col(b)).alias(b)]
+        df = df.with_columns(swaps).with_columns(
+            pl.when(is_bristol)
+            .then(pl.lit("earmarked and unallocated reserves swapped back (as the 2016/17 return opens)"))
+            .otherwise(pl.col("note"))
+            .alias("note")
+        )
+    # One E-code per ONS code: the latest year's.
+    latest = (
+        df.filter(pl.col("ons_code").is_not_null())
+        .sort("year")
+        .group_by("ons_code")
+        .agg(pl.col("ecode").last().alias("_ecode"))
+    )
+    df = df.join(latest, on="ons_code", how="left", maintain_order="left")
+    moved = pl.col("_ecode").is_not_null() & (pl.col("_ecode") != pl.col("ecode"))
+    df = df.with_columns(
+        pl.when(moved)
+        .then(pl.concat_str(pl.lit("E-code "), pl.col("ecode"), pl.lit(" as published; "), pl.col("ons_code"),
+                            pl.lit(" is "), pl.col("_ecode"), pl.lit(" in its latest year")))
+        .otherwise(pl.col("note"))
+        .alias("note"),
+        pl.when(moved).then(pl.col("_ecode")).otherwise(pl.col("ecode")).alias("ecode"),
+    ).drop("_ecode")
+    # The latest name of each authority.
+    names = df.sort("year").group_by("ecode").agg(pl.col("name").last().alias("_name"))
+    df = df.join(names, on="ecode", how="left", maintain_order="left")
+    df = df.with_columns(pl.col("_name").alias("name")).drop("_name")
+    return df

@@ -18,6 +18,7 @@ use crate::distribution::{Distribution, DistributionError};
 use crate::monitoring::{self, Calibration, HistoryRow, MonitoringError, Rules, Table};
 use crate::plan::{PlanError, PlanResult, Scenario, ScenarioSpec};
 use crate::register::{RegisterError, RiskRegister};
+use crate::resilience::{self, ResilienceError, Return};
 use crate::risk::{Risk, RiskError};
 use crate::simulation::{self, SimulationError, SimulationOptions, SimulationResult};
 
@@ -46,6 +47,7 @@ validation_errors!(
     RiskError,
     RegisterError,
     MonitoringError,
+    ResilienceError,
     toml::de::Error
 );
 
@@ -654,6 +656,23 @@ impl PyPlanResult {
     }
 }
 
+/// Resilience indicators of published returns, ranked within peer groups.
+#[pyfunction]
+fn resilience_indicators<'py>(
+    py: Python<'py>,
+    rows: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows: Vec<Return> = from_py(rows)?;
+    let out = resilience::indicators(&rows).map_err(Failure::from)?;
+    to_py(py, &out)
+}
+
+/// The resilience indicators: name, theme, direction and meaning.
+#[pyfunction]
+fn resilience_catalogue(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    to_py(py, &resilience::INDICATORS)
+}
+
 /// Twelve monthly shares that sum to one, read exactly.
 fn parse_profile(p: &[String]) -> Result<[rust_decimal::Decimal; 12]> {
     use std::str::FromStr;
@@ -696,7 +715,10 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(monitoring_calibrate, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring_intervals, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring_backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(resilience_indicators, m)?)?;
+    m.add_function(wrap_pyfunction!(resilience_catalogue, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("BATCH_SIZE", simulation::BATCH_SIZE)?;
+    m.add("RISKIEST_DECILE", resilience::RISKIEST_DECILE)?;
     Ok(())
 }

@@ -12,3 +12,6 @@ INTEGRATION_RTOL = 1e-6
 SKETCH_RTOL = 2.0**-12
 #: Kolmogorov-Smirnov p-value below which samples are judged not to follow the distribution.
 KS_PVALUE = 1e-4
+#: The same arithmetic done in Rust and by hand in Python (a ratio, a mean of three moves):
+#: a few ulps apart at most.
+ARITHMETIC_RTOL = 1e-12

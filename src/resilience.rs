@@ -1,0 +1,571 @@
+//! Financial resilience indicators from published returns, ranked within a peer group.
+//!
+//! The indicators follow the published CIPFA Financial Resilience Index: each describes one
+//! way a council can run short, from figures every English authority publishes in its Revenue
+//! Summary (RS) return. All use *usable* reserves: earmarked plus unallocated, excluding
+//! schools' and public health reserves (which a council cannot spend on its own pressures).
+//!
+//! | indicator | definition | riskier when |
+//! |---|---|---|
+//! | `reserves_sustainability` | years until usable reserves run out at the average rate of depletion of the last three years (see below) | lower |
+//! | `reserves_to_nre` | usable reserves at 31 March / net revenue expenditure | lower |
+//! | `unallocated_reserves_to_nre` | unallocated reserves at 31 March / net revenue expenditure | lower |
+//! | `earmarked_reserves_to_nre` | earmarked reserves at 31 March / net revenue expenditure | lower |
+//! | `change_in_reserves` | usable reserves at 31 March over those at 1 April of the first year of the window, minus one | lower |
+//! | `interest_payable_to_nre` | external interest payable / net revenue expenditure | higher |
+//! | `capital_financing_to_nre` | interest, minimum revenue provision and leasing / net revenue expenditure | higher |
+//! | `council_tax_to_nre` | council tax requirement / net revenue expenditure (self-sufficiency) | lower |
+//!
+//! **The window.** An indicator of change uses the year itself and up to two years before it
+//! whose reserves the table holds for the same authority, consecutively (`history_years` says how many were used). The
+//! change of a year is its own return's 31 March less its own 1 April, so a later restatement
+//! of an opening balance does not count as a movement.
+//!
+//! **Reserves sustainability.** With `d` the mean yearly change in usable reserves over the
+//! window: when reserves are not falling (`d >= 0`) the indicator is [`SUSTAINABILITY_CAP`]
+//! years (CIPFA's convention); when usable reserves at 31 March are zero or less it is 0;
+//! otherwise it is `reserves / -d`, capped at [`SUSTAINABILITY_CAP`].
+//!
+//! **Undefined values.** A ratio to net revenue expenditure is missing when that expenditure
+//! is zero or negative (levying and national-park bodies), or when an input is missing (the
+//! source suppresses imputed returns); `change_in_reserves` is missing when the opening
+//! reserves are zero or less. Missing values are never ranked.
+//!
+//! **Percentiles.** Within each peer group and year, an indicator's percentile is `(r - 1) /
+//! (n - 1)`, with `r` the average rank (ties share it) from safest (1) to riskiest (n) among the
+//! `n` authorities with a value, and 0.5 when `n = 1`. The riskiest decile is a percentile of
+//! 0.9 or more.
+//!
+//! **The risk score.** CIPFA publishes each indicator beside its comparators without weighting
+//! them into one number. To give one number without fitting weights to any list of councils
+//! that later failed, the score averages percentiles by *theme*, then averages the themes with
+//! equal weight: reserves depth (`reserves_to_nre`, `unallocated_reserves_to_nre`,
+//! `earmarked_reserves_to_nre`), reserves trajectory (`reserves_sustainability`,
+//! `change_in_reserves`), debt burden (`interest_payable_to_nre`, `capital_financing_to_nre`)
+//! and funding (`council_tax_to_nre`). Averaging within a theme first keeps indicators that
+//! measure nearly the same thing (three reserve ratios) from counting three times; percentiles
+//! make the score scale-free and immune to outliers. A theme with no value is left out; the
+//! score is missing when no theme has one. The `driver` is the indicator with the highest
+//! percentile (the first in the table's order on a tie).
+//!
+//! # Examples
+//!
+//! ```
+//! use fiscalrisk::resilience::{self, Figures, Return};
+//!
+//! let row = |ecode: &str, year: &str, close: f64| Return {
+//!     ecode: ecode.into(),
+//!     year: year.into(),
+//!     group: "MD".into(),
+//!     figures: Figures {
+//!         net_revenue_expenditure: Some(100.0),
+//!         earmarked_open: Some(50.0),
+//!         earmarked_close: Some(close),
+//!         unallocated_open: Some(10.0),
+//!         unallocated_close: Some(10.0),
+//!         ..Figures::default()
+//!     },
+//! };
+//! let rows = resilience::indicators(&[row("E1", "2017/18", 40.0), row("E2", "2017/18", 60.0)])?;
+//! // E1 spent 10 of its 60: 50 left lasts five years; E2's reserves are rising.
+//! assert_eq!(rows[0].values[0], Some(5.0));
+//! assert_eq!(rows[1].values[0], Some(100.0));
+//! assert_eq!(rows[0].percentiles[0], Some(1.0)); // the riskier of the two
+//! assert_eq!(rows[0].driver.as_deref(), Some("reserves_sustainability"));
+//! # Ok::<(), fiscalrisk::resilience::ResilienceError>(())
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::period::FinancialYear;
+
+/// Reserves sustainability when reserves are not falling, and its upper bound (years).
+pub const SUSTAINABILITY_CAP: f64 = 100.0;
+/// Years in the window of an indicator of change (the year and the two before it).
+pub const WINDOW: usize = 3;
+/// The percentile from which an authority is in the riskiest decile.
+pub const RISKIEST_DECILE: f64 = 0.9;
+
+/// Errors from the resilience indicators.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ResilienceError {
+    /// A year that is not a financial year.
+    #[error("rows[{row}].year: {value:?} is not a financial year like 2017/18")]
+    Year {
+        /// The row.
+        row: usize,
+        /// What was given.
+        value: String,
+    },
+    /// A figure that is NaN or infinite.
+    #[error("rows[{row}].{field}: {value} is not a finite number")]
+    NotFinite {
+        /// The row.
+        row: usize,
+        /// The figure.
+        field: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// The same authority twice in one year.
+    #[error("rows[{row}]: authority {ecode:?} appears twice in {year} (also rows[{first}])")]
+    Duplicate {
+        /// The second row.
+        row: usize,
+        /// The first.
+        first: usize,
+        /// The authority.
+        ecode: String,
+        /// The year.
+        year: String,
+    },
+    /// An empty authority code.
+    #[error("rows[{row}].ecode: empty")]
+    EmptyCode {
+        /// The row.
+        row: usize,
+    },
+    /// An unknown indicator name.
+    #[error("indicator: {0:?} is not one of {names}", names = INDICATORS.iter().map(|i| i.name).collect::<Vec<_>>().join(", "))]
+    Unknown(String),
+}
+
+/// Which way an indicator points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Riskier {
+    /// A higher value is riskier.
+    Higher,
+    /// A lower value is riskier.
+    Lower,
+}
+
+/// One indicator: its name, theme, direction and meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Indicator {
+    /// Column name.
+    pub name: &'static str,
+    /// Its theme in the risk score.
+    pub theme: &'static str,
+    /// Which way is riskier.
+    pub riskier: Riskier,
+    /// What it measures.
+    pub description: &'static str,
+}
+
+/// The indicators, in the order of [`Row::values`].
+pub const INDICATORS: [Indicator; 8] = [
+    Indicator {
+        name: "reserves_sustainability",
+        theme: "reserves trajectory",
+        riskier: Riskier::Lower,
+        description: "years until usable reserves run out at the mean depletion of the last three years (capped at 100)",
+    },
+    Indicator {
+        name: "reserves_to_nre",
+        theme: "reserves depth",
+        riskier: Riskier::Lower,
+        description: "usable reserves (earmarked and unallocated) at 31 March / net revenue expenditure",
+    },
+    Indicator {
+        name: "unallocated_reserves_to_nre",
+        theme: "reserves depth",
+        riskier: Riskier::Lower,
+        description: "unallocated reserves at 31 March / net revenue expenditure",
+    },
+    Indicator {
+        name: "earmarked_reserves_to_nre",
+        theme: "reserves depth",
+        riskier: Riskier::Lower,
+        description: "earmarked reserves at 31 March / net revenue expenditure",
+    },
+    Indicator {
+        name: "change_in_reserves",
+        theme: "reserves trajectory",
+        riskier: Riskier::Lower,
+        description: "change in usable reserves over the last three years, as a fraction of the opening level",
+    },
+    Indicator {
+        name: "interest_payable_to_nre",
+        theme: "debt burden",
+        riskier: Riskier::Higher,
+        description: "external interest payable / net revenue expenditure",
+    },
+    Indicator {
+        name: "capital_financing_to_nre",
+        theme: "debt burden",
+        riskier: Riskier::Higher,
+        description: "interest, minimum revenue provision and leasing / net revenue expenditure",
+    },
+    Indicator {
+        name: "council_tax_to_nre",
+        theme: "funding",
+        riskier: Riskier::Lower,
+        description: "council tax requirement / net revenue expenditure",
+    },
+];
+
+/// The index of an indicator by name.
+pub fn indicator_index(name: &str) -> Result<usize, ResilienceError> {
+    INDICATORS
+        .iter()
+        .position(|i| i.name == name)
+        .ok_or_else(|| ResilienceError::Unknown(name.to_string()))
+}
+
+/// One year's published figures for one authority (any unit, the same throughout; missing
+/// when the source suppresses them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Net revenue expenditure.
+    pub net_revenue_expenditure: Option<f64>,
+    /// Council tax requirement.
+    pub council_tax_requirement: Option<f64>,
+    /// Earmarked reserves (excluding schools and public health) at 1 April.
+    pub earmarked_open: Option<f64>,
+    /// At 31 March.
+    pub earmarked_close: Option<f64>,
+    /// Unallocated reserves at 1 April.
+    pub unallocated_open: Option<f64>,
+    /// At 31 March.
+    pub unallocated_close: Option<f64>,
+    /// External interest payable.
+    pub interest_payable: Option<f64>,
+    /// Minimum revenue provision (repayment of principal).
+    pub provision_repayment_principal: Option<f64>,
+    /// Leasing payments.
+    pub leasing_payments: Option<f64>,
+}
+
+impl Figures {
+    fn fields(&self) -> [(&'static str, Option<f64>); 9] {
+        [
+            ("net_revenue_expenditure", self.net_revenue_expenditure),
+            ("council_tax_requirement", self.council_tax_requirement),
+            ("earmarked_open", self.earmarked_open),
+            ("earmarked_close", self.earmarked_close),
+            ("unallocated_open", self.unallocated_open),
+            ("unallocated_close", self.unallocated_close),
+            ("interest_payable", self.interest_payable),
+            (
+                "provision_repayment_principal",
+                self.provision_repayment_principal,
+            ),
+            ("leasing_payments", self.leasing_payments),
+        ]
+    }
+
+    fn usable_open(&self) -> Option<f64> {
+        Some(self.earmarked_open? + self.unallocated_open?)
+    }
+
+    fn usable_close(&self) -> Option<f64> {
+        Some(self.earmarked_close? + self.unallocated_close?)
+    }
+}
+
+/// One authority's return for one year, with the peer group it is ranked in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Return {
+    /// The authority's code.
+    pub ecode: String,
+    /// The financial year (`2017/18`).
+    pub year: String,
+    /// Its peer group (e.g. its class).
+    pub group: String,
+    /// The figures.
+    pub figures: Figures,
+}
+
+/// One row of [`indicators`], in the input's order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// Each indicator, in the order of [`INDICATORS`].
+    pub values: Vec<Option<f64>>,
+    /// Each indicator's percentile within the peer group and year (0 safest, 1 riskiest).
+    pub percentiles: Vec<Option<f64>>,
+    /// Years of returns in the window of the indicators of change.
+    pub history_years: usize,
+    /// The combined score in [0, 1] (higher is riskier).
+    pub risk_score: Option<f64>,
+    /// The indicator with the highest percentile.
+    pub driver: Option<String>,
+}
+
+/// Reserves sustainability from usable reserves at the end of a year and the mean yearly
+/// change over the window (the module's rule).
+pub fn sustainability(usable_close: f64, mean_change: f64) -> f64 {
+    if mean_change >= 0.0 {
+        SUSTAINABILITY_CAP
+    } else if usable_close <= 0.0 {
+        0.0
+    } else {
+        (usable_close / -mean_change).min(SUSTAINABILITY_CAP)
+    }
+}
+
+/// The change in reserves over a window: close over open, minus one; missing when the opening
+/// level is zero or less.
+pub fn change(usable_close: f64, usable_open: f64) -> Option<f64> {
+    (usable_open > 0.0).then(|| usable_close / usable_open - 1.0)
+}
+
+/// The indicators of one year from its figures and those of the window's years (oldest
+/// first, the year itself last).
+pub fn values(window: &[&Figures]) -> Vec<Option<f64>> {
+    let f = window[window.len() - 1];
+    let nre = f.net_revenue_expenditure.filter(|x| *x > 0.0);
+    let ratio = |x: Option<f64>| Some(x? / nre?);
+    let changes: Option<Vec<f64>> = window
+        .iter()
+        .map(|w| Some(w.usable_close()? - w.usable_open()?))
+        .collect();
+    let close = f.usable_close();
+    let sustain = match (&changes, close) {
+        (Some(c), Some(r)) => Some(sustainability(r, c.iter().sum::<f64>() / c.len() as f64)),
+        _ => None,
+    };
+    let chg = match (window[0].usable_open(), close) {
+        (Some(o), Some(c)) => change(c, o),
+        _ => None,
+    };
+    let financing = (|| {
+        Some(
+            f.interest_payable?
+                + f.provision_repayment_principal.unwrap_or(0.0)
+                + f.leasing_payments.unwrap_or(0.0),
+        )
+    })();
+    vec![
+        sustain,
+        ratio(close),
+        ratio(f.unallocated_close),
+        ratio(f.earmarked_close),
+        chg,
+        ratio(f.interest_payable),
+        ratio(financing),
+        ratio(f.council_tax_requirement),
+    ]
+}
+
+/// Percentiles of `values` (0 safest, 1 riskiest) given which way is riskier; ties share
+/// their average rank, missing values stay missing.
+pub fn percentiles(values: &[Option<f64>], riskier: Riskier) -> Vec<Option<f64>> {
+    let mut present: Vec<(f64, usize)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|x| (if riskier == Riskier::Lower { -x } else { x }, i)))
+        .collect();
+    present.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = present.len();
+    let mut out = vec![None; values.len()];
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && present[j + 1].0 == present[i].0 {
+            j += 1;
+        }
+        // Ranks i+1 ..= j+1 share their mean.
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        let p = if n == 1 {
+            0.5
+        } else {
+            (rank - 1.0) / (n - 1) as f64
+        };
+        for item in &present[i..=j] {
+            out[item.1] = Some(p);
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// The risk score and driver from one row's percentiles (the module's rule).
+pub fn score(percentiles: &[Option<f64>]) -> (Option<f64>, Option<String>) {
+    let mut themes: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+    for (ind, p) in INDICATORS.iter().zip(percentiles) {
+        if let Some(p) = p {
+            let t = themes.entry(ind.theme).or_default();
+            t.0 += p;
+            t.1 += 1;
+        }
+    }
+    let score = (!themes.is_empty())
+        .then(|| themes.values().map(|(s, n)| s / *n as f64).sum::<f64>() / themes.len() as f64);
+    let mut driver: Option<(usize, f64)> = None;
+    for (i, p) in percentiles.iter().enumerate() {
+        if let Some(p) = *p {
+            if driver.is_none_or(|(_, best)| p > best) {
+                driver = Some((i, p));
+            }
+        }
+    }
+    (score, driver.map(|(i, _)| INDICATORS[i].name.to_string()))
+}
+
+/// The indicators of every row, ranked within its peer group and year.
+pub fn indicators(rows: &[Return]) -> Result<Vec<Row>, ResilienceError> {
+    let mut years = Vec::with_capacity(rows.len());
+    let mut index: HashMap<(&str, i32), usize> = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        if r.ecode.trim().is_empty() {
+            return Err(ResilienceError::EmptyCode { row: i });
+        }
+        let year: FinancialYear = r.year.parse().map_err(|_| ResilienceError::Year {
+            row: i,
+            value: r.year.clone(),
+        })?;
+        for (field, v) in r.figures.fields() {
+            if let Some(v) = v.filter(|v| !v.is_finite()) {
+                return Err(ResilienceError::NotFinite {
+                    row: i,
+                    field,
+                    value: v,
+                });
+            }
+        }
+        if let Some(first) = index.insert((r.ecode.as_str(), year.start_year()), i) {
+            return Err(ResilienceError::Duplicate {
+                row: i,
+                first,
+                ecode: r.ecode.clone(),
+                year: r.year.clone(),
+            });
+        }
+        years.push(year.start_year());
+    }
+    let mut out: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            // The window: this year and the consecutive years before it whose reserves the
+            // table holds.
+            let mut window = vec![&r.figures];
+            for back in 1..WINDOW as i32 {
+                match index.get(&(r.ecode.as_str(), years[i] - back)) {
+                    Some(&k)
+                        if rows[k].figures.usable_close().is_some()
+                            && rows[k].figures.usable_open().is_some() =>
+                    {
+                        window.insert(0, &rows[k].figures)
+                    }
+                    _ => break,
+                }
+            }
+            Row {
+                values: values(&window),
+                percentiles: vec![None; INDICATORS.len()],
+                history_years: window.len(),
+                risk_score: None,
+                driver: None,
+            }
+        })
+        .collect();
+    let mut groups: BTreeMap<(&str, i32), Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        groups
+            .entry((r.group.as_str(), years[i]))
+            .or_default()
+            .push(i);
+    }
+    for members in groups.values() {
+        for (k, ind) in INDICATORS.iter().enumerate() {
+            let vals: Vec<Option<f64>> = members.iter().map(|&i| out[i].values[k]).collect();
+            for (&i, p) in members.iter().zip(percentiles(&vals, ind.riskier)) {
+                out[i].percentiles[k] = p;
+            }
+        }
+    }
+    for row in &mut out {
+        (row.risk_score, row.driver) = score(&row.percentiles);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_share_their_average_rank_and_missing_values_are_not_ranked() {
+        let p = percentiles(
+            &[Some(1.0), None, Some(3.0), Some(3.0), Some(5.0)],
+            Riskier::Higher,
+        );
+        // Ranks 1, 2.5, 2.5, 4 of n = 4.
+        assert_eq!(p, vec![Some(0.0), None, Some(0.5), Some(0.5), Some(1.0)]);
+        let p = percentiles(&[Some(1.0), Some(2.0)], Riskier::Lower);
+        assert_eq!(p, vec![Some(1.0), Some(0.0)]);
+        assert_eq!(
+            percentiles(&[None, Some(7.0)], Riskier::Lower),
+            vec![None, Some(0.5)]
+        );
+        assert_eq!(percentiles(&[None, None], Riskier::Lower), vec![None, None]);
+    }
+
+    #[test]
+    fn sustainability_rule() {
+        assert_eq!(sustainability(50.0, 0.0), SUSTAINABILITY_CAP);
+        assert_eq!(sustainability(50.0, -10.0), 5.0);
+        assert_eq!(sustainability(-5.0, -10.0), 0.0);
+        assert_eq!(sustainability(1e9, -1.0), SUSTAINABILITY_CAP);
+        assert_eq!(change(0.0, 0.0), None);
+        assert_eq!(change(75.0, 100.0), Some(-0.25));
+    }
+
+    #[test]
+    fn score_averages_themes_and_names_the_worst_indicator() {
+        // Depth theme mean 0.5, trajectory 1.0, debt missing, funding 0.0: (0.5 + 1 + 0) / 3.
+        let p = [
+            Some(1.0),
+            Some(0.0),
+            Some(0.5),
+            Some(1.0),
+            Some(1.0),
+            None,
+            None,
+            Some(0.0),
+        ];
+        let (s, d) = score(&p);
+        assert!((s.unwrap() - 0.5).abs() < 1e-15);
+        assert_eq!(d.as_deref(), Some("reserves_sustainability"));
+        assert_eq!(score(&[None; 8]), (None, None));
+    }
+
+    #[test]
+    fn errors_name_the_row_and_field() {
+        let r = |ecode: &str, year: &str, nre: f64| Return {
+            ecode: ecode.into(),
+            year: year.into(),
+            group: "L".into(),
+            figures: Figures {
+                net_revenue_expenditure: Some(nre),
+                ..Figures::default()
+            },
+        };
+        let e = indicators(&[r("E1", "2017/18", 1.0), r("E1", "2017/18", 2.0)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "rows[1]: authority \"E1\" appears twice in 2017/18 (also rows[0])"
+        );
+        let e = indicators(&[r("E1", "2017-18", 1.0)]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("rows[0].year: \"2017-18\""),
+            "{e}"
+        );
+        let e = indicators(&[r("E1", "2017/18", f64::NAN)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "rows[0].net_revenue_expenditure: NaN is not a finite number"
+        );
+        assert!(
+            indicator_index("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("reserves_to_nre")
+        );
+    }
+}
