@@ -8,6 +8,7 @@ import numpy.typing as npt
 
 __all__ = [
     "BATCH_SIZE",
+    "RISKIEST_DECILE",
     "Distribution",
     "MonitoringTable",
     "PlanResult",
@@ -19,6 +20,8 @@ __all__ = [
     "monitoring_backtest",
     "monitoring_calibrate",
     "monitoring_intervals",
+    "resilience_catalogue",
+    "resilience_indicators",
     "simulate",
 ]
 

@@ -148,8 +148,10 @@ def indicators(df: pl.DataFrame, peer_group: PeerGroup = "class") -> pl.DataFram
     ...     "interest_payable": [5.0, 1.0], "provision_repayment_principal": [0.0, 0.0],
     ...     "leasing_payments": [0.0, 0.0]})
     >>> out = indicators(df, peer_group="all")
-    >>> out.select("ecode", "reserves_sustainability", "risk_score", "driver").rows()
-    [('E1', 5.0, 1.0, 'reserves_sustainability'), ('E2', 100.0, 0.0, 'reserves_sustainability')]
+    >>> out.select("ecode", "reserves_sustainability", "reserves_sustainability_percentile").rows()
+    [('E1', 5.0, 1.0), ('E2', 100.0, 0.0)]
+    >>> out["risk_score"].round(3).to_list()  # E1 is riskier in every theme but a tie
+    [0.958, 0.042]
     """
     if not isinstance(df, pl.DataFrame):
         raise ValidationError(f"df: expected a polars.DataFrame, not {type(df).__name__}")
