@@ -60,6 +60,7 @@ use crate::money::Money;
 use crate::period::{FinancialYear, Horizon, PeriodError};
 use crate::register::{CorrelationSpec, RegisterError, RegisterSpec, RiskRegister};
 use crate::reserves::{Minimum, Policy, Reserves, ReservesError};
+use crate::resilience::{self, ResilienceError};
 use crate::risk::RiskSpec;
 use crate::rng;
 use crate::saving::{DeliveryModel, DeliverySpec, Rag, Saving, SavingError, SavingSpec};
@@ -140,6 +141,19 @@ pub enum PlanError {
     /// A confidence outside (0, 1).
     #[error("confidence: {0:?} is not between 0.5 and 1")]
     Confidence(f64),
+    /// A year that is not in the plan.
+    #[error("year: {year:?} is not a year of the plan ({first} to {last})")]
+    UnknownYear {
+        /// What was given.
+        year: String,
+        /// The plan's first year.
+        first: String,
+        /// Its last.
+        last: String,
+    },
+    /// An indicator the plan cannot give.
+    #[error(transparent)]
+    Indicator(#[from] ResilienceError),
 }
 
 /// The plan section.
@@ -645,6 +659,13 @@ impl Scenario {
             years: self.horizon.labels(),
             minimum,
             one_off_savings,
+            budget: self
+                .spec
+                .plan
+                .net_budget
+                .iter()
+                .map(|b| b.to_f64())
+                .collect(),
             acc,
             items,
         })
@@ -774,6 +795,10 @@ impl Scenario {
         let mut exhausted_by_end = vec![false; n];
         let mut gaps = vec![vec![0.0; n]; years];
         let mut reserves = vec![vec![0.0; n]; years];
+        let mut general = vec![vec![0.0; n]; years];
+        let mut earmarked = vec![vec![0.0; n]; years];
+        // Usable reserves at each year's start (the previous year's end).
+        let mut opening_usable = vec![vec![0.0; n]; years];
         for j in 0..n {
             let (mut gf, mut em) = (gf0 - opening[j], em0);
             let mut exhausted = false;
@@ -785,6 +810,7 @@ impl Scenario {
                 };
                 let rec_net = recurring[y * n + j] - closed;
                 let gap = rec_net + one_off[y * n + j];
+                opening_usable[y][j] = gf + em;
                 gf += self.planned[y];
                 if gap > 0.0 {
                     let from_gf = gap.min(gf.max(0.0));
@@ -795,6 +821,8 @@ impl Scenario {
                     gf -= gap;
                 }
                 let usable = gf + em;
+                general[y][j] = gf;
+                earmarked[y][j] = em;
                 exhausted |= usable < 0.0;
                 gaps[y][j] = gap;
                 reserves[y][j] = usable;
@@ -811,6 +839,24 @@ impl Scenario {
                 acc.gap_sum[y] += gap;
             }
             exhausted_by_end[j] = exhausted;
+        }
+        // Resilience indicators of each year, over a window of up to three years.
+        for y in 0..years {
+            let first = (y + 1).saturating_sub(resilience::WINDOW);
+            let k = (y - first + 1) as f64;
+            let mut sustain = Vec::with_capacity(n);
+            let mut change = Vec::with_capacity(n);
+            for j in 0..n {
+                let (open, close) = (opening_usable[first][j], reserves[y][j]);
+                sustain.push(resilience::sustainability(close, (close - open) / k));
+                if let Some(c) = resilience::change(close, open) {
+                    change.push(c);
+                }
+            }
+            acc.sustainability[y] = Sketch::from_values(&mut sustain);
+            acc.change[y] = Sketch::from_values(&mut change);
+            acc.general_fund[y] = Sketch::from_values(&mut general[y]);
+            acc.earmarked[y] = Sketch::from_values(&mut earmarked[y]);
         }
         for y in 0..years {
             acc.gap[y] = Sketch::from_values(&mut gaps[y]);
@@ -842,6 +888,10 @@ struct PlanAcc {
     gap_sum: Vec<f64>,
     reserves: Vec<Sketch>,
     one_off: Vec<Sketch>,
+    general_fund: Vec<Sketch>,
+    earmarked: Vec<Sketch>,
+    sustainability: Vec<Sketch>,
+    change: Vec<Sketch>,
     below_minimum: Vec<u64>,
     exhausted: Vec<u64>,
     breaches: Vec<u64>,
@@ -859,6 +909,10 @@ impl PlanAcc {
             gap_sum: vec![0.0; years],
             reserves: vec![Sketch::default(); years],
             one_off: vec![Sketch::default(); years],
+            general_fund: vec![Sketch::default(); years],
+            earmarked: vec![Sketch::default(); years],
+            sustainability: vec![Sketch::default(); years],
+            change: vec![Sketch::default(); years],
             below_minimum: vec![0; years],
             exhausted: vec![0; years],
             breaches: vec![0; years],
@@ -878,8 +932,16 @@ impl PlanAcc {
         for (a, b) in self.reserves.iter_mut().zip(&o.reserves) {
             a.merge(b);
         }
-        for (a, b) in self.one_off.iter_mut().zip(&o.one_off) {
-            a.merge(b);
+        for (mine, theirs) in [
+            (&mut self.one_off, &o.one_off),
+            (&mut self.general_fund, &o.general_fund),
+            (&mut self.earmarked, &o.earmarked),
+            (&mut self.sustainability, &o.sustainability),
+            (&mut self.change, &o.change),
+        ] {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                a.merge(b);
+            }
         }
         let add = |a: &mut Vec<f64>, b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         add(&mut self.gap_sum, &o.gap_sum);
@@ -979,6 +1041,7 @@ pub struct PlanResult {
     years: Vec<String>,
     minimum: Vec<f64>,
     one_off_savings: Vec<f64>,
+    budget: Vec<f64>,
     acc: PlanAcc,
     items: Vec<(String, String)>,
 }
@@ -1072,6 +1135,103 @@ impl PlanResult {
     pub fn p_exhausted(&self) -> f64 {
         self.acc.exhausted_trials as f64 / self.trials as f64
     }
+
+    /// The distribution of one of [`FORWARD_INDICATORS`] in year `y`, and the divisor that
+    /// turns the sketch's values into the indicator's (the net budget for ratios).
+    fn indicator(&self, name: &str, y: usize) -> Result<(&Sketch, f64), ResilienceError> {
+        Ok(match name {
+            "reserves_sustainability" => (&self.acc.sustainability[y], 1.0),
+            "reserves_to_nre" => (&self.acc.reserves[y], self.budget[y]),
+            "unallocated_reserves_to_nre" => (&self.acc.general_fund[y], self.budget[y]),
+            "earmarked_reserves_to_nre" => (&self.acc.earmarked[y], self.budget[y]),
+            "change_in_reserves" => (&self.acc.change[y], 1.0),
+            _ => {
+                resilience::indicator_index(name)?;
+                return Err(ResilienceError::NotForward(name.to_string()));
+            }
+        })
+    }
+
+    /// The resilience indicators of [`crate::resilience`] by year of the plan, as distributions
+    /// over the trials: the general fund stands for unallocated reserves, usable earmarked
+    /// reserves for earmarked, and the net budget for net revenue expenditure. The window of
+    /// the indicators of change starts with the reserves at the start of the plan (after any
+    /// opening overspend). `change_in_reserves` is undefined in trials whose reserves at the
+    /// window's start are zero or less; `defined` is the share of trials with a value, and
+    /// the mean and percentiles are over those.
+    pub fn resilience(&self) -> Vec<ForwardRow> {
+        let mut rows = Vec::new();
+        for name in FORWARD_INDICATORS {
+            for (y, year) in self.years.iter().enumerate() {
+                let (s, scale) = self.indicator(name, y).expect("a forward indicator");
+                rows.push(ForwardRow {
+                    year: year.clone(),
+                    indicator: name.to_string(),
+                    mean: s.mean() / scale,
+                    p10: s.quantile(0.1) / scale,
+                    p50: s.quantile(0.5) / scale,
+                    p90: s.quantile(0.9) / scale,
+                    defined: s.count() as f64 / self.trials as f64,
+                });
+            }
+        }
+        rows
+    }
+
+    /// The probability that `indicator` is below `threshold` at the end of `year` (trials in
+    /// which it is undefined are not below).
+    pub fn probability_below(
+        &self,
+        indicator: &str,
+        threshold: f64,
+        year: &str,
+    ) -> Result<f64, PlanError> {
+        let y =
+            self.years
+                .iter()
+                .position(|l| l == year)
+                .ok_or_else(|| PlanError::UnknownYear {
+                    year: year.to_string(),
+                    first: self.years[0].clone(),
+                    last: self.years[self.years.len() - 1].clone(),
+                })?;
+        if !threshold.is_finite() {
+            return Err(PlanError::Parse(format!(
+                "threshold: {threshold} is not a finite number"
+            )));
+        }
+        let (s, scale) = self.indicator(indicator, y)?;
+        let below = s.count() as f64 * (1.0 - s.exceedance((threshold * scale).next_down()));
+        Ok(below / self.trials as f64)
+    }
+}
+
+/// The indicators of [`crate::resilience`] that a plan's simulation gives by year.
+pub const FORWARD_INDICATORS: [&str; 5] = [
+    "reserves_sustainability",
+    "reserves_to_nre",
+    "unallocated_reserves_to_nre",
+    "earmarked_reserves_to_nre",
+    "change_in_reserves",
+];
+
+/// One row of [`PlanResult::resilience`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForwardRow {
+    /// The year.
+    pub year: String,
+    /// The indicator.
+    pub indicator: String,
+    /// Mean over the trials in which it is defined.
+    pub mean: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Share of trials in which it is defined.
+    pub defined: f64,
 }
 
 #[cfg(test)]
@@ -1269,6 +1429,79 @@ first_year = "2019/20"
         assert_eq!(
             bad.unwrap_err().to_string(),
             "opening_overspend.sd: 0.0 must be greater than 0"
+        );
+    }
+
+    #[test]
+    fn forward_indicators_without_uncertainty_equal_the_published_ones() {
+        use crate::resilience::{Figures, Return};
+        let s = scenario(
+            r#"
+[[pressures]]
+name = "Demand"
+amount = { dist = "fixed", value = 3e6 }
+first_year = "2019/20"
+
+[[pressures]]
+name = "Inquiry"
+amount = { dist = "fixed", value = 2e6 }
+first_year = "2020/21"
+recurring = false
+
+[reserves]
+general_fund = 8e6
+earmarked = [{ name = "Smoothing", balance = 6e6, usable = true }]
+"#,
+        );
+        let ledger = s.ledger().unwrap();
+        let r = s.simulate(50, 3, None).unwrap();
+        // The ledger as three published returns: 1 April is the previous 31 March.
+        let (mut gf, mut em) = (8e6, 6e6);
+        let returns: Vec<Return> = ledger
+            .iter()
+            .map(|row| {
+                let figures = Figures {
+                    net_revenue_expenditure: Some(100e6),
+                    unallocated_open: Some(gf),
+                    earmarked_open: Some(em),
+                    unallocated_close: Some(row.general_fund.to_f64()),
+                    earmarked_close: Some(row.usable_earmarked.to_f64()),
+                    ..Figures::default()
+                };
+                (gf, em) = (row.general_fund.to_f64(), row.usable_earmarked.to_f64());
+                Return {
+                    ecode: "E1".into(),
+                    year: row.year.clone(),
+                    group: "plan".into(),
+                    figures,
+                }
+            })
+            .collect();
+        let published = resilience::indicators(&returns).unwrap();
+        let forward = r.resilience();
+        for f in &forward {
+            let y = ledger.iter().position(|l| l.year == f.year).unwrap();
+            let k = resilience::indicator_index(&f.indicator).unwrap();
+            let want = published[y].values[k];
+            assert_eq!(Some(f.p50), want, "{} {}", f.indicator, f.year);
+            assert_eq!((f.p10, f.p90, f.defined), (f.p50, f.p50, 1.0));
+        }
+        // Reserves 14m, then 11m, 6m, 3m: sustainability in 2021/22 is 3m / (11m / 3 a year).
+        let p = r
+            .probability_below("reserves_sustainability", 1.0, "2021/22")
+            .unwrap();
+        assert_eq!(p, 1.0);
+        assert_eq!(
+            r.probability_below("reserves_sustainability", 0.5, "2021/22")
+                .unwrap(),
+            0.0
+        );
+        let e = r.probability_below("interest_payable_to_nre", 1.0, "2021/22");
+        assert!(e.unwrap_err().to_string().contains("not simulated"));
+        let e = r.probability_below("reserves_to_nre", 1.0, "2030/31");
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "year: \"2030/31\" is not a year of the plan (2019/20 to 2021/22)"
         );
     }
 

@@ -128,6 +128,11 @@ pub enum ResilienceError {
         /// The row.
         row: usize,
     },
+    /// An indicator that a plan's simulation does not give.
+    #[error(
+        "indicator: {0:?} is not simulated for a plan (it needs figures a scenario does not have)"
+    )]
+    NotForward(String),
     /// An unknown indicator name.
     #[error("indicator: {0:?} is not one of {names}", names = INDICATORS.iter().map(|i| i.name).collect::<Vec<_>>().join(", "))]
     Unknown(String),

@@ -206,6 +206,38 @@ class PlanResult:
         years = self.by_year()["year"].to_list()
         return pl.DataFrame({"year": years, "minimum": self._native.risk_assessed_minimum(float(confidence))})
 
+    def resilience(self) -> pl.DataFrame:
+        """The resilience indicators of :mod:`fiscalrisk.resilience` by year of the plan, as
+        distributions over the trials: ``year``, ``indicator``, ``mean``, ``p10``, ``p50``,
+        ``p90`` and ``defined`` (the share of trials in which the indicator has a value).
+
+        The general fund stands for unallocated reserves, usable earmarked reserves for
+        earmarked, and the net budget for net revenue expenditure; the window of the
+        indicators of change starts with the reserves at the start of the plan. With no
+        uncertainty the percentiles equal what :func:`fiscalrisk.resilience.indicators` gives
+        for the plan's ledger.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1)
+        >>> r.resilience().filter(pl.col("indicator") == "reserves_sustainability")["year"].to_list()
+        ['2019/20', '2020/21', '2021/22', '2022/23']
+        """
+        return pl.DataFrame(self._native.resilience())
+
+    def probability_below(self, indicator: str, threshold: float, year: str) -> float:
+        """The probability that ``indicator`` (one of :meth:`resilience`'s) is below
+        ``threshold`` at the end of ``year``: e.g. that reserves sustainability falls below two
+        years in 2021/22.
+
+        >>> import fiscalrisk as fr
+        >>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1)
+        >>> 0 < r.probability_below("reserves_sustainability", 2.0, "2021/22") < 1
+        True
+        """
+        return self._native.probability_below(str(indicator), float(threshold), str(year))
+
     @property
     def p_exhausted(self) -> float:
         """Probability reserves are exhausted by the end of the plan."""

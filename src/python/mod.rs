@@ -654,6 +654,14 @@ impl PyPlanResult {
     fn risk_assessed_minimum(&self, confidence: f64) -> Result<Vec<f64>> {
         Ok(self.inner.risk_assessed_minimum(confidence)?)
     }
+
+    fn resilience<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.resilience())
+    }
+
+    fn probability_below(&self, indicator: &str, threshold: f64, year: &str) -> Result<f64> {
+        Ok(self.inner.probability_below(indicator, threshold, year)?)
+    }
 }
 
 /// Resilience indicators of published returns, ranked within peer groups.

@@ -129,6 +129,14 @@ impl Sketch {
         self.count += other.count;
     }
 
+    /// The mean of the values (0 when there are none).
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        self.buckets.iter().map(|b| b.sum).sum::<f64>() / self.count as f64
+    }
+
     /// Number of values.
     pub fn count(&self) -> u64 {
         self.count
