@@ -64,7 +64,7 @@ use crate::resilience::{self, ResilienceError};
 use crate::risk::RiskSpec;
 use crate::rng;
 use crate::saving::{DeliveryModel, DeliverySpec, Rag, Saving, SavingError, SavingSpec};
-use crate::simulation::sketch::Sketch;
+use crate::simulation::sketch::{Sketch, from_ordered_bits, ordered_bits};
 use crate::simulation::{BATCH_SIZE, Engine, MAX_TRIALS, SimulationOptions};
 
 /// Errors in a scenario, each naming its key path.
@@ -1201,7 +1201,9 @@ impl PlanResult {
             )));
         }
         let (s, scale) = self.indicator(indicator, y)?;
-        let below = s.count() as f64 * (1.0 - s.exceedance((threshold * scale).next_down()));
+        // Below `t` is not above the largest float under `t`.
+        let under = from_ordered_bits(ordered_bits(threshold * scale) - 1);
+        let below = s.count() as f64 * (1.0 - s.exceedance(under));
         Ok(below / self.trials as f64)
     }
 }
