@@ -49,7 +49,7 @@
 //! assert_eq!(years[1].p_exhausted, 1.0);
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -583,6 +583,16 @@ impl Scenario {
         seed: u64,
         threads: Option<usize>,
     ) -> Result<PlanResult, PlanError> {
+        self.simulate_with(trials, seed, threads, None)
+    }
+
+    fn simulate_with(
+        &self,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+        stress: Option<Condition>,
+    ) -> Result<PlanResult, PlanError> {
         if trials == 0 || trials > MAX_TRIALS {
             return Err(PlanError::Trials(trials));
         }
@@ -616,15 +626,14 @@ impl Scenario {
                 let pass = self.run(
                     &engine,
                     &pool,
-                    batches,
-                    trials,
-                    seed,
+                    (batches, trials, seed),
                     &vec![f64::NEG_INFINITY; years],
+                    None,
                 );
                 pass.one_off.iter().map(|s| s.quantile(c)).collect()
             }
         };
-        let acc = self.run(&engine, &pool, batches, trials, seed, &minimum);
+        let acc = self.run(&engine, &pool, (batches, trials, seed), &minimum, stress);
         let one_off_savings: Vec<f64> = (0..years)
             .map(|y| {
                 self.savings
@@ -671,14 +680,234 @@ impl Scenario {
         })
     }
 
+    /// A reverse stress test: the trials of [`Scenario::simulate`] (same `trials` and `seed`)
+    /// in which `condition` holds, described: how often, which sets of risks occurred in them
+    /// (most frequent first, the `top` of them), each input's mean there against its overall
+    /// mean, and the smallest sets of risks whose joint occurrence meets the condition in the
+    /// central case (see [`Scenario::central_case`]).
+    pub fn reverse_stress(
+        &self,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+        condition: Condition,
+        top: usize,
+    ) -> Result<ReverseStress, PlanError> {
+        let result = self.simulate_with(trials, seed, threads, Some(condition))?;
+        let stress = &result.acc.stress;
+        let ids: Vec<String> = self
+            .register
+            .risks()
+            .iter()
+            .map(|r| r.id().to_string())
+            .collect();
+        let mut combos: Vec<(&Vec<u64>, u64)> =
+            stress.combinations.iter().map(|(k, v)| (k, *v)).collect();
+        // Most frequent first; ties in the order of the bits (deterministic).
+        combos.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let combinations = combos
+            .iter()
+            .take(top)
+            .map(|(key, count)| Combination {
+                risks: (0..ids.len())
+                    .filter(|i| key[i / 64] >> (i % 64) & 1 == 1)
+                    .map(|i| ids[i].clone())
+                    .collect(),
+                trials: *count,
+            })
+            .collect();
+        let n = trials as f64;
+        let met = stress.trials as f64;
+        let inputs = result
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, id))| StressInput {
+                kind: kind.clone(),
+                id: id.clone(),
+                mean: result.acc.item_sum[i] / n,
+                mean_when_met: if met > 0.0 {
+                    stress.item_sum[i] / met
+                } else {
+                    0.0
+                },
+            })
+            .collect();
+        let (sets, exact) = self.smallest_sets(condition, &result.minimum);
+        Ok(ReverseStress {
+            condition,
+            trials,
+            seed,
+            probability: met / n,
+            distinct_combinations: combos.len(),
+            combinations,
+            inputs,
+            smallest_sets: sets
+                .into_iter()
+                .map(|s| s.into_iter().map(|i| ids[i].clone()).collect())
+                .collect(),
+            smallest_exact: exact,
+        })
+    }
+
+    /// Whether `condition` holds in the central case with the risks in `occurs` occurring:
+    /// every pressure, saving shortfall and the opening overspend at its mean, each occurring
+    /// risk at its mean cost if it occurs, every other risk absent.
+    pub fn central_case(&self, occurs: &[bool], condition: Condition, minimum: &[f64]) -> bool {
+        let (mut recurring, mut one_off, opening) = self.central_base();
+        let compiled = self.register.compiled();
+        for ((risk, c), _) in self
+            .register
+            .risks()
+            .iter()
+            .zip(&compiled)
+            .zip(occurs)
+            .filter(|(_, o)| **o)
+        {
+            let cost = risk.expected_cost_if_occurs();
+            let target = if c.recurring {
+                &mut recurring
+            } else {
+                &mut one_off
+            };
+            for &(t, f) in &c.spread {
+                target[t] += f * cost;
+            }
+        }
+        let m = self.spec.plan.management_response;
+        let mut gf = self.spec.reserves.general_fund.to_f64() - opening;
+        let mut em = self.spec.reserves.usable_earmarked().to_f64();
+        let mut below = false;
+        for y in 0..recurring.len() {
+            let closed = if y == 0 { 0.0 } else { m * recurring[y - 1] };
+            gf += self.planned[y];
+            draw_down(&mut gf, &mut em, recurring[y] - closed + one_off[y]);
+            below |= gf < minimum[y];
+            if condition == Condition::Exhausted && gf + em < 0.0 {
+                return true;
+            }
+        }
+        condition == Condition::BelowMinimum && below
+    }
+
+    /// The central case's recurring and one-off gap by year before any risk, and the opening
+    /// overspend's mean.
+    fn central_base(&self) -> (Vec<f64>, Vec<f64>, f64) {
+        let years = self.horizon.len();
+        let (mut recurring, mut one_off) = (vec![0.0; years], vec![0.0; years]);
+        for p in &self.pressures {
+            let x = p.amount.mean();
+            if p.recurring {
+                recurring[p.start..].iter_mut().for_each(|v| *v += x);
+            } else {
+                one_off[p.start] += x;
+            }
+        }
+        for (saving, due) in &self.savings {
+            let model = self.model(saving);
+            let value = saving.spec().value.to_f64();
+            let first = value * (1.0 - model.expected_fraction_in_due_year());
+            let lasting = if saving.spec().recurring {
+                value * (1.0 - model.expected_fraction_when_not_slipped())
+            } else {
+                0.0
+            };
+            one_off[*due] += first - lasting;
+            recurring[*due..].iter_mut().for_each(|v| *v += lasting);
+        }
+        let opening = self.opening_overspend.as_ref().map_or(0.0, |d| d.mean());
+        (recurring, one_off, opening)
+    }
+
+    /// The smallest sets of risks (indices) that meet `condition` in the central case, most
+    /// likely first (by the product of their probabilities), and whether the search was
+    /// exhaustive. Sizes are searched exhaustively while a size has at most
+    /// [`EXHAUSTIVE_SETS`] sets; beyond that one set is found greedily (largest expected cost
+    /// first, then each member dropped that is not needed).
+    fn smallest_sets(&self, condition: Condition, minimum: &[f64]) -> (Vec<Vec<usize>>, bool) {
+        let risks = self.register.risks();
+        let candidates: Vec<usize> = (0..risks.len())
+            .filter(|&i| {
+                risks[i].spec().probability > 0.0 && risks[i].expected_cost_if_occurs() > 0.0
+            })
+            .collect();
+        let meets = |set: &[usize]| {
+            let mut occurs = vec![false; risks.len()];
+            set.iter().for_each(|&i| occurs[i] = true);
+            self.central_case(&occurs, condition, minimum)
+        };
+        if meets(&[]) {
+            return (vec![Vec::new()], true);
+        }
+        if !meets(&candidates) {
+            return (Vec::new(), true);
+        }
+        let likelihood =
+            |set: &[usize]| -> f64 { set.iter().map(|&i| risks[i].spec().probability).product() };
+        let m = candidates.len();
+        let mut binomial = 1.0f64;
+        for k in 1..=m {
+            binomial = binomial * (m - k + 1) as f64 / k as f64;
+            if binomial > EXHAUSTIVE_SETS as f64 {
+                break;
+            }
+            let mut found: Vec<Vec<usize>> = Vec::new();
+            let mut idx: Vec<usize> = (0..k).collect();
+            loop {
+                let set: Vec<usize> = idx.iter().map(|&i| candidates[i]).collect();
+                if meets(&set) {
+                    found.push(set);
+                }
+                // The next k-combination of 0..m in lexicographic order.
+                let Some(pos) = (0..k).rev().find(|&p| idx[p] < m - k + p) else {
+                    break;
+                };
+                idx[pos] += 1;
+                for q in pos + 1..k {
+                    idx[q] = idx[q - 1] + 1;
+                }
+            }
+            if !found.is_empty() {
+                found.sort_by(|a, b| likelihood(b).total_cmp(&likelihood(a)));
+                found.truncate(SMALLEST_SETS);
+                return (found, true);
+            }
+        }
+        // Greedy: add the largest expected costs until the condition holds, then drop what
+        // is not needed (smallest first).
+        let mut order = candidates.clone();
+        order.sort_by(|&a, &b| {
+            risks[b]
+                .expected_cost_if_occurs()
+                .total_cmp(&risks[a].expected_cost_if_occurs())
+        });
+        let mut set = Vec::new();
+        for &i in &order {
+            set.push(i);
+            if meets(&set) {
+                break;
+            }
+        }
+        for &i in order.iter().rev() {
+            if let Some(pos) = set.iter().position(|&x| x == i) {
+                let mut smaller = set.clone();
+                smaller.remove(pos);
+                if meets(&smaller) {
+                    set = smaller;
+                }
+            }
+        }
+        set.sort_unstable();
+        (vec![set], false)
+    }
+
     fn run(
         &self,
         engine: &Engine<'_>,
         pool: &rayon::ThreadPool,
-        batches: u64,
-        trials: u64,
-        seed: u64,
+        (batches, trials, seed): (u64, u64, u64),
         minimum: &[f64],
+        stress: Option<Condition>,
     ) -> PlanAcc {
         let mut acc = PlanAcc::new(self.horizon.len(), self.item_count());
         let window = 16u64;
@@ -688,7 +917,7 @@ impl Scenario {
             let outs: Vec<PlanAcc> = pool.install(|| {
                 (done..end)
                     .into_par_iter()
-                    .map(|b| self.batch(engine, b, trials, seed, minimum))
+                    .map(|b| self.batch(engine, b, (trials, seed), minimum, stress))
                     .collect()
             });
             for o in outs {
@@ -707,9 +936,9 @@ impl Scenario {
         &self,
         engine: &Engine<'_>,
         b: u64,
-        trials: u64,
-        seed: u64,
+        (trials, seed): (u64, u64),
         minimum: &[f64],
+        stress: Option<Condition>,
     ) -> PlanAcc {
         let start = b * BATCH_SIZE as u64;
         let n = (trials - start).min(BATCH_SIZE as u64) as usize;
@@ -793,6 +1022,7 @@ impl Scenario {
             None => vec![0.0; n],
         };
         let mut exhausted_by_end = vec![false; n];
+        let mut below_minimum_ever = vec![false; n];
         let mut gaps = vec![vec![0.0; n]; years];
         let mut reserves = vec![vec![0.0; n]; years];
         let mut general = vec![vec![0.0; n]; years];
@@ -812,14 +1042,7 @@ impl Scenario {
                 let gap = rec_net + one_off[y * n + j];
                 opening_usable[y][j] = gf + em;
                 gf += self.planned[y];
-                if gap > 0.0 {
-                    let from_gf = gap.min(gf.max(0.0));
-                    let from_em = (gap - from_gf).min(em.max(0.0));
-                    gf -= gap - from_em;
-                    em -= from_em;
-                } else {
-                    gf -= gap;
-                }
+                draw_down(&mut gf, &mut em, gap);
                 let usable = gf + em;
                 general[y][j] = gf;
                 earmarked[y][j] = em;
@@ -828,6 +1051,7 @@ impl Scenario {
                 reserves[y][j] = usable;
                 if gf < minimum[y] {
                     acc.below_minimum[y] += 1;
+                    below_minimum_ever[j] = true;
                 }
                 if exhausted {
                     acc.exhausted[y] += 1;
@@ -875,8 +1099,147 @@ impl Scenario {
                 .map(|(x, _)| x)
                 .sum();
         }
+        if let Some(condition) = stress {
+            let met = match condition {
+                Condition::Exhausted => &exhausted_by_end,
+                Condition::BelowMinimum => &below_minimum_ever,
+            };
+            let r = engine.compiled().len();
+            for j in (0..n).filter(|&j| met[j]) {
+                let mut key = vec![0u64; r.div_ceil(64)];
+                for i in 0..r {
+                    if risk_cost[i * n + j] > 0.0 {
+                        key[i / 64] |= 1 << (i % 64);
+                    }
+                }
+                *acc.stress.combinations.entry(key).or_default() += 1;
+                acc.stress.trials += 1;
+            }
+            acc.stress.item_sum = (0..items)
+                .map(|i| {
+                    (0..n)
+                        .filter(|&j| met[j])
+                        .map(|j| item_cost[i * n + j])
+                        .sum()
+                })
+                .collect();
+        }
         acc.trials = n as u64;
         acc
+    }
+}
+
+/// Meets a year's gap from the general fund first, then from usable earmarked reserves (a
+/// surplus goes to the general fund).
+fn draw_down(gf: &mut f64, em: &mut f64, gap: f64) {
+    if gap > 0.0 {
+        let from_gf = gap.min(gf.max(0.0));
+        let from_em = (gap - from_gf).min(em.max(0.0));
+        *gf -= gap - from_em;
+        *em -= from_em;
+    } else {
+        *gf -= gap;
+    }
+}
+
+/// Sizes of risk set searched exhaustively by the reverse stress test while a size has at
+/// most this many sets.
+pub const EXHAUSTIVE_SETS: usize = 200_000;
+/// How many smallest sets a reverse stress test reports.
+pub const SMALLEST_SETS: usize = 10;
+
+/// A set of risks that occurred together in trials that met the condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Combination {
+    /// The risks that occurred (with a cost), in register order.
+    pub risks: Vec<String>,
+    /// How many such trials.
+    pub trials: u64,
+}
+
+/// One input of a reverse stress test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StressInput {
+    /// `risk`, `pressure` or `saving` (its shortfall).
+    pub kind: String,
+    /// Its id (or a pressure's name).
+    pub id: String,
+    /// Its mean cost over the plan in all trials.
+    pub mean: f64,
+    /// In the trials that met the condition.
+    pub mean_when_met: f64,
+}
+
+/// What [`Scenario::reverse_stress`] found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReverseStress {
+    /// The condition.
+    pub condition: Condition,
+    /// Trials simulated.
+    pub trials: u64,
+    /// The seed.
+    pub seed: u64,
+    /// The share of trials that met it.
+    pub probability: f64,
+    /// How many different sets of risks occurred in those trials.
+    pub distinct_combinations: usize,
+    /// The most frequent sets.
+    pub combinations: Vec<Combination>,
+    /// Every input's mean cost, overall and when the condition is met.
+    pub inputs: Vec<StressInput>,
+    /// The smallest sets of risks that meet the condition in the central case, most likely
+    /// first (an empty set: the central case meets it with no risk at all; none: not even
+    /// every risk together does).
+    pub smallest_sets: Vec<Vec<String>>,
+    /// Whether the search for them was exhaustive.
+    pub smallest_exact: bool,
+}
+
+/// What a reverse stress test looks for in a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Usable reserves exhausted by the end of the plan.
+    Exhausted,
+    /// The general fund below its minimum in some year.
+    BelowMinimum,
+}
+
+impl std::str::FromStr for Condition {
+    type Err = PlanError;
+    fn from_str(s: &str) -> Result<Condition, PlanError> {
+        match s {
+            "exhausted" => Ok(Condition::Exhausted),
+            "below_minimum" => Ok(Condition::BelowMinimum),
+            _ => Err(PlanError::Parse(format!(
+                "threshold: {s:?} is not one of exhausted, below_minimum"
+            ))),
+        }
+    }
+}
+
+/// The trials that meet a reverse stress test's condition, batch by batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct StressAcc {
+    trials: u64,
+    /// The set of risks that occurred (a bit per risk) and how many trials had it.
+    combinations: HashMap<Vec<u64>, u64>,
+    item_sum: Vec<f64>,
+}
+
+impl StressAcc {
+    fn merge(&mut self, o: StressAcc) {
+        self.trials += o.trials;
+        for (k, v) in o.combinations {
+            *self.combinations.entry(k).or_default() += v;
+        }
+        if self.item_sum.is_empty() {
+            self.item_sum = o.item_sum;
+        } else {
+            for (a, b) in self.item_sum.iter_mut().zip(o.item_sum) {
+                *a += b;
+            }
+        }
     }
 }
 
@@ -899,6 +1262,7 @@ struct PlanAcc {
     exhausted_trials: u64,
     item_sum: Vec<f64>,
     item_exhausted_sum: Vec<f64>,
+    stress: StressAcc,
 }
 
 impl PlanAcc {
@@ -920,10 +1284,12 @@ impl PlanAcc {
             exhausted_trials: 0,
             item_sum: vec![0.0; items],
             item_exhausted_sum: vec![0.0; items],
+            stress: StressAcc::default(),
         }
     }
 
-    fn merge(&mut self, o: PlanAcc) {
+    fn merge(&mut self, mut o: PlanAcc) {
+        self.stress.merge(std::mem::take(&mut o.stress));
         self.trials += o.trials;
         self.exhausted_trials += o.exhausted_trials;
         for (a, b) in self.gap.iter_mut().zip(&o.gap) {
@@ -1505,6 +1871,76 @@ earmarked = [{ name = "Smoothing", balance = 6e6, usable = true }]
             e.unwrap_err().to_string(),
             "year: \"2030/31\" is not a year of the plan (2019/20 to 2021/22)"
         );
+    }
+
+    #[test]
+    fn reverse_stress_names_the_pair_that_must_both_occur() {
+        let s = scenario(
+            r#"
+[[risks]]
+id = "A"
+name = "Equal pay"
+probability = 0.3
+impact = { dist = "uniform", low = 5e6, high = 7e6 }
+
+[[risks]]
+id = "B"
+name = "Games overrun"
+probability = 0.3
+impact = { dist = "uniform", low = 5e6, high = 7e6 }
+
+[[risks]]
+id = "C"
+name = "Strike"
+probability = 0.5
+impact = { dist = "fixed", value = 3e6 }
+
+[reserves]
+general_fund = 10e6
+"#,
+        );
+        let trials = 40_000;
+        let r = s
+            .reverse_stress(trials, 9, None, Condition::Exhausted, 10)
+            .unwrap();
+        // Exhaustion needs more than 10m: A and B together (10m to 14m), never one with C.
+        let se = (0.09f64 * 0.91 / trials as f64).sqrt();
+        assert!((r.probability - 0.09).abs() < 4.0 * se, "{}", r.probability);
+        assert_eq!(
+            r.smallest_sets,
+            vec![vec!["A".to_string(), "B".to_string()]]
+        );
+        assert!(r.smallest_exact);
+        assert!(!r.combinations.is_empty());
+        for c in &r.combinations {
+            assert!(
+                c.risks.starts_with(&["A".to_string(), "B".to_string()]),
+                "{c:?}"
+            );
+        }
+        let total: u64 = r.combinations.iter().map(|c| c.trials).sum();
+        assert_eq!(total as f64, r.probability * trials as f64);
+        // In those trials A always occurred: its mean there is its mean if it occurs (6m).
+        let a = &r.inputs[0];
+        assert_eq!(a.id, "A");
+        assert!((a.mean_when_met - 6e6).abs() < 0.05e6, "{a:?}");
+        assert!((a.mean - 0.3 * 6e6).abs() < 0.05e6, "{a:?}");
+        // The same trials as simulate().
+        let sim = s.simulate(trials, 9, None).unwrap();
+        assert_eq!(sim.p_exhausted(), r.probability);
+        // A plan that never runs out has no smallest set; one that always does, an empty one.
+        let safe = scenario("[reserves]\ngeneral_fund = 100e6\n");
+        let r = safe
+            .reverse_stress(100, 1, None, Condition::Exhausted, 10)
+            .unwrap();
+        assert!(r.smallest_sets.is_empty() && r.probability == 0.0);
+        let broke = scenario(
+            "[[pressures]]\nname = \"P\"\namount = { dist = \"fixed\", value = 1e6 }\nfirst_year = \"2019/20\"\n",
+        );
+        let r = broke
+            .reverse_stress(100, 1, None, Condition::Exhausted, 10)
+            .unwrap();
+        assert_eq!(r.smallest_sets, vec![Vec::<String>::new()]);
     }
 
     #[test]

@@ -25,7 +25,7 @@ from .distributions import (
     Uniform,
 )
 from .exceptions import FiscalRiskError, FiscalRiskWarning, ValidationError
-from .plan import PlanResult, Scenario
+from .plan import PlanResult, ReverseStress, Scenario
 from .risk import Risk, RiskRegister
 from .savings import Saving, SavingsProgramme
 from .simulation import BATCH_SIZE, SimulationResult, simulate
@@ -43,6 +43,7 @@ __all__ = [
     "Normal",
     "Pert",
     "PlanResult",
+    "ReverseStress",
     "Risk",
     "RiskRegister",
     "Scenario",

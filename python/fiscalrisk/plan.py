@@ -29,7 +29,7 @@ from ._convert import html_table, pounds, run_arguments
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
 
-__all__ = ["Scenario", "PlanResult"]
+__all__ = ["Scenario", "PlanResult", "ReverseStress"]
 
 
 def _plain(obj: Any) -> Any:
@@ -238,6 +238,31 @@ class PlanResult:
         """
         return self._native.probability_below(str(indicator), float(threshold), str(year))
 
+    def reverse_stress(self, threshold: str = "exhausted", *, top: int = 20) -> ReverseStress:
+        """What would have to go wrong? The trials of this result (the same trials and seed,
+        simulated again) in which ``threshold`` is met: ``"exhausted"`` (usable reserves
+        exhausted by the end of the plan) or ``"below_minimum"`` (the general fund below its
+        minimum in some year).
+
+        Returns a :class:`ReverseStress`: the probability, the sets of risks that occurred in
+        those trials (most frequent first, the ``top`` of them), each input's mean cost there
+        against its overall mean, and the smallest sets of risks whose joint occurrence meets the
+        threshold in the central case (every other input at its mean, each risk in the set at
+        its mean cost if it occurs, other risks absent), most likely first.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1)
+        >>> stress = r.reverse_stress("exhausted")
+        >>> stress.probability == r.p_exhausted
+        True
+        """
+        if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+            raise ValidationError(f"top: {top!r} is not a whole number of at least 1")
+        native = self.scenario._native.reverse_stress(self.trials, self.seed, str(threshold), top)
+        return ReverseStress(native)
+
     @property
     def p_exhausted(self) -> float:
         """Probability reserves are exhausted by the end of the plan."""
@@ -254,5 +279,75 @@ class PlanResult:
                 ("trials", f"{self.trials:,} (seed {self.seed})"),
                 ("P(reserves exhausted by the end)", f"{self.p_exhausted:.1%}"),
                 ("mean gap by year", ", ".join(pounds(g) for g in y["gap_mean"].to_list())),
+            ],
+        )
+
+
+class ReverseStress:
+    """What a reverse stress test found (see :meth:`PlanResult.reverse_stress`).
+
+    Attributes
+    ----------
+    threshold : str
+        ``"exhausted"`` or ``"below_minimum"``.
+    probability : float
+        The share of trials that met it.
+    combinations : polars.DataFrame
+        ``risks`` (the risks that occurred, with a cost), ``trials`` and ``share`` (of the
+        trials that met the threshold), most frequent first.
+    distinct_combinations : int
+        How many different sets of risks occurred in those trials.
+    inputs : polars.DataFrame
+        ``kind``, ``id``, ``mean`` (cost over the plan in all trials), ``mean_when_met`` and
+        ``ratio`` (the second over the first), largest ratio first.
+    smallest_sets : list of list of str
+        The smallest sets of risks whose joint occurrence meets the threshold in the central
+        case, most likely first: ``[[]]`` when the central case meets it with no risk, ``[]``
+        when not even every risk together does.
+    smallest_exact : bool
+        Whether the search for them was exhaustive (otherwise one set found greedily).
+    """
+
+    __slots__ = ("threshold", "trials", "seed", "probability", "combinations", "distinct_combinations",
+                 "inputs", "smallest_sets", "smallest_exact")
+
+    def __init__(self, native: dict[str, Any]) -> None:
+        self.threshold: str = native["condition"]
+        self.trials: int = native["trials"]
+        self.seed: int = native["seed"]
+        self.probability: float = native["probability"]
+        met = self.probability * self.trials
+        combos = native["combinations"]
+        self.combinations = pl.DataFrame(
+            {
+                "risks": pl.Series("risks", [c["risks"] for c in combos], dtype=pl.List(pl.String)),
+                "trials": pl.Series("trials", [c["trials"] for c in combos], dtype=pl.UInt64),
+                "share": pl.Series("share", [c["trials"] / met for c in combos], dtype=pl.Float64),
+            }
+        )
+        self.distinct_combinations: int = native["distinct_combinations"]
+        inputs = pl.DataFrame(native["inputs"], schema={"kind": pl.String, "id": pl.String, "mean": pl.Float64, "mean_when_met": pl.Float64})
+        self.inputs = inputs.with_columns(
+            pl.when(pl.col("mean") != 0).then(pl.col("mean_when_met") / pl.col("mean")).otherwise(None).alias("ratio")
+        ).sort("ratio", descending=True, nulls_last=True)
+        self.smallest_sets: list[list[str]] = native["smallest_sets"]
+        self.smallest_exact: bool = native["smallest_exact"]
+
+    @property
+    def smallest_set(self) -> Optional[list[str]]:
+        """The most likely of :attr:`smallest_sets`, or None when there is none."""
+        return self.smallest_sets[0] if self.smallest_sets else None
+
+    def __repr__(self) -> str:
+        return f"ReverseStress({self.threshold!r}, probability {self.probability:.3f}, smallest set {self.smallest_set})"
+
+    def _repr_html_(self) -> str:
+        top = self.combinations.head(5)
+        return html_table(
+            f"Reverse stress test: {self.threshold}",
+            [
+                ("probability", f"{self.probability:.1%} of {self.trials:,} trials"),
+                ("smallest set of risks (central case)", ", ".join(self.smallest_set or []) or "none"),
+                *[(f"{share:.0%} of those trials", ", ".join(risks) or "no risk") for risks, share in zip(top["risks"], top["share"])],
             ],
         )

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::distribution::{Distribution, DistributionError};
 use crate::monitoring::{self, Calibration, HistoryRow, MonitoringError, Rules, Table};
-use crate::plan::{PlanError, PlanResult, Scenario, ScenarioSpec};
+use crate::plan::{Condition, PlanError, PlanResult, Scenario, ScenarioSpec};
 use crate::register::{RegisterError, RiskRegister};
 use crate::resilience::{self, ResilienceError, Return};
 use crate::risk::{Risk, RiskError};
@@ -601,6 +601,24 @@ impl PyScenario {
     fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rows = self.inner.ledger().map_err(Failure::from)?;
         to_py(py, &rows)
+    }
+
+    #[pyo3(signature = (trials, seed, condition, top, threads=None))]
+    fn reverse_stress<'py>(
+        &self,
+        py: Python<'py>,
+        trials: u64,
+        seed: u64,
+        condition: &str,
+        top: usize,
+        threads: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let condition: Condition = condition.parse().map_err(Failure::from)?;
+        let s = &self.inner;
+        let out = py
+            .detach(|| s.reverse_stress(trials, seed, threads, condition, top))
+            .map_err(Failure::from)?;
+        to_py(py, &out)
     }
 
     #[pyo3(signature = (trials, seed, threads=None))]
