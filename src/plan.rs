@@ -50,6 +50,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -154,6 +155,9 @@ pub enum PlanError {
     /// An indicator the plan cannot give.
     #[error(transparent)]
     Indicator(#[from] ResilienceError),
+    /// Stopped by the progress callback (e.g. Ctrl-C).
+    #[error("the simulation was interrupted")]
+    Interrupted,
 }
 
 /// The plan section.
@@ -583,7 +587,22 @@ impl Scenario {
         seed: u64,
         threads: Option<usize>,
     ) -> Result<PlanResult, PlanError> {
-        self.simulate_with(trials, seed, threads, None)
+        self.simulate_with(trials, seed, threads, None, &mut |_, _| {
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// [`Scenario::simulate`], calling `progress(done, total)` (in batches) between windows of
+    /// batches; a `Break` stops the run with [`PlanError::Interrupted`] and no thread left
+    /// running.
+    pub fn simulate_with_progress(
+        &self,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> Result<PlanResult, PlanError> {
+        self.simulate_with(trials, seed, threads, None, progress)
     }
 
     fn simulate_with(
@@ -592,6 +611,7 @@ impl Scenario {
         seed: u64,
         threads: Option<usize>,
         stress: Option<Condition>,
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
     ) -> Result<PlanResult, PlanError> {
         if trials == 0 || trials > MAX_TRIALS {
             return Err(PlanError::Trials(trials));
@@ -629,11 +649,19 @@ impl Scenario {
                     (batches, trials, seed),
                     &vec![f64::NEG_INFINITY; years],
                     None,
-                );
+                    progress,
+                )?;
                 pass.one_off.iter().map(|s| s.quantile(c)).collect()
             }
         };
-        let acc = self.run(&engine, &pool, (batches, trials, seed), &minimum, stress);
+        let acc = self.run(
+            &engine,
+            &pool,
+            (batches, trials, seed),
+            &minimum,
+            stress,
+            progress,
+        )?;
         let one_off_savings: Vec<f64> = (0..years)
             .map(|y| {
                 self.savings
@@ -693,7 +721,9 @@ impl Scenario {
         condition: Condition,
         top: usize,
     ) -> Result<ReverseStress, PlanError> {
-        let result = self.simulate_with(trials, seed, threads, Some(condition))?;
+        let result = self.simulate_with(trials, seed, threads, Some(condition), &mut |_, _| {
+            ControlFlow::Continue(())
+        })?;
         let stress = &result.acc.stress;
         let ids: Vec<String> = self
             .register
@@ -908,7 +938,8 @@ impl Scenario {
         (batches, trials, seed): (u64, u64, u64),
         minimum: &[f64],
         stress: Option<Condition>,
-    ) -> PlanAcc {
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> Result<PlanAcc, PlanError> {
         let mut acc = PlanAcc::new(self.horizon.len(), self.item_count());
         let window = 16u64;
         let mut done = 0;
@@ -924,8 +955,11 @@ impl Scenario {
                 acc.merge(o);
             }
             done = end;
+            if progress(done, batches).is_break() {
+                return Err(PlanError::Interrupted);
+            }
         }
-        acc
+        Ok(acc)
     }
 
     fn item_count(&self) -> usize {
@@ -1338,8 +1372,12 @@ pub struct YearRow {
     pub gap_p95: f64,
     /// Usable reserves at the end of the year: 5th percentile.
     pub reserves_p5: f64,
+    /// 25th percentile.
+    pub reserves_p25: f64,
     /// Median.
     pub reserves_p50: f64,
+    /// 75th percentile.
+    pub reserves_p75: f64,
     /// 95th percentile.
     pub reserves_p95: f64,
     /// Probability the general fund ends the year below the minimum.
@@ -1437,7 +1475,9 @@ impl PlanResult {
                     gap_p90: self.acc.gap[y].quantile(0.9),
                     gap_p95: self.acc.gap[y].quantile(0.95),
                     reserves_p5: self.acc.reserves[y].quantile(0.05),
+                    reserves_p25: self.acc.reserves[y].quantile(0.25),
                     reserves_p50: self.acc.reserves[y].quantile(0.5),
+                    reserves_p75: self.acc.reserves[y].quantile(0.75),
                     reserves_p95: self.acc.reserves[y].quantile(0.95),
                     p_below_minimum: self.acc.below_minimum[y] as f64 / n,
                     p_exhausted: self.acc.exhausted[y] as f64 / n,
@@ -1494,6 +1534,21 @@ impl PlanResult {
             .one_off
             .iter()
             .map(|s| s.quantile(confidence))
+            .collect())
+    }
+
+    /// Each year's gap at each probability in `probs` (quantiles, for exceedance curves).
+    pub fn gap_quantiles(&self, probs: &[f64]) -> Result<Vec<Vec<f64>>, PlanError> {
+        if let Some(p) = probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            return Err(PlanError::Parse(format!(
+                "probabilities: {p} is not between 0 and 1"
+            )));
+        }
+        Ok(self
+            .acc
+            .gap
+            .iter()
+            .map(|s| probs.iter().map(|&p| s.quantile(p)).collect())
             .collect())
     }
 

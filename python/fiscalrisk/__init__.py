@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets, examples, monitoring, resilience
+from . import datasets, examples, monitoring, plot, resilience
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -56,6 +56,7 @@ __all__ = [
     "datasets",
     "examples",
     "monitoring",
+    "plot",
     "resilience",
     "simulate",
 ]

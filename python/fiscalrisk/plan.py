@@ -26,6 +26,7 @@ import polars as pl
 
 from . import _fiscalrisk as _native
 from ._convert import html_table, pounds, run_arguments
+from ._progress import ProgressOption, reporter
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
 
@@ -134,9 +135,18 @@ class Scenario:
         """The plan's name."""
         return str(self.to_dict()["plan"]["name"])
 
-    def simulate(self, trials: int = 100_000, seed: int = 42, *, threads: Optional[int] = None) -> PlanResult:
-        """Simulate the plan; the same seed gives the same numbers on any number of threads."""
-        return PlanResult(self._native.simulate(*run_arguments(trials, seed, threads)), self)
+    def simulate(
+        self, trials: int = 100_000, seed: int = 42, *, threads: Optional[int] = None, progress: ProgressOption = True
+    ) -> PlanResult:
+        """Simulate the plan; the same seed gives the same numbers on any number of threads.
+
+        ``progress``: True (the default) shows a progress bar once the run has taken a second;
+        False, none; a callable is called as ``progress(done, total)`` in batches. Ctrl-C (or a
+        notebook's stop button) raises KeyboardInterrupt promptly, with no thread left running.
+        """
+        args = run_arguments(trials, seed, threads)
+        with reporter(progress, self.name) as callback:
+            return PlanResult(self._native.simulate(*args, callback), self)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scenario) and self.to_dict() == other.to_dict()
@@ -185,7 +195,7 @@ class PlanResult:
 
     def by_year(self) -> pl.DataFrame:
         """One row per year: ``year``, ``gap_mean``, ``gap_p10``, ``gap_p50``, ``gap_p90``, ``gap_p95``,
-        ``reserves_p5``, ``reserves_p50``, ``reserves_p95`` (usable reserves at the year's end),
+        ``reserves_p5``, ``reserves_p25``, ``reserves_p50``, ``reserves_p75``, ``reserves_p95`` (usable reserves at the year's end),
         ``p_below_minimum``, ``p_exhausted`` (exhausted in that year or before), ``minimum``,
         ``one_off_reliance`` (one-off savings planned for the year) and ``underlying_gap_mean``
         (the gap without them)."""
@@ -205,6 +215,15 @@ class PlanResult:
         """The general fund balance that covers each year's one-off exposure at ``confidence``."""
         years = self.by_year()["year"].to_list()
         return pl.DataFrame({"year": years, "minimum": self._native.risk_assessed_minimum(float(confidence))})
+
+    def gap_exceedance(self) -> pl.DataFrame:
+        """Each year's gap exceedance curve: ``year``, ``amount`` (the gap's 1st to 99th
+        percentiles) and ``probability`` (that the gap exceeds it, 0.99 down to 0.01)."""
+        probs = [i / 100 for i in range(1, 100)]
+        years = self.by_year()["year"].to_list()
+        quantiles = self._native.gap_quantiles(probs)
+        rows = [(y, q, round(1.0 - p, 2)) for y, qs in zip(years, quantiles) for q, p in zip(qs, probs)]
+        return pl.DataFrame(rows, schema={"year": pl.String, "amount": pl.Float64, "probability": pl.Float64}, orient="row")
 
     def resilience(self) -> pl.DataFrame:
         """The resilience indicators of :mod:`fiscalrisk.resilience` by year of the plan, as

@@ -15,13 +15,14 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
 from ._convert import html_table, pounds, real, run_arguments
+from ._progress import ProgressOption, reporter
 from .exceptions import ValidationError
 from .risk import RiskRegister
 
@@ -31,7 +32,6 @@ __all__ = ["simulate", "SimulationResult", "BATCH_SIZE"]
 #: results independent of the number of threads.
 BATCH_SIZE: int = _native.BATCH_SIZE
 
-Progress = Callable[[int, int], None]
 
 
 def simulate(
@@ -41,7 +41,7 @@ def simulate(
     *,
     threads: Optional[int] = None,
     keep_trials: bool = False,
-    progress: Optional[Progress] = None,
+    progress: ProgressOption = True,
 ) -> SimulationResult:
     """Simulate a risk register.
 
@@ -64,7 +64,8 @@ def simulate(
         Keep the trial-level table (:meth:`SimulationResult.trial_table`); otherwise only
         aggregates are kept and memory does not grow with ``trials``.
     progress
-        Called as ``progress(done, total)`` between windows of batches.
+        True (the default): a progress bar once the run has taken a second; False: none; a
+        callable: called as ``progress(done, total)`` (in batches) between windows of batches.
 
     Returns
     -------
@@ -80,7 +81,8 @@ def simulate(
     if not isinstance(register, RiskRegister):
         raise ValidationError(f"register: expected a RiskRegister, got {type(register).__name__}")
     trials, seed, threads = run_arguments(trials, seed, threads)
-    native = _native.simulate(register._native, trials, seed, threads, keep_trials, progress)
+    with reporter(progress, "simulating") as callback:
+        native = _native.simulate(register._native, trials, seed, threads, keep_trials, callback)
     return SimulationResult(native, register)
 
 

@@ -42,7 +42,6 @@ macro_rules! validation_errors {
     )*};
 }
 validation_errors!(
-    PlanError,
     DistributionError,
     RiskError,
     RegisterError,
@@ -76,6 +75,15 @@ impl From<SimulationError> for Failure {
         match e {
             SimulationError::Interrupted => Failure::Interrupted,
             SimulationError::ThreadPool { .. } => Failure::Other(e.to_string()),
+            _ => Failure::Validation(e.to_string()),
+        }
+    }
+}
+
+impl From<PlanError> for Failure {
+    fn from(e: PlanError) -> Failure {
+        match e {
+            PlanError::Interrupted => Failure::Interrupted,
             _ => Failure::Validation(e.to_string()),
         }
     }
@@ -397,27 +405,37 @@ fn simulate(
     let reg = &register.inner;
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
-        let mut check = |done: u64, total: u64| {
-            Python::attach(|py| {
-                let outcome = py.check_signals().and_then(|_| match &progress {
-                    Some(cb) => cb.call1(py, (done, total)).map(|_| ()),
-                    None => Ok(()),
-                });
-                match outcome {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(e) => {
-                        raised = Some(e);
-                        ControlFlow::Break(())
-                    }
-                }
-            })
-        };
+        let mut check = callback(&progress, &mut raised);
         simulation::simulate_with_progress(reg, &options, &mut check)
     });
     match (result, raised) {
         (Ok(inner), _) => Ok(PySimulationResult { inner }),
         (Err(_), Some(e)) => Err(e),
         (Err(e), None) => Err(Failure::from(e).into()),
+    }
+}
+
+/// The core's progress callback: checks for Ctrl-C and calls `progress(done, total)` with the
+/// GIL held; a Python exception (KeyboardInterrupt included) stops the run and is kept in
+/// `raised` to be re-raised once the threads have stopped.
+fn callback<'a>(
+    progress: &'a Option<Py<PyAny>>,
+    raised: &'a mut Option<PyErr>,
+) -> impl FnMut(u64, u64) -> ControlFlow<()> + 'a {
+    move |done, total| {
+        Python::attach(|py| {
+            let outcome = py.check_signals().and_then(|_| match progress {
+                Some(cb) => cb.call1(py, (done, total)).map(|_| ()),
+                None => Ok(()),
+            });
+            match outcome {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    *raised = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })
     }
 }
 
@@ -621,17 +639,26 @@ impl PyScenario {
         to_py(py, &out)
     }
 
-    #[pyo3(signature = (trials, seed, threads=None))]
+    #[pyo3(signature = (trials, seed, threads=None, progress=None))]
     fn simulate(
         &self,
         py: Python<'_>,
         trials: u64,
         seed: u64,
         threads: Option<usize>,
-    ) -> Result<PyPlanResult> {
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PyPlanResult> {
         let s = &self.inner;
-        let inner = py.detach(|| s.simulate(trials, seed, threads))?;
-        Ok(PyPlanResult { inner })
+        let mut raised: Option<PyErr> = None;
+        let result = py.detach(|| {
+            let mut check = callback(&progress, &mut raised);
+            s.simulate_with_progress(trials, seed, threads, &mut check)
+        });
+        match (result, raised) {
+            (Ok(inner), _) => Ok(PyPlanResult { inner }),
+            (Err(_), Some(e)) => Err(e),
+            (Err(e), None) => Err(Failure::from(e).into()),
+        }
     }
 }
 
@@ -671,6 +698,10 @@ impl PyPlanResult {
 
     fn risk_assessed_minimum(&self, confidence: f64) -> Result<Vec<f64>> {
         Ok(self.inner.risk_assessed_minimum(confidence)?)
+    }
+
+    fn gap_quantiles(&self, probs: Vec<f64>) -> Result<Vec<Vec<f64>>> {
+        Ok(self.inner.gap_quantiles(&probs)?)
     }
 
     fn resilience<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -45,7 +45,7 @@ def test_reference_scenario_is_stable() -> None:
     a = s.simulate(trials=20_000, seed=7, threads=1).by_year()
     b = s.simulate(trials=20_000, seed=7, threads=2).by_year()
     assert a.equals(b)
-    assert a.columns[:11] == ["year", "gap_mean", "gap_p10", "gap_p50", "gap_p90", "gap_p95", "reserves_p5", "reserves_p50", "reserves_p95", "p_below_minimum", "p_exhausted"]
+    assert a.columns[:13] == ["year", "gap_mean", "gap_p10", "gap_p50", "gap_p90", "gap_p95", "reserves_p5", "reserves_p25", "reserves_p50", "reserves_p75", "reserves_p95", "p_below_minimum", "p_exhausted"]
     assert (a["p_exhausted"].diff().drop_nulls() >= 0).all()  # cumulative
     assert not a.equals(s.simulate(trials=20_000, seed=8).by_year())
 

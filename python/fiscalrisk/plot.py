@@ -1,0 +1,181 @@
+"""Figures for committees: each function returns a :class:`matplotlib.figure.Figure` and never
+shows it (call ``fig.savefig`` or let Jupyter display it). Amounts are in £m with one decimal,
+years as ``2019/20``. Needs matplotlib (``pip install fiscalrisk[plot]``).
+
+Examples
+--------
+>>> import fiscalrisk as fr
+>>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1)
+>>> fig = fr.plot.reserves_fan(r)
+>>> fig.axes[0].get_title()
+'Usable reserves at the end of each year'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+import polars as pl
+
+from .exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .monitoring import Calibration
+    from .plan import PlanResult
+    from .savings import SavingsProgramme
+
+__all__ = ["reserves_fan", "gap_exceedance", "drivers_tornado", "savings_delivery", "monitoring_track", "millions"]
+
+MILLION = 1e6
+
+
+def millions(x: float, _pos: Any = None) -> str:
+    """An amount as finance people read it: ``£12.3m``, ``-£4.0m``.
+
+    >>> millions(12_345_678), millions(-4e6)
+    ('£12.3m', '-£4.0m')
+    """
+    sign = "-" if x < 0 else ""
+    return f"{sign}£{abs(x) / MILLION:,.1f}m"
+
+
+def _figure(figsize: tuple[float, float] = (8.0, 4.5)) -> tuple[Figure, Axes]:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - the plot extra is missing
+        raise ImportError("fiscalrisk.plot needs matplotlib: pip install 'fiscalrisk[plot]'") from None
+    # A bare Figure (not pyplot): nothing is shown or kept by a global figure manager.
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _money_axis(ax: Axes, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(millions))
+
+
+def reserves_fan(result: PlanResult) -> Figure:
+    """Usable reserves by year: P5-P95 and P25-P75 bands, the median, the policy minimum, and
+    the probability of exhaustion by each year annotated."""
+    y = result.by_year()
+    years = y["year"].to_list()
+    x = list(range(len(years)))
+    fig, ax = _figure()
+    ax.fill_between(x, y["reserves_p5"].to_list(), y["reserves_p95"].to_list(), alpha=0.2, color="C0", label="P5-P95")
+    ax.fill_between(x, y["reserves_p25"].to_list(), y["reserves_p75"].to_list(), alpha=0.4, color="C0", label="P25-P75")
+    ax.plot(x, y["reserves_p50"].to_list(), color="C0", marker="o", label="median")
+    ax.plot(x, y["minimum"].to_list(), color="C3", linestyle="--", label="policy minimum (general fund)")
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    for xi, p, top in zip(x, y["p_exhausted"].to_list(), y["reserves_p95"].to_list()):
+        ax.annotate(f"P(exhausted) {p:.0%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_xticks(x, years)
+    _money_axis(ax)
+    ax.set_title("Usable reserves at the end of each year")
+    ax.set_ylabel("usable reserves")
+    ax.legend(loc="lower left", fontsize=8)
+    return fig
+
+
+def gap_exceedance(result: PlanResult, year: Optional[str] = None) -> Figure:
+    """The probability that the gap exceeds each amount: one curve per year, or one year's."""
+    curves = result.gap_exceedance()
+    years = curves["year"].unique(maintain_order=True).to_list()
+    if year is not None:
+        if year not in years:
+            raise ValidationError(f"year: {year!r} is not a year of the plan ({years[0]} to {years[-1]})")
+        years = [year]
+    fig, ax = _figure()
+    for label in years:
+        c = curves.filter(pl.col("year") == label)
+        ax.step(c["amount"].to_list(), c["probability"].to_list(), where="post", label=label)
+    _money_axis(ax, "x")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("gap")
+    ax.set_ylabel("probability the gap exceeds it")
+    ax.set_title("Budget gap exceedance")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
+    """Risks, pressures and saving shortfalls ranked by their contribution to the gap over the
+    plan: the mean over all trials, and the mean in the trials that exhaust reserves."""
+    d = result.drivers().head(top).reverse()
+    labels = [f"{k}: {i}" for k, i in zip(d["kind"], d["id"])]
+    fig, ax = _figure((8.0, 0.35 * max(len(labels), 4) + 1.5))
+    pos = list(range(len(labels)))
+    ax.barh([p + 0.2 for p in pos], d["exhausted_mean"].to_list(), height=0.4, color="C3", label="in trials that exhaust reserves")
+    ax.barh([p - 0.2 for p in pos], d["mean"].to_list(), height=0.4, color="C0", label="all trials")
+    ax.set_yticks(pos, labels, fontsize=8)
+    _money_axis(ax, "x")
+    ax.set_xlabel("mean contribution to the gap over the plan")
+    ax.set_title("What drives the gap and exhaustion")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def savings_delivery(programme: SavingsProgramme, trials: int = 20_000, seed: int = 42) -> Figure:
+    """Target against expected delivery by year, for each RAG status in the programme, with
+    the delivery's P10-P90 as error bars."""
+    rags = [r for r in ("delivered", "green", "amber", "red") if any(s.get("rag") == r for s in programme.savings)]
+    years = programme.view(trials=1, seed=seed)["year"].to_list()
+    fig, ax = _figure()
+    width = 0.8 / max(len(rags), 1)
+    for k, rag in enumerate(rags):
+        part = type(programme)([s for s in programme.savings if s.get("rag") == rag], delivery=programme.delivery)
+        v = {row["year"]: row for row in part.view(trials=trials, seed=seed).iter_rows(named=True)}
+        zero = {"target": 0.0, "expected_delivery": 0.0, "shortfall_p10": 0.0, "shortfall_p90": 0.0}
+        rows = [v.get(y, zero) for y in years]
+        x = [i + (k - (len(rags) - 1) / 2) * width for i in range(len(years))]
+        target = [float(r["target"]) for r in rows]
+        delivered = [float(r["expected_delivery"]) for r in rows]
+        # Delivery's P10 is the target less the shortfall's P90, and the other way round.
+        low = [max(d - (t - float(r["shortfall_p90"])), 0.0) for t, d, r in zip(target, delivered, rows)]
+        high = [max((t - float(r["shortfall_p10"])) - d, 0.0) for t, d, r in zip(target, delivered, rows)]
+        colour = {"delivered": "C2", "green": "green", "amber": "orange", "red": "red"}[rag]
+        ax.bar(x, target, width=width, fill=False, edgecolor=colour, label=f"{rag}: target")
+        ax.bar(x, delivered, width=width * 0.6, color=colour, alpha=0.7, yerr=[low, high], capsize=3,
+               label=f"{rag}: expected delivery (P10-P90)")
+    ax.set_xticks(range(len(years)), years)
+    _money_axis(ax)
+    ax.set_title("Savings delivery by RAG status and year")
+    ax.legend(fontsize=7, ncols=2)
+    return fig
+
+
+def monitoring_track(history: pl.DataFrame, year: str, calibration: Optional[Calibration] = None) -> Figure:
+    """One year's forecast outturn month by month, with the calibrated P10-P90 band around
+    each forecast, the budget, and the actual outturn when known.
+
+    ``history`` has ``year``, ``month``, ``budget``, ``forecast_outturn`` and ``outturn`` (as
+    for :func:`fiscalrisk.monitoring.calibrate`); ``calibration`` defaults to the documented
+    default."""
+    from .monitoring import Calibration
+
+    for column in ("year", "month", "budget", "forecast_outturn"):
+        if column not in history.columns:
+            raise ValidationError(f"history: no column {column!r} (has {', '.join(history.columns)})")
+    rows = history.filter(pl.col("year").cast(pl.String) == year)
+    if rows.height == 0:
+        raise ValidationError(f"year: {year!r} is not in the history")
+    rows = rows.with_columns(pl.col("month").cast(pl.Int64)).sort("month")
+    cal = calibration or Calibration.default()
+    months = rows["month"].to_list()
+    budget = [float(b) for b in rows["budget"].to_list()]
+    forecast = [float(f) for f in rows["forecast_outturn"].to_list()]
+    bands = [cal.interval(m, b, f) for m, b, f in zip(months, budget, forecast)]
+    fig, ax = _figure()
+    ax.fill_between(months, [b[0] for b in bands], [b[2] for b in bands], alpha=0.3, color="C0", label="calibrated P10-P90")
+    ax.plot(months, forecast, marker="o", color="C0", label="forecast outturn")
+    ax.plot(months, budget, color="grey", linestyle=":", label="budget")
+    if "outturn" in rows.columns and rows["outturn"].drop_nulls().len() > 0:
+        ax.axhline(float(rows["outturn"].drop_nulls()[0]), color="C3", linestyle="--", label="actual outturn")
+    ax.set_xticks(months, [f"M{m}" for m in months])
+    _money_axis(ax)
+    ax.set_title(f"Forecast outturn by month, {year}")
+    ax.legend(fontsize=8)
+    return fig
