@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets, examples, monitoring, plot, resilience
+from . import datasets, examples, monitoring, plot, report, resilience
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -57,6 +57,7 @@ __all__ = [
     "examples",
     "monitoring",
     "plot",
+    "report",
     "resilience",
     "simulate",
 ]

@@ -1,7 +1,8 @@
 """The ``fiscalrisk`` command line.
 
 ``fiscalrisk demo`` simulates the reference scenario and prints the by-year table and drivers;
-``fiscalrisk simulate SCENARIO.toml`` does the same for a scenario file.
+``fiscalrisk simulate SCENARIO.toml`` does the same for a scenario file;
+``fiscalrisk report SCENARIO.toml -o report.html`` writes the committee report.
 ``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet.
 Exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input
 (the message names the field), 3 an internal error (a bug: please report it), 130 interrupted.
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import polars as pl
 
+from ._io import atomic_write, check_output
 from .exceptions import FiscalRiskError, ValidationError
 from .risk import RiskRegister
 from .simulation import simulate
@@ -40,51 +42,45 @@ def _print_plan(result: "PlanResult") -> None:
         print(_millions(result.drivers().head(10), ["kind", "id"]))
 
 
-def _check_out(path: Path, inputs: Sequence[Path]) -> None:
-    """Refuses an output that is an input, or of a kind that cannot be written."""
-    if any(path.resolve() == Path(i).resolve() for i in inputs):
-        raise ValidationError(f"--out: {path} is an input file; it is never overwritten")
-    if path.suffix.lower() not in (".parquet", ".csv", ".json"):
-        raise ValidationError(f"--out: {path.name!r} is not .parquet, .csv or .json")
-    if not path.resolve().parent.is_dir():
-        raise ValidationError(f"--out: the folder {path.parent} does not exist")
+TABLES = (".parquet", ".csv", ".json")
 
 
 def _write_atomically(path: Path, frame: pl.DataFrame, inputs: Sequence[Path]) -> None:
-    """Writes to a temporary file beside ``path`` and renames it into place, so a failed or
-    interrupted run leaves any previous output intact; refuses to write over an input."""
-    import os
-    import tempfile
-
-    _check_out(path, inputs)
-    target = path.resolve()
+    """Writes a table atomically (see :mod:`fiscalrisk._io`); refuses to write over an input."""
+    check_output(path, inputs, TABLES)
     suffix = path.suffix.lower()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if suffix == ".parquet":
-            frame.write_parquet(tmp)
-        elif suffix == ".csv":
-            frame.write_csv(tmp)
-        else:
-            frame.write_json(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    if suffix == ".parquet":
+        atomic_write(path, frame.write_parquet)
+    elif suffix == ".csv":
+        atomic_write(path, frame.write_csv)
+    else:
+        atomic_write(path, frame.write_json)
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from .plan import Scenario
 
     if args.out:
-        _check_out(Path(args.out), [Path(args.scenario)])
+        check_output(Path(args.out), [Path(args.scenario)], TABLES)
     scenario = Scenario.from_toml(args.scenario)
     result = scenario.simulate(trials=args.trials, seed=args.seed)
     _print_plan(result)
     if args.out:
         _write_atomically(Path(args.out), result.by_year(), [Path(args.scenario)])
         print(f"\nby-year table written to {args.out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from . import report
+    from .plan import Scenario
+
+    out = Path(args.output)
+    check_output(out, [Path(args.scenario)], (".html", ".htm"), option="--output")
+    scenario = Scenario.from_toml(args.scenario)
+    result = scenario.simulate(trials=args.trials, seed=args.seed, progress=not args.quiet)
+    report.write(result, out, inputs=[Path(args.scenario)])
+    print(f"report written to {out} (P(reserves exhausted by the end) {result.p_exhausted:.1%})")
     return 0
 
 
@@ -141,6 +137,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     simulate.add_argument("--seed", type=int, default=42)
     simulate.add_argument("--out", help="also write the by-year table: .parquet, .csv or .json (atomically)")
     simulate.set_defaults(func=_simulate)
+    rep = sub.add_parser("report", help="simulate a scenario file and write the committee report (HTML)")
+    rep.add_argument("scenario", help="a scenario TOML file")
+    rep.add_argument("-o", "--output", required=True, help="the report: an .html file (written atomically)")
+    rep.add_argument("--trials", type=int, default=100_000)
+    rep.add_argument("--seed", type=int, default=42)
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.set_defaults(func=_report)
     check = sub.add_parser("check", help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)")
     check.add_argument("table", help="the month's monitoring table: CSV, .xlsx or .parquet")
     check.add_argument("--month", type=int, help="the month reported, 1 (April) to 12; default: the last with actuals")

@@ -53,10 +53,11 @@ class Scenario:
     TOML, the line): ``savings[12].rag: "amberish" is not one of delivered, green, amber, red``.
     """
 
-    __slots__ = ("_native",)
+    __slots__ = ("_native", "_source")
 
-    def __init__(self, native: _native.Scenario) -> None:
+    def __init__(self, native: _native.Scenario, source: Optional[str] = None) -> None:
         self._native = native
+        self._source = source
         for message in native.warnings():
             warnings.warn(message, FiscalRiskWarning, stacklevel=3)
 
@@ -64,7 +65,12 @@ class Scenario:
     def from_toml(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
         """From a TOML file (a path), or TOML text when ``source`` is a string holding a newline."""
         text = source if isinstance(source, str) and "\n" in source else Path(source).read_text(encoding="utf-8")
-        return cls(_native.Scenario.from_toml(text))
+        return cls(_native.Scenario.from_toml(text), text)
+
+    @property
+    def source_text(self) -> Optional[str]:
+        """The TOML text it was read from (with its comments: sources, assumptions), if any."""
+        return self._source
 
     @classmethod
     def from_json(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
@@ -256,6 +262,15 @@ class PlanResult:
         True
         """
         return self._native.probability_below(str(indicator), float(threshold), str(year))
+
+    def to_html(self, path: Union[str, "PathLike[str]", None] = None) -> str:
+        """The committee report (:mod:`fiscalrisk.report`): one self-contained HTML document,
+        returned, and written atomically to ``path`` when given."""
+        from . import report
+
+        if path is not None:
+            report.write(self, path)
+        return report.render(self)
 
     def reverse_stress(self, threshold: str = "exhausted", *, top: int = 20) -> ReverseStress:
         """What would have to go wrong? The trials of this result (the same trials and seed,

@@ -71,7 +71,7 @@ def reserves_fan(result: PlanResult) -> Figure:
     ax.plot(x, y["minimum"].to_list(), color="C3", linestyle="--", label="policy minimum (general fund)")
     ax.axhline(0.0, color="black", linewidth=0.8)
     for xi, p, top in zip(x, y["p_exhausted"].to_list(), y["reserves_p95"].to_list()):
-        ax.annotate(f"P(exhausted) {p:.0%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+        ax.annotate(f"P(exhausted) {p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     ax.set_xticks(x, years)
     _money_axis(ax)
     ax.set_title("Usable reserves at the end of each year")

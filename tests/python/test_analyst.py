@@ -35,7 +35,7 @@ def test_reserves_fan_has_bands_median_minimum_and_annotations(result: fr.PlanRe
     assert list(lines["median"].get_ydata()) == y["reserves_p50"].to_list()
     assert list(lines["policy minimum (general fund)"].get_ydata()) == y["minimum"].to_list()
     notes = [t.get_text() for t in ax.texts]
-    assert notes == [f"P(exhausted) {p:.0%}" for p in y["p_exhausted"]]
+    assert notes == [f"P(exhausted) {p:.1%}" for p in y["p_exhausted"]]
     assert [t.get_text() for t in ax.get_xticklabels()] == y["year"].to_list()
     assert ax.yaxis.get_major_formatter()(50e6, 0) == "£50.0m"
 

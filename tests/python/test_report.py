@@ -1,0 +1,121 @@
+"""The committee report: the figures the API computes for the same seed, the audit block, no
+network references, a page that loads in headless Chromium, and the command line's atomic
+output."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fiscalrisk as fr
+from fiscalrisk.plot import millions
+
+SCENARIO = Path(fr.examples.birmingham_2019_path())
+
+
+@pytest.fixture(scope="module")
+def result() -> fr.PlanResult:
+    return fr.examples.birmingham_2019().simulate(trials=20_000, seed=7, progress=False)
+
+
+@pytest.fixture(scope="module")
+def page(result: fr.PlanResult) -> str:
+    return fr.report.render(result)
+
+
+def test_headline_figures_are_the_apis(result: fr.PlanResult, page: str) -> None:
+    y = result.by_year()
+    assert f"{result.p_exhausted:.1%}" in page
+    assert millions(float(y["gap_mean"][0])) in page
+    assert millions(float(y["reserves_p50"][-1])) in page
+    p = result.probability_below("reserves_sustainability", 2.0, y["year"][-1])
+    assert f"{p:.1%}" in page
+    assert f"risk: {result.drivers()['id'][0]}" in page
+    for year in y["year"]:
+        assert year in page
+
+
+def test_audit_block_reproduces(result: fr.PlanResult, page: str) -> None:
+    audit = page[page.index("id='audit'"):]
+    assert fr.__version__ in audit and "20,000" in audit and ">7<" in audit
+    digest = hashlib.sha256(result.scenario.to_toml().encode()).hexdigest()
+    assert digest in audit
+    # The same inputs loaded another way (a dict) hash the same.
+    again = fr.Scenario.from_dict(result.scenario.to_dict()).simulate(trials=100, seed=1, progress=False)
+    assert fr.report.inputs_hash(again) == digest
+    # Rerunning with the recorded seed and trials gives the same headline figures.
+    rerun = fr.examples.birmingham_2019().simulate(trials=20_000, seed=7, progress=False)
+    assert fr.report.headline(rerun) == fr.report.headline(result)
+
+
+def test_self_contained(page: str) -> None:
+    assert page.count("<svg") == 3
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "url(http" not in page and "@import" not in page
+    # The assumptions and their sources come from the scenario file's comments.
+    assert "ASSUMPTION" in page and "Commonwealth Games" in page
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_page_loads_in_headless_chromium(page: str, result: fr.PlanResult, tmp_path: Path) -> None:
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs it from Debian's packages")
+        pytest.skip("no chromium here")
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    body = re.search(r"<body[^>]*>", dom)
+    assert body is not None and 'data-loaded="yes"' in body.group(0)
+    assert "data-errors" not in body.group(0)  # no script error on the page
+    assert f"{result.p_exhausted:.1%}" in dom
+    shot = tmp_path / "page.png"
+    subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1100,1400", path.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(str(shot))
+    assert pixels.shape[0] == 1400 and pixels.std() > 0.05  # drawn, not a blank page
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_report_and_atomic_output(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = run("report", str(SCENARIO), "-o", str(out), "--trials", "5000", "--seed", "3", "--quiet")
+    assert done.returncode == 0, done.stderr
+    first = out.read_text(encoding="utf-8")
+    assert "Audit" in first and oct(out.stat().st_mode & 0o777) != oct(0o600)
+    # A failed run (a broken scenario) leaves the previous report intact and no temporary file.
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SCENARIO.read_text(encoding="utf-8").replace('rag = "amber"', 'rag = "amberish"', 1), encoding="utf-8")
+    failed = run("report", str(bad), "-o", str(out), "--trials", "5000", "--quiet")
+    assert failed.returncode == 2 and "amberish" in failed.stderr
+    assert out.read_text(encoding="utf-8") == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "report.html"]
+    # Never over the input; only .html.
+    copy = tmp_path / "s.toml"
+    copy.write_text(SCENARIO.read_text(encoding="utf-8"), encoding="utf-8")
+    refused = run("report", str(copy), "-o", str(copy), "--quiet")
+    assert refused.returncode == 2 and "never overwritten" in refused.stderr
+    assert run("report", str(copy), "-o", str(tmp_path / "r.pdf"), "--quiet").returncode == 2
+
+
+def test_to_html_writes_and_returns(result: fr.PlanResult, tmp_path: Path) -> None:
+    path = tmp_path / "r.html"
+    text = result.to_html(path)
+    assert path.read_text(encoding="utf-8").count("<svg") == text.count("<svg") == 3
