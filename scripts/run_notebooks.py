@@ -1,4 +1,5 @@
-"""Execute every notebook in notebooks/ from top to bottom; fail on the first error.
+"""Execute every notebook in notebooks/ from top to bottom; fail on the first error, or on
+anything a cell writes to stderr (a warning).
 
 Notebooks are kept in git with outputs stripped; this runs them in memory and writes nothing.
 """
@@ -21,6 +22,12 @@ def main() -> int:
             print(f"{path.name}: outputs are not stripped", file=sys.stderr)
             return 1
         NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+        # A clean run: no warning or error printed by any cell.
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr" and out["text"].strip():
+                    print(f"{path.name}: a cell wrote to stderr:\n{out['text']}", file=sys.stderr)
+                    return 1
         print(f"{path.name}: ran {sum(c.cell_type == 'code' for c in nb.cells)} cells")
     return 0
 

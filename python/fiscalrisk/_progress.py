@@ -27,7 +27,13 @@ def reporter(progress: ProgressOption, desc: str) -> Iterator[Optional[Progress]
             raise ValidationError(f"progress: {progress!r} is not True, False or a callable")
         yield progress
         return
-    from tqdm.auto import tqdm
+    import importlib.util
+
+    # The notebook bar needs ipywidgets; without it tqdm.auto warns, so use the text bar.
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm  # type: ignore[assignment]
 
     tqdm.monitor_interval = 0  # no monitor thread left behind
     bars: list[Any] = []

@@ -10,6 +10,7 @@ from .monitoring import MonitoringData, read
 from .risk import RiskRegister
 
 __all__ = [
+    "risks_and_savings_path",
     "mhclg_reserves",
     "mhclg_reserves_path",
     "example_register",
@@ -38,6 +39,18 @@ def example_register() -> RiskRegister:
     ['2019/20', '2020/21', '2021/22', '2022/23']
     """
     return RiskRegister.from_toml(example_register_path())
+
+
+def risks_and_savings_path() -> str:
+    """Path of an illustrative Excel workbook with a risk register (sheet ``risks``) and a
+    savings tracker (sheet ``savings``) as a finance team keeps them, with three deliberate
+    mistakes for the library to report (made by ``scripts/make_workbook.py``).
+
+    >>> import polars as pl
+    >>> pl.read_excel(risks_and_savings_path(), sheet_name="savings").height
+    5
+    """
+    return _path("risks_and_savings.xlsx")
 
 
 def monitoring_example_path(month: int) -> str:
