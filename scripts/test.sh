@@ -9,6 +9,8 @@ cargo clippy --all-targets -q -- -D warnings
 cargo clippy --all-targets --features python -q -- -D warnings
 echo "== cargo test (pure Rust, no Python)"
 cargo test -q 2>&1 | grep -Ev '^\s*$'
+echo "== fuzz smoke run (the documented run is 10^6 cases: see examples/fuzz.rs)"
+cargo run -q --release --example fuzz -- --cases 30000 --seed 1
 echo "== build the Python package"
 FISCALRISK_EXTRAS=test source scripts/env.sh
 echo "== ruff, stub check and mypy"

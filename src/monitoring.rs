@@ -285,6 +285,16 @@ impl Table {
     /// Reads CSV text: a header row, then data rows; fields may be quoted with `"` (a quote
     /// inside is doubled). Empty fields are empty cells.
     pub fn from_csv_text(text: &str) -> Result<Table, MonitoringError> {
+        if text.len() > crate::plan::MAX_INPUT_BYTES {
+            return Err(MonitoringError::Csv {
+                line: 1,
+                message: format!(
+                    "{} bytes is more than the {} a table may have",
+                    text.len(),
+                    crate::plan::MAX_INPUT_BYTES
+                ),
+            });
+        }
         let records = parse_csv(text)?;
         let mut it = records.into_iter();
         let header = it.next().ok_or(MonitoringError::Csv {

@@ -155,6 +155,20 @@ pub enum PlanError {
     /// An indicator the plan cannot give.
     #[error(transparent)]
     Indicator(#[from] ResilienceError),
+    /// An input larger than [`MAX_INPUT_BYTES`].
+    #[error("input: {bytes} bytes is more than the {MAX_INPUT_BYTES} a scenario file may have")]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
+    /// Too many pressures or savings.
+    #[error("{field}: {count} is more than the {MAX_ITEMS} a scenario may have")]
+    TooMany {
+        /// `pressures` or `savings`.
+        field: &'static str,
+        /// How many.
+        count: usize,
+    },
     /// Stopped by the progress callback (e.g. Ctrl-C).
     #[error("the simulation was interrupted")]
     Interrupted,
@@ -273,9 +287,24 @@ fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> PlanErr
     })
 }
 
+/// The largest scenario file read (64 MiB): far beyond any real plan, small enough that
+/// parsing it cannot exhaust memory.
+pub const MAX_INPUT_BYTES: usize = 64 << 20;
+/// Most pressures, and most savings, a scenario may have (each holds a cost per trial of a
+/// batch, as risks do: see [`crate::register::MAX_RISKS`]).
+pub const MAX_ITEMS: usize = 10_000;
+
+fn check_size(text: &str) -> Result<(), PlanError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(PlanError::TooLarge { bytes: text.len() });
+    }
+    Ok(())
+}
+
 impl Scenario {
     /// Reads TOML; errors name the key path and the line.
     pub fn from_toml(text: &str) -> Result<Scenario, PlanError> {
+        check_size(text)?;
         let de = toml::Deserializer::parse(text).map_err(|e| PlanError::Parse(e.to_string()))?;
         let spec: ScenarioSpec = serde_path_to_error::deserialize(de).map_err(path_error)?;
         Scenario::from_spec(spec)
@@ -283,6 +312,7 @@ impl Scenario {
 
     /// Reads JSON; errors name the key path.
     pub fn from_json(text: &str) -> Result<Scenario, PlanError> {
+        check_size(text)?;
         let mut de = serde_json::Deserializer::from_str(text);
         let spec: ScenarioSpec = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
         Scenario::from_spec(spec)
@@ -310,6 +340,14 @@ impl Scenario {
 
     /// Validates a spec.
     pub fn from_spec(spec: ScenarioSpec) -> Result<Scenario, PlanError> {
+        for (field, count) in [
+            ("pressures", spec.pressures.len()),
+            ("savings", spec.savings.len()),
+        ] {
+            if count > MAX_ITEMS {
+                return Err(PlanError::TooMany { field, count });
+            }
+        }
         let plan = &spec.plan;
         let first: FinancialYear =
             plan.first_year

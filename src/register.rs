@@ -35,8 +35,10 @@ use crate::correlation;
 use crate::period::{FinancialYear, Horizon, PeriodError};
 use crate::risk::{Risk, RiskError, RiskSpec, is_false};
 
-/// Most risks a register may hold.
-pub const MAX_RISKS: usize = 100_000;
+/// Most risks a register may hold. A batch of trials holds every risk's cost in each of its
+/// [`crate::simulation::BATCH_SIZE`] trials: 8 bytes x 4096 x 10,000 risks is 330 MB per thread,
+/// the most this limit allows.
+pub const MAX_RISKS: usize = 10_000;
 /// Most risks that may take part in correlations (the copula's matrix is dense).
 pub const MAX_CORRELATED: usize = 1_000;
 

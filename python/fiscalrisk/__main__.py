@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import polars as pl
 
+from ._convert import read_text
 from ._io import atomic_write, check_output
 from .exceptions import FiscalRiskError, ValidationError
 from .risk import RiskRegister
@@ -108,7 +109,7 @@ def _check(args: argparse.Namespace) -> int:
 
     data = monitoring.read(args.table)
     previous = monitoring.read(args.previous) if args.previous else None
-    rules = Path(args.rules).read_text(encoding="utf-8") if args.rules else None
+    rules = read_text(args.rules) if args.rules else None
     calibration = monitoring.calibrate(args.history) if args.history else None
     report = monitoring.check(
         data, month=args.month, previous=previous, rules=rules, source=Path(args.table).name, calibration=calibration
@@ -166,7 +167,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("fiscalrisk: interrupted", file=sys.stderr)
         return 130
-    except Exception as e:  # never let a bug look like a failed check (exit 1)
+    except BaseException as e:  # never let a bug look like a failed check (exit 1); a Rust
+        # panic arrives as pyo3's PanicException, a BaseException
+        if isinstance(e, SystemExit):
+            raise
         import traceback
 
         traceback.print_exc()

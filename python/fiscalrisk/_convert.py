@@ -90,3 +90,21 @@ def html_table(title: str, rows: list[tuple[str, str]]) -> str:
 def pounds(x: float) -> str:
     """An amount the way finance people read it: £m with one decimal."""
     return f"£{x / 1e6:,.1f}m"
+
+
+def read_text(source: Any) -> str:
+    """A text file's contents, refused with a ValidationError (before reading) when it is larger
+    than the core's limit (``MAX_INPUT_BYTES``, 64 MiB) or not UTF-8."""
+    from pathlib import Path
+
+    from . import _fiscalrisk as _native
+    from .exceptions import ValidationError
+
+    path = Path(source)
+    size = path.stat().st_size
+    if size > _native.MAX_INPUT_BYTES:
+        raise ValidationError(f"{path}: {size} bytes is more than the {_native.MAX_INPUT_BYTES} an input file may have")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValidationError(f"{path}: not UTF-8 text (byte {e.start})") from None

@@ -9,6 +9,8 @@ import numpy.typing as npt
 __all__ = [
     "BATCH_SIZE",
     "RISKIEST_DECILE",
+    "MAX_INPUT_BYTES",
+    "MAX_RISKS",
     "Distribution",
     "MonitoringTable",
     "PlanResult",
@@ -22,12 +24,15 @@ __all__ = [
     "monitoring_intervals",
     "resilience_catalogue",
     "resilience_indicators",
+    "_panic_for_tests",
     "simulate",
 ]
 
 __version__: str
 BATCH_SIZE: int
 RISKIEST_DECILE: float
+MAX_INPUT_BYTES: int
+MAX_RISKS: int
 
 @final
 class Distribution:
@@ -151,3 +156,4 @@ def monitoring_intervals(
 def monitoring_backtest(history: list[tuple[str, list[str | None]]]) -> Any: ...
 def resilience_indicators(rows: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 def resilience_catalogue() -> list[dict[str, Any]]: ...
+def _panic_for_tests(on_worker: bool) -> None: ...

@@ -244,6 +244,9 @@ def check(
     """
     if month is not None and (isinstance(month, bool) or not isinstance(month, int)):
         raise ValidationError(f"month: {month!r} is not a whole number")
+    if month is not None and not 1 <= month <= 12:
+        # Found by the hypothesis test: -1 overflowed the core's unsigned month (exit 3).
+        raise ValidationError(f"month: {month} is not between 1 (April) and 12 (March)")
     report = data._native.check(
         month,
         None if previous is None else previous._native,
@@ -271,6 +274,8 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
+    if path.stat().st_size > _native.MAX_INPUT_BYTES:
+        raise ValidationError(f"{path}: {path.stat().st_size} bytes is more than the {_native.MAX_INPUT_BYTES} an input file may have")
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):

@@ -18,14 +18,13 @@ from __future__ import annotations
 import warnings
 from decimal import Decimal
 from os import PathLike
-from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, pounds, run_arguments
+from ._convert import html_table, pounds, read_text, run_arguments
 from ._progress import ProgressOption, reporter
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
@@ -64,7 +63,7 @@ class Scenario:
     @classmethod
     def from_toml(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
         """From a TOML file (a path), or TOML text when ``source`` is a string holding a newline."""
-        text = source if isinstance(source, str) and "\n" in source else Path(source).read_text(encoding="utf-8")
+        text = source if isinstance(source, str) and "\n" in source else read_text(source)
         return cls(_native.Scenario.from_toml(text), text)
 
     @property
@@ -74,14 +73,18 @@ class Scenario:
 
     @classmethod
     def from_json(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
-        """From a JSON file (a path), or JSON text when ``source`` starts with ``{``."""
+        """From a JSON file (a path), or JSON text when ``source`` starts with ``{`` or ``[``."""
         import json
 
-        text = source if isinstance(source, str) and source.lstrip().startswith("{") else Path(source).read_text(encoding="utf-8")
+        text = source if isinstance(source, str) and source.lstrip()[:1] in ("{", "[") else read_text(source)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
+        except RecursionError:
+            raise ValidationError("JSON: nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValidationError(f"JSON: the top level is a {type(data).__name__}, not an object")
         return cls.from_dict(data)
 
     @classmethod

@@ -19,13 +19,12 @@ import math
 import warnings
 from decimal import Decimal
 from os import PathLike
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Union
 
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, money_in, money_out, nest, num, pounds, real
+from ._convert import html_table, money_in, money_out, nest, num, pounds, read_text, real
 from .distributions import Distribution, clean_spec
 from .exceptions import FiscalRiskWarning, ValidationError
 
@@ -259,6 +258,9 @@ class RiskRegister:
         *,
         strict: bool = False,
     ) -> None:
+        risks = list(risks)
+        if len(risks) > _native.MAX_RISKS:  # before converting a million rows to learn it
+            raise ValidationError(f"risks: {len(risks)} risks is more than the {_native.MAX_RISKS} a register holds")
         spec: dict[str, Any] = {
             "risks": [r.to_dict() if isinstance(r, Risk) else _risk_dict(r, i) for i, r in enumerate(risks)],
             "correlations": [_correlation(c, i) for i, c in enumerate(correlations or [])],
@@ -301,7 +303,7 @@ class RiskRegister:
         if isinstance(source, str) and "\n" in source:
             text = source
         else:
-            text = Path(source).read_text(encoding="utf-8")
+            text = read_text(source)
         return cls._wrap(_native.RiskRegister.from_toml(text))
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,17 +313,19 @@ class RiskRegister:
 
     @classmethod
     def from_json(cls, source: str | PathLike[str]) -> RiskRegister:
-        """From a JSON file (a path), or JSON text when ``source`` is a string starting with ``{``."""
+        """From a JSON file (a path), or JSON text when ``source`` is a string starting with ``{`` or ``[``."""
         import json
 
-        if isinstance(source, str) and source.lstrip().startswith("{"):
+        if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
             text = source
         else:
-            text = Path(source).read_text(encoding="utf-8")
+            text = read_text(source)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
+        except RecursionError:
+            raise ValidationError("JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise ValidationError(f"a register is a JSON object, not {type(data).__name__}")
         return cls.from_dict(data)

@@ -730,6 +730,21 @@ fn resilience_catalogue(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     to_py(py, &resilience::INDICATORS)
 }
 
+/// Panics, on this thread or on a worker thread, for the test that a panic escaping the core
+/// becomes a Python exception (pyo3's `PanicException`) and never aborts the interpreter.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>, on_worker: bool) {
+    py.detach(|| {
+        if on_worker {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build();
+            if let Ok(pool) = pool {
+                pool.install(|| rayon::join(|| (), || panic!("a test panic on a worker thread")));
+            }
+        }
+        panic!("a test panic");
+    })
+}
+
 /// Twelve monthly shares that sum to one, read exactly.
 fn parse_profile(p: &[String]) -> Result<[rust_decimal::Decimal; 12]> {
     use std::str::FromStr;
@@ -774,8 +789,11 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(monitoring_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(resilience_indicators, m)?)?;
     m.add_function(wrap_pyfunction!(resilience_catalogue, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("BATCH_SIZE", simulation::BATCH_SIZE)?;
     m.add("RISKIEST_DECILE", resilience::RISKIEST_DECILE)?;
+    m.add("MAX_INPUT_BYTES", crate::plan::MAX_INPUT_BYTES)?;
+    m.add("MAX_RISKS", crate::register::MAX_RISKS)?;
     Ok(())
 }
