@@ -1316,7 +1316,7 @@ impl StressAcc {
 }
 
 /// Batch results, merged in batch order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct PlanAcc {
     trials: u64,
     gap: Vec<Sketch>,
@@ -1334,6 +1334,8 @@ struct PlanAcc {
     exhausted_trials: u64,
     item_sum: Vec<f64>,
     item_exhausted_sum: Vec<f64>,
+    /// Only a reverse stress test fills it, and it never leaves that call.
+    #[serde(skip)]
     stress: StressAcc,
 }
 
@@ -1476,7 +1478,10 @@ pub struct DriverRow {
 }
 
 /// What a plan simulation found.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// It serialises (serde) whole, so that results pickle and cross process boundaries (a Dask
+/// cluster).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanResult {
     trials: u64,
     seed: u64,

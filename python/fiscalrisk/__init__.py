@@ -29,6 +29,7 @@ from .plan import PlanResult, ReverseStress, Scenario
 from .risk import Risk, RiskRegister
 from .savings import Saving, SavingsProgramme
 from .simulation import BATCH_SIZE, SimulationResult, simulate
+from .sweeps import sweep
 
 __all__ = [
     "__version__",
@@ -60,4 +61,5 @@ __all__ = [
     "report",
     "resilience",
     "simulate",
+    "sweep",
 ]

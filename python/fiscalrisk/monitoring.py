@@ -246,7 +246,7 @@ def check(
         raise ValidationError(f"month: {month!r} is not a whole number")
     if month is not None and not 1 <= month <= 12:
         # Found by the hypothesis test: -1 overflowed the core's unsigned month (exit 3).
-        raise ValidationError(f"month: {month} is not between 1 (April) and 12 (March)")
+        raise ValidationError(f"month: {month} is not between 1 and 12")
     report = data._native.check(
         month,
         None if previous is None else previous._native,

@@ -180,11 +180,22 @@ class Scenario:
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Scenario.from_dict, (self.to_dict(),))
+        return (_restore_scenario, (self.to_dict(), self._source))
+
+
+def _restore_scenario(data: Mapping[str, Any], source: Optional[str]) -> Scenario:
+    scenario = Scenario.from_dict(data)
+    scenario._source = source
+    return scenario
+
+
+def _restore_result(text: str, scenario: Scenario) -> PlanResult:
+    return PlanResult(_native.PlanResult.from_json(text), scenario)
 
 
 class PlanResult:
-    """What a plan simulation found. All tables are :class:`polars.DataFrame`."""
+    """What a plan simulation found. All tables are :class:`polars.DataFrame`. Results pickle
+    (with their scenario), so they can come back from another process or a Dask worker."""
 
     __slots__ = ("_native", "scenario")
 
@@ -304,6 +315,14 @@ class PlanResult:
     def p_exhausted(self) -> float:
         """Probability reserves are exhausted by the end of the plan."""
         return self._native.p_exhausted()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_result, (self._native.to_json(), self.scenario))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlanResult) and self._native.to_json() == other._native.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"PlanResult({self.trials} trials, seed {self.seed}, P(exhausted) {self.p_exhausted:.3f})"

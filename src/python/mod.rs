@@ -704,6 +704,17 @@ impl PyPlanResult {
         Ok(self.inner.gap_quantiles(&probs)?)
     }
 
+    fn to_json(&self) -> Result<String> {
+        serde_json::to_string(&self.inner).map_err(|e| Failure::Other(e.to_string()))
+    }
+
+    #[staticmethod]
+    fn from_json(text: &str) -> Result<Self> {
+        let inner = serde_json::from_str(text)
+            .map_err(|e| Failure::Validation(format!("a plan result: {e}")))?;
+        Ok(PyPlanResult { inner })
+    }
+
     fn resilience<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.resilience())
     }

