@@ -161,3 +161,14 @@ def test_hypothesis_check_command_on_hostile_tables(tmp_path: Path, text: str, f
         fr.monitoring.check(fr.monitoring.read(path), month=month)
     except fr.ValidationError as e:
         assert str(e)
+
+
+@pytest.mark.parametrize("month", ["-1", "0", "13"])
+def test_regression_check_month_out_of_range_exits_2_not_3(month: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by the hypothesis test above: --month -1 overflowed the core's unsigned month and
+    # the command exited 3 (an internal error) instead of 2 (invalid input).
+    path = tmp_path / "m08.csv"
+    path.write_text(EXAMPLE_M8, encoding="utf-8")
+    assert main(["check", str(path), "--month", month]) == 2
+    assert f"month: {month} is not between 1 and 12" in capsys.readouterr().err
