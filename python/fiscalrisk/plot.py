@@ -81,7 +81,15 @@ def reserves_fan(result: PlanResult) -> Figure:
 
 
 def gap_exceedance(result: PlanResult, year: Optional[str] = None) -> Figure:
-    """The probability that the gap exceeds each amount: one curve per year, or one year's."""
+    """The probability that the gap exceeds each amount: one curve per year, or one year's.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
+    >>> [line.get_label() for line in gap_exceedance(r, year="2020/21").axes[0].get_lines()]
+    ['2020/21']
+    """
     curves = result.gap_exceedance()
     years = curves["year"].unique(maintain_order=True).to_list()
     if year is not None:
@@ -103,7 +111,15 @@ def gap_exceedance(result: PlanResult, year: Optional[str] = None) -> Figure:
 
 def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
     """Risks, pressures and saving shortfalls ranked by their contribution to the gap over the
-    plan: the mean over all trials, and the mean in the trials that exhaust reserves."""
+    plan: the mean over all trials, and the mean in the trials that exhaust reserves.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
+    >>> drivers_tornado(r, top=3).axes[0].get_yticklabels()[-1].get_text()  # the largest, on top
+    'risk: equal_pay'
+    """
     d = result.drivers().head(top).reverse()
     labels = [f"{k}: {i}" for k, i in zip(d["kind"], d["id"])]
     fig, ax = _figure((8.0, 0.35 * max(len(labels), 4) + 1.5))
@@ -120,7 +136,16 @@ def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
 
 def savings_delivery(programme: SavingsProgramme, trials: int = 20_000, seed: int = 42) -> Figure:
     """Target against expected delivery by year, for each RAG status in the programme, with
-    the delivery's P10-P90 as error bars."""
+    the delivery's P10-P90 as error bars.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> savings = fr.examples.birmingham_2019().to_dict()["savings"]
+    >>> fig = savings_delivery(fr.SavingsProgramme(savings), trials=2_000)
+    >>> fig.axes[0].get_title()
+    'Savings delivery by RAG status and year'
+    """
     rags = [r for r in ("delivered", "green", "amber", "red") if any(s.get("rag") == r for s in programme.savings)]
     years = programme.view(trials=1, seed=seed)["year"].to_list()
     fig, ax = _figure()
@@ -153,7 +178,16 @@ def monitoring_track(history: pl.DataFrame, year: str, calibration: Optional[Cal
 
     ``history`` has ``year``, ``month``, ``budget``, ``forecast_outturn`` and ``outturn`` (as
     for :func:`fiscalrisk.monitoring.calibrate`); ``calibration`` defaults to the documented
-    default."""
+    default.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> history = fr.datasets.monitoring_history()
+    >>> fig = monitoring_track(history, "2016/17", fr.monitoring.calibrate(history))
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['forecast outturn', 'budget', 'actual outturn']
+    """
     from .monitoring import Calibration
 
     for column in ("year", "month", "budget", "forecast_outturn"):
