@@ -1020,9 +1020,12 @@ impl Scenario {
         // Per trial and year: recurring and one-off parts of the gap (year-major: [y * n + j]).
         let mut recurring = vec![0.0; years * n];
         let mut one_off = vec![0.0; years * n];
-        // Per item and trial: its cost over the plan.
+        // Per pressure and saving, and trial: its cost over the plan (`[(item - risks) * n + j]`;
+        // a risk's is its cost times its spread's total, not stored: see `cost` below).
         let items = self.item_count();
-        let mut item_cost = vec![0.0; items * n];
+        let r = engine.compiled().len();
+        let mut item_cost = vec![0.0; (items - r) * n];
+        let mut factors = Vec::with_capacity(r);
         for (i, c) in engine.compiled().iter().enumerate() {
             let col = &risk_cost[i * n..(i + 1) * n];
             let target = if c.recurring {
@@ -1035,14 +1038,10 @@ impl Scenario {
                     *acc += f * x;
                 }
             }
-            let factor: f64 = c.spread.iter().map(|s| s.1).sum();
-            for (acc, x) in item_cost[i * n..(i + 1) * n].iter_mut().zip(col) {
-                *acc = factor * x;
-            }
+            factors.push(c.spread.iter().map(|s| s.1).sum::<f64>());
         }
-        let r = engine.compiled().len();
         for (k, p) in self.pressures.iter().enumerate() {
-            let item = r + k;
+            let item = k;
             for j in 0..n {
                 let x = p.amount.draw(&mut rng);
                 if p.recurring {
@@ -1057,7 +1056,7 @@ impl Scenario {
             }
         }
         for (k, (saving, due)) in self.savings.iter().enumerate() {
-            let item = r + self.pressures.len() + k;
+            let item = self.pressures.len() + k;
             let model = self.model(saving);
             let value = saving.spec().value.to_f64();
             let recurring_saving = saving.spec().recurring;
@@ -1161,14 +1160,19 @@ impl Scenario {
             acc.one_off[y] = Sketch::from_values(&mut o);
         }
         acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
+        // Item `i`'s cost over the plan in trial `j`.
+        let cost = |i: usize, j: usize| {
+            if i < r {
+                factors[i] * risk_cost[i * n + j]
+            } else {
+                item_cost[(i - r) * n + j]
+            }
+        };
         for i in 0..items {
-            let col = &item_cost[i * n..(i + 1) * n];
-            acc.item_sum[i] = col.iter().sum();
-            acc.item_exhausted_sum[i] = col
-                .iter()
-                .zip(&exhausted_by_end)
-                .filter(|(_, e)| **e)
-                .map(|(x, _)| x)
+            acc.item_sum[i] = (0..n).map(|j| cost(i, j)).sum();
+            acc.item_exhausted_sum[i] = (0..n)
+                .filter(|&j| exhausted_by_end[j])
+                .map(|j| cost(i, j))
                 .sum();
         }
         if let Some(condition) = stress {
@@ -1176,7 +1180,6 @@ impl Scenario {
                 Condition::Exhausted => &exhausted_by_end,
                 Condition::BelowMinimum => &below_minimum_ever,
             };
-            let r = engine.compiled().len();
             for j in (0..n).filter(|&j| met[j]) {
                 let mut key = vec![0u64; r.div_ceil(64)];
                 for i in 0..r {
@@ -1188,12 +1191,7 @@ impl Scenario {
                 acc.stress.trials += 1;
             }
             acc.stress.item_sum = (0..items)
-                .map(|i| {
-                    (0..n)
-                        .filter(|&j| met[j])
-                        .map(|j| item_cost[i * n + j])
-                        .sum()
-                })
+                .map(|i| (0..n).filter(|&j| met[j]).map(|j| cost(i, j)).sum())
                 .collect();
         }
         acc.trials = n as u64;
