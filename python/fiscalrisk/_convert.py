@@ -108,3 +108,22 @@ def read_text(source: Any) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise ValidationError(f"{path}: not UTF-8 text (byte {e.start})") from None
+
+
+def read_json_object(source: Any) -> dict[str, Any]:
+    """A JSON object from a file (a path) or from JSON text (a string starting with ``{`` or
+    ``[``); malformed, too deeply nested or not an object is a ValidationError."""
+    import json
+
+    from .exceptions import ValidationError
+
+    text = source if isinstance(source, str) and source.lstrip()[:1] in ("{", "[") else read_text(source)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except RecursionError:
+        raise ValidationError("JSON: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"JSON: the top level is a {type(data).__name__}, not an object")
+    return data

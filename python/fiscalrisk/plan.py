@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, pounds, read_text, run_arguments
+from ._convert import html_table, pounds, read_json_object, read_text, run_arguments
 from ._progress import ProgressOption, reporter
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
@@ -74,18 +74,7 @@ class Scenario:
     @classmethod
     def from_json(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
         """From a JSON file (a path), or JSON text when ``source`` starts with ``{`` or ``[``."""
-        import json
-
-        text = source if isinstance(source, str) and source.lstrip()[:1] in ("{", "[") else read_text(source)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
-        except RecursionError:
-            raise ValidationError("JSON: nested too deeply") from None
-        if not isinstance(data, dict):
-            raise ValidationError(f"JSON: the top level is a {type(data).__name__}, not an object")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json_object(source))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator, Mapping, Union
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, money_in, money_out, nest, num, pounds, read_text, real
+from ._convert import html_table, money_in, money_out, nest, num, pounds, read_json_object, read_text, real
 from .distributions import Distribution, clean_spec
 from .exceptions import FiscalRiskWarning, ValidationError
 
@@ -314,21 +314,7 @@ class RiskRegister:
     @classmethod
     def from_json(cls, source: str | PathLike[str]) -> RiskRegister:
         """From a JSON file (a path), or JSON text when ``source`` is a string starting with ``{`` or ``[``."""
-        import json
-
-        if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
-            text = source
-        else:
-            text = read_text(source)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
-        except RecursionError:
-            raise ValidationError("JSON: nested too deeply") from None
-        if not isinstance(data, dict):
-            raise ValidationError(f"a register is a JSON object, not {type(data).__name__}")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json_object(source))
 
     def to_json(self) -> str:
         """JSON text that :meth:`from_json` reads back into an equal register."""
