@@ -679,6 +679,32 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// The one check of a run's options, used by every simulation (registers and plans): trials in
+/// 1 to [`MAX_TRIALS`], threads (when given) in 1 to [`MAX_THREADS`].
+pub fn check_run(trials: u64, threads: Option<usize>) -> Result<(), SimulationError> {
+    if trials == 0 || trials > MAX_TRIALS {
+        return Err(SimulationError::Trials { value: trials });
+    }
+    if let Some(t) = threads
+        && (t == 0 || t > MAX_THREADS)
+    {
+        return Err(SimulationError::Threads { value: t });
+    }
+    Ok(())
+}
+
+/// The thread pool of a checked run (`None`: one thread per core).
+pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, SimulationError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    builder.build().map_err(|e| SimulationError::ThreadPool {
+        threads: threads.unwrap_or(0),
+        message: e.to_string(),
+    })
+}
+
 /// Simulates `register` with `options`.
 pub fn simulate(
     register: &RiskRegister,
@@ -706,16 +732,7 @@ fn run(
     progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
     pilot_floor: f64,
 ) -> Result<SimulationResult, SimulationError> {
-    if options.trials == 0 || options.trials > MAX_TRIALS {
-        return Err(SimulationError::Trials {
-            value: options.trials,
-        });
-    }
-    if let Some(t) = options.threads
-        && (t == 0 || t > MAX_THREADS)
-    {
-        return Err(SimulationError::Threads { value: t });
-    }
+    check_run(options.trials, options.threads)?;
     let years = register.horizon().len();
     let r = register.risks().len();
     if options.keep_trials {
@@ -724,14 +741,7 @@ fn run(
             return Err(SimulationError::TooManyCells { cells });
         }
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = options.threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = builder.build().map_err(|e| SimulationError::ThreadPool {
-        threads: options.threads.unwrap_or(0),
-        message: e.to_string(),
-    })?;
+    let pool = thread_pool(options.threads)?;
     let engine = Engine::new(register, options);
     let batches = engine.batches();
 

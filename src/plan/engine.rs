@@ -1,0 +1,520 @@
+//! The Monte Carlo engine of a plan: batches of trials, each year run through the shared
+//! ledger ([`super::ledger`]), merged in batch order into accumulators that the results read.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::reserves::Minimum;
+use crate::resilience;
+use crate::rng;
+use crate::simulation::sketch::Sketch;
+use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
+
+use super::ledger::{Closure, saving_gap};
+use super::spec::{Condition, PlanError, Scenario};
+
+/// The trials that meet a reverse stress test's condition, batch by batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct StressAcc {
+    pub(crate) trials: u64,
+    /// The set of risks that occurred (a bit per risk) and how many trials had it.
+    pub(crate) combinations: HashMap<Vec<u64>, u64>,
+    pub(crate) item_sum: Vec<f64>,
+}
+
+impl StressAcc {
+    fn merge(&mut self, o: StressAcc) {
+        self.trials += o.trials;
+        for (k, v) in o.combinations {
+            *self.combinations.entry(k).or_default() += v;
+        }
+        if self.item_sum.is_empty() {
+            self.item_sum = o.item_sum;
+        } else {
+            for (a, b) in self.item_sum.iter_mut().zip(o.item_sum) {
+                *a += b;
+            }
+        }
+    }
+}
+
+/// Batch results, merged in batch order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PlanAcc {
+    pub(crate) trials: u64,
+    pub(crate) gap: Vec<Sketch>,
+    pub(crate) gap_sum: Vec<f64>,
+    /// Usable reserves at each year's end.
+    pub(crate) reserves: Vec<Sketch>,
+    pub(crate) one_off: Vec<Sketch>,
+    /// The plan's cumulative one-off exposure (with the in-year overspend).
+    pub(crate) cumulative_one_off: Sketch,
+    pub(crate) general_fund: Vec<Sketch>,
+    pub(crate) earmarked: Vec<Sketch>,
+    pub(crate) sustainability: Vec<Sketch>,
+    pub(crate) change: Vec<Sketch>,
+    pub(crate) below_minimum: Vec<u64>,
+    pub(crate) exhausted: Vec<u64>,
+    pub(crate) breaches: Vec<u64>,
+    pub(crate) breach_amount: Vec<f64>,
+    pub(crate) s114: Vec<u64>,
+    /// Trials in which usable reserves end the year below zero.
+    pub(crate) negative: Vec<u64>,
+    /// Each reserve's uncommitted balance at each year's end (`[reserve * years + year]`).
+    pub(crate) balances: Vec<Sketch>,
+    /// Trials in which it ends the year below its minimum (same layout).
+    pub(crate) below_floor: Vec<u64>,
+    pub(crate) exhausted_trials: u64,
+    pub(crate) item_sum: Vec<f64>,
+    pub(crate) item_exhausted_sum: Vec<f64>,
+    /// Only a reverse stress test fills it, and it never leaves that call.
+    #[serde(skip)]
+    pub(crate) stress: StressAcc,
+}
+
+impl PlanAcc {
+    pub(crate) fn new(years: usize, items: usize, reserves: usize) -> PlanAcc {
+        PlanAcc {
+            trials: 0,
+            gap: vec![Sketch::default(); years],
+            gap_sum: vec![0.0; years],
+            reserves: vec![Sketch::default(); years],
+            one_off: vec![Sketch::default(); years],
+            cumulative_one_off: Sketch::default(),
+            general_fund: vec![Sketch::default(); years],
+            earmarked: vec![Sketch::default(); years],
+            sustainability: vec![Sketch::default(); years],
+            change: vec![Sketch::default(); years],
+            below_minimum: vec![0; years],
+            exhausted: vec![0; years],
+            breaches: vec![0; years],
+            breach_amount: vec![0.0; years],
+            s114: vec![0; years],
+            negative: vec![0; years],
+            balances: vec![Sketch::default(); years * reserves],
+            below_floor: vec![0; years * reserves],
+            exhausted_trials: 0,
+            item_sum: vec![0.0; items],
+            item_exhausted_sum: vec![0.0; items],
+            stress: StressAcc::default(),
+        }
+    }
+
+    /// Checks that a stored accumulator holds together for `years`, `items` and `reserves`.
+    pub(crate) fn check(&self, years: usize, items: usize, reserves: usize) -> Result<(), String> {
+        let by_year = [
+            ("gap", self.gap.len()),
+            ("gap_sum", self.gap_sum.len()),
+            ("reserves", self.reserves.len()),
+            ("one_off", self.one_off.len()),
+            ("general_fund", self.general_fund.len()),
+            ("earmarked", self.earmarked.len()),
+            ("sustainability", self.sustainability.len()),
+            ("change", self.change.len()),
+            ("below_minimum", self.below_minimum.len()),
+            ("exhausted", self.exhausted.len()),
+            ("breaches", self.breaches.len()),
+            ("breach_amount", self.breach_amount.len()),
+            ("s114", self.s114.len()),
+            ("negative", self.negative.len()),
+        ];
+        for (name, len) in by_year {
+            if len != years {
+                return Err(format!("{name} has {len} values for {years} years"));
+            }
+        }
+        for (name, len) in [
+            ("balances", self.balances.len()),
+            ("below_floor", self.below_floor.len()),
+        ] {
+            if len != years * reserves {
+                return Err(format!(
+                    "{name} has {len} values for {reserves} reserves over {years} years"
+                ));
+            }
+        }
+        for (name, len) in [
+            ("item_sum", self.item_sum.len()),
+            ("item_exhausted_sum", self.item_exhausted_sum.len()),
+        ] {
+            if len != items {
+                return Err(format!("{name} has {len} values for {items} inputs"));
+            }
+        }
+        if self.trials == 0 {
+            return Err("trials is 0".into());
+        }
+        let counts = self
+            .below_minimum
+            .iter()
+            .chain(&self.exhausted)
+            .chain(&self.breaches)
+            .chain(&self.s114)
+            .chain(&self.negative)
+            .chain(&self.below_floor)
+            .chain([&self.exhausted_trials]);
+        if let Some(c) = counts.into_iter().find(|c| **c > self.trials) {
+            return Err(format!(
+                "a count of {c} trials is more than the {} run",
+                self.trials
+            ));
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, mut o: PlanAcc) {
+        self.stress.merge(std::mem::take(&mut o.stress));
+        self.trials += o.trials;
+        self.exhausted_trials += o.exhausted_trials;
+        self.cumulative_one_off.merge(&o.cumulative_one_off);
+        for (mine, theirs) in [
+            (&mut self.gap, &o.gap),
+            (&mut self.reserves, &o.reserves),
+            (&mut self.one_off, &o.one_off),
+            (&mut self.general_fund, &o.general_fund),
+            (&mut self.earmarked, &o.earmarked),
+            (&mut self.sustainability, &o.sustainability),
+            (&mut self.change, &o.change),
+            (&mut self.balances, &o.balances),
+        ] {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                a.merge(b);
+            }
+        }
+        let add = |a: &mut Vec<f64>, b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.gap_sum, &o.gap_sum);
+        add(&mut self.breach_amount, &o.breach_amount);
+        add(&mut self.item_sum, &o.item_sum);
+        add(&mut self.item_exhausted_sum, &o.item_exhausted_sum);
+        let addu = |a: &mut Vec<u64>, b: &[u64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        addu(&mut self.below_minimum, &o.below_minimum);
+        addu(&mut self.exhausted, &o.exhausted);
+        addu(&mut self.breaches, &o.breaches);
+        addu(&mut self.s114, &o.s114);
+        addu(&mut self.negative, &o.negative);
+        addu(&mut self.below_floor, &o.below_floor);
+    }
+}
+
+/// A finished run: the accumulators and the general fund's minimum by year that was applied.
+pub(crate) struct Run {
+    pub(crate) acc: PlanAcc,
+    pub(crate) minimum: Vec<f64>,
+}
+
+impl Scenario {
+    /// Runs the plan's trials (checked options; a risk-assessed minimum takes a first pass for
+    /// the one-off exposure). With `stress`, the trials meeting it are described as well.
+    pub(crate) fn run_plan(
+        &self,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+        stress: Option<Condition>,
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> Result<Run, PlanError> {
+        simulation::check_run(trials, threads)?;
+        let options = SimulationOptions {
+            trials,
+            seed,
+            threads,
+            keep_trials: false,
+        };
+        let engine = Engine::new(&self.register, &options);
+        let years = self.horizon.len();
+        let batches = trials.div_ceil(BATCH_SIZE as u64);
+        let pool = simulation::thread_pool(threads)?;
+        let fixed = |x: f64| vec![x; years];
+        let minimum: Vec<f64> = match &self.spec.policy.minimum_general_fund {
+            Minimum::Amount(a) => fixed(a.to_f64()),
+            Minimum::PercentOfBudget(p) => self
+                .spec
+                .plan
+                .net_budget
+                .iter()
+                .map(|b| p * b.to_f64())
+                .collect(),
+            Minimum::RiskMatrix(_) => fixed(self.risk_matrix_minimum()),
+            Minimum::RiskAssessed(c) => {
+                let pass = self.run(
+                    &engine,
+                    &pool,
+                    (batches, trials, seed),
+                    &fixed(f64::NEG_INFINITY),
+                    None,
+                    progress,
+                )?;
+                fixed(pass.cumulative_one_off.quantile(*c))
+            }
+        };
+        let acc = self.run(
+            &engine,
+            &pool,
+            (batches, trials, seed),
+            &minimum,
+            stress,
+            progress,
+        )?;
+        Ok(Run { acc, minimum })
+    }
+
+    fn run(
+        &self,
+        engine: &Engine<'_>,
+        pool: &rayon::ThreadPool,
+        (batches, trials, seed): (u64, u64, u64),
+        minimum: &[f64],
+        stress: Option<Condition>,
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> Result<PlanAcc, PlanError> {
+        let mut acc = PlanAcc::new(
+            self.horizon.len(),
+            self.item_count(),
+            self.reserves.names.len(),
+        );
+        let fallout = self.one_off_savings();
+        let window = 16u64;
+        let mut done = 0;
+        while done < batches {
+            let end = (done + window).min(batches);
+            let outs: Vec<PlanAcc> = pool.install(|| {
+                (done..end)
+                    .into_par_iter()
+                    .map(|b| self.batch(engine, b, (trials, seed), minimum, &fallout, stress))
+                    .collect()
+            });
+            for o in outs {
+                acc.merge(o);
+            }
+            done = end;
+            if progress(done, batches).is_break() {
+                return Err(PlanError::Interrupted);
+            }
+        }
+        Ok(acc)
+    }
+
+    pub(crate) fn item_count(&self) -> usize {
+        self.register.risks().len() + self.pressures.len() + self.savings.len()
+    }
+
+    fn batch(
+        &self,
+        engine: &Engine<'_>,
+        b: u64,
+        (trials, seed): (u64, u64),
+        minimum: &[f64],
+        fallout: &[f64],
+        stress: Option<Condition>,
+    ) -> PlanAcc {
+        let start = b * BATCH_SIZE as u64;
+        let n = (trials - start).min(BATCH_SIZE as u64) as usize;
+        let years = self.horizon.len();
+        let mut rng = rng::stream(seed, b);
+        let risk_cost = engine.risk_costs(n, &mut rng);
+        // Per trial and year: recurring and one-off parts of the gap (year-major: [y * n + j]).
+        let mut recurring = vec![0.0; years * n];
+        let mut one_off = vec![0.0; years * n];
+        // Per pressure and saving, and trial: its cost over the plan (`[(item - risks) * n + j]`;
+        // a risk's is its cost times its spread's total, not stored: see `cost` below).
+        let items = self.item_count();
+        let r = engine.compiled().len();
+        let mut item_cost = vec![0.0; (items - r) * n];
+        let mut factors = Vec::with_capacity(r);
+        for (i, c) in engine.compiled().iter().enumerate() {
+            let col = &risk_cost[i * n..(i + 1) * n];
+            let target = if c.recurring {
+                &mut recurring
+            } else {
+                &mut one_off
+            };
+            for &(t, f) in &c.spread {
+                for (acc, x) in target[t * n..(t + 1) * n].iter_mut().zip(col) {
+                    *acc += f * x;
+                }
+            }
+            factors.push(c.spread.iter().map(|s| s.1).sum::<f64>());
+        }
+        for (k, p) in self.pressures.iter().enumerate() {
+            for j in 0..n {
+                let x = p.amount.draw(&mut rng);
+                if p.recurring {
+                    for y in p.start..years {
+                        recurring[y * n + j] += x;
+                    }
+                    item_cost[k * n + j] = x * (years - p.start) as f64;
+                } else {
+                    one_off[p.start * n + j] += x;
+                    item_cost[k * n + j] = x;
+                }
+            }
+        }
+        // What every trial shares: one-off savings falling out of the base budget.
+        let mut base = vec![0.0; years];
+        for (k, (saving, due)) in self.savings.iter().enumerate() {
+            let item = self.pressures.len() + k;
+            let model = self.model(saving);
+            let value = saving.spec().value.to_f64();
+            let recurring_saving = saving.spec().recurring;
+            let mut lasting = vec![0.0; n];
+            let mut later = 0.0;
+            for j in 0..n {
+                let (slipped, fraction) = model.draw(&mut rng);
+                let due_fraction = if slipped { 0.0 } else { fraction };
+                let (once, last, after) =
+                    saving_gap(value, recurring_saving, due_fraction, fraction);
+                one_off[due * n + j] += once;
+                lasting[j] = last;
+                later = after;
+                item_cost[item * n + j] =
+                    once + last * (years - due) as f64 + after * (years - due - 1) as f64;
+            }
+            if recurring_saving {
+                for y in *due..years {
+                    for (acc, x) in recurring[y * n..(y + 1) * n].iter_mut().zip(&lasting) {
+                        *acc += x;
+                    }
+                }
+            }
+            base[due + 1..].iter_mut().for_each(|v| *v += later);
+        }
+        // Drawn after the savings, so that adding it leaves every other draw as it was.
+        let overspend: Vec<f64> = match &self.in_year {
+            Some(i) => (0..n).map(|_| i.overspend.draw(&mut rng)).collect(),
+            None => vec![0.0; n],
+        };
+        let mitigations = self.in_year.as_ref().and_then(|i| i.mitigations);
+        let m = self.spec.plan.management_response;
+        let allowed = self.spec.policy.reserves_for_recurring_gaps;
+        let plan = &self.reserves;
+        let k = plan.names.len();
+        let mut acc = PlanAcc::new(years, items, k);
+        let mut exhausted_by_end = vec![false; n];
+        let mut below_minimum_ever = vec![false; n];
+        let mut cumulative = vec![0.0; n];
+        let mut gaps = vec![vec![0.0; n]; years];
+        let mut reserves = vec![vec![0.0; n]; years];
+        let mut earmarked = vec![vec![0.0; n]; years];
+        let mut balances = vec![vec![0.0; n]; years * k];
+        // Usable reserves at each year's start (the previous year's end).
+        let mut opening_usable = vec![vec![0.0; n]; years];
+        let mut book = plan.book();
+        for j in 0..n {
+            plan.open(&mut book, overspend[j]);
+            let underlying = mitigations.map_or(0.0, |x| overspend[j] + x);
+            let mut closure = Closure::new(m);
+            let mut exhausted = false;
+            cumulative[j] = overspend[j];
+            for y in 0..years {
+                let g = closure.year(
+                    y,
+                    recurring[y * n + j] + base[y] + underlying,
+                    one_off[y * n + j],
+                );
+                cumulative[j] += one_off[y * n + j];
+                opening_usable[y][j] = book.usable;
+                let end = plan.year(&mut book, y, g, g.open + fallout[y], minimum[y], allowed);
+                let usable = book.usable;
+                if usable < 0.0 {
+                    exhausted = true;
+                    acc.negative[y] += 1;
+                }
+                gaps[y][j] = g.gap;
+                reserves[y][j] = usable;
+                earmarked[y][j] = plan.earmarked(&book);
+                for i in 0..k {
+                    let bal = book.balance[i];
+                    balances[i * years + y][j] = bal;
+                    let floor = if i == 0 { minimum[y] } else { plan.floor[i] };
+                    if bal < floor {
+                        acc.below_floor[i * years + y] += 1;
+                    }
+                }
+                if book.balance[0] < minimum[y] {
+                    acc.below_minimum[y] += 1;
+                    below_minimum_ever[j] = true;
+                }
+                if exhausted {
+                    acc.exhausted[y] += 1;
+                }
+                if end.breach > 0.0 {
+                    acc.breaches[y] += 1;
+                    acc.breach_amount[y] += end.breach;
+                }
+                if end.s114 {
+                    acc.s114[y] += 1;
+                }
+                acc.gap_sum[y] += g.gap;
+            }
+            exhausted_by_end[j] = exhausted;
+        }
+        // Resilience indicators of each year, over a window of up to three years.
+        for y in 0..years {
+            let first = (y + 1).saturating_sub(resilience::WINDOW);
+            let span = (y - first + 1) as f64;
+            let mut sustain = Vec::with_capacity(n);
+            let mut change = Vec::with_capacity(n);
+            for j in 0..n {
+                let (open, close) = (opening_usable[first][j], reserves[y][j]);
+                sustain.push(resilience::sustainability(close, (close - open) / span));
+                if let Some(c) = resilience::change(close, open) {
+                    change.push(c);
+                }
+            }
+            acc.sustainability[y] = Sketch::from_values(&mut sustain);
+            acc.change[y] = Sketch::from_values(&mut change);
+            acc.general_fund[y] = Sketch::from_values(&mut balances[y]);
+            acc.earmarked[y] = Sketch::from_values(&mut earmarked[y]);
+        }
+        for (s, v) in acc.balances.iter_mut().zip(balances.iter_mut()) {
+            *s = Sketch::from_values(v);
+        }
+        for y in 0..years {
+            acc.gap[y] = Sketch::from_values(&mut gaps[y]);
+            acc.reserves[y] = Sketch::from_values(&mut reserves[y]);
+            let mut o: Vec<f64> = one_off[y * n..(y + 1) * n].to_vec();
+            acc.one_off[y] = Sketch::from_values(&mut o);
+        }
+        acc.cumulative_one_off = Sketch::from_values(&mut cumulative);
+        acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
+        // Item `i`'s cost over the plan in trial `j`.
+        let cost = |i: usize, j: usize| {
+            if i < r {
+                factors[i] * risk_cost[i * n + j]
+            } else {
+                item_cost[(i - r) * n + j]
+            }
+        };
+        for i in 0..items {
+            acc.item_sum[i] = (0..n).map(|j| cost(i, j)).sum();
+            acc.item_exhausted_sum[i] = (0..n)
+                .filter(|&j| exhausted_by_end[j])
+                .map(|j| cost(i, j))
+                .sum();
+        }
+        if let Some(condition) = stress {
+            let met = match condition {
+                Condition::Exhausted => &exhausted_by_end,
+                Condition::BelowMinimum => &below_minimum_ever,
+            };
+            for j in (0..n).filter(|&j| met[j]) {
+                let mut key = vec![0u64; r.div_ceil(64)];
+                for i in 0..r {
+                    if risk_cost[i * n + j] > 0.0 {
+                        key[i / 64] |= 1 << (i % 64);
+                    }
+                }
+                *acc.stress.combinations.entry(key).or_default() += 1;
+                acc.stress.trials += 1;
+            }
+            acc.stress.item_sum = (0..items)
+                .map(|i| (0..n).filter(|&j| met[j]).map(|j| cost(i, j)).sum())
+                .collect();
+        }
+        acc.trials = n as u64;
+        acc
+    }
+}

@@ -1,0 +1,510 @@
+//! What a plan simulation found: tables by year, by reserve and by input, read from the
+//! engine's accumulators.
+
+use std::ops::ControlFlow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resilience::{self, ResilienceError};
+use crate::simulation::sketch::{Sketch, from_ordered_bits, ordered_bits};
+
+use super::engine::PlanAcc;
+use super::spec::{PlanError, Scenario};
+
+/// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
+pub const USABLE_RESERVES: &str = "usable_reserves";
+
+/// One row of [`PlanResult::by_year`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct YearRow {
+    /// The year.
+    pub year: String,
+    /// Mean gap.
+    pub gap_mean: f64,
+    /// Gap percentiles: 10th.
+    pub gap_p10: f64,
+    /// Median.
+    pub gap_p50: f64,
+    /// 90th percentile.
+    pub gap_p90: f64,
+    /// 95th percentile.
+    pub gap_p95: f64,
+    /// Usable reserves at the end of the year: 5th percentile.
+    pub reserves_p5: f64,
+    /// 25th percentile.
+    pub reserves_p25: f64,
+    /// Median.
+    pub reserves_p50: f64,
+    /// 75th percentile.
+    pub reserves_p75: f64,
+    /// 95th percentile.
+    pub reserves_p95: f64,
+    /// The general fund at the end of the year: 5th percentile.
+    pub general_fund_p5: f64,
+    /// Median.
+    pub general_fund_p50: f64,
+    /// 95th percentile.
+    pub general_fund_p95: f64,
+    /// Probability the general fund ends the year below its minimum.
+    pub p_below_minimum: f64,
+    /// Probability usable reserves are exhausted in this year or before.
+    pub p_exhausted: f64,
+    /// Probability that the recurring gap carried into the next year exceeds usable reserves
+    /// above the minimum: the next budget cannot be balanced without new measures or support.
+    pub p_s114: f64,
+    /// The general fund's minimum balance applied.
+    pub minimum: f64,
+    /// One-off savings planned for the year (not kept by the base budget).
+    pub one_off_reliance: f64,
+    /// Mean gap with those one-off savings added back.
+    pub underlying_gap_mean: f64,
+}
+
+/// One row of [`PlanResult::reserves_by_year`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReserveRow {
+    /// `general_fund`, an earmarked reserve's name, or `usable_reserves` (the total).
+    pub reserve: String,
+    /// The year.
+    pub year: String,
+    /// Its uncommitted balance at the end of the year: 5th percentile.
+    pub p5: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// The minimum it is measured against: the policy's for the general fund, the reserve's
+    /// own for an earmarked reserve, zero (exhaustion) for usable reserves.
+    pub minimum: f64,
+    /// Probability it ends the year below that minimum.
+    pub p_below_minimum: f64,
+}
+
+/// One row of [`PlanResult::policy_breaches`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreachRow {
+    /// The year.
+    pub year: String,
+    /// Probability reserves fund recurring spending in the year.
+    pub probability: f64,
+    /// Mean amount over all trials.
+    pub mean_amount: f64,
+}
+
+/// One row of [`PlanResult::drivers`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriverRow {
+    /// `risk`, `pressure` or `saving` (its shortfall).
+    pub kind: String,
+    /// Its id (or a pressure's name).
+    pub id: String,
+    /// Mean contribution to the gap over the plan.
+    pub mean: f64,
+    /// Mean contribution in the trials in which reserves are exhausted by the end of the plan.
+    pub exhausted_mean: f64,
+}
+
+/// What a plan simulation found.
+///
+/// It serialises (serde) whole, so that results pickle and cross process boundaries (a Dask
+/// cluster); what is read back is checked to hold together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Stored")]
+pub struct PlanResult {
+    trials: u64,
+    seed: u64,
+    years: Vec<String>,
+    minimum: Vec<f64>,
+    one_off_savings: Vec<f64>,
+    budget: Vec<f64>,
+    reserve_names: Vec<String>,
+    floors: Vec<f64>,
+    acc: PlanAcc,
+    items: Vec<(String, String)>,
+}
+
+/// A result as stored, before it is checked.
+#[derive(Deserialize)]
+struct Stored {
+    trials: u64,
+    seed: u64,
+    years: Vec<String>,
+    minimum: Vec<f64>,
+    one_off_savings: Vec<f64>,
+    budget: Vec<f64>,
+    reserve_names: Vec<String>,
+    floors: Vec<f64>,
+    acc: PlanAcc,
+    items: Vec<(String, String)>,
+}
+
+impl TryFrom<Stored> for PlanResult {
+    type Error = PlanError;
+    fn try_from(s: Stored) -> Result<PlanResult, PlanError> {
+        let years = s.years.len();
+        let bad = |m: String| Err(PlanError::Result(m));
+        if years == 0 {
+            return bad("years is empty".into());
+        }
+        for (name, len) in [
+            ("minimum", s.minimum.len()),
+            ("one_off_savings", s.one_off_savings.len()),
+            ("budget", s.budget.len()),
+        ] {
+            if len != years {
+                return bad(format!("{name} has {len} values for {years} years"));
+            }
+        }
+        if s.reserve_names.is_empty() || s.floors.len() != s.reserve_names.len() {
+            return bad(format!(
+                "{} reserve names and {} minimums",
+                s.reserve_names.len(),
+                s.floors.len()
+            ));
+        }
+        if s.trials != s.acc.trials {
+            return bad(format!(
+                "trials is {} but the accumulators hold {}",
+                s.trials, s.acc.trials
+            ));
+        }
+        s.acc
+            .check(years, s.items.len(), s.reserve_names.len())
+            .map_err(PlanError::Result)?;
+        Ok(PlanResult {
+            trials: s.trials,
+            seed: s.seed,
+            years: s.years,
+            minimum: s.minimum,
+            one_off_savings: s.one_off_savings,
+            budget: s.budget,
+            reserve_names: s.reserve_names,
+            floors: s.floors,
+            acc: s.acc,
+            items: s.items,
+        })
+    }
+}
+
+impl Scenario {
+    /// Simulates the plan: `trials` trials from `seed`, on `threads` threads (default: one per
+    /// core; the numbers do not depend on it).
+    pub fn simulate(
+        &self,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+    ) -> Result<PlanResult, PlanError> {
+        self.simulate_with_progress(trials, seed, threads, &mut |_, _| ControlFlow::Continue(()))
+    }
+
+    /// [`Scenario::simulate`], calling `progress(done, total)` (in batches) between windows of
+    /// batches; a `Break` stops the run with [`PlanError::Interrupted`] and no thread left
+    /// running.
+    pub fn simulate_with_progress(
+        &self,
+        trials: u64,
+        seed: u64,
+        threads: Option<usize>,
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> Result<PlanResult, PlanError> {
+        let run = self.run_plan(trials, seed, threads, None, progress)?;
+        Ok(PlanResult {
+            trials,
+            seed,
+            years: self.horizon.labels(),
+            minimum: run.minimum,
+            one_off_savings: self.one_off_savings(),
+            budget: self
+                .spec
+                .plan
+                .net_budget
+                .iter()
+                .map(|b| b.to_f64())
+                .collect(),
+            reserve_names: self.reserves.names.clone(),
+            floors: self.reserves.floor.clone(),
+            acc: run.acc,
+            items: self.items(),
+        })
+    }
+
+    /// Every input that drives the gap, as (kind, id): risks, pressures (by name), savings.
+    pub(crate) fn items(&self) -> Vec<(String, String)> {
+        let mut items: Vec<(String, String)> = Vec::new();
+        items.extend(
+            self.register
+                .risks()
+                .iter()
+                .map(|r| ("risk".to_string(), r.id().to_string())),
+        );
+        items.extend(
+            self.spec
+                .pressures
+                .iter()
+                .map(|p| ("pressure".to_string(), p.name.clone())),
+        );
+        items.extend(
+            self.spec
+                .savings
+                .iter()
+                .map(|s| ("saving".to_string(), s.id.clone())),
+        );
+        items
+    }
+}
+
+impl PlanResult {
+    /// Number of trials.
+    pub fn trials(&self) -> u64 {
+        self.trials
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The general fund's minimum by year, as applied.
+    pub fn minimum(&self) -> &[f64] {
+        &self.minimum
+    }
+
+    /// One row per year.
+    pub fn by_year(&self) -> Vec<YearRow> {
+        let n = self.trials as f64;
+        (0..self.years.len())
+            .map(|y| {
+                let gap_mean = self.acc.gap_sum[y] / n;
+                let gf = &self.acc.general_fund[y];
+                YearRow {
+                    year: self.years[y].clone(),
+                    gap_mean,
+                    gap_p10: self.acc.gap[y].quantile(0.1),
+                    gap_p50: self.acc.gap[y].quantile(0.5),
+                    gap_p90: self.acc.gap[y].quantile(0.9),
+                    gap_p95: self.acc.gap[y].quantile(0.95),
+                    reserves_p5: self.acc.reserves[y].quantile(0.05),
+                    reserves_p25: self.acc.reserves[y].quantile(0.25),
+                    reserves_p50: self.acc.reserves[y].quantile(0.5),
+                    reserves_p75: self.acc.reserves[y].quantile(0.75),
+                    reserves_p95: self.acc.reserves[y].quantile(0.95),
+                    general_fund_p5: gf.quantile(0.05),
+                    general_fund_p50: gf.quantile(0.5),
+                    general_fund_p95: gf.quantile(0.95),
+                    p_below_minimum: self.acc.below_minimum[y] as f64 / n,
+                    p_exhausted: self.acc.exhausted[y] as f64 / n,
+                    p_s114: self.acc.s114[y] as f64 / n,
+                    minimum: self.minimum[y],
+                    one_off_reliance: self.one_off_savings[y],
+                    underlying_gap_mean: gap_mean + self.one_off_savings[y],
+                }
+            })
+            .collect()
+    }
+
+    /// Each reserve's uncommitted balance by year against its own minimum: the general fund
+    /// (against the policy minimum), each earmarked reserve, and usable reserves in total
+    /// (against zero: exhaustion in that year).
+    pub fn reserves_by_year(&self) -> Vec<ReserveRow> {
+        let n = self.trials as f64;
+        let years = self.years.len();
+        let mut rows = Vec::new();
+        let row = |reserve: &str, y: usize, s: &Sketch, minimum: f64, below: u64| ReserveRow {
+            reserve: reserve.to_string(),
+            year: self.years[y].clone(),
+            p5: s.quantile(0.05),
+            p50: s.quantile(0.5),
+            p95: s.quantile(0.95),
+            minimum,
+            p_below_minimum: below as f64 / n,
+        };
+        for (i, name) in self.reserve_names.iter().enumerate() {
+            for y in 0..years {
+                let minimum = if i == 0 {
+                    self.minimum[y]
+                } else {
+                    self.floors[i]
+                };
+                let k = i * years + y;
+                rows.push(row(
+                    name,
+                    y,
+                    &self.acc.balances[k],
+                    minimum,
+                    self.acc.below_floor[k],
+                ));
+            }
+        }
+        for y in 0..years {
+            let s = &self.acc.reserves[y];
+            rows.push(row(USABLE_RESERVES, y, s, 0.0, self.acc.negative[y]));
+        }
+        rows
+    }
+
+    /// How often, and by how much, reserves fund recurring spending against the policy, by year
+    /// (all zero when the policy allows it).
+    pub fn policy_breaches(&self) -> Vec<BreachRow> {
+        let n = self.trials as f64;
+        (0..self.years.len())
+            .map(|y| BreachRow {
+                year: self.years[y].clone(),
+                probability: self.acc.breaches[y] as f64 / n,
+                mean_amount: self.acc.breach_amount[y] / n,
+            })
+            .collect()
+    }
+
+    /// Each risk, pressure and saving's mean contribution to the gap over the plan, and in the
+    /// trials in which reserves are exhausted (0 when there are none).
+    pub fn drivers(&self) -> Vec<DriverRow> {
+        let n = self.trials as f64;
+        let e = self.acc.exhausted_trials as f64;
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, id))| DriverRow {
+                kind: kind.clone(),
+                id: id.clone(),
+                mean: self.acc.item_sum[i] / n,
+                exhausted_mean: if e > 0.0 {
+                    self.acc.item_exhausted_sum[i] / e
+                } else {
+                    0.0
+                },
+            })
+            .collect()
+    }
+
+    /// The general fund balance that covers the plan's simulated cumulative one-off exposure
+    /// (one-off pressures and risk costs, the due-year part of savings shortfalls, the in-year
+    /// overspend) with probability `confidence`: one figure for the plan.
+    pub fn risk_assessed_minimum(&self, confidence: f64) -> Result<f64, PlanError> {
+        if !(0.5..1.0).contains(&confidence) {
+            return Err(PlanError::Confidence(confidence));
+        }
+        Ok(self.acc.cumulative_one_off.quantile(confidence))
+    }
+
+    /// Each year's gap at each probability in `probs` (quantiles, for exceedance curves).
+    pub fn gap_quantiles(&self, probs: &[f64]) -> Result<Vec<Vec<f64>>, PlanError> {
+        if let Some(p) = probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            return Err(PlanError::Probability {
+                field: "probabilities",
+                value: *p,
+            });
+        }
+        Ok(self
+            .acc
+            .gap
+            .iter()
+            .map(|s| probs.iter().map(|&p| s.quantile(p)).collect())
+            .collect())
+    }
+
+    /// Probability reserves are exhausted by the end of the plan.
+    pub fn p_exhausted(&self) -> f64 {
+        self.acc.exhausted_trials as f64 / self.trials as f64
+    }
+
+    /// The distribution of one of [`FORWARD_INDICATORS`] in year `y`, and the divisor that
+    /// turns the sketch's values into the indicator's (the net budget for ratios).
+    fn indicator(&self, name: &str, y: usize) -> Result<(&Sketch, f64), ResilienceError> {
+        Ok(match name {
+            "reserves_sustainability" => (&self.acc.sustainability[y], 1.0),
+            "reserves_to_nre" => (&self.acc.reserves[y], self.budget[y]),
+            "unallocated_reserves_to_nre" => (&self.acc.general_fund[y], self.budget[y]),
+            "earmarked_reserves_to_nre" => (&self.acc.earmarked[y], self.budget[y]),
+            "change_in_reserves" => (&self.acc.change[y], 1.0),
+            _ => {
+                resilience::indicator_index(name)?;
+                return Err(ResilienceError::NotForward(name.to_string()));
+            }
+        })
+    }
+
+    /// The resilience indicators of [`crate::resilience`] by year of the plan, as distributions
+    /// over the trials: the general fund stands for unallocated reserves, usable earmarked
+    /// reserves for earmarked, and the net budget for net revenue expenditure. The window of
+    /// the indicators of change starts with the reserves at the start of the plan (after any
+    /// in-year overspend). `change_in_reserves` is undefined in trials whose reserves at the
+    /// window's start are zero or less; `defined` is the share of trials with a value, and
+    /// the mean and percentiles are over those.
+    pub fn resilience(&self) -> Vec<ForwardRow> {
+        let mut rows = Vec::new();
+        for name in FORWARD_INDICATORS {
+            for (y, year) in self.years.iter().enumerate() {
+                let (s, scale) = self.indicator(name, y).expect("a forward indicator");
+                rows.push(ForwardRow {
+                    year: year.clone(),
+                    indicator: name.to_string(),
+                    mean: s.mean() / scale,
+                    p10: s.quantile(0.1) / scale,
+                    p50: s.quantile(0.5) / scale,
+                    p90: s.quantile(0.9) / scale,
+                    defined: s.count() as f64 / self.trials as f64,
+                });
+            }
+        }
+        rows
+    }
+
+    /// The probability that `indicator` is below `threshold` at the end of `year` (trials in
+    /// which it is undefined are not below).
+    pub fn probability_below(
+        &self,
+        indicator: &str,
+        threshold: f64,
+        year: &str,
+    ) -> Result<f64, PlanError> {
+        let y =
+            self.years
+                .iter()
+                .position(|l| l == year)
+                .ok_or_else(|| PlanError::UnknownYear {
+                    year: year.to_string(),
+                    first: self.years[0].clone(),
+                    last: self.years[self.years.len() - 1].clone(),
+                })?;
+        if !threshold.is_finite() {
+            return Err(PlanError::NotFinite {
+                field: "threshold",
+                value: threshold,
+            });
+        }
+        let (s, scale) = self.indicator(indicator, y)?;
+        // Below `t` is not above the largest float under `t`.
+        let under = from_ordered_bits(ordered_bits(threshold * scale) - 1);
+        let below = s.count() as f64 * (1.0 - s.exceedance(under));
+        Ok(below / self.trials as f64)
+    }
+}
+
+/// The indicators of [`crate::resilience`] that a plan's simulation gives by year.
+pub const FORWARD_INDICATORS: [&str; 5] = [
+    "reserves_sustainability",
+    "reserves_to_nre",
+    "unallocated_reserves_to_nre",
+    "earmarked_reserves_to_nre",
+    "change_in_reserves",
+];
+
+/// One row of [`PlanResult::resilience`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForwardRow {
+    /// The year.
+    pub year: String,
+    /// The indicator.
+    pub indicator: String,
+    /// Mean over the trials in which it is defined.
+    pub mean: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Share of trials in which it is defined.
+    pub defined: f64,
+}

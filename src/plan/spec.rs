@@ -1,0 +1,559 @@
+//! The scenario as written (TOML, JSON or a Python dict), its validation, and the types the
+//! rest of the plan shares: the error enum and the reverse stress test's condition.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::distribution::{Distribution, DistributionError, DistributionSpec, MAX_AMOUNT};
+use crate::money::Money;
+use crate::period::{FinancialYear, Horizon, PeriodError};
+use crate::register::{CorrelationSpec, RegisterError, RegisterSpec, RiskRegister};
+use crate::reserves::{Policy, Reserves, ReservesError};
+use crate::resilience::ResilienceError;
+use crate::risk::RiskSpec;
+use crate::saving::{DeliveryModel, DeliverySpec, Rag, Saving, SavingError, SavingSpec};
+use crate::simulation::SimulationError;
+
+use super::ledger::ReservePlan;
+
+/// Errors in a scenario or a plan run, each naming its key path.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum PlanError {
+    /// A malformed file or a value of the wrong type (with its key path, and line in TOML).
+    #[error("{0}")]
+    Parse(String),
+    /// A bad plan section.
+    #[error("plan.{field}: {message}")]
+    Plan {
+        /// The key.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A bad pressure.
+    #[error("pressures[{index}].{message}")]
+    Pressure {
+        /// Its position.
+        index: usize,
+        /// What is wrong (starting with the key).
+        message: String,
+    },
+    /// A bad saving.
+    #[error("savings[{index}].{source}")]
+    Saving {
+        /// Its position.
+        index: usize,
+        /// What is wrong.
+        source: SavingError,
+    },
+    /// A saving due outside the plan.
+    #[error("savings[{index}].year: {source}")]
+    SavingYear {
+        /// Its position.
+        index: usize,
+        /// What is wrong.
+        source: PeriodError,
+    },
+    /// Two savings with one id.
+    #[error("savings[{index}].id: {id:?} is already the id of savings[{first}]")]
+    DuplicateSaving {
+        /// The second one.
+        index: usize,
+        /// The id.
+        id: String,
+        /// The first one.
+        first: usize,
+    },
+    /// A bad delivery model override.
+    #[error("savings_delivery.{rag}.{source}")]
+    Delivery {
+        /// The RAG status.
+        rag: Rag,
+        /// What is wrong.
+        source: SavingError,
+    },
+    /// A bad risk, correlation or horizon.
+    #[error("{0}")]
+    Register(#[from] RegisterError),
+    /// Bad reserves.
+    #[error("reserves.{0}")]
+    Reserves(ReservesError),
+    /// A bad policy.
+    #[error("policy.{0}")]
+    Policy(ReservesError),
+    /// A bad in-year hand-over (`in_year` or `opening_overspend`).
+    #[error("{field}.{source}")]
+    InYear {
+        /// The key.
+        field: &'static str,
+        /// What is wrong.
+        source: DistributionError,
+    },
+    /// An amount out of range in the in-year hand-over.
+    #[error(
+        "in_year.{field}: {value} is beyond the {MAX_AMOUNT:e} in absolute value that fiscalrisk accepts"
+    )]
+    InYearAmount {
+        /// The key.
+        field: &'static str,
+        /// The value.
+        value: Money,
+    },
+    /// Both forms of the in-year hand-over.
+    #[error(
+        "opening_overspend: give the in-year position once, as [in_year] (opening_overspend is its one-off part only)"
+    )]
+    TwoInYear,
+    /// Bad run options (trials, threads) or a thread pool that could not start.
+    #[error(transparent)]
+    Run(#[from] SimulationError),
+    /// An input the exact ledger cannot take because it is uncertain.
+    #[error("ledger: {what} is uncertain ({why})")]
+    Uncertain {
+        /// The input's key path.
+        what: String,
+        /// Why.
+        why: String,
+    },
+    /// A confidence outside its range.
+    #[error("confidence: {0:?} is not between 0.5 and 1")]
+    Confidence(f64),
+    /// A probability outside [0, 1].
+    #[error("{field}: {value:?} is not between 0 and 1")]
+    Probability {
+        /// The argument.
+        field: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// A number that must be finite.
+    #[error("{field}: {value:?} is not a finite number")]
+    NotFinite {
+        /// The argument.
+        field: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// A reverse stress test's condition that is not known.
+    #[error("threshold: {0:?} is not one of exhausted, below_minimum")]
+    Condition(String),
+    /// A year that is not in the plan.
+    #[error("year: {year:?} is not a year of the plan ({first} to {last})")]
+    UnknownYear {
+        /// What was given.
+        year: String,
+        /// The plan's first year.
+        first: String,
+        /// Its last.
+        last: String,
+    },
+    /// An indicator the plan cannot give.
+    #[error(transparent)]
+    Indicator(#[from] ResilienceError),
+    /// A stored result (JSON, a pickle) that does not hold together.
+    #[error("a plan result: {0}")]
+    Result(String),
+    /// An input larger than [`MAX_INPUT_BYTES`].
+    #[error("input: {bytes} bytes is more than the {MAX_INPUT_BYTES} a scenario file may have")]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
+    /// Too many pressures or savings.
+    #[error("{field}: {count} is more than the {MAX_ITEMS} a scenario may have")]
+    TooMany {
+        /// `pressures` or `savings`.
+        field: &'static str,
+        /// How many.
+        count: usize,
+    },
+    /// Stopped by the progress callback (e.g. Ctrl-C).
+    #[error("the simulation was interrupted")]
+    Interrupted,
+}
+
+/// The plan section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    /// The plan's name.
+    pub name: String,
+    /// Its first year (`2019/20`).
+    pub first_year: String,
+    /// How many years.
+    pub years: u32,
+    /// Net budget per year.
+    pub net_budget: Vec<Money>,
+    /// Each year closes this fraction of the recurring gap still open (closures are recurring
+    /// and accumulate; 0: no further action).
+    #[serde(default)]
+    pub management_response: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A cost pressure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PressureSpec {
+    /// What it is.
+    pub name: String,
+    /// Its amount (annual, when recurring).
+    pub amount: DistributionSpec,
+    /// The year it starts.
+    pub first_year: String,
+    /// Whether it recurs every year from its first.
+    #[serde(default = "yes")]
+    pub recurring: bool,
+}
+
+/// The in-year position handed to the plan (from this year's budget monitoring).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InYearSpec {
+    /// This year's forecast overspend (outturn less budget; negative: an underspend), met
+    /// from reserves in the usual order before the plan's first year.
+    pub overspend: DistributionSpec,
+    /// The one-off mitigations inside that forecast (positive pounds). The underlying
+    /// overspend, `overspend + one_off_mitigations`, recurs in the base budget of every year
+    /// of the plan.
+    #[serde(default)]
+    pub one_off_mitigations: Money,
+}
+
+/// A scenario as written (TOML, JSON or a Python dict).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// The plan.
+    pub plan: PlanSpec,
+    /// Cost pressures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pressures: Vec<PressureSpec>,
+    /// Savings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub savings: Vec<SavingSpec>,
+    /// Delivery models overriding the defaults, by RAG status.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub savings_delivery: BTreeMap<Rag, DeliverySpec>,
+    /// Risks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<RiskSpec>,
+    /// Rank correlations between risks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<CorrelationSpec>,
+    /// Reserves.
+    #[serde(default)]
+    pub reserves: Reserves,
+    /// The reserves policy.
+    #[serde(default)]
+    pub policy: Policy,
+    /// The in-year hand-over: this year's overspend and its underlying recurring part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_year: Option<InYearSpec>,
+    /// The current year's overspend alone, met from reserves before the plan's first year
+    /// (the one-off part of `in_year`, kept for scenarios written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_overspend: Option<DistributionSpec>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Pressure {
+    pub(crate) amount: Distribution,
+    pub(crate) start: usize,
+    pub(crate) recurring: bool,
+}
+
+/// The in-year hand-over, validated.
+#[derive(Clone)]
+pub(crate) struct InYear {
+    pub(crate) overspend: Distribution,
+    /// Added to the drawn overspend to give the underlying recurring overspend (`None`: the
+    /// one-off `opening_overspend` form, which has no recurring part).
+    pub(crate) mitigations: Option<f64>,
+}
+
+/// What a reverse stress test looks for in a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Usable reserves exhausted by the end of the plan.
+    Exhausted,
+    /// The general fund below its minimum in some year.
+    BelowMinimum,
+}
+
+impl std::str::FromStr for Condition {
+    type Err = PlanError;
+    fn from_str(s: &str) -> Result<Condition, PlanError> {
+        match s {
+            "exhausted" => Ok(Condition::Exhausted),
+            "below_minimum" => Ok(Condition::BelowMinimum),
+            _ => Err(PlanError::Condition(s.to_string())),
+        }
+    }
+}
+
+/// A validated scenario.
+#[derive(Clone)]
+pub struct Scenario {
+    pub(crate) spec: ScenarioSpec,
+    pub(crate) horizon: Horizon,
+    pub(crate) register: RiskRegister,
+    pub(crate) pressures: Vec<Pressure>,
+    pub(crate) savings: Vec<(Saving, usize)>,
+    pub(crate) models: BTreeMap<Rag, DeliveryModel>,
+    pub(crate) in_year: Option<InYear>,
+    pub(crate) reserves: ReservePlan<f64>,
+}
+
+impl std::fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scenario")
+            .field("spec", &self.spec)
+            .finish()
+    }
+}
+
+impl PartialEq for Scenario {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+}
+
+fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> PlanError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    PlanError::Parse(if path == "." {
+        inner.to_string()
+    } else {
+        format!("{path}: {inner}")
+    })
+}
+
+/// The largest scenario file read (64 MiB): far beyond any real plan, small enough that
+/// parsing it cannot exhaust memory.
+pub const MAX_INPUT_BYTES: usize = 64 << 20;
+/// Most pressures, and most savings, a scenario may have (each holds a cost per trial of a
+/// batch, as risks do: see [`crate::register::MAX_RISKS`]).
+pub const MAX_ITEMS: usize = 10_000;
+
+fn check_size(text: &str) -> Result<(), PlanError> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(PlanError::TooLarge { bytes: text.len() });
+    }
+    Ok(())
+}
+
+impl Scenario {
+    /// Reads TOML; errors name the key path and the line.
+    pub fn from_toml(text: &str) -> Result<Scenario, PlanError> {
+        check_size(text)?;
+        let de = toml::Deserializer::parse(text).map_err(|e| PlanError::Parse(e.to_string()))?;
+        let spec: ScenarioSpec = serde_path_to_error::deserialize(de).map_err(path_error)?;
+        Scenario::from_spec(spec)
+    }
+
+    /// Reads JSON; errors name the key path.
+    pub fn from_json(text: &str) -> Result<Scenario, PlanError> {
+        check_size(text)?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let spec: ScenarioSpec = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
+        Scenario::from_spec(spec)
+    }
+
+    /// TOML that [`Scenario::from_toml`] reads back into an equal scenario.
+    pub fn to_toml(&self) -> Result<String, PlanError> {
+        toml::to_string(&self.spec).map_err(|e| PlanError::Parse(e.to_string()))
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    /// The plan's years.
+    pub fn horizon(&self) -> Horizon {
+        self.horizon
+    }
+
+    /// The risks as a register.
+    pub fn register(&self) -> &RiskRegister {
+        &self.register
+    }
+
+    /// Validates a spec.
+    pub fn from_spec(spec: ScenarioSpec) -> Result<Scenario, PlanError> {
+        for (field, count) in [
+            ("pressures", spec.pressures.len()),
+            ("savings", spec.savings.len()),
+        ] {
+            if count > MAX_ITEMS {
+                return Err(PlanError::TooMany { field, count });
+            }
+        }
+        let plan = &spec.plan;
+        let first: FinancialYear =
+            plan.first_year
+                .parse()
+                .map_err(|e: PeriodError| PlanError::Plan {
+                    field: "first_year",
+                    message: e.to_string(),
+                })?;
+        let horizon = Horizon::new(first, plan.years).map_err(|e| PlanError::Plan {
+            field: "years",
+            message: e.to_string().trim_start_matches("years: ").to_string(),
+        })?;
+        if plan.net_budget.len() != horizon.len() {
+            return Err(PlanError::Plan {
+                field: "net_budget",
+                message: format!(
+                    "{} values for {} years",
+                    plan.net_budget.len(),
+                    horizon.len()
+                ),
+            });
+        }
+        for (i, b) in plan.net_budget.iter().enumerate() {
+            if *b <= Money::ZERO || b.to_f64() > MAX_AMOUNT {
+                return Err(PlanError::Plan {
+                    field: "net_budget",
+                    message: format!(
+                        "[{i}]: {b} is not a positive amount of at most {MAX_AMOUNT:e}"
+                    ),
+                });
+            }
+        }
+        if !(0.0..=1.0).contains(&plan.management_response) {
+            return Err(PlanError::Plan {
+                field: "management_response",
+                message: format!("{:?} is outside [0, 1]", plan.management_response),
+            });
+        }
+        let mut pressures = Vec::new();
+        for (index, p) in spec.pressures.iter().enumerate() {
+            let bad = |message: String| PlanError::Pressure { index, message };
+            let amount = Distribution::from_spec(p.amount.clone())
+                .map_err(|e: DistributionError| bad(format!("amount.{e}")))?;
+            let year: FinancialYear = p
+                .first_year
+                .parse()
+                .map_err(|e: PeriodError| bad(format!("first_year: {e}")))?;
+            let start = horizon
+                .index_of(year)
+                .map_err(|e| bad(format!("first_year: {e}")))?;
+            pressures.push(Pressure {
+                amount,
+                start,
+                recurring: p.recurring,
+            });
+        }
+        let mut savings = Vec::new();
+        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+        for (index, s) in spec.savings.iter().enumerate() {
+            let saving = Saving::from_spec(s.clone())
+                .map_err(|source| PlanError::Saving { index, source })?;
+            let due = horizon
+                .index_of(saving.year())
+                .map_err(|source| PlanError::SavingYear { index, source })?;
+            if let Some(&first) = ids.get(s.id.as_str()) {
+                return Err(PlanError::DuplicateSaving {
+                    index,
+                    id: s.id.clone(),
+                    first,
+                });
+            }
+            ids.insert(&s.id, index);
+            savings.push((saving, due));
+        }
+        let mut models: BTreeMap<Rag, DeliveryModel> = Rag::ALL
+            .iter()
+            .map(|&r| (r, DeliveryModel::default_for(r)))
+            .collect();
+        for (&rag, d) in &spec.savings_delivery {
+            let m = DeliveryModel::from_spec(d.clone())
+                .map_err(|source| PlanError::Delivery { rag, source })?;
+            models.insert(rag, m);
+        }
+        spec.reserves
+            .validate_for(&horizon)
+            .map_err(PlanError::Reserves)?;
+        spec.policy.validate().map_err(PlanError::Policy)?;
+        let in_year = match (&spec.in_year, &spec.opening_overspend) {
+            (Some(_), Some(_)) => return Err(PlanError::TwoInYear),
+            (Some(i), None) => {
+                if i.one_off_mitigations.to_f64().abs() > MAX_AMOUNT {
+                    return Err(PlanError::InYearAmount {
+                        field: "one_off_mitigations",
+                        value: i.one_off_mitigations,
+                    });
+                }
+                Some(InYear {
+                    overspend: Distribution::from_spec(i.overspend.clone()).map_err(|source| {
+                        PlanError::InYear {
+                            field: "in_year.overspend",
+                            source,
+                        }
+                    })?,
+                    mitigations: Some(i.one_off_mitigations.to_f64()),
+                })
+            }
+            (None, Some(d)) => Some(InYear {
+                overspend: Distribution::from_spec(d.clone()).map_err(|source| {
+                    PlanError::InYear {
+                        field: "opening_overspend",
+                        source,
+                    }
+                })?,
+                mitigations: None,
+            }),
+            (None, None) => None,
+        };
+        let register = RiskRegister::from_spec(RegisterSpec {
+            first_year: Some(horizon.first().to_string()),
+            years: Some(horizon.len() as u32),
+            strict: false,
+            risks: spec.risks.clone(),
+            correlations: spec.correlations.clone(),
+        })?;
+        let reserves = ReservePlan::new(&spec.reserves, &horizon, Money::to_f64);
+        Ok(Scenario {
+            spec,
+            horizon,
+            register,
+            pressures,
+            savings,
+            models,
+            in_year,
+            reserves,
+        })
+    }
+
+    pub(crate) fn model<'a>(&'a self, saving: &'a Saving) -> &'a DeliveryModel {
+        saving
+            .delivery()
+            .unwrap_or_else(|| &self.models[&saving.spec().rag])
+    }
+
+    /// The one-off savings due in each year: the base budget does not keep them, so each
+    /// returns as a recurring gap from the next year unless replaced.
+    pub(crate) fn one_off_savings(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.horizon.len()];
+        for (s, due) in &self.savings {
+            if !s.spec().recurring {
+                out[*due] += s.spec().value.to_f64();
+            }
+        }
+        out
+    }
+
+    /// The names of the reserves reported by year: the general fund, then each earmarked
+    /// reserve in file order.
+    pub fn reserve_names(&self) -> Vec<String> {
+        self.reserves.names.clone()
+    }
+}

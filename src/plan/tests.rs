@@ -1,0 +1,795 @@
+//! Hand-calculated tests of each semantic of the plan (the ledger to the penny), the
+//! invariances of the draw-down, and the reverse stress test.
+
+use super::ledger::{Closure, ReservePlan, YearGap};
+use super::*;
+use crate::money::Money;
+use crate::reserves::Reserves;
+
+const BASE: &str = r#"
+[plan]
+name = "Test"
+first_year = "2019/20"
+years = 3
+net_budget = [100e6, 100e6, 100e6]
+"#;
+
+fn scenario(extra: &str) -> Scenario {
+    Scenario::from_toml(&format!("{BASE}{extra}")).unwrap()
+}
+
+fn err(extra: &str) -> String {
+    Scenario::from_toml(&format!("{BASE}{extra}"))
+        .unwrap_err()
+        .to_string()
+}
+
+fn m(t: &str) -> Money {
+    t.parse::<Money>().unwrap()
+}
+
+fn pressure(name: &str, value: &str, year: &str, recurring: bool) -> String {
+    format!(
+        "[[pressures]]\nname = \"{name}\"\namount = {{ dist = \"fixed\", value = {value} }}\nfirst_year = \"{year}\"\nrecurring = {recurring}\n"
+    )
+}
+
+#[test]
+fn deterministic_plan_equals_hand_calculation() {
+    let s = scenario(&format!(
+        r#"{}{}
+[[savings]]
+id = "S1"
+name = "Redesign"
+year = "2019/20"
+value = 3e6
+rag = "delivered"
+
+[[savings]]
+id = "S2"
+name = "One-off sale"
+year = "2020/21"
+value = 2e6
+rag = "red"
+recurring = false
+delivery = {{ p_full = 0.0, partial = {{ dist = "fixed", value = 0.5 }}, p_slip = 0.0 }}
+
+[[risks]]
+id = "R"
+name = "Certain"
+probability = 1.0
+impact = {{ dist = "fixed", value = 1e6 }}
+profile = {{ "2021/22" = 1.0 }}
+
+[reserves]
+general_fund = 10e6
+planned_use = {{ "2019/20" = 1e6 }}
+
+[policy]
+minimum_general_fund = {{ amount = 5e6 }}
+"#,
+        pressure("Demand", "4e6", "2019/20", true),
+        pressure("Inquiry", "1.5e6", "2020/21", false)
+    ));
+    let r = s.simulate(100, 7, None).unwrap();
+    let years = r.by_year();
+    // Gaps by hand: 2019/20: 4m (S1 delivered in full); 2020/21: 4m + 1.5m + 1m (half of the
+    // one-off S2 short) = 6.5m; 2021/22: 4m + 1m (R) + 2m (S2 falls out of the base budget) =
+    // 7m. Reserves: 10 - 1 (planned use) - 4 = 5m, then -1.5m, then -8.5m.
+    let gaps: Vec<f64> = years.iter().map(|y| y.gap_mean).collect();
+    assert_eq!(gaps, [4e6, 6.5e6, 7e6]);
+    let reserves: Vec<f64> = years.iter().map(|y| y.reserves_p50).collect();
+    assert_eq!(reserves, [5e6, -1.5e6, -8.5e6]);
+    let exhausted: Vec<f64> = years.iter().map(|y| y.p_exhausted).collect();
+    assert_eq!(exhausted, [0.0, 1.0, 1.0]);
+    let below: Vec<f64> = years.iter().map(|y| y.p_below_minimum).collect();
+    assert_eq!(below, [0.0, 1.0, 1.0]);
+    assert_eq!(years[1].one_off_reliance, 2e6);
+    assert_eq!(years[1].underlying_gap_mean, 8.5e6);
+    // Reserves fund the recurring 4m in 2019/20; in 2020/21 only the 5m left meets the 4m
+    // recurring gap's part; in 2021/22 nothing is left to fund it (exhausted, not a breach).
+    let b = r.policy_breaches();
+    let amounts: Vec<f64> = b.iter().map(|x| x.mean_amount).collect();
+    assert_eq!(amounts, [4e6, 4e6, 0.0]);
+    // The exact ledger runs the same arithmetic.
+    let ledger = s.ledger().unwrap();
+    let gaps: Vec<Money> = ledger.iter().map(|l| l.gap).collect();
+    assert_eq!(gaps, [m("4000000"), m("6500000"), m("7000000")]);
+    assert_eq!(ledger[1].carried_gap, m("6000000"));
+    assert_eq!(ledger[2].usable_reserves, m("-8500000"));
+}
+
+#[test]
+fn management_response_closes_half_of_the_gap_still_open() {
+    let text = BASE.replace("years = 3", "years = 5").replace(
+        "net_budget = [100e6, 100e6, 100e6]",
+        "net_budget = [100e6, 100e6, 100e6, 100e6, 100e6]\nmanagement_response = 0.5",
+    );
+    let s = Scenario::from_toml(&format!(
+        "{text}{}",
+        pressure("Demand", "10e6", "2019/20", true)
+    ))
+    .unwrap();
+    let gaps: Vec<f64> = s
+        .simulate(10, 1, None)
+        .unwrap()
+        .by_year()
+        .iter()
+        .map(|y| y.gap_mean)
+        .collect();
+    assert_eq!(gaps, [10e6, 5e6, 2.5e6, 1.25e6, 0.625e6]);
+    let exact: Vec<Money> = s.ledger().unwrap().iter().map(|l| l.gap).collect();
+    assert_eq!(
+        exact,
+        [
+            m("10000000"),
+            m("5000000"),
+            m("2500000"),
+            m("1250000"),
+            m("625000")
+        ]
+    );
+}
+
+#[test]
+fn a_one_off_saving_returns_as_next_years_gap() {
+    let s = scenario(
+        r#"
+[[savings]]
+id = "S"
+name = "Capitalise a one-off"
+year = "2019/20"
+value = 5e6
+rag = "delivered"
+recurring = false
+
+[reserves]
+general_fund = 20e6
+"#,
+    );
+    let gaps: Vec<Money> = s.ledger().unwrap().iter().map(|l| l.gap).collect();
+    assert_eq!(gaps, [m("0"), m("5000000"), m("5000000")]);
+    let rows = s.ledger().unwrap();
+    // Delivered in 2019/20, it still falls out: the next budget must replace it.
+    assert_eq!(rows[0].carried_gap, m("5000000"));
+    let sim: Vec<f64> = s
+        .simulate(10, 1, None)
+        .unwrap()
+        .by_year()
+        .iter()
+        .map(|y| y.gap_mean)
+        .collect();
+    assert_eq!(sim, [0.0, 5e6, 5e6]);
+}
+
+#[test]
+fn the_in_year_position_carries_its_underlying_overspend() {
+    // The month 8 story of 2018/19: a 3m headline overspend behind 9m of one-off mitigations,
+    // so 12m underlying.
+    let s = scenario(
+        r#"
+[in_year]
+overspend = { dist = "fixed", value = 3e6 }
+one_off_mitigations = 9e6
+
+[reserves]
+general_fund = 50e6
+"#,
+    );
+    let rows = s.ledger().unwrap();
+    let gaps: Vec<Money> = rows.iter().map(|l| l.gap).collect();
+    assert_eq!(gaps, [m("12000000"); 3]);
+    // 50 - 3 (this year) - 12 = 35, then 23, then 11.
+    let gf: Vec<Money> = rows.iter().map(|l| l.general_fund).collect();
+    assert_eq!(gf, [m("35000000"), m("23000000"), m("11000000")]);
+    // The older form takes the one-off part only.
+    let old = Scenario::from_toml(&format!(
+        "opening_overspend = {{ dist = \"fixed\", value = 3e6 }}\n{BASE}[reserves]\ngeneral_fund = 50e6\n"
+    ))
+    .unwrap();
+    let gf: Vec<Money> = old
+        .ledger()
+        .unwrap()
+        .iter()
+        .map(|l| l.general_fund)
+        .collect();
+    assert_eq!(gf, [m("47000000"); 3]);
+    let both = Scenario::from_toml(&format!(
+        "opening_overspend = {{ dist = \"fixed\", value = 3e6 }}\n{BASE}[in_year]\noverspend = {{ dist = \"fixed\", value = 3e6 }}\n"
+    ));
+    assert!(
+        both.unwrap_err()
+            .to_string()
+            .starts_with("opening_overspend: give the in-year position once")
+    );
+    let bad = Scenario::from_toml(&format!(
+        "opening_overspend = {{ dist = \"normal\", mean = 1.0, sd = 0.0 }}\n{BASE}"
+    ));
+    assert_eq!(
+        bad.unwrap_err().to_string(),
+        "opening_overspend.sd: 0.0 must be greater than 0"
+    );
+}
+
+#[test]
+fn reserves_are_drawn_in_order_with_the_general_fund_last() {
+    // Gaps of 60m, 40m, 10m. Resilience (40m, drawn first), Contingency (10m, minimum 5m),
+    // general fund 50m, Schools ring-fenced.
+    let s = scenario(&format!(
+        r#"{}{}{}
+[reserves]
+general_fund = 50e6
+earmarked = [
+    {{ name = "Contingency", balance = 10e6, usable = true, minimum = 5e6, draw_order = 2 }},
+    {{ name = "Resilience", balance = 40e6, usable = true, draw_order = 1 }},
+    {{ name = "Schools", balance = 30e6, usable = false }},
+]
+"#,
+        pressure("A", "60e6", "2019/20", false),
+        pressure("B", "40e6", "2020/21", false),
+        pressure("C", "10e6", "2021/22", false)
+    ));
+    let rows = s.ledger().unwrap();
+    let balances = |y: usize| -> Vec<Money> { rows[y].reserves.iter().map(|(_, b)| *b).collect() };
+    // 2019/20: Resilience 40 -> 0, Contingency 10 -> 5 (its minimum), general fund 50 -> 35.
+    assert_eq!(balances(0), [m("35e6"), m("5e6"), m("0"), m("30e6")]);
+    // 2020/21: the general fund 35 -> 0, then Contingency's minimum 5 -> 0.
+    assert_eq!(balances(1), [m("0"), m("0"), m("0"), m("30e6")]);
+    // 2021/22: nothing usable is left: a 10m deficit on the general fund; schools untouched.
+    assert_eq!(balances(2), [m("-10e6"), m("0"), m("0"), m("30e6")]);
+    assert_eq!(rows[2].usable_reserves, m("-10e6"));
+    assert!(rows[2].exhausted && !rows[1].exhausted);
+    let names: Vec<&str> = rows[0].reserves.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["general_fund", "Contingency", "Resilience", "Schools"]
+    );
+}
+
+#[test]
+fn transfers_committed_and_planned_movements() {
+    let s = scenario(&format!(
+        r#"{}
+[reserves]
+general_fund = 20e6
+planned_contribution = {{ "2020/21" = 2e6 }}
+planned_use_for_recurring = {{ "2021/22" = 1e6 }}
+earmarked = [
+    {{ name = "Corporate", balance = 30e6, committed = 5e6, usable = true, draw_order = 2, planned_use = {{ "2019/20" = 1e6 }} }},
+    {{ name = "Financial resilience", balance = 0, usable = true, draw_order = 1 }},
+]
+transfers = [{{ year = "2019/20", from = "Corporate", to = "Financial resilience", amount = 20e6 }}]
+"#,
+        pressure("A", "3e6", "2019/20", false)
+    ));
+    let rows = s.ledger().unwrap();
+    let balances = |y: usize| -> Vec<Money> { rows[y].reserves.iter().map(|(_, b)| *b).collect() };
+    // Corporate: 25 uncommitted, -20 transferred, -1 planned use = 4. Financial resilience: 20,
+    // drawn 3 for the gap = 17. The general fund untouched.
+    assert_eq!(balances(0), [m("20e6"), m("4e6"), m("17e6")]);
+    assert_eq!(rows[0].usable_reserves, m("41e6"));
+    assert_eq!(balances(1), [m("22e6"), m("4e6"), m("17e6")]);
+    // A planned use for recurring spending is a policy breach (one-off uses are not).
+    assert_eq!(rows[0].policy_breach, m("0"));
+    assert_eq!(rows[2].policy_breach, m("1e6"));
+    assert_eq!(balances(2), [m("21e6"), m("4e6"), m("17e6")]);
+}
+
+#[test]
+fn a_planned_number_with_a_guessed_sign_is_refused() {
+    let e = err("[reserves]\ngeneral_fund = 10e6\nplanned = { \"2019/20\" = -1e6 }\n");
+    assert!(
+        e.starts_with("reserves.planned: a bare signed number"),
+        "{e}"
+    );
+    let e = err("[reserves]\ngeneral_fund = 10e6\nplanned_use = { \"2030/31\" = 1e6 }\n");
+    assert_eq!(
+        e,
+        "reserves.planned_use.\"2030/31\": 2030/31 is outside the horizon 2019/20 to 2021/22"
+    );
+}
+
+#[test]
+fn the_balanced_budget_test_fires_before_exhaustion() {
+    // A 23m recurring pressure against 30m of reserves and a 10m minimum: reserves last the
+    // first year (7m left) but the 23m carried into 2020/21 exceeds the -3m above the minimum.
+    let s = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 30e6\n[policy]\nminimum_general_fund = {{ amount = 10e6 }}\n",
+        pressure("Demand", "23e6", "2019/20", true)
+    ));
+    let rows = s.ledger().unwrap();
+    assert!(rows[0].s114 && !rows[0].exhausted);
+    let years = s.simulate(100, 1, None).unwrap().by_year();
+    assert_eq!((years[0].p_s114, years[0].p_exhausted), (1.0, 0.0));
+    // A small recurring gap against ample reserves does not.
+    let fine = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 100e6\n",
+        pressure("Demand", "5e6", "2019/20", true)
+    ));
+    assert!(fine.ledger().unwrap().iter().all(|r| !r.s114));
+    // Nor does a year with no recurring gap, even below the minimum.
+    let one_off = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 5e6\n[policy]\nminimum_general_fund = {{ amount = 10e6 }}\n",
+        pressure("Inquiry", "1e6", "2019/20", false)
+    ));
+    let rows = one_off.ledger().unwrap();
+    assert!(rows[0].below_minimum && !rows[0].s114);
+}
+
+#[test]
+fn policy_breach_is_the_part_of_a_recurring_gap_reserves_actually_fund() {
+    // A 4m recurring gap against 1m of reserves: reserves fund 1m of it, the rest is a deficit.
+    let s = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 1e6\n",
+        pressure("Demand", "4e6", "2019/20", true)
+    ));
+    let rows = s.ledger().unwrap();
+    let breach: Vec<Money> = rows.iter().map(|r| r.policy_breach).collect();
+    assert_eq!(breach, [m("1e6"), m("0"), m("0")]);
+    // A one-off surplus that covers the recurring gap: reserves fund nothing.
+    let covered = scenario(&format!(
+        "{}{}[reserves]\ngeneral_fund = 10e6\n",
+        pressure("Demand", "4e6", "2019/20", true),
+        pressure("Windfall", "-5e6", "2019/20", false)
+    ));
+    assert_eq!(covered.ledger().unwrap()[0].policy_breach, m("0"));
+    // Allowed by the policy: never a breach.
+    let allowed = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 10e6\n[policy]\nreserves_for_recurring_gaps = true\n",
+        pressure("Demand", "4e6", "2019/20", true)
+    ));
+    let r = allowed.simulate(10, 1, None).unwrap();
+    assert!(r.policy_breaches().iter().all(|b| b.probability == 0.0));
+}
+
+/// Maidstone Borough Council, "Budget Strategy Risks", Appendix A to the Audit, Governance
+/// and Standards Committee of 19 September 2016: each risk's financial impact in any one year
+/// (lower and upper, £000; the mid-point is the impact) weighted by its likelihood (%). The six
+/// ranked risks whose rows the appendix shows in full (H, N, J, B, L, D) weigh 375, 375, 250,
+/// 200, 150 and 125: £1,475,000 in all.
+#[test]
+fn a_published_budget_risk_matrix_is_reproduced() {
+    let rows = [
+        ("H", "funding changes", 250, 750, 0.75),
+        ("N", "disorderly Brexit", 250, 750, 0.75),
+        ("J", "capital programme", 500, 1500, 0.25),
+        ("B", "fees and charges", 200, 600, 0.50),
+        ("L", "collection targets", 100, 300, 0.75),
+        ("D", "planned savings", 250, 750, 0.25),
+    ];
+    let mut text = String::from(
+        "[policy]\nminimum_general_fund = { risk_matrix = [{ up_to = 0.25, factor = 0.25 }, { up_to = 0.5, factor = 0.5 }, { up_to = 1.0, factor = 0.75 }] }\n",
+    );
+    for (id, name, low, high, p) in rows {
+        // The likelihood band is what the appendix scores; the probability within it is ours.
+        text.push_str(&format!(
+            "[[risks]]\nid = \"{id}\"\nname = \"{name}\"\nprobability = {p}\nimpact = {{ dist = \"uniform\", low = {}e3, high = {}e3 }}\n",
+            low, high
+        ));
+    }
+    let s = scenario(&text);
+    assert!((s.risk_matrix_minimum() - 1_475_000.0).abs() < 1e-6);
+    let r = s.simulate(100, 1, None).unwrap();
+    assert!(r.minimum().iter().all(|x| (x - 1_475_000.0).abs() < 1e-6));
+}
+
+#[test]
+fn the_risk_assessed_minimum_is_one_figure_for_the_plan() {
+    let s = scenario(&format!(
+        "{}{}[reserves]\ngeneral_fund = 50e6\n[policy]\nminimum_general_fund = {{ risk_assessed = 0.95 }}\n",
+        pressure("A", "6e6", "2019/20", false),
+        pressure("B", "4e6", "2021/22", false)
+    ));
+    let r = s.simulate(100, 1, None).unwrap();
+    // The cumulative one-off exposure is 10m in every trial: one figure, every year.
+    assert_eq!(r.minimum(), [10e6, 10e6, 10e6]);
+    assert_eq!(r.risk_assessed_minimum(0.95).unwrap(), 10e6);
+}
+
+/// Moving money between usable reserves, or changing the draw order, changes which balance
+/// falls, never the total: usable reserves and exhaustion are the same trial by trial, while
+/// the general fund is protected by a resilience reserve drawn first.
+#[test]
+fn draw_order_and_transfers_leave_usable_reserves_unchanged_trial_by_trial() {
+    use crate::period::Horizon;
+    use rand::RngExt;
+    let horizon = Horizon::new("2019/20".parse().unwrap(), 4).unwrap();
+    let plans: Vec<ReservePlan<f64>> = [
+        // The resilience reserve held back until the general fund is empty (general fund first).
+        "general_fund = 40e6\nearmarked = [{ name = \"Resilience\", balance = 60e6, usable = true, minimum = 60e6 }]",
+        "general_fund = 40e6\nearmarked = [{ name = \"Resilience\", balance = 60e6, usable = true }]",
+        "general_fund = 40e6\nearmarked = [{ name = \"Resilience\", balance = 30e6, usable = true, draw_order = 2 }, { name = \"Contingency\", balance = 30e6, usable = true, minimum = 10e6, draw_order = 1 }]",
+        "general_fund = 100e6\nearmarked = [{ name = \"Resilience\", balance = 0, usable = true }]\ntransfers = [{ year = \"2020/21\", from = \"general_fund\", to = \"Resilience\", amount = 70e6 }]",
+    ]
+    .iter()
+    .map(|t| {
+        let r: Reserves = toml::from_str(t).unwrap();
+        r.validate_for(&horizon).unwrap();
+        ReservePlan::new(&r, &horizon, Money::to_f64)
+    })
+    .collect();
+    let mut rng = crate::rng::stream(5, 0);
+    let minimum = 30e6;
+    let mut below = vec![0u32; plans.len()];
+    for _ in 0..5_000 {
+        // Whole pounds, so that every sum is exact in floats.
+        let gaps: Vec<f64> = (0..4)
+            .map(|_| (rng.random::<f64>() * 70e6 - 10e6).round())
+            .collect();
+        let mut usable: Option<Vec<f64>> = None;
+        for (k, plan) in plans.iter().enumerate() {
+            let mut book = plan.book();
+            plan.open(&mut book, 0.0);
+            let mut path = Vec::new();
+            let mut closure = Closure::new(0.0);
+            for (y, g) in gaps.iter().enumerate() {
+                let gap: YearGap<f64> = closure.year(y, 0.0, *g);
+                plan.year(&mut book, y, gap, 0.0, minimum, false);
+                let sum: f64 = book.balance.iter().sum();
+                assert_eq!(sum, book.usable, "balances add up to usable reserves");
+                path.push(book.usable);
+                if book.balance[0] < minimum {
+                    below[k] += 1;
+                }
+            }
+            match &usable {
+                None => usable = Some(path),
+                Some(first) => assert_eq!(first, &path, "plan {k}"),
+            }
+        }
+    }
+    // A resilience reserve drawn first keeps the general fund above its minimum more often.
+    assert!(below[1] < below[0], "{below:?}");
+    assert!(below[2] < below[0], "{below:?}");
+}
+
+#[test]
+fn a_resilience_reserve_drawn_first_protects_the_general_fund() {
+    let risks = r#"
+[[risks]]
+id = "equal_pay"
+name = "Equal pay"
+probability = 0.6
+impact = { dist = "lognormal", p50 = 40e6, p90 = 90e6 }
+[[risks]]
+id = "games"
+name = "Games"
+probability = 0.5
+impact = { dist = "pert", low = 0, mode = 10e6, high = 40e6 }
+[policy]
+minimum_general_fund = { amount = 30e6 }
+"#;
+    // The general fund drawn first: the resilience reserve held back by its minimum.
+    let gf_only = scenario(&format!(
+        "{risks}[reserves]\ngeneral_fund = 45e6\nearmarked = [{{ name = \"Financial resilience\", balance = 80e6, usable = true, minimum = 80e6 }}]\n"
+    ));
+    let first = scenario(&format!(
+        "{risks}[reserves]\ngeneral_fund = 45e6\nearmarked = [{{ name = \"Financial resilience\", balance = 80e6, usable = true }}]\n"
+    ));
+    let a = gf_only.simulate(20_000, 3, None).unwrap();
+    let b = first.simulate(20_000, 3, None).unwrap();
+    // Same trials, same total: exhaustion and usable reserves agree exactly.
+    assert_eq!(a.p_exhausted(), b.p_exhausted());
+    for (x, y) in a.by_year().iter().zip(b.by_year()) {
+        assert_eq!(x.reserves_p50, y.reserves_p50);
+        assert_eq!(x.p_exhausted, y.p_exhausted);
+        assert!(y.p_below_minimum < x.p_below_minimum, "{x:?} {y:?}");
+    }
+    let rows = b.reserves_by_year();
+    let names: Vec<&str> = rows.iter().map(|r| r.reserve.as_str()).collect();
+    assert_eq!(names[0], "general_fund");
+    assert_eq!(names[3], "Financial resilience");
+    assert_eq!(names[6], USABLE_RESERVES);
+}
+
+#[test]
+fn errors_name_the_key_path() {
+    let e = err(
+        "[[savings]]\nid = \"S\"\nname = \"S\"\nyear = \"2019/20\"\nvalue = 1\nrag = \"amberish\"\n",
+    );
+    assert!(
+        e.starts_with("savings[0].rag: TOML parse error at line 12"),
+        "{e}"
+    );
+    assert!(
+        e.contains("\"amberish\" is not one of delivered, green, amber, red"),
+        "{e}"
+    );
+    assert_eq!(
+        err(
+            "[[savings]]\nid = \"S\"\nname = \"S\"\nyear = \"2030/31\"\nvalue = 1\nrag = \"red\"\n"
+        ),
+        "savings[0].year: 2030/31 is outside the horizon 2019/20 to 2021/22"
+    );
+    assert_eq!(
+        Scenario::from_toml(&BASE.replace("[100e6, 100e6, 100e6]", "[100e6, 100e6]"))
+            .unwrap_err()
+            .to_string(),
+        "plan.net_budget: 2 values for 3 years"
+    );
+    assert_eq!(
+        err(
+            "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 2.0, high = 1.0 }\nfirst_year = \"2019/20\"\n"
+        ),
+        "pressures[0].amount.high: 1.0 is below low 2.0"
+    );
+    assert_eq!(
+        err(
+            "[savings_delivery.amber]\np_full = 1.5\npartial = { dist = \"fixed\", value = 0.5 }\np_slip = 0.1\n"
+        ),
+        "savings_delivery.amber.p_full: 1.5 is outside [0, 1]"
+    );
+    assert_eq!(
+        err("[policy]\nminimum_general_fund = { percent_of_budget = 5 }\n"),
+        "policy.minimum_general_fund.percent_of_budget: 5.0 is outside [0, 1] (0.05 is 5%)"
+    );
+    let e = err("[reserves]\ngeneral_fund = 1\ncolour = 2\n");
+    assert!(
+        e.starts_with("reserves") && e.contains("unknown field `colour`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn run_options_are_checked_once_for_every_simulation() {
+    let s = scenario("[reserves]\ngeneral_fund = 1e6\n");
+    for threads in [0, 1025] {
+        assert_eq!(
+            s.simulate(10, 1, Some(threads)).unwrap_err().to_string(),
+            format!("threads: {threads} is not between 1 and 1024")
+        );
+        assert!(
+            s.reverse_stress(10, 1, Some(threads), Condition::Exhausted, 5)
+                .is_err()
+        );
+    }
+    assert_eq!(
+        s.simulate(0, 1, None).unwrap_err().to_string(),
+        "trials: 0 is not between 1 and 1000000000"
+    );
+}
+
+#[test]
+fn stored_results_are_checked() {
+    let s = scenario("[reserves]\ngeneral_fund = 1e6\n");
+    let r = s.simulate(100, 1, None).unwrap();
+    let text = serde_json::to_string(&r).unwrap();
+    let back: PlanResult = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, r);
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["years"] = serde_json::json!([]);
+    let e = serde_json::from_value::<PlanResult>(v)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("years is empty"), "{e}");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["minimum"] = serde_json::json!([1.0]);
+    let e = serde_json::from_value::<PlanResult>(v)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("minimum has 1 values for 3 years"), "{e}");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["trials"] = serde_json::json!(0);
+    assert!(serde_json::from_value::<PlanResult>(v).is_err());
+}
+
+#[test]
+fn toml_round_trip() {
+    let s = scenario(
+        "[[pressures]]\nname = \"P\"\namount = { dist = \"pert\", low = 1.0, mode = 2.0, high = 5.0 }\nfirst_year = \"2020/21\"\n[in_year]\noverspend = { dist = \"normal\", mean = 3e6, sd = 2e6 }\none_off_mitigations = 9e6\n[reserves]\ngeneral_fund = 125e6\nplanned_use = { \"2019/20\" = 5e6 }\nearmarked = [{ name = \"R\", balance = 20e6, committed = 1e6, usable = true, minimum = 2e6, draw_order = 1 }]\ntransfers = [{ year = \"2020/21\", from = \"general_fund\", to = \"R\", amount = 5e6 }]\n[policy]\nminimum_general_fund = { risk_matrix = [{ up_to = 1.0, factor = 0.5 }] }\n",
+    );
+    let again = Scenario::from_toml(&s.to_toml().unwrap()).unwrap();
+    assert_eq!(s, again);
+}
+
+#[test]
+fn same_numbers_on_any_thread_count() {
+    let s = scenario(
+        "[[pressures]]\nname = \"P\"\namount = { dist = \"pert\", low = 1e6, mode = 2e6, high = 5e6 }\nfirst_year = \"2020/21\"\n[[risks]]\nid = \"R\"\nname = \"R\"\nprobability = 0.3\nimpact = { dist = \"lognormal\", p50 = 5e6, p90 = 20e6 }\n[reserves]\ngeneral_fund = 12e6\nearmarked = [{ name = \"E\", balance = 3e6, usable = true }]\n",
+    );
+    let a = s.simulate(20_000, 3, Some(1)).unwrap();
+    let b = s.simulate(20_000, 3, Some(2)).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn forward_indicators_without_uncertainty_equal_the_published_ones() {
+    use crate::resilience::{self, Figures, Return};
+    let s = scenario(&format!(
+        "{}{}[reserves]\ngeneral_fund = 8e6\nearmarked = [{{ name = \"Smoothing\", balance = 6e6, usable = true, draw_order = 1 }}]\n",
+        pressure("Demand", "3e6", "2019/20", true),
+        pressure("Inquiry", "2e6", "2020/21", false)
+    ));
+    let ledger = s.ledger().unwrap();
+    let r = s.simulate(50, 3, None).unwrap();
+    // The ledger as three published returns: 1 April is the previous 31 March.
+    let (mut gf, mut em) = (8e6, 6e6);
+    let returns: Vec<Return> = ledger
+        .iter()
+        .map(|row| {
+            let figures = Figures {
+                net_revenue_expenditure: Some(100e6),
+                unallocated_open: Some(gf),
+                earmarked_open: Some(em),
+                unallocated_close: Some(row.general_fund.to_f64()),
+                earmarked_close: Some(row.usable_earmarked.to_f64()),
+                ..Figures::default()
+            };
+            (gf, em) = (row.general_fund.to_f64(), row.usable_earmarked.to_f64());
+            Return {
+                ecode: "E1".into(),
+                year: row.year.clone(),
+                group: "plan".into(),
+                figures,
+            }
+        })
+        .collect();
+    let published = resilience::indicators(&returns).unwrap();
+    for f in &r.resilience() {
+        let y = ledger.iter().position(|l| l.year == f.year).unwrap();
+        let k = resilience::indicator_index(&f.indicator).unwrap();
+        let want = published[y].values[k];
+        assert_eq!(Some(f.p50), want, "{} {}", f.indicator, f.year);
+        assert_eq!((f.p10, f.p90, f.defined), (f.p50, f.p50, 1.0));
+    }
+    // Reserves 14m, then 11m, 6m, 3m: sustainability in 2021/22 is 3m / (11m / 3 a year).
+    let p = r
+        .probability_below("reserves_sustainability", 1.0, "2021/22")
+        .unwrap();
+    assert_eq!(p, 1.0);
+    assert_eq!(
+        r.probability_below("reserves_sustainability", 0.5, "2021/22")
+            .unwrap(),
+        0.0
+    );
+    let e = r.probability_below("interest_payable_to_nre", 1.0, "2021/22");
+    assert!(e.unwrap_err().to_string().contains("not simulated"));
+    let e = r.probability_below("reserves_to_nre", 1.0, "2030/31");
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "year: \"2030/31\" is not a year of the plan (2019/20 to 2021/22)"
+    );
+}
+
+#[test]
+fn reverse_stress_names_the_pair_that_must_both_occur() {
+    let s = scenario(
+        r#"
+[[risks]]
+id = "A"
+name = "Equal pay"
+probability = 0.3
+impact = { dist = "uniform", low = 5e6, high = 7e6 }
+
+[[risks]]
+id = "B"
+name = "Games overrun"
+probability = 0.3
+impact = { dist = "uniform", low = 5e6, high = 7e6 }
+
+[[risks]]
+id = "C"
+name = "Strike"
+probability = 0.5
+impact = { dist = "fixed", value = 3e6 }
+
+[reserves]
+general_fund = 10e6
+"#,
+    );
+    let trials = 40_000;
+    let r = s
+        .reverse_stress(trials, 9, None, Condition::Exhausted, 10)
+        .unwrap();
+    // Exhaustion needs more than 10m: A and B together (10m to 14m), never one with C.
+    let se = (0.09f64 * 0.91 / trials as f64).sqrt();
+    assert!((r.probability - 0.09).abs() < 4.0 * se, "{}", r.probability);
+    assert_eq!(
+        r.smallest_sets,
+        vec![vec!["A".to_string(), "B".to_string()]]
+    );
+    assert!(r.smallest_exact);
+    assert!(!r.combinations.is_empty());
+    for c in &r.combinations {
+        assert!(
+            c.risks.starts_with(&["A".to_string(), "B".to_string()]),
+            "{c:?}"
+        );
+    }
+    let total: u64 = r.combinations.iter().map(|c| c.trials).sum();
+    assert_eq!(total as f64, r.probability * trials as f64);
+    // In those trials A always occurred: its mean there is its mean if it occurs (6m).
+    let a = &r.inputs[0];
+    assert_eq!(a.id, "A");
+    assert!((a.mean_when_met - 6e6).abs() < 0.05e6, "{a:?}");
+    assert!((a.mean - 0.3 * 6e6).abs() < 0.05e6, "{a:?}");
+    // The same trials as simulate().
+    let sim = s.simulate(trials, 9, None).unwrap();
+    assert_eq!(sim.p_exhausted(), r.probability);
+    // A plan that never runs out has no smallest set; one that always does, an empty one.
+    let safe = scenario("[reserves]\ngeneral_fund = 100e6\n");
+    let r = safe
+        .reverse_stress(100, 1, None, Condition::Exhausted, 10)
+        .unwrap();
+    assert!(r.smallest_sets.is_empty() && r.probability == 0.0);
+    let broke = scenario(&pressure("P", "1e6", "2019/20", true));
+    let r = broke
+        .reverse_stress(100, 1, None, Condition::Exhausted, 10)
+        .unwrap();
+    assert_eq!(r.smallest_sets, vec![Vec::<String>::new()]);
+}
+
+#[test]
+fn reverse_stress_can_be_interrupted_in_the_search() {
+    use std::ops::ControlFlow;
+    // About ten of the sixteen must occur: the search runs through thousands of sets.
+    let mut text = String::from("[reserves]\ngeneral_fund = 60e6\n");
+    for i in 0..16 {
+        text.push_str(&format!(
+            "[[risks]]\nid = \"R{i}\"\nname = \"R\"\nprobability = 0.5\nimpact = {{ dist = \"pert\", low = 0, mode = 5e6, high = 20e6 }}\ncap = 10e6\n"
+        ));
+    }
+    let s = scenario(&text);
+    let mut calls = 0;
+    let out = s.reverse_stress_with_progress(100, 1, None, Condition::Exhausted, 5, &mut |_, _| {
+        calls += 1;
+        // Let the one batch finish, then stop in the search.
+        if calls > 1 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    assert_eq!(out.unwrap_err(), PlanError::Interrupted);
+}
+
+#[test]
+fn ledger_is_exact_to_the_penny() {
+    let s = scenario(
+        r#"
+[[pressures]]
+name = "Demand"
+amount = { dist = "fixed", value = "4000000.10" }
+first_year = "2019/20"
+
+[[pressures]]
+name = "Inquiry"
+amount = { dist = "fixed", value = "0.20" }
+first_year = "2020/21"
+recurring = false
+
+[[savings]]
+id = "S"
+name = "Sale"
+year = "2020/21"
+value = "1000000.01"
+rag = "red"
+recurring = false
+delivery = { p_full = 0.0, partial = { dist = "fixed", value = 0.5 }, p_slip = 0.0 }
+
+[reserves]
+general_fund = "10000000.00"
+"#,
+    );
+    let rows = s.ledger().unwrap();
+    // 2019/20: 4,000,000.10; 2020/21: 4,000,000.10 + 0.20 + half of 1,000,000.01 (500,000.005,
+    // kept exact until the penny rounding of the report).
+    assert_eq!(rows[0].gap, m("4000000.10"));
+    assert_eq!(rows[1].gap, m("4500000.31"));
+    assert_eq!(rows[0].usable_reserves, m("5999999.90"));
+    // 10,000,000 - 4,000,000.10 - 4,500,000.305 = 1,499,999.595, reported as .60.
+    assert_eq!(rows[1].usable_reserves, m("1499999.60"));
+    // 2021/22: 4,000,000.10 + the sale falling out, 1,000,000.01.
+    assert_eq!(rows[2].gap, m("5000000.11"));
+    assert!(!rows[1].exhausted && rows[2].exhausted);
+    // The simulation agrees, in floats.
+    let sim = s.simulate(10, 1, None).unwrap().by_year();
+    assert!((sim[1].reserves_p50 - 1_499_999.595).abs() < 1e-6);
+    let uncertain = scenario(
+        "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 1.0, high = 2.0 }\nfirst_year = \"2019/20\"\n",
+    );
+    assert_eq!(
+        uncertain.ledger().unwrap_err().to_string(),
+        "ledger: pressures[0].amount is uncertain (not a fixed amount)"
+    );
+}
