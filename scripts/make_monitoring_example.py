@@ -1,7 +1,7 @@
 """Writes the bundled, illustrative 2018/19 monitoring example (python/fiscalrisk/data/).
 
-The story is Birmingham City Council's December 2018 report (seeds: 000_b414fc6d1bec80f5.txt,
-item 16; 003_e0349e307be76d5a.txt): a forecast overspend of £27m at month 7 that fell to £3m at
+The story is Birmingham City Council's December 2018 report (seeds: notes of the Birmingham Independent Improvement Panel meeting with the council, 19 December 2018,
+item 16; Birmingham City Council, "Improvement Stock-take Report", March 2019): a forecast overspend of £27m at month 7 that fell to £3m at
 month 8, "in part using one-off savings". The directorates, budgets, monthly actuals, the split
 of the variances and the five years of history are illustrative assumptions, not the council's
 figures. Deterministic: running it again writes the same files.

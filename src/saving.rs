@@ -27,7 +27,7 @@
 //! full-delivery rates follow the usual reading of a RAG rating (green: on track; amber: at
 //! risk; red: unlikely); a green saving that falls short mostly falls short a little, a red one
 //! mostly a lot; and slippage grows with the rating, as Birmingham's papers describe savings
-//! "getting more and more difficult" to deliver on time (002_25173f8d5eed12b3.txt, para 1.34).
+//! "getting more and more difficult" to deliver on time (the Improvement Panel's "Draft Assessment of Birmingham City Council's Improvement Plan", 18 March 2015, para 1.34).
 //!
 //! # Examples
 //!

@@ -400,12 +400,20 @@ def overspend_distribution(
     Student-t prediction interval; matching a normal to its P10 and P90 is an approximation
     that thins its far tails slightly.
     """
+    overspend, _ = _in_year_position(forecast(data, month=month, calibration=calibration))
+    return overspend
+
+
+def _in_year_position(frame: pl.DataFrame) -> tuple[Distribution, Decimal]:
+    """The ``TOTAL`` row of a forecast table as the plan's in-year hand-over: the overspend as a
+    :class:`~fiscalrisk.Normal` with the calibrated P10 and P90, and the one-off mitigations."""
     from .distributions import Normal
 
-    f = forecast(data, month=month, calibration=calibration).row(-1, named=True)
+    f = frame.row(-1, named=True)
     if f["line_id"] != "TOTAL" or f["budget"] is None or f["p10"] is None:
         raise ValidationError("the table needs a TOTAL row with a budget and a forecast to give an overspend")
     budget = float(f["budget"])
     z90 = 1.2815515655446004
     sd = (f["p90"] - f["p10"]) / (2 * z90)
-    return Normal(f["p50"] - budget, sd)
+    mitigations = f["one_off_mitigations"] if f["one_off_mitigations"] is not None else Decimal(0)
+    return Normal(f["p50"] - budget, sd), mitigations

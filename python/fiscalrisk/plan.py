@@ -97,19 +97,38 @@ class Scenario:
         return json.dumps(self.to_dict(), indent=2)
 
     def ledger(self) -> pl.DataFrame:
-        """The plan as an exact ledger, for a scenario with no uncertainty: by year the ``gap``,
-        ``general_fund``, ``usable_earmarked``, ``usable_reserves`` and ``minimum`` as exact
-        decimals (to the penny), ``below_minimum`` and ``exhausted``.
+        """The plan as an exact ledger, for a scenario with no uncertainty. By year, as exact
+        decimals (to the penny): ``gap``, ``recurring_gap`` (its recurring part still open after
+        the management response), ``carried_gap`` (the recurring gap the next budget must close,
+        with the year's one-off savings, which fall out), ``drawn_from_reserves``,
+        ``policy_breach`` (reserves funding recurring spending against the policy),
+        ``general_fund``, ``usable_earmarked``, ``usable_reserves`` and ``minimum`` (the general
+        fund's); and ``below_minimum``, ``exhausted`` and ``s114`` (the carried gap exceeds usable
+        reserves above the minimum). Each reserve's balance is in :meth:`reserves_ledger`.
+
+        It runs the same year arithmetic as :meth:`simulate`.
 
         Raises
         ------
         ValidationError
             Naming the first input that is uncertain.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> s = fr.Scenario.from_dict({
+        ...     "plan": {"name": "m", "first_year": "2019/20", "years": 4, "net_budget": [100e6] * 4,
+        ...              "management_response": 0.5},
+        ...     "pressures": [{"name": "Care", "amount": {"dist": "fixed", "value": 10e6}, "first_year": "2019/20"}],
+        ...     "reserves": {"general_fund": 50e6}})
+        >>> [str(g) for g in s.ledger()["gap"]]
+        ['10000000.00', '5000000.00', '2500000.00', '1250000.00']
         """
         from ._convert import money_out
 
         rows = self._native.ledger()
-        money = ["gap", "general_fund", "usable_earmarked", "usable_reserves", "minimum"]
+        money = ["gap", "recurring_gap", "carried_gap", "drawn_from_reserves", "policy_breach",
+                 "general_fund", "usable_earmarked", "usable_reserves", "minimum"]
         dtype = pl.Decimal(precision=38, scale=2)
         return pl.DataFrame(
             {
@@ -117,15 +136,69 @@ class Scenario:
                 **{c: pl.Series(c, [money_out(r[c]) for r in rows], dtype=dtype) for c in money},
                 "below_minimum": [r["below_minimum"] for r in rows],
                 "exhausted": [r["exhausted"] for r in rows],
+                "s114": [r["s114"] for r in rows],
             }
         )
 
+    def reserves_ledger(self) -> pl.DataFrame:
+        """Each reserve's uncommitted balance at the end of each year, exactly: ``reserve``
+        (``general_fund``, then the earmarked reserves in file order), ``year`` and ``balance``,
+        for a scenario with no uncertainty (see :meth:`ledger`)."""
+        from ._convert import money_out
+
+        rows = self._native.ledger()
+        out = [(name, r["year"], money_out(balance)) for r in rows for name, balance in r["reserves"]]
+        out.sort(key=lambda t: self.reserve_names.index(t[0]))
+        return pl.DataFrame(
+            out, schema={"reserve": pl.String, "year": pl.String, "balance": pl.Decimal(precision=38, scale=2)}, orient="row"
+        )
+
+    @property
+    def reserve_names(self) -> list[str]:
+        """The reserves as results name them: ``general_fund``, then each earmarked reserve."""
+        return self._native.reserve_names()
+
+    def risk_matrix_minimum(self) -> float:
+        """The risk-matrix minimum general fund balance (``policy.minimum_general_fund =
+        { risk_matrix = [...] }``): each risk's impact (its mean cost if it occurs; a recurring
+        risk's annual cost) times its likelihood band's provision factor, summed. 0 when the
+        policy sets the minimum another way."""
+        return self._native.risk_matrix_minimum()
+
     def with_opening_overspend(self, overspend: Distribution) -> Scenario:
-        """This scenario with the current year's overspend (e.g.
-        :func:`fiscalrisk.monitoring.overspend_distribution` of this month's monitoring) taken
-        from the general fund before the plan's first year."""
+        """This scenario with the current year's overspend alone (e.g.
+        :func:`fiscalrisk.monitoring.overspend_distribution`) met from reserves before the
+        plan's first year. It carries no recurring part: prefer :meth:`with_in_year`."""
         data = self.to_dict()
+        data.pop("in_year", None)
         data["opening_overspend"] = overspend.to_dict()
+        return Scenario.from_dict(data)
+
+    def with_in_year(self, forecast: Any, calibration: Any = None) -> Scenario:
+        """This scenario with the in-year position handed over from budget monitoring: a
+        forecast table (:func:`fiscalrisk.monitoring.forecast`) or the monitoring data itself
+        (forecast with ``calibration``, by default the documented one). Both parts carry:
+
+        - the year's overspend (the ``TOTAL`` row's calibrated outturn less budget, as a normal
+          distribution) is met from reserves before the plan's first year;
+        - the underlying overspend, that plus the one-off mitigations inside it, recurs in the
+          base budget of every year of the plan (``[in_year] one_off_mitigations``).
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> m8 = fr.datasets.monitoring_example(8)
+        >>> s = fr.examples.birmingham_2019().with_in_year(m8)
+        >>> float(s.to_dict()["in_year"]["one_off_mitigations"])  # month 8's one-off measures
+        9000000.0
+        """
+        from . import monitoring
+
+        frame = forecast if isinstance(forecast, pl.DataFrame) else monitoring.forecast(forecast, calibration=calibration)
+        overspend, mitigations = monitoring._in_year_position(frame)
+        data = self.to_dict()
+        data.pop("opening_overspend", None)
+        data["in_year"] = {"overspend": overspend.to_dict(), "one_off_mitigations": str(mitigations)}
         return Scenario.from_dict(data)
 
     @property
@@ -203,12 +276,29 @@ class PlanResult:
         return self._native.seed
 
     def by_year(self) -> pl.DataFrame:
-        """One row per year: ``year``, ``gap_mean``, ``gap_p10``, ``gap_p50``, ``gap_p90``, ``gap_p95``,
-        ``reserves_p5``, ``reserves_p25``, ``reserves_p50``, ``reserves_p75``, ``reserves_p95`` (usable reserves at the year's end),
-        ``p_below_minimum``, ``p_exhausted`` (exhausted in that year or before), ``minimum``,
-        ``one_off_reliance`` (one-off savings planned for the year) and ``underlying_gap_mean``
-        (the gap without them)."""
+        """One row per year: ``year``; the gap's ``gap_mean``, ``gap_p10``, ``gap_p50``,
+        ``gap_p90``, ``gap_p95``; **usable reserves** (the general fund plus uncommitted usable
+        earmarked reserves) at the year's end, ``reserves_p5`` to ``reserves_p95``, to be read
+        against zero (``p_exhausted``, exhausted in that year or before); ``p_below_minimum``,
+        the probability that the **general fund** ends the year below ``minimum``, its policy
+        minimum; ``one_off_reliance`` (one-off savings planned for the year) and
+        ``underlying_gap_mean`` (the gap without them); the **general fund**'s own
+        ``general_fund_p5``, ``general_fund_p50``, ``general_fund_p95``; and ``p_s114``, the
+        probability that the recurring gap carried into the next year exceeds usable reserves
+        above the minimum, so that the next budget cannot be balanced without new measures."""
         return pl.DataFrame(self._native.by_year())
+
+    def reserves_by_year(self) -> pl.DataFrame:
+        """Each reserve by year, against its own minimum: ``reserve`` (``general_fund``, each
+        earmarked reserve, then ``usable_reserves``, the total), ``year``, the uncommitted
+        balance's ``p5``, ``p50`` and ``p95`` at the year's end, ``minimum`` (the policy's for the
+        general fund, the reserve's own for an earmarked reserve, zero for usable reserves) and
+        ``p_below_minimum`` (in that year)."""
+        return pl.DataFrame(
+            self._native.reserves_by_year(),
+            schema={"reserve": pl.String, "year": pl.String, "p5": pl.Float64, "p50": pl.Float64,
+                    "p95": pl.Float64, "minimum": pl.Float64, "p_below_minimum": pl.Float64},
+        )
 
     def policy_breaches(self) -> pl.DataFrame:
         """By year: the probability that reserves fund a recurring gap, and the mean amount."""
@@ -220,10 +310,11 @@ class PlanResult:
         exhaustion first."""
         return pl.DataFrame(self._native.drivers()).sort(["exhausted_mean", "mean"], descending=True)
 
-    def risk_assessed_minimum(self, confidence: float = 0.95) -> pl.DataFrame:
-        """The general fund balance that covers each year's one-off exposure at ``confidence``."""
-        years = self.by_year()["year"].to_list()
-        return pl.DataFrame({"year": years, "minimum": self._native.risk_assessed_minimum(float(confidence))})
+    def risk_assessed_minimum(self, confidence: float = 0.95) -> float:
+        """One general fund balance for the whole plan: the quantile ``confidence`` of the plan's
+        simulated cumulative one-off exposure (one-off pressures and risk costs, the due-year
+        part of savings shortfalls, the in-year overspend)."""
+        return self._native.risk_assessed_minimum(float(confidence))
 
     def gap_exceedance(self) -> pl.DataFrame:
         """Each year's gap exceedance curve: ``year``, ``amount`` (the gap's 1st to 99th
@@ -297,7 +388,7 @@ class PlanResult:
         """
         if not isinstance(top, int) or isinstance(top, bool) or top < 1:
             raise ValidationError(f"top: {top!r} is not a whole number of at least 1")
-        native = self.scenario._native.reverse_stress(self.trials, self.seed, str(threshold), top)
+        native = self.scenario._native.reverse_stress(self.trials, self.seed, str(threshold), top, None, None)
         return ReverseStress(native)
 
     @property
@@ -322,7 +413,8 @@ class PlanResult:
             f"PlanResult: {self.scenario.name}",
             [
                 ("trials", f"{self.trials:,} (seed {self.seed})"),
-                ("P(reserves exhausted by the end)", f"{self.p_exhausted:.1%}"),
+                ("P(usable reserves exhausted by the end)", f"{self.p_exhausted:.1%}"),
+                ("P(next budget cannot be balanced), worst year", f"{self.by_year()['p_s114'].max():.1%}"),
                 ("mean gap by year", ", ".join(pounds(g) for g in y["gap_mean"].to_list())),
             ],
         )

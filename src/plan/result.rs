@@ -39,25 +39,25 @@ pub struct YearRow {
     pub reserves_p75: f64,
     /// 95th percentile.
     pub reserves_p95: f64,
-    /// The general fund at the end of the year: 5th percentile.
-    pub general_fund_p5: f64,
-    /// Median.
-    pub general_fund_p50: f64,
-    /// 95th percentile.
-    pub general_fund_p95: f64,
     /// Probability the general fund ends the year below its minimum.
     pub p_below_minimum: f64,
     /// Probability usable reserves are exhausted in this year or before.
     pub p_exhausted: f64,
-    /// Probability that the recurring gap carried into the next year exceeds usable reserves
-    /// above the minimum: the next budget cannot be balanced without new measures or support.
-    pub p_s114: f64,
     /// The general fund's minimum balance applied.
     pub minimum: f64,
     /// One-off savings planned for the year (not kept by the base budget).
     pub one_off_reliance: f64,
     /// Mean gap with those one-off savings added back.
     pub underlying_gap_mean: f64,
+    /// The general fund at the end of the year: 5th percentile.
+    pub general_fund_p5: f64,
+    /// Median.
+    pub general_fund_p50: f64,
+    /// 95th percentile.
+    pub general_fund_p95: f64,
+    /// Probability that the recurring gap carried into the next year exceeds usable reserves
+    /// above the minimum: the next budget cannot be balanced without new measures or support.
+    pub p_s114: f64,
 }
 
 /// One row of [`PlanResult::reserves_by_year`].

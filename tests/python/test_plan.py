@@ -4,6 +4,7 @@ calculations, and the command line's atomic outputs."""
 from __future__ import annotations
 
 import pickle
+from decimal import Decimal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ delivery = { p_full = 0.0, partial = { dist = "fixed", value = 0.5 }, p_slip = 0
 
 [reserves]
 general_fund = 10e6
-planned = { "2019/20" = -1e6 }
+planned_use = { "2019/20" = 1e6 }
 """
 
 
@@ -61,14 +62,22 @@ def test_round_trips() -> None:
 def test_hand_calculation() -> None:
     r = fr.Scenario.from_toml(DETERMINISTIC).simulate(trials=50, seed=1)
     y = r.by_year()
-    # Gap: 4,000,000.37 a year, plus half of the 2m one-off sale in 2020/21.
-    assert y["gap_mean"].to_list() == pytest.approx([4_000_000.37, 5_000_000.37, 4_000_000.37], abs=1e-6)
-    # Reserves: 10m - 1m planned draw - gaps.
-    assert y["reserves_p50"].to_list() == pytest.approx([4_999_999.63, -0.74, -4_000_001.11], abs=1e-6)
+    # Gap: 4,000,000.37 a year, plus half of the 2m one-off sale in 2020/21 undelivered, plus
+    # the whole sale in 2021/22 (a one-off saving falls out of the base budget).
+    assert y["gap_mean"].to_list() == pytest.approx([4_000_000.37, 5_000_000.37, 6_000_000.37], abs=1e-6)
+    # Reserves: 10m - 1m planned use - gaps.
+    assert y["reserves_p50"].to_list() == pytest.approx([4_999_999.63, -0.74, -6_000_001.11], abs=1e-6)
     assert y["p_exhausted"].to_list() == [0.0, 1.0, 1.0]
     assert y["underlying_gap_mean"][1] == pytest.approx(7_000_000.37, abs=1e-6)
+    # With no earmarked reserves the general fund is all of usable reserves.
+    assert y["general_fund_p50"].to_list() == y["reserves_p50"].to_list()
+    # 4,000,000.37 carried against 4,999,999.63 is fine; 5m carried against nothing is not.
+    assert y["p_s114"].to_list() == [0.0, 1.0, 1.0]
     d = r.drivers()
     assert set(d["kind"]) == {"pressure", "saving"}
+    res = r.reserves_by_year()
+    assert res["reserve"].unique(maintain_order=True).to_list() == ["general_fund", "usable_reserves"]
+    assert res.filter(pl.col("reserve") == "usable_reserves")["p_below_minimum"].to_list() == [0.0, 1.0, 1.0]
 
 
 @pytest.mark.parametrize(
@@ -94,7 +103,8 @@ def test_risk_assessed_minimum_and_breaches() -> None:
     d["policy"]["minimum_general_fund"] = {"risk_assessed": 0.95}
     r = fr.Scenario.from_dict(d).simulate(trials=20_000, seed=3)
     ram = r.risk_assessed_minimum(0.95)
-    assert r.by_year()["minimum"].to_list() == pytest.approx(ram["minimum"].to_list())
+    # One figure for the whole plan, applied in every year.
+    assert r.by_year()["minimum"].to_list() == pytest.approx([ram] * 4)
     b = r.policy_breaches()
     assert b.columns == ["year", "probability", "mean_amount"] and (b["probability"] <= 1).all()
     with pytest.raises(fr.ValidationError, match="confidence"):
@@ -129,7 +139,8 @@ def test_simulate_command_writes_atomically(tmp_path: Path) -> None:
 
 def test_in_year_monitoring_feeds_the_plan() -> None:
     m8 = fr.datasets.monitoring_example(8)
-    overspend = fr.monitoring.overspend_distribution(m8, calibration=fr.monitoring.calibrate(fr.datasets.monitoring_history()))
+    calibration = fr.monitoring.calibrate(fr.datasets.monitoring_history())
+    overspend = fr.monitoring.overspend_distribution(m8, calibration=calibration)
     plain = fr.Scenario.from_toml(DETERMINISTIC)
     fed = plain.with_opening_overspend(overspend)
     assert fed.to_dict()["opening_overspend"]["dist"] == "normal"
@@ -138,14 +149,25 @@ def test_in_year_monitoring_feeds_the_plan() -> None:
     # The plan's draws are unchanged; reserves fall by the overspend (mean about £3m here).
     shift = a["reserves_p50"][0] - b["reserves_p50"][0]
     assert shift == pytest.approx(overspend.mean(), rel=0.05)
+    # The whole hand-over: the £9m of one-off mitigations behind month 8's headline recur, so
+    # each year's gap rises by the underlying overspend (headline + 9m, about £12m).
+    whole = plain.with_in_year(m8, calibration=calibration)
+    assert whole.to_dict()["in_year"]["one_off_mitigations"] == Decimal("9000000")
+    c = whole.simulate(trials=40_000, seed=2).by_year()
+    rise = (c["gap_mean"] - a["gap_mean"]).to_list()
+    assert rise == pytest.approx([overspend.mean() + 9e6] * 3, rel=0.02)
+    # The same from a forecast table.
+    table = fr.monitoring.forecast(m8, calibration=calibration)
+    assert plain.with_in_year(table) == whole
 
 
 def test_ledger_is_exact() -> None:
-    from decimal import Decimal
-
     ledger = fr.Scenario.from_toml(DETERMINISTIC).ledger()
     # 10m - 1m planned draw - 4,000,000.37 = 4,999,999.63; then - 5,000,000.37 = -0.74.
-    assert ledger["usable_reserves"].to_list() == [Decimal("4999999.63"), Decimal("-0.74"), Decimal("-4000001.11")]
+    assert ledger["usable_reserves"].to_list() == [Decimal("4999999.63"), Decimal("-0.74"), Decimal("-6000001.11")]
     assert ledger["exhausted"].to_list() == [False, True, True]
-    with pytest.raises(fr.ValidationError, match="ledger: risks\\[0\\].probability 0.5 is uncertain"):
+    # The sale falls out in 2021/22: -0.74 - 6,000,000.37.
+    assert ledger["gap"].to_list()[2] == Decimal("6000000.37")
+    assert ledger["s114"].to_list() == [False, True, True]
+    with pytest.raises(fr.ValidationError, match="ledger: risks\\[0\\].probability is uncertain \\(0.5 is not 0 or 1\\)"):
         fr.examples.birmingham_2019().ledger()
