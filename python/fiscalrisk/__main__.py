@@ -34,10 +34,15 @@ def _millions(df: pl.DataFrame, skip: Sequence[str]) -> pl.DataFrame:
 def _print_plan(result: "PlanResult") -> None:
     with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
         print(f"{result.scenario.name}: {result.trials:,} trials, seed {result.seed}. Amounts in £m.")
-        years = result.by_year().select(
-            "year", "gap_mean", "gap_p90", "reserves_p5", "reserves_p50", "minimum", "p_below_minimum", "p_exhausted"
-        )
-        print(_millions(years, ["year", "p_below_minimum", "p_exhausted"]))
+        table = result.by_year()
+        print("\nThe gap, and the balanced-budget test (p_s114: the recurring gap carried into the next year")
+        print("exceeds usable reserves above the general fund's minimum):")
+        print(_millions(table.select("year", "gap_mean", "gap_p90", "p_s114"), ["year", "p_s114"]))
+        print("\nUsable reserves (general fund and uncommitted usable earmarked), against exhaustion (zero):")
+        print(_millions(table.select("year", "reserves_p5", "reserves_p50", "p_exhausted"), ["year", "p_exhausted"]))
+        print("\nThe general fund, against its policy minimum:")
+        general = table.select("year", "general_fund_p5", "general_fund_p50", "minimum", "p_below_minimum")
+        print(_millions(general, ["year", "p_below_minimum"]))
         print(f"\nProbability usable reserves are exhausted by the end of the plan: {result.p_exhausted:.1%}")
         print("\nWhat drives exhaustion (mean over the plan, and in the trials that exhaust reserves, £m):")
         print(_millions(result.drivers().head(10), ["kind", "id"]))
@@ -81,7 +86,7 @@ def _report(args: argparse.Namespace) -> int:
     scenario = Scenario.from_toml(args.scenario)
     result = scenario.simulate(trials=args.trials, seed=args.seed, progress=not args.quiet)
     report.write(result, out, inputs=[Path(args.scenario)])
-    print(f"report written to {out} (P(reserves exhausted by the end) {result.p_exhausted:.1%})")
+    print(f"report written to {out} (P(usable reserves exhausted by the end) {result.p_exhausted:.1%})")
     return 0
 
 

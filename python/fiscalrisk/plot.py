@@ -7,8 +7,8 @@ Examples
 >>> import fiscalrisk as fr
 >>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1)
 >>> fig = fr.plot.reserves_fan(r)
->>> fig.axes[0].get_title()
-'Usable reserves at the end of each year'
+>>> [ax.get_title() for ax in fig.axes]
+['Usable reserves, against exhaustion (zero)', 'General fund, against its policy minimum']
 """
 
 from __future__ import annotations
@@ -59,24 +59,46 @@ def _money_axis(ax: Axes, axis: str = "y") -> None:
 
 
 def reserves_fan(result: PlanResult) -> Figure:
-    """Usable reserves by year: P5-P95 and P25-P75 bands, the median, the policy minimum, and
-    the probability of exhaustion by each year annotated."""
+    """Reserves by year, each balance against its own threshold, in two panels:
+
+    - **usable reserves** (the general fund plus uncommitted usable earmarked reserves):
+      P5-P95 and P25-P75 bands and the median, against zero, with the probability that they
+      are exhausted by each year annotated;
+    - **the general fund** alone: its P5-P95 band and median against the policy minimum, with
+      the probability that it ends each year below the minimum annotated.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
+    >>> [ax.get_title() for ax in reserves_fan(r).axes]
+    ['Usable reserves, against exhaustion (zero)', 'General fund, against its policy minimum']
+    """
     y = result.by_year()
     years = y["year"].to_list()
     x = list(range(len(years)))
-    fig, ax = _figure()
-    ax.fill_between(x, y["reserves_p5"].to_list(), y["reserves_p95"].to_list(), alpha=0.2, color="C0", label="P5-P95")
-    ax.fill_between(x, y["reserves_p25"].to_list(), y["reserves_p75"].to_list(), alpha=0.4, color="C0", label="P25-P75")
-    ax.plot(x, y["reserves_p50"].to_list(), color="C0", marker="o", label="median")
-    ax.plot(x, y["minimum"].to_list(), color="C3", linestyle="--", label="policy minimum (general fund)")
-    ax.axhline(0.0, color="black", linewidth=0.8)
+    fig, ax = _figure((11.0, 4.5))
+    ax.remove()
+    usable, general = fig.subplots(1, 2, sharey=True)
+    usable.fill_between(x, y["reserves_p5"].to_list(), y["reserves_p95"].to_list(), alpha=0.2, color="C0", label="P5-P95")
+    usable.fill_between(x, y["reserves_p25"].to_list(), y["reserves_p75"].to_list(), alpha=0.4, color="C0", label="P25-P75")
+    usable.plot(x, y["reserves_p50"].to_list(), color="C0", marker="o", label="median")
+    usable.axhline(0.0, color="black", linewidth=0.8, label="exhausted below zero")
     for xi, p, top in zip(x, y["p_exhausted"].to_list(), y["reserves_p95"].to_list()):
-        ax.annotate(f"P(exhausted) {p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
-    ax.set_xticks(x, years)
-    _money_axis(ax)
-    ax.set_title("Usable reserves at the end of each year")
-    ax.set_ylabel("usable reserves")
-    ax.legend(loc="lower left", fontsize=8)
+        usable.annotate(f"P(exhausted) {p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    usable.set_title("Usable reserves, against exhaustion (zero)")
+    usable.set_ylabel("balance at the end of the year")
+    general.fill_between(x, y["general_fund_p5"].to_list(), y["general_fund_p95"].to_list(), alpha=0.2, color="C2", label="P5-P95")
+    general.plot(x, y["general_fund_p50"].to_list(), color="C2", marker="o", label="median")
+    general.plot(x, y["minimum"].to_list(), color="C3", linestyle="--", label="policy minimum (general fund)")
+    general.axhline(0.0, color="black", linewidth=0.8)
+    for xi, p, top in zip(x, y["p_below_minimum"].to_list(), y["general_fund_p95"].to_list()):
+        general.annotate(f"P(below minimum) {p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    general.set_title("General fund, against its policy minimum")
+    for ax_ in (usable, general):
+        ax_.set_xticks(x, years)
+        _money_axis(ax_)
+        ax_.legend(loc="lower left", fontsize=8)
     return fig
 
 

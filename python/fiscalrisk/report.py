@@ -73,6 +73,16 @@ def _pct(p: float) -> str:
     return f"{p:.1%}"
 
 
+S114_NOTE = (
+    "p_s114 is the probability that, at the end of the year, the recurring gap carried into the next "
+    "(the recurring gap still open after savings and the management response, plus the year's one-off "
+    "savings, which fall out of the base budget) exceeds usable reserves above the general fund's "
+    "minimum: the next budget cannot then be balanced without new measures or external support, the "
+    "position in which a chief finance officer considers a section 114 notice. It fires before reserves "
+    "are exhausted."
+)
+
+
 def inputs_hash(result: PlanResult) -> str:
     """SHA-256 of the scenario's canonical TOML (:meth:`Scenario.to_toml`): the same inputs give
     the same hash whatever the file's comments or layout."""
@@ -86,9 +96,13 @@ def headline(result: PlanResult) -> dict[str, str]:
     last = years[-1]
     drivers = result.drivers()
     first_driver = drivers.row(0, named=True) if drivers.height else None
+    worst = int(y["p_s114"].arg_max() or 0)
     out = {
         f"Probability usable reserves are exhausted by {last}": _pct(result.p_exhausted),
-        f"Probability the general fund is below its minimum in {last}": _pct(float(y["p_below_minimum"][-1])),
+        f"Probability the budget for the year after {years[worst]} cannot be balanced from reserves above the minimum (p_s114)": _pct(
+            float(y["p_s114"][worst])
+        ),
+        f"Probability the general fund is below its policy minimum in {last}": _pct(float(y["p_below_minimum"][-1])),
         f"Mean budget gap in {years[0]}": _m(float(y["gap_mean"][0])),
         f"Median usable reserves at the end of {last}": _m(float(y["reserves_p50"][-1])),
         f"Probability reserves last under {SUSTAINABILITY_YEARS:g} years at the end of {last}": _pct(
@@ -174,10 +188,11 @@ def render(result: PlanResult, *, title: Optional[str] = None) -> str:
         f"<div class='figure-box'><div class='value'>{html.escape(v)}</div><div class='label'>{html.escape(k)}</div></div>"
         for k, v in headline(result).items()
     )
-    by_year = result.by_year().select(
-        "year", "gap_mean", "gap_p90", "reserves_p5", "reserves_p50", "reserves_p95", "minimum",
-        "p_below_minimum", "p_exhausted",
-    )
+    table = result.by_year()
+    gaps = table.select("year", "gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean", "p_s114")
+    usable = table.select("year", "reserves_p5", "reserves_p50", "reserves_p95", "p_exhausted")
+    general = table.select("year", "general_fund_p5", "general_fund_p50", "general_fund_p95", "minimum", "p_below_minimum")
+    each = result.reserves_by_year()
     drivers = result.drivers().head(10)
     breaches = result.policy_breaches()
     forward = result.resilience().filter(pl.col("indicator") == "reserves_sustainability").select(
@@ -202,11 +217,18 @@ def render(result: PlanResult, *, title: Optional[str] = None) -> str:
         f"<p class='note'>{result.trials:,} simulated futures of the plan (seed {result.seed}). Amounts in £m.</p>",
         "<h2>Headline figures</h2>",
         f"<div class='headline' id='headline'>{boxes}</div>",
-        "<h2>Usable reserves</h2>",
+        "<h2>Reserves</h2>",
         _svg(plot.reserves_fan(result)),
-        "<h2>By year</h2>",
-        _table(by_year, money=["gap_mean", "gap_p90", "reserves_p5", "reserves_p50", "reserves_p95", "minimum"],
-               percent=["p_below_minimum", "p_exhausted"]),
+        "<h3>Usable reserves (general fund and uncommitted usable earmarked reserves), against exhaustion</h3>",
+        _table(usable, money=["reserves_p5", "reserves_p50", "reserves_p95"], percent=["p_exhausted"]),
+        "<h3>General fund, against its policy minimum</h3>",
+        _table(general, money=["general_fund_p5", "general_fund_p50", "general_fund_p95", "minimum"],
+               percent=["p_below_minimum"]),
+        "<h3>Each reserve, against its own minimum</h3>",
+        _table(each, money=["p5", "p50", "p95", "minimum"], percent=["p_below_minimum"]),
+        "<h2>The gap and the balanced-budget test</h2>",
+        f"<p>{html.escape(S114_NOTE)}</p>",
+        _table(gaps, money=["gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean"], percent=["p_s114"]),
         "<h2>Budget gap</h2>",
         _svg(plot.gap_exceedance(result)),
         "<h2>What drives the gap and exhaustion</h2>",

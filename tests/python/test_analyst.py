@@ -21,23 +21,30 @@ def result() -> fr.PlanResult:
     return fr.examples.birmingham_2019().simulate(trials=20_000, seed=3, progress=False)
 
 
-def test_reserves_fan_has_bands_median_minimum_and_annotations(result: fr.PlanResult) -> None:
+def test_reserves_fan_sets_each_balance_against_its_own_threshold(result: fr.PlanResult) -> None:
     fig = fr.plot.reserves_fan(result)
     assert isinstance(fig, Figure)
-    ax = fig.axes[0]
+    usable, general = fig.axes
     y = result.by_year()
-    bands = [c for c in ax.collections if isinstance(c, mcoll.FillBetweenPolyCollection)]
+    # Usable reserves: bands, median, and exhaustion (zero), never the general fund's minimum.
+    assert "Usable reserves" in usable.get_title() and "exhaustion" in usable.get_title()
+    bands = [c for c in usable.collections if isinstance(c, mcoll.FillBetweenPolyCollection)]
     assert len(bands) == 2
     # The outer band spans P5 to P95 of each year.
     outer = bands[0].get_paths()[0].vertices[:, 1]
     assert min(outer) == pytest.approx(min(y["reserves_p5"])) and max(outer) == pytest.approx(max(y["reserves_p95"]))
-    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    lines = {ln.get_label(): ln for ln in usable.get_lines()}
     assert list(lines["median"].get_ydata()) == y["reserves_p50"].to_list()
+    assert "policy minimum (general fund)" not in lines
+    assert [t.get_text() for t in usable.texts] == [f"P(exhausted) {p:.1%}" for p in y["p_exhausted"]]
+    # The general fund: its own median against its minimum.
+    assert "General fund" in general.get_title() and "minimum" in general.get_title()
+    lines = {ln.get_label(): ln for ln in general.get_lines()}
+    assert list(lines["median"].get_ydata()) == y["general_fund_p50"].to_list()
     assert list(lines["policy minimum (general fund)"].get_ydata()) == y["minimum"].to_list()
-    notes = [t.get_text() for t in ax.texts]
-    assert notes == [f"P(exhausted) {p:.1%}" for p in y["p_exhausted"]]
-    assert [t.get_text() for t in ax.get_xticklabels()] == y["year"].to_list()
-    assert ax.yaxis.get_major_formatter()(50e6, 0) == "£50.0m"
+    assert [t.get_text() for t in general.texts] == [f"P(below minimum) {p:.1%}" for p in y["p_below_minimum"]]
+    assert [t.get_text() for t in usable.get_xticklabels()] == y["year"].to_list()
+    assert usable.yaxis.get_major_formatter()(50e6, 0) == "£50.0m"
 
 
 def test_gap_exceedance_curves(result: fr.PlanResult) -> None:
