@@ -414,7 +414,7 @@ class PlanResult:
             [
                 ("trials", f"{self.trials:,} (seed {self.seed})"),
                 ("P(usable reserves exhausted by the end)", f"{self.p_exhausted:.1%}"),
-                ("P(next budget cannot be balanced), worst year", f"{self.by_year()['p_s114'].max():.1%}"),
+                ("P(next budget cannot be balanced), worst year", f"{float(y['p_s114'].max()):.1%}"),  # type: ignore[arg-type]
                 ("mean gap by year", ", ".join(pounds(g) for g in y["gap_mean"].to_list())),
             ],
         )
