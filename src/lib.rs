@@ -37,6 +37,7 @@ pub mod risk;
 pub mod rng;
 pub mod saving;
 pub mod simulation;
+pub mod source;
 
 #[cfg(feature = "python")]
 mod python;

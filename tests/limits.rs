@@ -62,10 +62,11 @@ fn registers_and_programmes_beyond_the_limits_are_refused() {
     let e = Scenario::from_toml(&format!("{PLAN}{savings}"))
         .unwrap_err()
         .to_string();
+    // The line is the first [[savings]] table's.
     assert_eq!(
         e,
         format!(
-            "savings: {} is more than the {MAX_ITEMS} a scenario may have",
+            "savings: {} is more than the {MAX_ITEMS} a scenario may have (line 6)",
             MAX_ITEMS + 1
         )
     );

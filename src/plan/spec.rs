@@ -172,6 +172,14 @@ pub enum PlanError {
     /// Stopped by the progress callback (e.g. Ctrl-C).
     #[error("the simulation was interrupted")]
     Interrupted,
+    /// An error found after parsing a TOML file, with the line its key path points at.
+    #[error("{source} (line {line})")]
+    AtLine {
+        /// The error.
+        source: Box<PlanError>,
+        /// The file's line.
+        line: usize,
+    },
 }
 
 /// The plan section.
@@ -355,7 +363,16 @@ impl Scenario {
         check_size(text)?;
         let de = toml::Deserializer::parse(text).map_err(|e| PlanError::Parse(e.to_string()))?;
         let spec: ScenarioSpec = serde_path_to_error::deserialize(de).map_err(path_error)?;
-        Scenario::from_spec(spec)
+        Scenario::from_spec(spec).map_err(|e| {
+            let message = e.to_string();
+            match crate::source::line_of(text, crate::source::message_path(&message)) {
+                Some(line) => PlanError::AtLine {
+                    source: Box::new(e),
+                    line,
+                },
+                None => e,
+            }
+        })
     }
 
     /// Reads JSON; errors name the key path.

@@ -207,7 +207,7 @@ general_fund = 50e6
     ));
     assert_eq!(
         bad.unwrap_err().to_string(),
-        "opening_overspend.sd: 0.0 must be greater than 0"
+        "opening_overspend.sd: 0.0 must be greater than 0 (line 1)"
     );
 }
 
@@ -285,7 +285,7 @@ fn a_planned_number_with_a_guessed_sign_is_refused() {
     let e = err("[reserves]\ngeneral_fund = 10e6\nplanned_use = { \"2030/31\" = 1e6 }\n");
     assert_eq!(
         e,
-        "reserves.planned_use.\"2030/31\": 2030/31 is outside the horizon 2019/20 to 2021/22"
+        "reserves.planned_use.\"2030/31\": 2030/31 is outside the horizon 2019/20 to 2021/22 (line 9)"
     );
 }
 
@@ -499,29 +499,29 @@ fn errors_name_the_key_path() {
         err(
             "[[savings]]\nid = \"S\"\nname = \"S\"\nyear = \"2030/31\"\nvalue = 1\nrag = \"red\"\n"
         ),
-        "savings[0].year: 2030/31 is outside the horizon 2019/20 to 2021/22"
+        "savings[0].year: 2030/31 is outside the horizon 2019/20 to 2021/22 (line 10)"
     );
     assert_eq!(
         Scenario::from_toml(&BASE.replace("[100e6, 100e6, 100e6]", "[100e6, 100e6]"))
             .unwrap_err()
             .to_string(),
-        "plan.net_budget: 2 values for 3 years"
+        "plan.net_budget: 2 values for 3 years (line 6)"
     );
     assert_eq!(
         err(
             "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 2.0, high = 1.0 }\nfirst_year = \"2019/20\"\n"
         ),
-        "pressures[0].amount.high: 1.0 is below low 2.0"
+        "pressures[0].amount.high: 1.0 is below low 2.0 (line 9)"
     );
     assert_eq!(
         err(
             "[savings_delivery.amber]\np_full = 1.5\npartial = { dist = \"fixed\", value = 0.5 }\np_slip = 0.1\n"
         ),
-        "savings_delivery.amber.p_full: 1.5 is outside [0, 1]"
+        "savings_delivery.amber.p_full: 1.5 is outside [0, 1] (line 8)"
     );
     assert_eq!(
         err("[policy]\nminimum_general_fund = { percent_of_budget = 5 }\n"),
-        "policy.minimum_general_fund.percent_of_budget: 5.0 is outside [0, 1] (0.05 is 5%)"
+        "policy.minimum_general_fund.percent_of_budget: 5.0 is outside [0, 1] (0.05 is 5%) (line 8)"
     );
     let e = err("[reserves]\ngeneral_fund = 1\ncolour = 2\n");
     assert!(
