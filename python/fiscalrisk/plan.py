@@ -366,11 +366,14 @@ class PlanResult:
             report.write(self, path)
         return report.render(self)
 
-    def reverse_stress(self, threshold: str = "exhausted", *, top: int = 20) -> ReverseStress:
+    def reverse_stress(self, threshold: str = "exhausted", *, top: int = 20, progress: ProgressOption = True) -> ReverseStress:
         """What would have to go wrong? The trials of this result (the same trials and seed,
         simulated again) in which ``threshold`` is met: ``"exhausted"`` (usable reserves
         exhausted by the end of the plan) or ``"below_minimum"`` (the general fund below its
         minimum in some year).
+
+        ``progress`` works as in :meth:`Scenario.simulate`; Ctrl-C stops the run and the search
+        for the smallest sets promptly.
 
         Returns a :class:`ReverseStress`: the probability, the sets of risks that occurred in
         those trials (most frequent first, the ``top`` of them), each input's mean cost there
@@ -388,7 +391,8 @@ class PlanResult:
         """
         if not isinstance(top, int) or isinstance(top, bool) or top < 1:
             raise ValidationError(f"top: {top!r} is not a whole number of at least 1")
-        native = self.scenario._native.reverse_stress(self.trials, self.seed, str(threshold), top, None, None)
+        with reporter(progress, f"{self.scenario.name}: reverse stress") as callback:
+            native = self.scenario._native.reverse_stress(self.trials, self.seed, str(threshold), top, None, callback)
         return ReverseStress(native)
 
     @property

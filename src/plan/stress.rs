@@ -231,7 +231,10 @@ impl Scenario {
                 },
             })
             .collect();
-        let (sets, exact) = self.smallest_sets(condition, &run.minimum, progress)?;
+        // The search reports the finished run's count again: a check for Ctrl-C, not progress.
+        let batches = trials.div_ceil(crate::simulation::BATCH_SIZE as u64);
+        let mut check = |_: u64, _: u64| progress(batches, batches);
+        let (sets, exact) = self.smallest_sets(condition, &run.minimum, &mut check)?;
         Ok(ReverseStress {
             condition,
             trials,

@@ -171,3 +171,47 @@ def test_ledger_is_exact() -> None:
     assert ledger["s114"].to_list() == [False, True, True]
     with pytest.raises(fr.ValidationError, match="ledger: risks\\[0\\].probability is uncertain \\(0.5 is not 0 or 1\\)"):
         fr.examples.birmingham_2019().ledger()
+
+
+def test_range_errors_in_a_file_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    path.write_text(DETERMINISTIC.replace('planned_use = { "2019/20" = 1e6 }', 'planned_use = { "2030/31" = 1e6 }'))
+    with pytest.raises(fr.ValidationError, match=r'reserves.planned_use."2030/31": 2030/31 is outside .* \(line 24\)$'):
+        fr.Scenario.from_toml(path)
+    signed = DETERMINISTIC.replace('planned_use = { "2019/20" = 1e6 }', 'planned = { "2019/20" = -1e6 }')
+    with pytest.raises(fr.ValidationError, match="reserves.planned: a bare signed number is ambiguous; write planned_use"):
+        fr.Scenario.from_toml(signed)
+
+
+@pytest.mark.parametrize("threads", [0, 1025])
+def test_plan_runs_check_threads_like_registers(threads: int) -> None:
+    s = fr.Scenario.from_toml(DETERMINISTIC)
+    with pytest.raises(fr.ValidationError, match=f"threads: {threads} is not between 1 and 1024"):
+        s.simulate(trials=10, seed=1, threads=threads)
+
+
+def test_stored_results_that_do_not_hold_together_are_refused() -> None:
+    import json
+
+    r = fr.Scenario.from_toml(DETERMINISTIC).simulate(trials=100, seed=1)
+    data = json.loads(r._native.to_json())
+    for change, message in (({"years": []}, "years is empty"), ({"minimum": [1.0]}, "minimum has 1 values for 3 years")):
+        with pytest.raises(fr.ValidationError, match=f"a plan result: {message}"):
+            fr.plan._restore_result(json.dumps({**data, **change}), r.scenario)
+    assert pickle.loads(pickle.dumps(r)) == r
+
+
+def test_reverse_stress_reports_progress_and_can_be_stopped() -> None:
+    r = fr.examples.birmingham_2019().simulate(trials=10_000, seed=1, progress=False)
+    seen: list[tuple[int, int]] = []
+    r.reverse_stress("exhausted", progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][0] == seen[-1][1]
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        r.reverse_stress("exhausted", progress=stop)
