@@ -93,7 +93,7 @@ def reserves_fan(result: PlanResult) -> Figure:
     general.plot(x, y["minimum"].to_list(), color="C3", linestyle="--", label="policy minimum (general fund)")
     general.axhline(0.0, color="black", linewidth=0.8)
     for xi, p, top in zip(x, y["p_below_minimum"].to_list(), y["general_fund_p95"].to_list()):
-        general.annotate(f"P(below minimum) {p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+        general.annotate(f"P(below minimum)\n{p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     general.set_title("General fund, against its policy minimum")
     for ax_ in (usable, general):
         ax_.set_xticks(x, years)

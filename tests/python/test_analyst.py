@@ -42,7 +42,7 @@ def test_reserves_fan_sets_each_balance_against_its_own_threshold(result: fr.Pla
     lines = {ln.get_label(): ln for ln in general.get_lines()}
     assert list(lines["median"].get_ydata()) == y["general_fund_p50"].to_list()
     assert list(lines["policy minimum (general fund)"].get_ydata()) == y["minimum"].to_list()
-    assert [t.get_text() for t in general.texts] == [f"P(below minimum) {p:.1%}" for p in y["p_below_minimum"]]
+    assert [t.get_text() for t in general.texts] == [f"P(below minimum)\n{p:.1%}" for p in y["p_below_minimum"]]
     assert [t.get_text() for t in usable.get_xticklabels()] == y["year"].to_list()
     assert usable.yaxis.get_major_formatter()(50e6, 0) == "£50.0m"
 
