@@ -15,6 +15,17 @@
 //! | `interest_payable_to_nre` | external interest payable / net revenue expenditure | higher |
 //! | `capital_financing_to_nre` | interest, minimum revenue provision and leasing / net revenue expenditure | higher |
 //! | `council_tax_to_nre` | council tax requirement / net revenue expenditure (self-sufficiency) | lower |
+//! | `gross_debt_to_nre` | outstanding borrowing at 31 March / net revenue expenditure (CIPFA's gross external debt, scaled) | higher |
+//! | `net_debt_to_nre` | borrowing less investments at 31 March / net revenue expenditure | higher |
+//! | `borrowing_growth` | borrowing at 31 March over borrowing two years earlier, minus one | higher |
+//! | `investments_to_nre` | investments at 31 March / net revenue expenditure (exposure to treasury, commercial and company lending) | higher |
+//!
+//! The debt figures come from MHCLG's borrowing and investment live tables (see
+//! `fiscalrisk.datasets.mhclg_borrowing`), joined to the returns by authority and year; the
+//! Revenue Summary has interest payable but no stock of debt. CIPFA's index also has the social
+//! care share of spending and fees and charges; neither is in these returns, so neither is
+//! computed. `borrowing_growth` is missing when the earlier borrowing is zero or not in the table
+//! (a council that starts borrowing is seen by `gross_debt_to_nre`).
 //!
 //! **The window.** An indicator of change uses the year itself and up to two years before it
 //! whose reserves the table holds for the same authority, consecutively (`history_years` says how many were used). The
@@ -36,17 +47,35 @@
 //! `n` authorities with a value, and 0.5 when `n = 1`. The riskiest decile is a percentile of
 //! 0.9 or more.
 //!
-//! **The risk score.** CIPFA publishes each indicator beside its comparators without weighting
-//! them into one number. To give one number without fitting weights to any list of councils
-//! that later failed, the score averages percentiles by *theme*, then averages the themes with
-//! equal weight: reserves depth (`reserves_to_nre`, `unallocated_reserves_to_nre`,
-//! `earmarked_reserves_to_nre`), reserves trajectory (`reserves_sustainability`,
-//! `change_in_reserves`), debt burden (`interest_payable_to_nre`, `capital_financing_to_nre`)
-//! and funding (`council_tax_to_nre`). Averaging within a theme first keeps indicators that
-//! measure nearly the same thing (three reserve ratios) from counting three times; percentiles
-//! make the score scale-free and immune to outliers. A theme with no value is left out; the
-//! score is missing when no theme has one. The `driver` is the indicator with the highest
-//! percentile (the first in the table's order on a tie).
+//! **The risk score follows the weakest link.** A council fails on any one route: running out
+//! of reserves, being unable to service its debt, carrying more debt than it can refinance, or
+//! losing its income. Averaging routes lets one catastrophic indicator be diluted by
+//! unremarkable others (a district whose interest payable was 234% of its net revenue
+//! expenditure averaged to a middling score), and CIPFA itself publishes no composite for that
+//! reason. Early-warning systems that do score (New York State's fiscal stress monitoring, Ohio's
+//! fiscal caution and watch designations) trigger on a designated route or threshold, not on an
+//! average. So:
+//!
+//! * indicators are grouped in five **themes**, one per route: reserves depth
+//!   (`reserves_to_nre`, `unallocated_reserves_to_nre`, `earmarked_reserves_to_nre`), reserves
+//!   trajectory (`reserves_sustainability`, `change_in_reserves`), debt service
+//!   (`interest_payable_to_nre`, `capital_financing_to_nre`), debt stock (`gross_debt_to_nre`,
+//!   `net_debt_to_nre`, `borrowing_growth`, `investments_to_nre`) and funding
+//!   (`council_tax_to_nre`);
+//! * a theme's score is the mean of its indicators' percentiles: indicators within a theme
+//!   measure nearly the same thing, so their mean removes noise without hiding a route;
+//! * **`risk_score`** is the worst theme's score: the route closest to failure. One extreme
+//!   route makes the score extreme, whatever the others;
+//! * `average_score` keeps the mean of the themes (the earlier headline), for comparison;
+//! * **`alarms`** lists every indicator in its peer group's riskiest decile or beyond its stated
+//!   absolute threshold ([`Indicator::alarm`]): usable reserves under 5% of net revenue
+//!   expenditure, reserves lasting under two years at the recent rate of use, interest over a
+//!   quarter of net revenue expenditure, borrowing over ten times it. The thresholds are round
+//!   numbers stated in advance, not fitted to any list of councils that later failed.
+//!
+//! A theme with no value is left out; the scores are missing when no theme has one. The
+//! `driver` is the indicator with the highest percentile (the first in the table's order on a
+//! tie), and `missing` names the indicators an authority has no value for.
 //!
 //! # Examples
 //!
@@ -159,57 +188,107 @@ pub struct Indicator {
     pub riskier: Riskier,
     /// What it measures.
     pub description: &'static str,
+    /// A stated absolute threshold: beyond it (below for `lower`, above for `higher`) the
+    /// indicator is an alarm whatever its percentile.
+    pub alarm: Option<f64>,
+}
+
+impl Indicator {
+    /// Whether `value` is beyond the indicator's absolute threshold.
+    pub fn beyond_alarm(&self, value: f64) -> bool {
+        match (self.alarm, self.riskier) {
+            (Some(t), Riskier::Lower) => value < t,
+            (Some(t), Riskier::Higher) => value > t,
+            (None, _) => false,
+        }
+    }
 }
 
 /// The indicators, in the order of [`Row::values`].
-pub const INDICATORS: [Indicator; 8] = [
+pub const INDICATORS: [Indicator; 12] = [
     Indicator {
         name: "reserves_sustainability",
         theme: "reserves trajectory",
         riskier: Riskier::Lower,
         description: "years until usable reserves run out at the mean depletion of the last three years (capped at 100)",
+        alarm: Some(2.0),
     },
     Indicator {
         name: "reserves_to_nre",
         theme: "reserves depth",
         riskier: Riskier::Lower,
         description: "usable reserves (earmarked and unallocated) at 31 March / net revenue expenditure",
+        alarm: Some(0.05),
     },
     Indicator {
         name: "unallocated_reserves_to_nre",
         theme: "reserves depth",
         riskier: Riskier::Lower,
         description: "unallocated reserves at 31 March / net revenue expenditure",
+        alarm: None,
     },
     Indicator {
         name: "earmarked_reserves_to_nre",
         theme: "reserves depth",
         riskier: Riskier::Lower,
         description: "earmarked reserves at 31 March / net revenue expenditure",
+        alarm: None,
     },
     Indicator {
         name: "change_in_reserves",
         theme: "reserves trajectory",
         riskier: Riskier::Lower,
         description: "change in usable reserves over the last three years, as a fraction of the opening level",
+        alarm: None,
     },
     Indicator {
         name: "interest_payable_to_nre",
-        theme: "debt burden",
+        theme: "debt service",
         riskier: Riskier::Higher,
         description: "external interest payable / net revenue expenditure",
+        alarm: Some(0.25),
     },
     Indicator {
         name: "capital_financing_to_nre",
-        theme: "debt burden",
+        theme: "debt service",
         riskier: Riskier::Higher,
         description: "interest, minimum revenue provision and leasing / net revenue expenditure",
+        alarm: None,
     },
     Indicator {
         name: "council_tax_to_nre",
         theme: "funding",
         riskier: Riskier::Lower,
         description: "council tax requirement / net revenue expenditure",
+        alarm: None,
+    },
+    Indicator {
+        name: "gross_debt_to_nre",
+        theme: "debt stock",
+        riskier: Riskier::Higher,
+        description: "outstanding borrowing at 31 March / net revenue expenditure",
+        alarm: Some(10.0),
+    },
+    Indicator {
+        name: "net_debt_to_nre",
+        theme: "debt stock",
+        riskier: Riskier::Higher,
+        description: "borrowing less investments at 31 March / net revenue expenditure",
+        alarm: None,
+    },
+    Indicator {
+        name: "borrowing_growth",
+        theme: "debt stock",
+        riskier: Riskier::Higher,
+        description: "borrowing at 31 March over borrowing two years earlier, minus one",
+        alarm: None,
+    },
+    Indicator {
+        name: "investments_to_nre",
+        theme: "debt stock",
+        riskier: Riskier::Higher,
+        description: "investments at 31 March / net revenue expenditure",
+        alarm: None,
     },
 ];
 
@@ -243,10 +322,16 @@ pub struct Figures {
     pub provision_repayment_principal: Option<f64>,
     /// Leasing payments.
     pub leasing_payments: Option<f64>,
+    /// Outstanding borrowing at 31 March.
+    #[serde(default)]
+    pub borrowing: Option<f64>,
+    /// Outstanding investments at 31 March.
+    #[serde(default)]
+    pub investments: Option<f64>,
 }
 
 impl Figures {
-    fn fields(&self) -> [(&'static str, Option<f64>); 9] {
+    fn fields(&self) -> [(&'static str, Option<f64>); 11] {
         [
             ("net_revenue_expenditure", self.net_revenue_expenditure),
             ("council_tax_requirement", self.council_tax_requirement),
@@ -260,6 +345,8 @@ impl Figures {
                 self.provision_repayment_principal,
             ),
             ("leasing_payments", self.leasing_payments),
+            ("borrowing", self.borrowing),
+            ("investments", self.investments),
         ]
     }
 
@@ -294,10 +381,16 @@ pub struct Row {
     pub percentiles: Vec<Option<f64>>,
     /// Years of returns in the window of the indicators of change.
     pub history_years: usize,
-    /// The combined score in [0, 1] (higher is riskier).
+    /// The weakest link: the worst theme's score, in [0, 1] (higher is riskier).
     pub risk_score: Option<f64>,
+    /// The mean of the themes' scores (the earlier headline).
+    pub average_score: Option<f64>,
     /// The indicator with the highest percentile.
     pub driver: Option<String>,
+    /// Every indicator in the riskiest decile or beyond its absolute threshold, in table order.
+    pub alarms: Vec<String>,
+    /// The indicators with no value (missing figures, or a ratio to zero).
+    pub missing: Vec<String>,
 }
 
 /// Reserves sustainability from usable reserves at the end of a year and the mean yearly
@@ -319,8 +412,9 @@ pub fn change(usable_close: f64, usable_open: f64) -> Option<f64> {
 }
 
 /// The indicators of one year from its figures and those of the window's years (oldest
-/// first, the year itself last).
-pub fn values(window: &[&Figures]) -> Vec<Option<f64>> {
+/// first, the year itself last), and the borrowing two years before the year (for
+/// `borrowing_growth`).
+pub fn values(window: &[&Figures], borrowing_before: Option<f64>) -> Vec<Option<f64>> {
     let f = window[window.len() - 1];
     let nre = f.net_revenue_expenditure.filter(|x| *x > 0.0);
     let ratio = |x: Option<f64>| Some(x? / nre?);
@@ -344,6 +438,11 @@ pub fn values(window: &[&Figures]) -> Vec<Option<f64>> {
                 + f.leasing_payments.unwrap_or(0.0),
         )
     })();
+    let net_debt = (|| Some(f.borrowing? - f.investments?))();
+    let growth = match (f.borrowing, borrowing_before) {
+        (Some(now), Some(before)) if before > 0.0 => Some(now / before - 1.0),
+        _ => None,
+    };
     vec![
         sustain,
         ratio(close),
@@ -353,6 +452,10 @@ pub fn values(window: &[&Figures]) -> Vec<Option<f64>> {
         ratio(f.interest_payable),
         ratio(financing),
         ratio(f.council_tax_requirement),
+        ratio(f.borrowing),
+        ratio(net_debt),
+        growth,
+        ratio(f.investments),
     ]
 }
 
@@ -388,8 +491,19 @@ pub fn percentiles(values: &[Option<f64>], riskier: Riskier) -> Vec<Option<f64>>
     out
 }
 
-/// The risk score and driver from one row's percentiles (the module's rule).
-pub fn score(percentiles: &[Option<f64>]) -> (Option<f64>, Option<String>) {
+/// A row's scores from its percentiles (the module's rule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    /// The worst theme's score.
+    pub risk_score: Option<f64>,
+    /// The mean of the themes' scores.
+    pub average_score: Option<f64>,
+    /// The indicator with the highest percentile.
+    pub driver: Option<String>,
+}
+
+/// The scores and driver from one row's percentiles (the module's rule).
+pub fn score(percentiles: &[Option<f64>]) -> Scores {
     let mut themes: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
     for (ind, p) in INDICATORS.iter().zip(percentiles) {
         if let Some(p) = p {
@@ -398,17 +512,34 @@ pub fn score(percentiles: &[Option<f64>]) -> (Option<f64>, Option<String>) {
             t.1 += 1;
         }
     }
-    let score = (!themes.is_empty())
-        .then(|| themes.values().map(|(s, n)| s / *n as f64).sum::<f64>() / themes.len() as f64);
+    let means: Vec<f64> = themes.values().map(|(s, n)| s / *n as f64).collect();
+    let risk_score = means.iter().copied().reduce(f64::max);
+    let average_score = (!means.is_empty()).then(|| means.iter().sum::<f64>() / means.len() as f64);
     let mut driver: Option<(usize, f64)> = None;
     for (i, p) in percentiles.iter().enumerate() {
-        if let Some(p) = *p {
-            if driver.is_none_or(|(_, best)| p > best) {
-                driver = Some((i, p));
-            }
+        if let Some(p) = *p
+            && driver.is_none_or(|(_, best)| p > best)
+        {
+            driver = Some((i, p));
         }
     }
-    (score, driver.map(|(i, _)| INDICATORS[i].name.to_string()))
+    Scores {
+        risk_score,
+        average_score,
+        driver: driver.map(|(i, _)| INDICATORS[i].name.to_string()),
+    }
+}
+
+/// The indicators in the riskiest decile or beyond their absolute thresholds.
+pub fn alarms(values: &[Option<f64>], percentiles: &[Option<f64>]) -> Vec<String> {
+    INDICATORS
+        .iter()
+        .zip(values.iter().zip(percentiles))
+        .filter(|(ind, (v, p))| {
+            p.is_some_and(|p| p >= RISKIEST_DECILE) || v.is_some_and(|v| ind.beyond_alarm(v))
+        })
+        .map(|(ind, _)| ind.name.to_string())
+        .collect()
 }
 
 /// The indicators of every row, ranked within its peer group and year.
@@ -460,12 +591,18 @@ pub fn indicators(rows: &[Return]) -> Result<Vec<Row>, ResilienceError> {
                     _ => break,
                 }
             }
+            let before = index
+                .get(&(r.ecode.as_str(), years[i] - 2))
+                .and_then(|&k| rows[k].figures.borrowing);
             Row {
-                values: values(&window),
+                values: values(&window, before),
                 percentiles: vec![None; INDICATORS.len()],
                 history_years: window.len(),
                 risk_score: None,
+                average_score: None,
                 driver: None,
+                alarms: Vec::new(),
+                missing: Vec::new(),
             }
         })
         .collect();
@@ -485,7 +622,17 @@ pub fn indicators(rows: &[Return]) -> Result<Vec<Row>, ResilienceError> {
         }
     }
     for row in &mut out {
-        (row.risk_score, row.driver) = score(&row.percentiles);
+        let scores = score(&row.percentiles);
+        row.risk_score = scores.risk_score;
+        row.average_score = scores.average_score;
+        row.driver = scores.driver;
+        row.alarms = alarms(&row.values, &row.percentiles);
+        row.missing = INDICATORS
+            .iter()
+            .zip(&row.values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(ind, _)| ind.name.to_string())
+            .collect();
     }
     Ok(out)
 }
@@ -522,22 +669,62 @@ mod tests {
     }
 
     #[test]
-    fn score_averages_themes_and_names_the_worst_indicator() {
-        // Depth theme mean 0.5, trajectory 1.0, debt missing, funding 0.0: (0.5 + 1 + 0) / 3.
-        let p = [
-            Some(1.0),
-            Some(0.0),
-            Some(0.5),
-            Some(1.0),
-            Some(1.0),
-            None,
-            None,
-            Some(0.0),
-        ];
-        let (s, d) = score(&p);
-        assert!((s.unwrap() - 0.5).abs() < 1e-15);
-        assert_eq!(d.as_deref(), Some("reserves_sustainability"));
-        assert_eq!(score(&[None; 8]), (None, None));
+    fn the_score_follows_the_weakest_theme() {
+        // Depth mean 0.5, trajectory 1.0, debt service missing, funding 0.0, debt stock missing.
+        let mut p = [None; 12];
+        p[..5].copy_from_slice(&[Some(1.0), Some(0.0), Some(0.5), Some(1.0), Some(1.0)]);
+        p[7] = Some(0.0);
+        let s = score(&p);
+        assert_eq!(s.risk_score, Some(1.0));
+        assert!((s.average_score.unwrap() - 0.5).abs() < 1e-15);
+        assert_eq!(s.driver.as_deref(), Some("reserves_sustainability"));
+        assert_eq!(
+            score(&[None; 12]),
+            Scores {
+                risk_score: None,
+                average_score: None,
+                driver: None
+            }
+        );
+        // One extreme route is not diluted: debt service at the top, every other theme safe.
+        let mut q = [Some(0.1); 12];
+        q[5] = Some(1.0);
+        q[6] = Some(1.0);
+        let s = score(&q);
+        assert_eq!(s.risk_score, Some(1.0));
+        assert!(s.average_score.unwrap() < 0.3);
+    }
+
+    #[test]
+    fn alarms_are_the_riskiest_decile_or_beyond_a_threshold() {
+        let mut v = [Some(50.0); 12];
+        let mut p = [Some(0.5); 12];
+        v[8] = Some(12.0); // gross debt 12 times net revenue expenditure: beyond 10
+        p[5] = Some(0.95); // interest in the riskiest decile
+        v[1] = Some(0.04); // usable reserves under 5% of net revenue expenditure
+        assert_eq!(
+            alarms(&v, &p),
+            [
+                "reserves_to_nre",
+                "interest_payable_to_nre",
+                "gross_debt_to_nre"
+            ]
+        );
+    }
+
+    #[test]
+    fn debt_indicators_by_hand() {
+        let f = |borrowing: f64, investments: f64| Figures {
+            net_revenue_expenditure: Some(100.0),
+            borrowing: Some(borrowing),
+            investments: Some(investments),
+            ..Figures::default()
+        };
+        let v = values(&[&f(1200.0, 200.0)], Some(400.0));
+        assert_eq!(&v[8..], [Some(12.0), Some(10.0), Some(2.0), Some(2.0)]);
+        // No earlier borrowing: growth is missing, the stock is still seen.
+        let v = values(&[&f(50.0, 0.0)], Some(0.0));
+        assert_eq!(&v[8..], [Some(0.5), Some(0.5), None, Some(0.0)]);
     }
 
     #[test]

@@ -13,6 +13,8 @@ __all__ = [
     "risks_and_savings_path",
     "mhclg_reserves",
     "mhclg_reserves_path",
+    "mhclg_borrowing",
+    "mhclg_borrowing_path",
     "example_register",
     "example_register_path",
     "monitoring_example",
@@ -166,3 +168,47 @@ def mhclg_reserves(*, corrected: bool = True) -> pl.DataFrame:
     df = df.join(names, on="ecode", how="left", maintain_order="left")
     df = df.with_columns(pl.col("_name").alias("name")).drop("_name")
     return df
+
+
+def mhclg_borrowing_path() -> str:
+    """Path of the bundled MHCLG borrowing and investment extract (CSV, £ thousand)."""
+    return _path("mhclg_borrowing_investment_2016_2018.csv")
+
+
+def mhclg_borrowing() -> pl.DataFrame:
+    """Every English authority's outstanding borrowing and investments at 31 March 2016, 2017
+    and 2018, from MHCLG's "Local authority borrowing and investment live tables" (Open
+    Government Licence v3.0; as reported by authorities in a quarterly survey, not audited):
+    one row per authority and year, money in £ thousand as published, read as exact decimals:
+    ``borrowing_k`` (every loan and security), ``pwlb_k`` (the Public Works Loan Board part)
+    and ``investments_k``. Every principal council of :func:`mhclg_reserves` has a row in every
+    year, joined by ``ecode`` and ``year``.
+
+    ``name`` is each authority's latest name and ``name_as_published`` the source's (some years
+    add " UA" to unitary names); ``note`` says where they differ. No figure needed correcting
+    (``data/mhclg_borrowing_README.md`` lists the checks). ``class`` is the borrowing tables' own
+    code (``UNIT``, ``ILB``, ``OLB``, ...); rank peers by the reserves returns' ``class``.
+
+    >>> debt = mhclg_borrowing()
+    >>> debt.height, debt["year"].unique().sort().to_list()
+    (1310, ['2015/16', '2016/17', '2017/18'])
+    >>> b = debt.filter(pl.col("ecode") == "E4601").sort("year")   # Birmingham
+    >>> [str(x) for x in b["borrowing_k"]]
+    ['3045855.000000', '3094491.000000', '3387561.000000']
+    """
+    raw = pl.read_csv(mhclg_borrowing_path(), infer_schema=False)
+    money = ["borrowing", "pwlb", "investments"]
+    df = raw.rename({c: f"{c}_k" for c in money}).with_columns(
+        pl.col([f"{c}_k" for c in money]).cast(pl.Decimal(precision=38, scale=6), strict=True),
+        pl.col("name").alias("name_as_published"),
+    )
+    names = df.sort("year").group_by("ecode").agg(pl.col("name").last().alias("_name"))
+    df = df.join(names, on="ecode", how="left", maintain_order="left")
+    renamed = pl.col("_name") != pl.col("name_as_published")
+    return df.with_columns(
+        pl.col("_name").alias("name"),
+        pl.when(renamed)
+        .then(pl.format("published as '{}' this year", pl.col("name_as_published")))
+        .otherwise(None)
+        .alias("note"),
+    ).drop("_name")

@@ -12,7 +12,7 @@ from scipy.stats import rankdata
 
 import fiscalrisk as fr
 from fiscalrisk import resilience
-from fiscalrisk.datasets import mhclg_reserves, mhclg_reserves_path
+from fiscalrisk.datasets import mhclg_borrowing, mhclg_borrowing_path, mhclg_reserves, mhclg_reserves_path
 
 from tolerances import ARITHMETIC_RTOL
 
@@ -112,9 +112,15 @@ def test_score_is_in_unit_interval_and_driver_has_the_highest_percentile(table: 
 
 
 def test_suppressed_returns_stay_missing_and_are_not_ranked(table: pl.DataFrame) -> None:
-    reading = one(table, "E0303", "2017/18")  # data_flag I: figures suppressed in the source
-    assert all(reading[i] is None for i in resilience.INDICATORS)
-    assert reading["risk_score"] is None and reading["driver"] is None
+    reading = one(table, "E0303", "2017/18")  # data_flag I: RS figures suppressed in the source
+    # Every indicator that needs the return is missing; the debt tables still have its borrowing.
+    assert all(reading[i] is None for i in resilience.INDICATORS if i != "borrowing_growth")
+    assert reading["borrowing_growth"] is not None
+    assert reading["missing_indicators"] == [i for i in resilience.INDICATORS if i != "borrowing_growth"]
+    assert reading["driver"] == "borrowing_growth"
+    plain = resilience.indicators(mhclg_reserves(), debt=False)
+    row = plain.filter((pl.col("ecode") == "E0303") & (pl.col("year") == "2017/18")).row(0, named=True)
+    assert row["risk_score"] is None and row["driver"] is None
 
 
 def test_loader_swaps_bristol_2015_16_back() -> None:
@@ -205,3 +211,153 @@ def test_errors_name_the_field_and_value(df: pl.DataFrame, peer: object, message
     with pytest.raises(fr.ValidationError) as e:
         resilience.indicators(df, peer_group=peer)  # type: ignore[arg-type]
     assert message in str(e.value)
+
+
+# --- debt (MHCLG borrowing and investment live tables) and the weakest-link score
+
+
+def raw_debt() -> dict[tuple[str, str], dict[str, str]]:
+    with open(mhclg_borrowing_path(), newline="") as f:
+        return {(r["ecode"], r["year"]): r for r in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize(("ecode", "year"), [("E4601", "2017/18"), ("E3641", "2017/18"), ("E3637", "2016/17"), ("E5030", "2017/18")])
+def test_debt_indicators_by_hand_from_the_raw_files(table: pl.DataFrame, ecode: str, year: str) -> None:
+    rs, debt = raw_rows()[(ecode, year)], raw_debt()[(ecode, year)]
+    nre = float(rs["net_revenue_expenditure_k"])
+    borrowing, investments = float(debt["borrowing"]), float(debt["investments"])
+    earlier = raw_debt()[(ecode, f"{int(year[:4]) - 2}/{int(year[5:]) - 2:02d}")] if year == "2017/18" else None
+    row = one(table, ecode, year)
+    assert row["gross_debt_to_nre"] == pytest.approx(borrowing / nre, rel=ARITHMETIC_RTOL)
+    assert row["net_debt_to_nre"] == pytest.approx((borrowing - investments) / nre, rel=ARITHMETIC_RTOL)
+    assert row["investments_to_nre"] == pytest.approx(investments / nre, rel=ARITHMETIC_RTOL)
+    if earlier is not None and float(earlier["borrowing"]) > 0:
+        assert row["borrowing_growth"] == pytest.approx(borrowing / float(earlier["borrowing"]) - 1, rel=ARITHMETIC_RTOL)
+    else:
+        assert row["borrowing_growth"] is None  # no borrowing two years before in the tables
+
+
+def test_one_extreme_indicator_is_not_averaged_away(table: pl.DataFrame) -> None:
+    # Woking, 2017/18: interest payable 234% of net revenue expenditure, borrowing 107 times it.
+    woking = one(table, "E3641", "2017/18")
+    assert woking["interest_payable_to_nre"] == pytest.approx(2.34, abs=0.01)
+    assert woking["risk_score"] == 1.0
+    assert woking["average_score"] < 0.6  # the averaged score would have hidden it
+    assert {"interest_payable_to_nre", "capital_financing_to_nre", "gross_debt_to_nre"} <= set(woking["alarms"])
+    # The headline is the worst theme's mean percentile, recomputed here from the percentiles.
+    themes: dict[str, list[float]] = {}
+    for ind in resilience.catalogue().iter_rows(named=True):
+        p = woking[f"{ind['name']}_percentile"]
+        if p is not None:
+            themes.setdefault(ind["theme"], []).append(p)
+    assert woking["risk_score"] == pytest.approx(max(sum(v) / len(v) for v in themes.values()))
+    assert woking["average_score"] == pytest.approx(sum(sum(v) / len(v) for v in themes.values()) / len(themes))
+
+
+def test_alarms_are_the_riskiest_decile_and_the_stated_thresholds(table: pl.DataFrame) -> None:
+    cat = resilience.catalogue()
+    thresholds = {r["name"]: (r["alarm"], r["riskier"]) for r in cat.iter_rows(named=True) if r["alarm"] is not None}
+    for row in table.head(400).to_dicts():
+        expected = []
+        for name in resilience.INDICATORS:
+            v, p = row[name], row[f"{name}_percentile"]
+            beyond = False
+            if v is not None and name in thresholds:
+                t, riskier = thresholds[name]
+                beyond = v < t if riskier == "lower" else v > t
+            if (p is not None and p >= 0.9) or beyond:
+                expected.append(name)
+        assert row["alarms"] == expected
+
+
+def test_borrowing_loader_is_exact_and_covers_every_principal_council() -> None:
+    debt = mhclg_borrowing()
+    raw = raw_debt()
+    assert debt.height == len(raw) == 1310
+    assert debt["borrowing_k"].dtype == pl.Decimal(precision=38, scale=6)
+    woking = debt.filter((pl.col("ecode") == "E3641") & (pl.col("year") == "2017/18")).row(0, named=True)
+    assert str(woking["borrowing_k"]) == "805393.000000" and raw[("E3641", "2017/18")]["borrowing"] == "805393.0"
+    renamed = debt.filter(pl.col("name") != pl.col("name_as_published"))
+    assert renamed.height > 0 and renamed["note"].is_not_null().all()
+    assert debt.filter(pl.col("name") == pl.col("name_as_published"))["note"].is_null().all()
+    principal = mhclg_reserves().filter(pl.col("class") != "O").select("ecode", "year").unique()
+    assert principal.join(debt.select("ecode", "year"), on=["ecode", "year"], how="anti").height == 0
+
+
+def test_a_debt_table_of_ones_own_joins_and_is_checked() -> None:
+    df = small()
+    debt = pl.DataFrame({"ecode": ["E1", "E2"], "year": ["2017/18", "2017/18"], "borrowing": [1200.0, 100.0],
+                         "investments": [200.0, 0.0]})
+    out = resilience.indicators(df, peer_group="all", debt=debt)
+    # E3 is not in the debt table: its debt indicators are missing, and say so.
+    assert out["gross_debt_to_nre"].to_list() == [12.0, 1.0, None]
+    assert "gross_debt_to_nre" in out["missing_indicators"][2]
+    assert "gross_debt_to_nre" in out["alarms"][0]  # beyond ten times net revenue expenditure
+    # Returns in pounds are never joined to the bundled table in £ thousand.
+    assert resilience.indicators(df, peer_group="all")["gross_debt_to_nre"].to_list() == [None] * 3
+    with pytest.raises(fr.ValidationError, match="debt: authority 'E1' appears twice in 2017/18"):
+        resilience.indicators(df, debt=pl.concat([debt, debt.head(1)]))
+    with pytest.raises(fr.ValidationError, match="debt.borrowing: no column"):
+        resilience.indicators(df, debt=debt.drop("borrowing"))
+
+
+def test_a_plan_reports_debt_indicators_as_not_simulated() -> None:
+    r = fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False)
+    with pytest.raises(fr.ValidationError, match="gross_debt_to_nre.*not simulated"):
+        r.probability_below("gross_debt_to_nre", 10.0, "2020/21")
+
+
+# --- backtest
+
+
+def test_backtest_auc_equals_mann_whitney_and_known_answers() -> None:
+    import datetime
+
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(5)
+    n = 300
+    scores = rng.random(n).round(2)  # ties on purpose
+    events = rng.random(n) < 0.1
+    frame = pl.DataFrame({"ecode": [f"E{i}" for i in range(n)], "year": ["2017/18"] * n, "risk_score": scores})
+    ev = pl.DataFrame({"ecode": [f"E{i}" for i in np.flatnonzero(events)], "date": [datetime.date(2019, 6, 1)] * int(events.sum())})
+    b = resilience.backtest(frame, ev, k=20)
+    u = mannwhitneyu(scores[events], scores[~events]).statistic
+    assert b.auc == pytest.approx(u / (events.sum() * (~events).sum()), rel=1e-12)
+    assert b.auc_low <= b.auc <= b.auc_high
+    top = np.argsort(-scores, kind="stable")[:20]
+    assert b.precision == pytest.approx(events[top].sum() / 20)
+    assert b.recall == pytest.approx(events[top].sum() / events.sum())
+    # A perfect ranking.
+    perfect = frame.with_columns(risk_score=pl.Series(events.astype(float) + scores * 0.01))
+    p = resilience.backtest(perfect, ev, k=int(events.sum()))
+    assert (p.auc, p.precision, p.recall) == (1.0, 1.0, 1.0)
+
+
+def test_backtest_recovers_a_known_separation() -> None:
+    from math import sqrt
+
+    from scipy.stats import norm
+
+    # Scores of authorities that fail ~ N(1, 1), of others ~ N(0, 1): AUC = Phi(1 / sqrt 2).
+    rng = np.random.default_rng(11)
+    n0, n1 = 2000, 200
+    scores = np.concatenate([rng.normal(0, 1, n0), rng.normal(1, 1, n1)])
+    frame = pl.DataFrame({"ecode": [f"E{i}" for i in range(n0 + n1)], "year": ["2017/18"] * (n0 + n1), "risk_score": scores})
+    ev = pl.DataFrame({"ecode": [f"E{i}" for i in range(n0, n0 + n1)], "date": ["2020-01-01"] * n1})
+    b = resilience.backtest(frame, ev, level=0.99, bootstrap=500)
+    truth = norm.cdf(1 / sqrt(2))
+    assert b.auc_low <= truth <= b.auc_high
+
+
+def test_backtest_judges_each_event_on_the_year_before_it() -> None:
+    import datetime
+
+    frame = pl.DataFrame({"ecode": ["A", "B", "C"] * 2, "year": ["2016/17"] * 3 + ["2017/18"] * 3,
+                          "risk_score": [0.9, 0.1, 0.5, 0.1, 0.9, 0.5]})
+    ev = pl.DataFrame({"ecode": ["A", "B"], "date": [datetime.date(2018, 2, 2), datetime.date(2020, 11, 11)]})
+    b = resilience.backtest(frame, ev, k=1)
+    # A's notice (February 2018) falls inside 2017/18: it is judged on 2016/17, where it ranked first.
+    assert b.events.select("ecode", "year", "rank").rows() == [("A", "2016/17", 1), ("B", "2017/18", 1)]
+    with pytest.raises(fr.ValidationError, match="events.date\\[0\\]: 'soon' is not a date"):
+        resilience.backtest(frame, pl.DataFrame({"ecode": ["A"], "date": ["soon"]}))
