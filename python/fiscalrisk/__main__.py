@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Any, TYPE_CHECKING, Optional, Sequence
 
 import polars as pl
 
@@ -128,26 +128,45 @@ def _check(args: argparse.Namespace) -> int:
     return report.exit_code(args.strict)
 
 
+def _whole(low: int, high: int) -> Any:
+    """An argparse type: a whole number in [low, high], or an error naming the flag (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+TRIALS = _whole(1, 1_000_000_000)
+SEED = _whole(0, 2**64 - 1)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
     parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative)")
     demo.add_argument("--register", help="simulate this risk register TOML file instead")
-    demo.add_argument("--trials", type=int, default=200_000)
-    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--trials", type=TRIALS, default=200_000)
+    demo.add_argument("--seed", type=SEED, default=42)
     demo.set_defaults(func=_demo)
     simulate = sub.add_parser("simulate", help="simulate a scenario file and print the by-year table")
     simulate.add_argument("scenario", help="a scenario TOML file")
-    simulate.add_argument("--trials", type=int, default=100_000)
-    simulate.add_argument("--seed", type=int, default=42)
+    simulate.add_argument("--trials", type=TRIALS, default=100_000)
+    simulate.add_argument("--seed", type=SEED, default=42)
     simulate.add_argument("--out", help="also write the by-year table: .parquet, .csv or .json (atomically)")
     simulate.set_defaults(func=_simulate)
     rep = sub.add_parser("report", help="simulate a scenario file and write the committee report (HTML)")
     rep.add_argument("scenario", help="a scenario TOML file")
     rep.add_argument("-o", "--output", required=True, help="the report: an .html file (written atomically)")
-    rep.add_argument("--trials", type=int, default=100_000)
-    rep.add_argument("--seed", type=int, default=42)
+    rep.add_argument("--trials", type=TRIALS, default=100_000)
+    rep.add_argument("--seed", type=SEED, default=42)
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_report)
     check = sub.add_parser("check", help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)")

@@ -92,22 +92,44 @@ def pounds(x: float) -> str:
     return f"£{x / 1e6:,.1f}m"
 
 
-def read_text(source: Any) -> str:
-    """A text file's contents, refused with a ValidationError (before reading) when it is larger
-    than the core's limit (``MAX_INPUT_BYTES``, 64 MiB) or not UTF-8."""
+def read_bytes(source: Any) -> bytes:
+    """Exactly the file named (never a glob pattern), refused with a ValidationError when it is not
+    a regular file (a device such as ``/dev/zero``, a FIFO, a folder) or longer than the core's
+    limit (``MAX_INPUT_BYTES``, 64 MiB). At most the limit plus one byte is read, whatever size
+    the operating system reports."""
+    import stat
     from pathlib import Path
 
     from . import _fiscalrisk as _native
     from .exceptions import ValidationError
 
     path = Path(source)
-    size = path.stat().st_size
-    if size > _native.MAX_INPUT_BYTES:
-        raise ValidationError(f"{path}: {size} bytes is more than the {_native.MAX_INPUT_BYTES} an input file may have")
     try:
-        return path.read_text(encoding="utf-8")
+        info = path.stat()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValidationError(f"{path}: not a regular file")
+    limit = _native.MAX_INPUT_BYTES
+    if info.st_size > limit:
+        raise ValidationError(f"{path}: {info.st_size} bytes is more than the {limit} an input file may have")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(f"{path}: more than the {limit} bytes an input file may have")
+    return data
+
+
+def read_text(source: Any) -> str:
+    """A text file's contents (see :func:`read_bytes`), refused with a ValidationError when it
+    is not UTF-8."""
+    from .exceptions import ValidationError
+
+    data = read_bytes(source)
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValidationError(f"{path}: not UTF-8 text (byte {e.start})") from None
+        raise ValidationError(f"{source}: not UTF-8 text (byte {e.start})") from None
 
 
 def read_json_object(source: Any) -> dict[str, Any]:

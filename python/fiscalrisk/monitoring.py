@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
@@ -270,21 +271,41 @@ def _frame(source: Source) -> pl.DataFrame:
 
 
 def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
-    """A CSV (every column as text), Excel or Parquet file as a DataFrame."""
+    """A CSV (every column as text), Excel or Parquet file as a DataFrame: exactly the file named
+    (a path is never a glob pattern), a regular file within the size limit. A column header
+    given twice is refused; rows whose cells are all empty are skipped."""
+    import csv
+    import io
+
+    from ._convert import read_bytes
+
     path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.stat().st_size > _native.MAX_INPUT_BYTES:
-        raise ValidationError(f"{path}: {path.stat().st_size} bytes is more than the {_native.MAX_INPUT_BYTES} an input file may have")
+    data = read_bytes(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return pl.read_excel(path)
-        if suffix == ".parquet":
-            return pl.read_parquet(path)
-        return pl.read_csv(path, infer_schema=False)
+            frame = pl.read_excel(io.BytesIO(data))
+            headers = [re.sub(r"_duplicated_\d+$", "", c) for c in frame.columns]
+        elif suffix == ".parquet":
+            frame = pl.read_parquet(io.BytesIO(data))
+            headers = frame.columns
+        else:
+            first = data.decode("utf-8-sig", errors="replace").splitlines()[:1]
+            headers = next(csv.reader(first), []) if first else []
+            frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except Exception as e:  # polars', fastexcel's and the OS's errors alike: unreadable input
         raise ValidationError(f"{path}: cannot be read as a table: {e}") from None
+    seen: set[str] = set()
+    for h in headers:
+        if h.strip() in seen:
+            raise ValidationError(f"{path}: the column {h.strip()!r} appears twice in the header")
+        seen.add(h.strip())
+    if frame.width:
+        text = frame.select(pl.all().cast(pl.String))
+        blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in text.columns])
+        keep = text.select(~blank).to_series()
+        frame = frame.filter(keep)
+    return frame
 
 
 class Calibration:

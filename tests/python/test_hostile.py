@@ -1,0 +1,139 @@
+"""Hostile input and the host (issue 18): exactly the file named, never written through a link,
+bounded reads, and the silent wrong answers of ``check``. Each test failed before its fix; they
+run through the command line where a user would meet the case."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import fiscalrisk as fr
+from fiscalrisk._io import atomic_write
+
+EXAMPLE_M8 = Path(fr.datasets.monitoring_example_path(8)).read_text(encoding="utf-8")
+SCENARIO = Path(fr.examples.birmingham_2019_path())
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_path_is_never_a_glob_pattern(tmp_path: Path) -> None:
+    # "plan [v2].csv" used to match "plan v.csv" (a glob character class); "*" joined files.
+    (tmp_path / "plan v.csv").write_text("not,a,monitoring,table\n1,2,3,4\n")
+    named = tmp_path / "plan [v2].csv"
+    named.write_text(EXAMPLE_M8)
+    done = run("check", str(named))
+    assert done.returncode in (0, 1), done.stderr
+    assert "line_id" not in done.stderr
+    star = tmp_path / "star"
+    star.mkdir()
+    (star / "a.csv").write_text(EXAMPLE_M8)
+    done = run("check", str(star / "*.csv"))
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_outputs_are_never_written_through_a_link(tmp_path: Path) -> None:
+    target = tmp_path / "precious.csv"
+    target.write_text("keep me")
+    link = tmp_path / "out.csv"
+    link.symlink_to(target)
+    done = run("simulate", str(SCENARIO), "--trials", "200", "--out", str(link))
+    assert done.returncode == 2 and "symbolic link" in done.stderr
+    assert target.read_text() == "keep me" and link.is_symlink()
+    dangling = tmp_path / "dangling.csv"
+    dangling.symlink_to(tmp_path / "missing" / "x.csv")
+    done = run("simulate", str(SCENARIO), "--trials", "200", "--out", str(dangling))
+    assert done.returncode == 2 and "dangling.csv is a symbolic link" in done.stderr
+    report = tmp_path / "r.html"
+    report.symlink_to("/dev/null")
+    done = run("report", str(SCENARIO), "--trials", "200", "-o", str(report), "--quiet")
+    assert done.returncode == 2 and "symbolic link" in done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device
+
+
+def test_a_device_or_a_fifo_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    start = time.monotonic()
+    done = run("simulate", "/dev/zero", "--trials", "10")
+    assert done.returncode == 2 and "not a regular file" in done.stderr
+    fifo = tmp_path / "plan.toml"
+    os.mkfifo(fifo)
+    done = run("simulate", str(fifo), "--trials", "10", timeout=30)
+    assert done.returncode == 2 and "not a regular file" in done.stderr
+    table = tmp_path / "table.csv"
+    os.mkfifo(table)
+    done = run("check", str(table), timeout=30)
+    assert done.returncode == 2 and "not a regular file" in done.stderr
+    assert time.monotonic() - start < 60
+
+
+def test_atomic_write_never_touches_the_process_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    umask = os.umask(0o022)
+    try:
+        seen: list[int] = []
+        monkeypatch.setattr(os, "umask", lambda m: seen.append(m) or 0o022)
+        out = tmp_path / "out.csv"
+        atomic_write(out, lambda tmp: Path(tmp).write_text("a,b\n"))
+        assert seen == []
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        assert not list(tmp_path.glob(".*.tmp"))
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)
+
+
+def test_concurrent_writers_get_their_own_permissions(tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+
+    def write(k: int) -> None:
+        try:
+            atomic_write(tmp_path / f"out{k}.csv", lambda tmp: Path(tmp).write_text("x\n"))
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    modes = {stat.S_IMODE((tmp_path / f"out{k}.csv").stat().st_mode) for k in range(16)}
+    current = os.umask(0)
+    os.umask(current)
+    assert modes == {0o666 & ~current}
+
+
+def test_blank_rows_are_skipped(tmp_path: Path) -> None:
+    clean = tmp_path / "m08.csv"
+    clean.write_text(EXAMPLE_M8)
+    before = run("check", str(clean), "--format", "json")
+    width = EXAMPLE_M8.splitlines()[0].count(",")
+    for tail in ("\n", "," * width + "\n", "\n" + " ," * width + "\n"):
+        padded = tmp_path / "padded.csv"
+        padded.write_text(EXAMPLE_M8.rstrip("\n") + "\n" + tail)
+        after = run("check", str(padded), "--format", "json")
+        assert after.returncode == before.returncode, after.stdout + after.stderr
+        assert "line_id is empty" not in after.stdout
+
+
+def test_a_column_given_twice_is_refused(tmp_path: Path) -> None:
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0] + ",budget"
+    rows = [r + ",1" for r in lines[1:]]
+    table = tmp_path / "dup.csv"
+    table.write_text("\n".join([header, *rows]) + "\n")
+    done = run("check", str(table))
+    assert done.returncode == 2 and "the column 'budget' appears twice" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "0", "-5", "many"])
+def test_a_wild_trial_count_is_an_input_error_naming_the_flag(value: str) -> None:
+    done = run("simulate", str(SCENARIO), "--trials", value)
+    assert done.returncode == 2 and "--trials" in done.stderr and "Traceback" not in done.stderr
