@@ -38,13 +38,18 @@ pub enum MoneyError {
         /// The value given.
         value: f64,
     },
-    /// An amount beyond what a 96-bit decimal holds (about 7.9e28).
-    #[error("{value} is too large for an exact amount of money")]
+    /// An amount beyond [`MAX_MONEY`] in absolute value.
+    #[error("{value} is beyond the 1e15 pounds in absolute value that fiscalrisk accepts")]
     TooLarge {
         /// The value given.
         value: String,
     },
 }
+
+/// The largest amount, in absolute value, that a user may type (1e15 pounds, a thousand times
+/// any public body's budget): every sum the ledgers and checks make of such amounts stays far
+/// inside a 96-bit decimal, so exact arithmetic cannot overflow.
+pub const MAX_MONEY: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
 /// An exact amount of money in pounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -89,6 +94,16 @@ impl Money {
             self.0
                 .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
         )
+    }
+
+    /// This amount, or [`MoneyError::TooLarge`] naming `text` when it is beyond [`MAX_MONEY`].
+    pub fn bounded(self, text: &str) -> Result<Money, MoneyError> {
+        if self.0.abs() > MAX_MONEY {
+            return Err(MoneyError::TooLarge {
+                value: text.to_string(),
+            });
+        }
+        Ok(self)
     }
 
     /// Whether the float form reads back as exactly this amount.
@@ -148,7 +163,7 @@ impl FromStr for Money {
                 malformed()
             }
         })?;
-        Ok(Money(if negative { -value } else { value }))
+        Money(if negative { -value } else { value }).bounded(s)
     }
 }
 
@@ -209,13 +224,19 @@ impl<'de> Deserialize<'de> for Money {
                 f.write_str("an amount of money (a number or a string such as \"1250000.00\")")
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Money, E> {
-                Money::from_f64(v).map_err(E::custom)
+                Money::from_f64(v)
+                    .and_then(|m| m.bounded(&v.to_string()))
+                    .map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
-                Ok(Money(Decimal::from(v)))
+                Money(Decimal::from(v))
+                    .bounded(&v.to_string())
+                    .map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Money, E> {
-                Ok(Money(Decimal::from(v)))
+                Money(Decimal::from(v))
+                    .bounded(&v.to_string())
+                    .map_err(E::custom)
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Money, E> {
                 v.parse().map_err(E::custom)
@@ -228,6 +249,24 @@ impl<'de> Deserialize<'de> for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_beyond_1e15_are_refused_wherever_they_are_typed() {
+        assert_eq!(MAX_MONEY, Decimal::from(1_000_000_000_000_000i64));
+        assert!("1e15".parse::<Money>().is_ok() && "-1e15".parse::<Money>().is_ok());
+        for text in [
+            "1.0000000000000001e15",
+            "7e28",
+            "-5e28",
+            "99999999999999999999",
+        ] {
+            let e = text.parse::<Money>().unwrap_err().to_string();
+            assert!(e.contains("beyond the 1e15"), "{text}: {e}");
+        }
+        assert!(toml::from_str::<std::collections::BTreeMap<String, Money>>("a = 7e28").is_err());
+        assert!(serde_json::from_str::<Money>("70000000000000000000000000000").is_err());
+        assert!(serde_json::from_str::<Money>("-9223372036854775808").is_err());
+    }
 
     #[test]
     fn reads_what_users_type() {
@@ -254,7 +293,7 @@ mod tests {
 
     #[test]
     fn serde_round_trips_exactly() {
-        for text in ["2500000", "1234567.89", "12345678901234567.89"] {
+        for text in ["2500000", "1234567.89", "999999999999999.99"] {
             let m: Money = text.parse().unwrap();
             let json = serde_json::to_string(&m).unwrap();
             let back: Money = serde_json::from_str(&json).unwrap();
@@ -262,7 +301,7 @@ mod tests {
         }
         // The long one does not fit a float, so it travels as text.
         assert!(
-            serde_json::to_string(&"12345678901234567.89".parse::<Money>().unwrap())
+            serde_json::to_string(&"999999999999999.99".parse::<Money>().unwrap())
                 .unwrap()
                 .starts_with('"')
         );

@@ -99,7 +99,30 @@ pub enum MonitoringError {
         /// The month given.
         month: usize,
     },
+    /// A rules file threshold out of its range.
+    #[error("rules.{field}: {value} is outside {range}")]
+    Rule {
+        /// The threshold.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What is allowed.
+        range: &'static str,
+    },
+    /// More rows than a monitoring table may have.
+    #[error("rows: {rows} is more than the {MAX_ROWS} a monitoring table may have")]
+    TooManyRows {
+        /// How many.
+        rows: usize,
+    },
 }
+
+/// Most rows (budget lines and totals) a monitoring table may have: far beyond any council's
+/// budget book, small enough that reading and checking one stays within memory and seconds.
+pub const MAX_ROWS: usize = 100_000;
+
+/// Most findings of one rule a report lists; the rest are counted in one more finding.
+pub const MAX_FINDINGS_PER_RULE: usize = 100;
 
 /// One budget line, or the totals row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +184,9 @@ pub struct BadCell {
     pub column: String,
     /// The text found.
     pub text: String,
+    /// What is wrong with it (`is not an amount of money`, ...).
+    #[serde(default)]
+    pub problem: String,
 }
 
 /// A monitoring table, read exactly.
@@ -200,6 +226,9 @@ impl Table {
             });
         }
         let rows = columns.first().map_or(0, |c| c.1.len());
+        if rows > MAX_ROWS {
+            return Err(MonitoringError::TooManyRows { rows });
+        }
         for (name, cells) in columns {
             if cells.len() != rows {
                 return Err(MonitoringError::Ragged {
@@ -228,13 +257,20 @@ impl Table {
             let mut bad = Vec::new();
             let mut amount = |name: &str| -> Option<Money> {
                 let text = cell(name, i)?;
-                match text.parse::<Money>() {
-                    Ok(m) => Some(m),
-                    Err(_) => {
-                        bad.push((name.to_string(), text.to_string()));
-                        None
+                let problem = match text.parse::<Money>() {
+                    // Amounts are to the penny: a finer one cannot be added up as the totals
+                    // row is, and the check compares to the penny.
+                    Ok(m) if m.decimal().normalize().scale() > 2 => {
+                        "has more than two decimal places: amounts are to the penny".to_string()
                     }
-                }
+                    Ok(m) => return Some(m),
+                    Err(crate::money::MoneyError::TooLarge { .. }) => {
+                        "is beyond the 1e15 pounds that fiscalrisk accepts".to_string()
+                    }
+                    Err(_) => "is not an amount of money".to_string(),
+                };
+                bad.push((name.to_string(), text.to_string(), problem));
+                None
             };
             let budget = amount("budget");
             let mut actuals = [None; 12];
@@ -249,7 +285,11 @@ impl Table {
                 Some(text) => {
                     let b = parse_bool(text);
                     if b.is_none() {
-                        bad.push(("recurring".into(), text.into()));
+                        bad.push((
+                            "recurring".into(),
+                            text.into(),
+                            "is not true or false".into(),
+                        ));
                     }
                     b
                 }
@@ -267,11 +307,12 @@ impl Table {
             };
             table
                 .bad_cells
-                .extend(bad.into_iter().map(|(column, text)| BadCell {
+                .extend(bad.into_iter().map(|(column, text, problem)| BadCell {
                     row: i + 1,
                     line_id: line_id.clone(),
                     column,
                     text,
+                    problem,
                 }));
             if line_id == TOTAL_ID {
                 table.totals.push(line);
@@ -431,6 +472,27 @@ pub struct Rules {
     pub one_off_share: f64,
 }
 
+impl Rules {
+    /// Checks each threshold's range (a value outside it would silently turn its rule off).
+    pub fn validate(&self) -> Result<(), MonitoringError> {
+        if !(self.one_off_share > 0.0 && self.one_off_share <= 1.0) {
+            return Err(MonitoringError::Rule {
+                field: "one_off_share",
+                value: format!("{:?}", self.one_off_share),
+                range: "(0, 1] (0.5 is half the gross overspend)",
+            });
+        }
+        if self.movement_without_explanation < Money::ZERO {
+            return Err(MonitoringError::Rule {
+                field: "movement_without_explanation",
+                value: self.movement_without_explanation.to_string(),
+                range: "[0, 1e15] pounds",
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for Rules {
     /// £1m of unexplained movement on one line; one-off mitigations covering more than half the
     /// gross overspend. Both are judgement calls, to be set in a council's rules file.
@@ -509,6 +571,7 @@ pub fn check_with(
     {
         return Err(MonitoringError::Month { month: m });
     }
+    rules.validate()?;
     let k = month.unwrap_or_else(|| table.last_month_with_actuals());
     let mut out = Vec::new();
     use Severity::{Error as E, Warning as W};
@@ -562,16 +625,8 @@ pub fn check_with(
             line_id: Some(b.line_id.clone()),
             column: Some(b.column.clone()),
             message: format!(
-                "row {} ({:?}), column {}: {:?} is not {}",
-                b.row,
-                b.line_id,
-                b.column,
-                b.text,
-                if b.column == "recurring" {
-                    "true or false"
-                } else {
-                    "an amount of money"
-                }
+                "row {} ({:?}), column {}: {:?} {}",
+                b.row, b.line_id, b.column, b.text, b.problem
             ),
         });
     }
@@ -684,8 +739,39 @@ pub fn check_with(
     out.sort_by_key(|f| (f.severity, f.row.unwrap_or(0)));
     Ok(Report {
         month: k,
-        findings: out,
+        findings: cap_findings(out),
     })
+}
+
+/// At most [`MAX_FINDINGS_PER_RULE`] findings of each rule, in order, and for each rule with
+/// more one finding that counts the rest (so a hostile table cannot print millions of lines,
+/// and the exit code is unchanged).
+fn cap_findings(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut count: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(findings.len().min(4096));
+    let mut extra: Vec<Finding> = Vec::new();
+    for f in findings {
+        let n = count.entry(f.rule.clone()).or_default();
+        *n += 1;
+        if *n <= MAX_FINDINGS_PER_RULE {
+            out.push(f);
+        } else if *n == MAX_FINDINGS_PER_RULE + 1 {
+            extra.push(Finding {
+                row: None,
+                line_id: None,
+                column: None,
+                message: String::new(),
+                ..f
+            });
+        }
+    }
+    for mut e in extra {
+        let more = count[&e.rule] - MAX_FINDINGS_PER_RULE;
+        e.message = format!("{more} more findings of this rule are not listed");
+        out.push(e);
+    }
+    out.sort_by_key(|f| f.severity);
+    out
 }
 
 /// One line's change in forecast outturn since last month.
@@ -1049,6 +1135,117 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
 
     fn table(text: &str) -> Table {
         Table::from_csv_text(text).unwrap()
+    }
+
+    #[test]
+    fn sub_penny_and_extreme_cells_are_named_not_summed() {
+        let text = CLEAN.replace("125000000.00", "125000000.004");
+        let report = check(&table(&text), None, None, &Rules::default()).unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule == "not-a-number")
+            .unwrap();
+        assert_eq!(
+            f.message,
+            "row 1 (\"ASC-01\"), column forecast_outturn: \"125000000.004\" has more than two decimal places: amounts are to the penny"
+        );
+        for cell in ["1e-28", "7e27", "-5e28"] {
+            let text = CLEAN.replace("61000000.00", cell);
+            let report = check(&table(&text), None, None, &Rules::default()).unwrap();
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == "not-a-number" && f.message.contains(cell)),
+                "{cell}"
+            );
+            // No difference that rounds to zero is ever printed as a failure.
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .all(|f| !f.message.contains("difference 0.00"))
+            );
+        }
+    }
+
+    #[test]
+    fn rules_thresholds_are_validated() {
+        for (share, ok) in [
+            (0.5, true),
+            (1.0, true),
+            (50.0, false),
+            (-5.0, false),
+            (f64::NAN, false),
+            (0.0, false),
+        ] {
+            let rules = Rules {
+                one_off_share: share,
+                ..Rules::default()
+            };
+            let out = check(&table(CLEAN), None, None, &rules);
+            assert_eq!(out.is_ok(), ok, "{share}");
+            if !ok {
+                assert!(
+                    out.unwrap_err()
+                        .to_string()
+                        .starts_with("rules.one_off_share: ")
+                );
+            }
+        }
+        let rules = Rules {
+            movement_without_explanation: Money::new(Decimal::from(-5)),
+            ..Rules::default()
+        };
+        assert!(
+            check(&table(CLEAN), None, None, &rules)
+                .unwrap_err()
+                .to_string()
+                .starts_with("rules.movement_without_explanation: -5.00")
+        );
+    }
+
+    #[test]
+    fn repeated_findings_are_capped_and_counted() {
+        let mut text = String::from(CLEAN.lines().next().unwrap());
+        text.push('\n');
+        for i in 0..250 {
+            // Every line's budget is not an amount: 250 findings of one rule.
+            text.push_str(&format!(
+                "L{i},Adults,oops,1,1,1,1,1,1,1,,,,,,1,0,0,true,x\n"
+            ));
+        }
+        text.push_str("TOTAL,,0,250,250,250,250,250,250,250,,,,,,250,0,0,,\n");
+        let report = check(&table(&text), None, None, &Rules::default()).unwrap();
+        let of_rule: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "not-a-number")
+            .collect();
+        assert_eq!(of_rule.len(), MAX_FINDINGS_PER_RULE + 1);
+        assert_eq!(
+            of_rule.last().unwrap().message,
+            "150 more findings of this rule are not listed"
+        );
+        assert_eq!(report.exit_code(false), 1);
+        let rows = vec![("line_id".to_string(), vec![None; MAX_ROWS + 1])];
+        assert!(matches!(
+            Table::from_columns(&rows),
+            Err(MonitoringError::MissingColumns { .. }) | Err(MonitoringError::TooManyRows { .. })
+        ));
+        let mut columns: Vec<(String, Vec<Option<String>>)> = REQUIRED_COLUMNS
+            .iter()
+            .map(|c| (c.to_string(), vec![None; MAX_ROWS + 1]))
+            .collect();
+        columns.truncate(REQUIRED_COLUMNS.len());
+        assert_eq!(
+            Table::from_columns(&columns).unwrap_err().to_string(),
+            format!(
+                "rows: {} is more than the {MAX_ROWS} a monitoring table may have",
+                MAX_ROWS + 1
+            )
+        );
     }
 
     fn rules_tripped(text: &str) -> Vec<String> {

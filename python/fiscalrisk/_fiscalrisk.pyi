@@ -11,6 +11,7 @@ __all__ = [
     "RISKIEST_DECILE",
     "MAX_INPUT_BYTES",
     "MAX_RISKS",
+    "MAX_MONITORING_ROWS",
     "Distribution",
     "MonitoringTable",
     "PlanResult",
@@ -33,6 +34,7 @@ BATCH_SIZE: int
 RISKIEST_DECILE: float
 MAX_INPUT_BYTES: int
 MAX_RISKS: int
+MAX_MONITORING_ROWS: int
 
 @final
 class Distribution:

@@ -282,9 +282,13 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
     path = Path(source)
     data = read_bytes(path)
     suffix = path.suffix.lower()
+    limit = _native.MAX_MONITORING_ROWS
+    too_many = ValidationError(f"{path}: more than the {limit} rows a monitoring table may have")
+    if suffix not in (".xlsx", ".xlsm", ".xls", ".parquet") and data.count(b"\n") > limit + 1:
+        raise too_many  # counted before parsing: a file of short rows cannot exhaust memory
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = pl.read_excel(io.BytesIO(data))
+            frame = pl.read_excel(io.BytesIO(data), read_options={"n_rows": limit + 1})
             headers = [re.sub(r"_duplicated_\d+$", "", c) for c in frame.columns]
         elif suffix == ".parquet":
             frame = pl.read_parquet(io.BytesIO(data))
@@ -295,6 +299,8 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
             frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except Exception as e:  # polars', fastexcel's and the OS's errors alike: unreadable input
         raise ValidationError(f"{path}: cannot be read as a table: {e}") from None
+    if frame.height > limit:
+        raise too_many
     seen: set[str] = set()
     for h in headers:
         if h.strip() in seen:
@@ -375,7 +381,7 @@ def forecast(
     for b in data._native.bad_cells():
         if b["column"] in wanted:
             raise ValidationError(
-                f"row {b['row']} ({b['line_id']!r}), column {b['column']}: {b['text']!r} is not an amount of money"
+                f"row {b['row']} ({b['line_id']!r}), column {b['column']}: {b['text']!r} {b['problem']}"
             )
     rows = data._native.lines()
     ids = [r["line_id"] for r in rows]

@@ -202,5 +202,6 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RISKIEST_DECILE", crate::resilience::RISKIEST_DECILE)?;
     m.add("MAX_INPUT_BYTES", crate::plan::MAX_INPUT_BYTES)?;
     m.add("MAX_RISKS", crate::register::MAX_RISKS)?;
+    m.add("MAX_MONITORING_ROWS", crate::monitoring::MAX_ROWS)?;
     Ok(())
 }

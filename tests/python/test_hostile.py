@@ -137,3 +137,63 @@ def test_a_column_given_twice_is_refused(tmp_path: Path) -> None:
 def test_a_wild_trial_count_is_an_input_error_naming_the_flag(value: str) -> None:
     done = run("simulate", str(SCENARIO), "--trials", value)
     assert done.returncode == 2 and "--trials" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sub_penny_amounts_are_named_not_failed_by_rounding(tmp_path: Path) -> None:
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0].split(",")
+    budget = header.index("budget")
+    rows = [r.split(",") for r in lines[1:]]
+    for r in rows:
+        if r[0] != "TOTAL":
+            r[budget] = r[budget] + "4" if "." in r[budget] else r[budget] + ".004"
+    table = tmp_path / "subpenny.csv"
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    done = run("check", str(table), "--format", "json")
+    assert done.returncode == 1
+    assert "has more than two decimal places: amounts are to the penny" in done.stdout
+    assert "difference 0.00" not in done.stdout
+    # A cell of 1e-28 used to panic inside the DataFrame library's decimal conversion.
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text(EXAMPLE_M8.replace("334000000.00", "1e-28", 1))
+    data = fr.monitoring.read(tiny)
+    with pytest.raises(fr.ValidationError, match="'1e-28' has more than two decimal places"):
+        fr.monitoring.forecast(data)
+    assert run("check", str(tiny)).returncode == 1
+
+
+@pytest.mark.parametrize("value", ["50", "-5", "nan", "0"])
+def test_a_rules_file_out_of_range_is_refused(tmp_path: Path, value: str) -> None:
+    table = tmp_path / "m08.csv"
+    table.write_text(EXAMPLE_M8)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f"one_off_share = {value}\n")
+    done = run("check", str(table), "--rules", str(rules))
+    assert done.returncode == 2 and "rules.one_off_share" in done.stderr
+
+
+def test_a_table_of_many_short_rows_is_refused_before_parsing(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    big.write_bytes(EXAMPLE_M8.splitlines()[0].encode() + b"\n" + b",\n" * 200_000)
+    start = time.monotonic()
+    done = run("check", str(big))
+    assert done.returncode == 2 and "rows a monitoring table may have" in done.stderr
+    assert time.monotonic() - start < 30
+
+
+def test_findings_are_capped_per_rule_and_counted(tmp_path: Path) -> None:
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0].split(",")
+    first = lines[1].split(",")
+    first[header.index("budget")] = "oops"
+    rows = []
+    for i in range(300):
+        r = list(first)
+        r[0] = f"L{i}"
+        rows.append(",".join(r))
+    table = tmp_path / "many.csv"
+    table.write_text("\n".join([lines[0], *rows, lines[-1]]) + "\n")
+    done = run("check", str(table), "--format", "json")
+    assert done.returncode == 1
+    assert done.stdout.count("is not an amount of money") == 100
+    assert "200 more findings of this rule are not listed" in done.stdout
