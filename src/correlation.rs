@@ -63,6 +63,39 @@ pub fn cholesky(m: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(l)
 }
 
+/// How far below zero the smallest eigenvalue of a valid (positive semi-definite) correlation
+/// matrix may fall through rounding.
+pub const PSD_TOLERANCE: f64 = 1e-10;
+
+/// The smallest eigenvalue of the symmetric `n x n` row-major `m`.
+pub fn min_eigenvalue(m: &[f64], n: usize) -> f64 {
+    let a = DMatrix::from_row_slice(n, n, m);
+    SymmetricEigen::new(a)
+        .eigenvalues
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// A valid but singular correlation matrix made strictly positive definite for its Cholesky
+/// factor: eigenvalues raised to [`MIN_EIGENVALUE`], the unit diagonal restored (every entry
+/// moves by about 1e-8 at most).
+pub fn regularise(m: &[f64], n: usize) -> Vec<f64> {
+    let z = clip_eigenvalues(&DMatrix::from_row_slice(n, n, m), MIN_EIGENVALUE);
+    let d: Vec<f64> = (0..n).map(|i| z[(i, i)].sqrt()).collect();
+    let mut out = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            out[i * n + j] = if i == j {
+                1.0
+            } else {
+                z[(i, j)] / (d[i] * d[j])
+            };
+        }
+    }
+    out
+}
+
 fn clip_eigenvalues(m: &DMatrix<f64>, floor: f64) -> DMatrix<f64> {
     let eig = SymmetricEigen::new(m.clone());
     let vals = eig.eigenvalues.map(|v| v.max(floor));

@@ -140,8 +140,17 @@ def read_json_object(source: Any) -> dict[str, Any]:
     from .exceptions import ValidationError
 
     text = source if isinstance(source, str) and source.lstrip()[:1] in ("{", "[") else read_text(source)
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise ValidationError(f"JSON: the key {key!r} appears twice in one object (TOML refuses it too)")
+            out[key] = value
+        return out
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=unique)
     except json.JSONDecodeError as e:
         raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
     except RecursionError:

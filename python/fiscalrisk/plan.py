@@ -79,7 +79,10 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
         """From the dict form (as in a TOML or JSON file)."""
-        return cls(_native.Scenario.from_dict(_plain(data)))
+        try:
+            return cls(_native.Scenario.from_dict(_plain(data)))
+        except RecursionError:
+            raise ValidationError("scenario: nested too deeply") from None
 
     def to_dict(self) -> dict[str, Any]:
         """The dict form."""

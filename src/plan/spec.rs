@@ -245,8 +245,13 @@ pub struct ScenarioSpec {
     /// Savings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub savings: Vec<SavingSpec>,
-    /// Delivery models overriding the defaults, by RAG status.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Delivery models overriding the defaults, by RAG status (each status once, whatever its
+    /// case: `amber` and `AMBER` together are refused).
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "unique_rags"
+    )]
     pub savings_delivery: BTreeMap<Rag, DeliverySpec>,
     /// Risks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -267,6 +272,35 @@ pub struct ScenarioSpec {
     /// (the one-off part of `in_year`, kept for scenarios written before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opening_overspend: Option<DistributionSpec>,
+}
+
+/// Reads `savings_delivery`, refusing a RAG status given twice (`amber` and `AMBER` are one).
+fn unique_rags<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<BTreeMap<Rag, DeliverySpec>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = BTreeMap<Rag, DeliverySpec>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a table of delivery models by RAG status (delivered, green, amber, red)")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, DeliverySpec>()? {
+                let rag: Rag = key.parse().map_err(serde::de::Error::custom)?;
+                if out.insert(rag, value).is_some() {
+                    return Err(serde::de::Error::custom(format!(
+                        "{key:?}: the delivery model for {rag} is given twice"
+                    )));
+                }
+            }
+            Ok(out)
+        }
+    }
+    de.deserialize_map(Visitor)
 }
 
 #[derive(Clone)]

@@ -197,3 +197,48 @@ def test_findings_are_capped_per_rule_and_counted(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout.count("is not an amount of money") == 100
     assert "200 more findings of this rule are not listed" in done.stdout
+
+
+def test_ambiguous_keys_are_refused_not_dropped(tmp_path: Path) -> None:
+    base = fr.examples.birmingham_2019().to_toml()
+    with pytest.raises(fr.ValidationError, match="no other key"):
+        fr.Scenario.from_toml(base.replace("rho = 0.6\n", 'rho = 0.6\ncolour = "red"\n', 1))
+    twice = base + (
+        '\n[savings_delivery.amber]\np_full = 0.5\npartial = { dist = "fixed", value = 0.5 }\np_slip = 0.1\n'
+        '\n[savings_delivery.AMBER]\np_full = 0.9\npartial = { dist = "fixed", value = 0.5 }\np_slip = 0.1\n'
+    )
+    with pytest.raises(fr.ValidationError, match="the delivery model for amber is given twice"):
+        fr.Scenario.from_toml(twice)
+    plan = '{"name": "x", "first_year": "2019/20", "years": 1, "net_budget": [1e6]}'
+    with pytest.raises(fr.ValidationError, match="the key 'plan' appears twice"):
+        fr.Scenario.from_json(f'{{"plan": {plan}, "plan": {plan}}}')
+
+
+@pytest.mark.parametrize("depth", [600, 990, 5000])
+def test_deeply_nested_json_is_a_validation_error(depth: int) -> None:
+    text = '{"plan": {"name": "x", "first_year": "2019/20", "years": 1, "net_budget": [1e6]}, "risks": [' + '{"a": ' * depth + "1" + "}" * depth + "]}"
+    with pytest.raises(fr.ValidationError):
+        fr.Scenario.from_json(text)
+
+
+def test_a_correlation_of_one_is_valid() -> None:
+    import warnings
+
+    risks = [fr.Risk(k, k, 0.5, fr.Uniform(1, 2)) for k in "abc"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for rho in (1.0, -1.0):
+            fr.RiskRegister(risks, correlations=[("a", "b", rho)], first_year="2019/20", strict=True)
+
+
+def test_pert_quantiles_answer_the_whole_open_interval() -> None:
+    d = fr.Pert(0, 1, 10)
+    qs = [d.quantile(p) for p in (5e-324, 1e-200, 1e-100, 1e-20, 0.5, 1 - 1e-16)]
+    assert qs == sorted(qs) and all(q == q for q in qs)
+
+
+def test_amounts_beyond_1e15_are_refused_not_overflowed() -> None:
+    base = fr.examples.birmingham_2019().to_dict()
+    base["reserves"]["earmarked"] = [{"name": n, "balance": "7e28", "usable": True} for n in ("A", "B")]
+    with pytest.raises(fr.ValidationError, match="beyond the 1e15"):
+        fr.Scenario.from_dict(base)
