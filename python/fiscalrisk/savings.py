@@ -130,7 +130,11 @@ class SavingsProgramme:
             "savings": self.savings,
             "savings_delivery": self.delivery,
         }
-        return Scenario.from_dict(_plain(data))
+        # The net budget here only carries the savings: its scale warnings would be about it,
+        # not about anything the user typed.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"plan\.net_budget|.* the net budget \(", category=FiscalRiskWarning)
+            return Scenario.from_dict(_plain(data))
 
     def view(self, trials: int = 100_000, seed: int = 42) -> pl.DataFrame:
         """By year: ``target`` (savings the budget assumes: recurring ones from their year on,

@@ -226,7 +226,10 @@ impl Scenario {
         let engine = Engine::new(&self.register, &options);
         let years = self.horizon.len();
         let batches = trials.div_ceil(BATCH_SIZE as u64);
-        let pool = simulation::thread_pool(threads)?;
+        let columns = 2 * self.register.risks().len()
+            + self.item_count()
+            + years * (12 + self.reserves.names.len());
+        let pool = simulation::thread_pool(threads, simulation::batch_bytes(columns))?;
         let fixed = |x: f64| vec![x; years];
         let minimum: Vec<f64> = match &self.spec.policy.minimum_general_fund {
             Minimum::Amount(a) => fixed(a.to_f64()),

@@ -274,6 +274,72 @@ pub struct ScenarioSpec {
     pub opening_overspend: Option<DistributionSpec>,
 }
 
+/// How far apart in scale an amount and the net budget may be before a warning: amounts are in
+/// pounds, and one typed in £m or £k is 10^6 or 10^3 off.
+pub const SCALE_WARNING: f64 = 1e4;
+
+/// Amounts that look typed in another unit than pounds: a net budget under £100,000 or one
+/// year's 10^4 times another's; and a balance, saving, pressure, risk impact or in-year
+/// overspend under £100,000 that is 10^4 times smaller than the net budget (a figure in £m), or
+/// 10^4 times larger than it. Each warning names the field and suggests pounds.
+fn scale_warnings(spec: &ScenarioSpec) -> Vec<String> {
+    let budgets: Vec<f64> = spec.plan.net_budget.iter().map(|b| b.to_f64()).collect();
+    let largest = budgets.iter().copied().fold(0.0, f64::max);
+    let mut out = Vec::new();
+    let pounds = "amounts are in pounds (write 125e6 for £125m)";
+    for (i, b) in budgets.iter().enumerate() {
+        if *b < 1e5 {
+            out.push(format!(
+                "plan.net_budget[{i}]: {b} is under £100,000; {pounds}"
+            ));
+        } else if largest / b > SCALE_WARNING {
+            out.push(format!(
+                "plan.net_budget[{i}]: {b} is more than {SCALE_WARNING:e} times smaller than the largest year's {largest}; {pounds}"
+            ));
+        }
+    }
+    let mut amounts: Vec<(String, f64)> = vec![(
+        "reserves.general_fund".into(),
+        spec.reserves.general_fund.to_f64(),
+    )];
+    for (i, e) in spec.reserves.earmarked.iter().enumerate() {
+        amounts.push((
+            format!("reserves.earmarked[{i}].balance"),
+            e.balance.to_f64(),
+        ));
+    }
+    for (i, s) in spec.savings.iter().enumerate() {
+        amounts.push((format!("savings[{i}].value"), s.value.to_f64()));
+    }
+    let mean = |d: &DistributionSpec| Distribution::from_spec(d.clone()).map(|d| d.mean()).ok();
+    for (i, p) in spec.pressures.iter().enumerate() {
+        if let Some(m) = mean(&p.amount) {
+            amounts.push((format!("pressures[{i}].amount"), m));
+        }
+    }
+    for (i, r) in spec.risks.iter().enumerate() {
+        if let Some(m) = mean(&r.impact) {
+            amounts.push((format!("risks[{i}].impact"), m));
+        }
+    }
+    if let Some(m) = spec.in_year.as_ref().and_then(|i| mean(&i.overspend)) {
+        amounts.push(("in_year.overspend".into(), m));
+    }
+    for (field, x) in amounts {
+        let x = x.abs();
+        if largest <= 0.0 || x == 0.0 {
+            continue;
+        }
+        if (x < 1e5 && largest / x > SCALE_WARNING) || x / largest > SCALE_WARNING {
+            out.push(format!(
+                "{field}: {x} is more than {SCALE_WARNING:e} times {} the net budget ({largest}); {pounds}",
+                if x < largest { "smaller than" } else { "larger than" }
+            ));
+        }
+    }
+    out
+}
+
 /// Reads `savings_delivery`, refusing a RAG status given twice (`amber` and `AMBER` are one).
 fn unique_rags<'de, D: serde::Deserializer<'de>>(
     de: D,
@@ -351,6 +417,7 @@ pub struct Scenario {
     pub(crate) models: BTreeMap<Rag, DeliveryModel>,
     pub(crate) in_year: Option<InYear>,
     pub(crate) reserves: ReservePlan<f64>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -572,6 +639,8 @@ impl Scenario {
             correlations: spec.correlations.clone(),
         })?;
         let reserves = ReservePlan::new(&spec.reserves, &horizon, Money::to_f64);
+        let mut warnings = register.warnings().to_vec();
+        warnings.extend(scale_warnings(&spec));
         Ok(Scenario {
             spec,
             horizon,
@@ -581,7 +650,14 @@ impl Scenario {
             models,
             in_year,
             reserves,
+            warnings,
         })
+    }
+
+    /// Warnings about the scenario: correlations repaired, amounts that look typed in another
+    /// unit.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     pub(crate) fn model<'a>(&'a self, saving: &'a Saving) -> &'a DeliveryModel {

@@ -793,3 +793,28 @@ general_fund = "10000000.00"
         "ledger: pressures[0].amount is uncertain (not a fixed amount)"
     );
 }
+
+#[test]
+fn amounts_typed_in_another_unit_are_warned_about() {
+    let fine = scenario("[reserves]\ngeneral_fund = 12e6\n");
+    assert!(fine.warnings().is_empty(), "{:?}", fine.warnings());
+    let millions = scenario("[reserves]\ngeneral_fund = 125\n");
+    assert_eq!(
+        millions.warnings(),
+        [
+            "reserves.general_fund: 125 is more than 1e4 times smaller than the net budget (100000000); amounts are in pounds (write 125e6 for £125m)"
+        ]
+    );
+    let mixed =
+        Scenario::from_toml(&BASE.replace("[100e6, 100e6, 100e6]", "[100e6, 100, 100e6]")).unwrap();
+    assert!(
+        mixed.warnings()[0].starts_with("plan.net_budget[1]: 100 is under £100,000"),
+        "{:?}",
+        mixed.warnings()
+    );
+    // A small saving in pounds is not flagged: only small amounts 10^4 times below the budget.
+    let small = scenario(
+        "[[savings]]\nid = \"S\"\nname = \"S\"\nyear = \"2019/20\"\nvalue = 250000\nrag = \"green\"\n",
+    );
+    assert!(small.warnings().is_empty());
+}

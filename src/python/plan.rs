@@ -39,7 +39,7 @@ impl PyScenario {
     }
 
     fn warnings(&self) -> Vec<String> {
-        self.inner.register().warnings().to_vec()
+        self.inner.warnings().to_vec()
     }
 
     fn ledger<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -693,12 +693,36 @@ pub fn check_run(trials: u64, threads: Option<usize>) -> Result<(), SimulationEr
     Ok(())
 }
 
-/// The thread pool of a checked run (`None`: one thread per core).
-pub(crate) fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, SimulationError> {
+/// The working set the default thread count may use in all (4 GiB): at the documented limits
+/// a batch needs about 0.9 GiB per thread, so a many-core machine's default must not be one
+/// thread per core.
+pub const DEFAULT_WORKING_SET: usize = 4 << 30;
+
+/// The default thread count: one per core, but no more than [`DEFAULT_WORKING_SET`] divided
+/// by the estimated working set of one thread (at least one). The numbers a seed gives do not
+/// depend on it.
+pub fn default_threads(cores: usize, per_thread_bytes: usize) -> usize {
+    let fit = DEFAULT_WORKING_SET / per_thread_bytes.max(1);
+    cores.min(fit).max(1)
+}
+
+/// The estimated working set of one thread running a batch with `columns` per-trial columns of
+/// floats (costs, parts of the gap, balances): `BATCH_SIZE` trials of 8 bytes each, doubled
+/// for the sorts of the sketches.
+pub fn batch_bytes(columns: usize) -> usize {
+    BATCH_SIZE * 8 * 2 * columns.max(1)
+}
+
+/// The thread pool of a checked run (`None`: [`default_threads`] for a working set of
+/// `per_thread_bytes` a thread).
+pub(crate) fn thread_pool(
+    threads: Option<usize>,
+    per_thread_bytes: usize,
+) -> Result<rayon::ThreadPool, SimulationError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        builder = builder.num_threads(t);
-    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    builder =
+        builder.num_threads(threads.unwrap_or_else(|| default_threads(cores, per_thread_bytes)));
     builder.build().map_err(|e| SimulationError::ThreadPool {
         threads: threads.unwrap_or(0),
         message: e.to_string(),
@@ -741,7 +765,7 @@ fn run(
             return Err(SimulationError::TooManyCells { cells });
         }
     }
-    let pool = thread_pool(options.threads)?;
+    let pool = thread_pool(options.threads, batch_bytes(3 * r + 4 * (years + 1)))?;
     let engine = Engine::new(register, options);
     let batches = engine.batches();
 
@@ -959,6 +983,19 @@ impl SimulationResult {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_default_thread_count_fits_the_working_set() {
+        // The documented limits: 10,000 risks, savings and pressures over 5 years.
+        let limits = batch_bytes(2 * 10_000 + 20_000 + 5 * 13);
+        assert_eq!(default_threads(64, limits), 1);
+        // The reference plan: one thread per core.
+        assert_eq!(default_threads(64, batch_bytes(500)), 64);
+        assert_eq!(default_threads(2, batch_bytes(500)), 2);
+        assert!(
+            default_threads(64, batch_bytes(2_000)) * batch_bytes(2_000) <= DEFAULT_WORKING_SET
+        );
+    }
+
     use super::*;
 
     #[test]

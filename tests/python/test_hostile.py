@@ -242,3 +242,53 @@ def test_amounts_beyond_1e15_are_refused_not_overflowed() -> None:
     base["reserves"]["earmarked"] = [{"name": n, "balance": "7e28", "usable": True} for n in ("A", "B")]
     with pytest.raises(fr.ValidationError, match="beyond the 1e15"):
         fr.Scenario.from_dict(base)
+
+
+WORKER = r"""
+import os, signal, threading, time
+import fiscalrisk as fr
+
+s = fr.examples.birmingham_2019()
+stop = threading.Event()
+finished = threading.Event()
+state = {}
+
+def check(done, total):
+    if stop.is_set():
+        raise KeyboardInterrupt("stop requested")
+
+def work():
+    try:
+        s.simulate(trials=20_000_000, seed=1, progress=check)
+        state["outcome"] = "finished"
+    except KeyboardInterrupt:
+        state["outcome"] = "stopped"
+    finally:
+        finished.set()
+
+t = threading.Thread(target=work)
+t.start()
+time.sleep(1.0)
+start = time.monotonic()
+threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    while t.is_alive():
+        t.join(0.1)
+except KeyboardInterrupt:
+    main = time.monotonic() - start
+    stop.set()
+    # Not t.join(): CPython 3.11 marks a thread whose join was interrupted as stopped.
+    finished.wait(60)
+    print(f"{main:.2f} {time.monotonic() - start:.2f} {state['outcome']}")
+"""
+
+
+def test_ctrl_c_reaches_the_main_thread_while_a_worker_simulates() -> None:
+    # Thread.join() with no timeout is not interruptible in CPython (a pure-Python worker delays
+    # Ctrl-C just the same, for as long as it runs); joined with a timeout, the main thread gets
+    # KeyboardInterrupt at once, and the progress callback stops the worker's run within a
+    # window of batches.
+    done = subprocess.run([sys.executable, "-c", WORKER], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    main, total, outcome = done.stdout.split()
+    assert float(main) < 3 and float(total) < 10 and outcome == "stopped", done.stdout
