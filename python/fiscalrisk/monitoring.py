@@ -27,7 +27,6 @@ Examples
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
@@ -289,7 +288,9 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
             frame = pl.read_excel(io.BytesIO(data), read_options={"n_rows": limit + 1})
-            headers = [re.sub(r"_duplicated_\d+$", "", c) for c in frame.columns]
+            # The header row as written (the reader renames a repeated one to budget_1).
+            first = pl.read_excel(io.BytesIO(data), has_header=False, read_options={"n_rows": 1})
+            headers = ["" if v is None else str(v) for v in first.row(0)] if first.height else []
         elif suffix == ".parquet":
             frame = pl.read_parquet(io.BytesIO(data))
             headers = frame.columns

@@ -292,3 +292,23 @@ def test_ctrl_c_reaches_the_main_thread_while_a_worker_simulates() -> None:
     assert done.returncode == 0, done.stderr
     main, total, outcome = done.stdout.split()
     assert float(main) < 3 and float(total) < 10 and outcome == "stopped", done.stdout
+
+
+def test_an_excel_table_beyond_the_row_limit_or_with_a_repeated_header_is_refused(tmp_path: Path) -> None:
+    import polars as pl
+
+    big = tmp_path / "big.xlsx"
+    pl.DataFrame({"line_id": [f"L{i}" for i in range(100_002)]}).write_excel(big)
+    with pytest.raises(fr.ValidationError, match="more than the 100000 rows"):
+        fr.monitoring.read(big)
+    dup = tmp_path / "dup.xlsx"
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(dup))
+    sheet = book.add_worksheet()
+    for c, name in enumerate(["line_id", "budget", "budget"]):
+        sheet.write(0, c, name)
+    sheet.write_row(1, 0, ["A", 1, 2])
+    book.close()
+    with pytest.raises(fr.ValidationError, match="the column 'budget' appears twice"):
+        fr.monitoring.read(dup)
