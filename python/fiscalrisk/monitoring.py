@@ -289,8 +289,8 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
         if suffix in (".xlsx", ".xlsm", ".xls"):
             frame = pl.read_excel(io.BytesIO(data), read_options={"n_rows": limit + 1})
             # The header row as written (the reader renames a repeated one to budget_1).
-            first = pl.read_excel(io.BytesIO(data), has_header=False, read_options={"n_rows": 1})
-            headers = ["" if v is None else str(v) for v in first.row(0)] if first.height else []
+            top = pl.read_excel(io.BytesIO(data), has_header=False, read_options={"n_rows": 1})
+            headers = ["" if v is None else str(v) for v in top.row(0)] if top.height else []
         elif suffix == ".parquet":
             frame = pl.read_parquet(io.BytesIO(data))
             headers = frame.columns
