@@ -54,14 +54,15 @@ def scaled_scenario() -> fr.Scenario:
     ]
     base["plan"].update(years=YEARS, net_budget=[850e6 + 15e6 * k for k in range(YEARS)], management_response=0.5)
     base.update(savings=savings, pressures=pressures, risks=register["risks"], correlations=register.get("correlations", []))
-    base["reserves"]["general_fund"] = 300e6
+    base["reserves"]["general_fund"] = 500e6  # with the reference plan's earmarked reserves: P(exhausted) about 0.83
     return fr.Scenario.from_dict(base)
 
 
 def numpy_plan(s: fr.Scenario, trials: int, seed: int) -> float:
     """The plan model vectorised over trials: risks as in bench_register (split into recurring
-    and one-off parts by year), pressures, savings with their delivery draws, the management
-    response, then the reserves trajectory year by year. Returns P(exhausted by the end)."""
+    and one-off parts by year), pressures, savings with their delivery draws (one-off savings
+    falling out of the base budget), the accumulating management response, then the reserves
+    drawn in order year by year. Returns P(exhausted by the end)."""
     spec = s.to_dict()
     rng = np.random.default_rng(seed + 1)
     first = int(spec["plan"]["first_year"][:4])
@@ -100,23 +101,49 @@ def numpy_plan(s: fr.Scenario, trials: int, seed: int) -> float:
         recurring[:, t] += lasting
         one_off[:, t] += first_short - lasting
         recurring[:, t + 1 :] += lasting[:, None]
+        if not sv.get("recurring", True):
+            recurring[:, t + 1 :] += value  # a one-off saving falls out of the base budget
+    # The management response closes m of the recurring gap still open, accumulating.
     m = spec["plan"]["management_response"]
-    closed = np.zeros_like(recurring)
-    closed[:, 1:] = m * recurring[:, :-1]
-    gap = recurring - closed + one_off
-    gf = np.full(trials, float(spec["reserves"]["general_fund"]))
-    em = np.full(trials, sum(float(e["balance"]) for e in spec["reserves"].get("earmarked", []) if e["usable"]))
+    gap = np.empty_like(recurring)
+    closed = np.zeros(trials)
+    open_prev = np.zeros(trials)
+    for t in range(YEARS):
+        if t > 0:
+            closed = closed + m * np.maximum(open_prev, 0)
+        open_prev = recurring[:, t] - closed
+        gap[:, t] = open_prev + one_off[:, t]
+    # Reserves in the order a section 151 officer draws them: earmarked above their minimums in
+    # draw order, the general fund, then the minimums; ring-fenced reserves never.
+    res = spec["reserves"]
+    usable = [e for e in res.get("earmarked", []) if e["usable"]]
+    usable.sort(key=lambda e: e.get("draw_order", 0))
+    gf = np.full(trials, float(res["general_fund"]))
+    em = [np.full(trials, float(e["balance"]) - float(e.get("committed", 0))) for e in usable]
+    floors = [float(e.get("minimum", 0)) for e in usable]
     exhausted = np.zeros(trials, dtype=bool)
     for t in range(YEARS):
         g = gap[:, t]
-        from_gf = np.where(g > 0, np.minimum(g, np.maximum(gf, 0)), 0)
-        from_em = np.where(g > 0, np.minimum(g - from_gf, np.maximum(em, 0)), 0)
-        gf = gf - (g - from_em)
-        em = em - from_em
-        exhausted |= gf + em < 0
-        # percentiles as the by-year table reports them
+        need = np.maximum(g, 0)
+        for k in range(len(em)):
+            take = np.minimum(need, np.maximum(em[k] - floors[k], 0))
+            em[k] -= take
+            need -= take
+        take = np.minimum(need, np.maximum(gf, 0))
+        gf -= take
+        need -= take
+        for k in range(len(em)):
+            take = np.minimum(need, np.maximum(em[k], 0))
+            em[k] -= take
+            need -= take
+        gf -= need + np.minimum(g, 0)
+        total = gf + sum(em)
+        exhausted |= total < 0
+        # percentiles as the by-year and reserves-by-year tables report them
         np.quantile(g, [0.1, 0.5, 0.9, 0.95], method="inverted_cdf")
-        np.quantile(gf + em, [0.05, 0.5, 0.95], method="inverted_cdf")
+        np.quantile(total, [0.05, 0.25, 0.5, 0.75, 0.95], method="inverted_cdf")
+        for b in (gf, *em):
+            np.quantile(b, [0.05, 0.5, 0.95], method="inverted_cdf")
     return float(exhausted.mean())
 
 

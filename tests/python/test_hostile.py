@@ -159,6 +159,8 @@ def test_sub_penny_amounts_are_named_not_failed_by_rounding(tmp_path: Path) -> N
     data = fr.monitoring.read(tiny)
     with pytest.raises(fr.ValidationError, match="'1e-28' has more than two decimal places"):
         fr.monitoring.forecast(data)
+    moves = data.movements(fr.datasets.monitoring_example(7))
+    assert moves.filter(moves["line_id"] == "ADU-01")["change"].to_list() == [None]
     assert run("check", str(tiny)).returncode == 1
 
 
