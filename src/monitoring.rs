@@ -121,6 +121,77 @@ pub enum MonitoringError {
 /// budget book, small enough that reading and checking one stays within memory and seconds.
 pub const MAX_ROWS: usize = 100_000;
 
+/// One rule of the check: its name, severity and what it asks of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rule {
+    /// The name findings carry.
+    pub name: &'static str,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// What the rule asks.
+    pub description: &'static str,
+}
+
+/// Every rule [`check`] applies, in the order reports list them: the one catalogue that text,
+/// JSON and JUnit output are built from.
+pub const RULES: [Rule; 11] = [
+    Rule {
+        name: "no-total-row",
+        severity: Severity::Error,
+        description: "exactly one row has line_id TOTAL",
+    },
+    Rule {
+        name: "duplicate-line-id",
+        severity: Severity::Error,
+        description: "line ids are present and unique",
+    },
+    Rule {
+        name: "not-a-number",
+        severity: Severity::Error,
+        description: "every amount (and recurring flag) can be read",
+    },
+    Rule {
+        name: "missing-amount",
+        severity: Severity::Error,
+        description: "every line and the TOTAL row have a budget and a forecast outturn (0, not blank, for none)",
+    },
+    Rule {
+        name: "missing-actuals",
+        severity: Severity::Error,
+        description: "actuals are present for every month up to the month reported",
+    },
+    Rule {
+        name: "actuals-beyond-month",
+        severity: Severity::Error,
+        description: "no actuals after the month reported",
+    },
+    Rule {
+        name: "totals",
+        severity: Severity::Error,
+        description: "lines add to the TOTAL row, to the penny, in every amount column",
+    },
+    Rule {
+        name: "reserves-for-recurring",
+        severity: Severity::Error,
+        description: "no reserves_use on a line whose variance is recurring",
+    },
+    Rule {
+        name: "unexplained-movement",
+        severity: Severity::Warning,
+        description: "a forecast that moved more than the threshold since last month is explained",
+    },
+    Rule {
+        name: "one-off-share",
+        severity: Severity::Warning,
+        description: "one-off mitigations do not cover more than a share of the gross overspend",
+    },
+    Rule {
+        name: "forecast-outside-band",
+        severity: Severity::Warning,
+        description: "the total forecast lies in the calibrated P10-P90 band around the run-rate (with history)",
+    },
+];
+
 /// Most findings of one rule a report lists; the rest are counted in one more finding.
 pub const MAX_FINDINGS_PER_RULE: usize = 100;
 
@@ -635,6 +706,27 @@ pub fn check_with(
         .iter()
         .map(|b| (b.row, b.column.as_str()))
         .collect();
+    // A blank required amount: an Excel SUM over a blank agrees with the TOTAL, so the totals
+    // rule alone would pass a line with no forecast.
+    for l in table.lines.iter().chain(&table.totals) {
+        for (name, value) in [
+            ("budget", l.budget),
+            ("forecast_outturn", l.forecast_outturn),
+        ] {
+            if value.is_none() && !bad.contains(&(l.row, name)) {
+                out.push(finding(
+                    "missing-amount",
+                    E,
+                    Some(l),
+                    Some(name),
+                    format!(
+                        "row {} ({:?}), column {name}: blank; a line needs an amount (0 for none)",
+                        l.row, l.line_id
+                    ),
+                ));
+            }
+        }
+    }
     for l in table.lines.iter().chain(&table.totals) {
         for (m, name) in MONTHS.iter().enumerate() {
             let present = l.actuals[m].is_some() || bad.contains(&(l.row, *name));
@@ -1168,6 +1260,34 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
                     .all(|f| !f.message.contains("difference 0.00"))
             );
         }
+    }
+
+    #[test]
+    fn a_blank_forecast_is_an_error_even_when_the_total_agrees() {
+        // ASC-01's forecast blank and the TOTAL reduced to match, as an Excel SUM would give.
+        let text = CLEAN
+            .replace("125000000.00,1000000.00,0,true", ",1000000.00,0,true")
+            .replace("186000000.00", "61000000.00");
+        let report = check(&table(&text), None, None, &Rules::default()).unwrap();
+        let f: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "missing-amount")
+            .collect();
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "row 1 (\"ASC-01\"), column forecast_outturn: blank; a line needs an amount (0 for none)"
+        );
+        assert_eq!(report.exit_code(false), 1);
+        // Every rule a check can report is in the catalogue.
+        let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| names.contains(&f.rule.as_str()))
+        );
     }
 
     #[test]

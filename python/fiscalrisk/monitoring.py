@@ -54,19 +54,9 @@ __all__ = [
 
 Source = Union[str, "PathLike[str]", pl.DataFrame]
 
-#: Every rule the check applies: (name, severity, what it means).
-RULES: list[tuple[str, str, str]] = [
-    ("no-total-row", "error", "exactly one row has line_id TOTAL"),
-    ("duplicate-line-id", "error", "line ids are present and unique"),
-    ("not-a-number", "error", "every amount (and recurring flag) can be read"),
-    ("missing-actuals", "error", "actuals are present for every month up to the month reported"),
-    ("actuals-beyond-month", "error", "no actuals after the month reported"),
-    ("totals", "error", "lines add to the TOTAL row, to the penny, in every amount column"),
-    ("reserves-for-recurring", "error", "no reserves_use on a line whose variance is recurring"),
-    ("unexplained-movement", "warning", "a forecast that moved more than the threshold since last month is explained"),
-    ("one-off-share", "warning", "one-off mitigations do not cover more than a share of the gross overspend"),
-    ("forecast-outside-band", "warning", "the total forecast lies in the calibrated P10-P90 band around the run-rate (with history)"),
-]
+#: Every rule the check applies: (name, severity, what it means), from the core's one catalogue
+#: (``fiscalrisk::monitoring::RULES``), so a rule can never be missing from an output.
+RULES: list[tuple[str, str, str]] = [(r["name"], r["severity"], r["description"]) for r in _native.monitoring_rules()]
 _DECIMAL = pl.Decimal(precision=38, scale=2)
 
 

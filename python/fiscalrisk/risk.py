@@ -344,8 +344,10 @@ class RiskRegister:
         ``sd``; ``mu``, ``sigma`` or ``p50``, ``p90``; ``values`` and ``weights`` or ``samples`` as
         text separated by ``;``), and optionally ``profile`` (text ``"2019/20: 0.4; 2020/21:
         0.6"``), ``recurring``, ``share``, ``cap``, ``category``, ``owner``. Empty cells are
-        left out; row ``i`` (from 0) is ``risks[i]`` in error messages. Other columns are not
-        read, with a :class:`FiscalRiskWarning` naming them.
+        left out; numbers given as text (a CSV read with every column as text) are parsed; a
+        cell that is not a number is reported by the frame's row (from 0) and column. Row ``i``
+        is ``risks[i]`` in the core's messages. Other columns are not read, with a
+        :class:`FiscalRiskWarning` naming them.
         """
         missing = [c for c in ("id", "name", "probability", "dist") if c not in df.columns]
         if missing:
@@ -480,26 +482,41 @@ def _present(v: Any) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v)) and v != ""
 
 
+def _number(value: Any, index: int, column: str, risk_id: Any) -> Any:
+    """A frame cell as a number: numbers as they are, numeric text (``"5000000"``,
+    ``"1,250,000"``) parsed; anything else a ValidationError naming the frame's row and column."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationError(f"row {index} ({risk_id!r}), column {column}: {value!r} is not a number") from None
+
+
 def _row_to_risk(row: Mapping[str, Any], index: int) -> dict[str, Any]:
     where = f"risks[{index}]"
     impact: dict[str, Any] = {"dist": row["dist"]}
     for k in _PARAMETERS:
         if _present(row.get(k)):
-            impact[k] = row[k]
+            impact[k] = _number(row[k], index, k, row.get("id"))
     for k in _LISTS:
         if _present(row.get(k)):
             impact[k] = _split_numbers(row[k], f"{where}.impact.{k}")
     spec: dict[str, Any] = {
         "id": None if row["id"] is None else str(row["id"]),
         "name": row["name"],
-        "probability": row["probability"],
+        "probability": _number(row["probability"], index, "probability", row.get("id")) if _present(row["probability"]) else row["probability"],
         "impact": impact,
     }
     if _present(row.get("profile")):
         spec["profile"] = _parse_profile(str(row["profile"]), f"{where}.profile")
     if _present(row.get("recurring")):
         spec["recurring"] = _parse_bool(row["recurring"], f"{where}.recurring")
-    for k in ("share", "cap", "category", "owner"):
+    for k in ("share", "cap"):
+        if _present(row.get(k)):
+            spec[k] = _number(row[k], index, k, row.get("id"))
+    for k in ("category", "owner"):
         if _present(row.get(k)):
             spec[k] = row[k]
     return spec

@@ -176,3 +176,9 @@ pub(crate) fn parse_profile(p: &[String]) -> Result<[rust_decimal::Decimal; 12]>
     }
     Ok(out)
 }
+
+/// The check's rules: name, severity and description, the one catalogue outputs are built from.
+#[pyfunction]
+pub(crate) fn monitoring_rules(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    to_py(py, &monitoring::RULES)
+}

@@ -314,3 +314,40 @@ def test_an_excel_table_beyond_the_row_limit_or_with_a_repeated_header_is_refuse
     book.close()
     with pytest.raises(fr.ValidationError, match="the column 'budget' appears twice"):
         fr.monitoring.read(dup)
+
+
+def test_a_blank_forecast_fails_the_check_even_when_the_total_agrees(tmp_path: Path) -> None:
+    # Issue 17: a blank forecast_outturn with the TOTAL reduced to match (an Excel SUM over a
+    # blank) used to pass with exit 0.
+    import json
+
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0].split(",")
+    col = header.index("forecast_outturn")
+    rows = [r.split(",") for r in lines[1:]]
+    blanked = rows[0][col]
+    rows[0][col] = ""
+    total = next(r for r in rows if r[0] == "TOTAL")
+    from decimal import Decimal
+
+    total[col] = str(Decimal(total[col]) - Decimal(blanked))
+    table = tmp_path / "blank.csv"
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    done = run("check", str(table), "--format", "json")
+    assert done.returncode == 1
+    found = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "missing-amount"]
+    assert [(f["row"], f["column"]) for f in found] == [(1, "forecast_outturn")]
+    junit = run("check", str(table), "--format", "junit").stdout
+    assert 'name="missing-amount"' in junit and "blank; a line needs an amount" in junit
+
+
+def test_from_frame_blames_the_cell_that_is_wrong_and_parses_numeric_text() -> None:
+    import polars as pl
+
+    df = pl.DataFrame({"id": ["a", "b"], "name": ["A", "B"], "probability": [0.5, 0.4], "dist": ["uniform", "uniform"],
+                       "low": [1e6, 1e6], "high": ["5000000", "£4m"]})
+    with pytest.raises(fr.ValidationError, match=r"^row 1 \('b'\), column high: '£4m' is not a number$"):
+        fr.RiskRegister.from_frame(df, first_year="2019/20")
+    as_text = df.with_columns(pl.col("high").replace("£4m", "4,000,000")).select(pl.all().cast(pl.String))
+    reg = fr.RiskRegister.from_frame(as_text, first_year="2019/20")
+    assert [r.impact.to_dict()["high"] for r in reg.risks] == [5e6, 4e6]
