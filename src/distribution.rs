@@ -65,6 +65,20 @@ pub enum DistributionError {
         /// The value given.
         value: f64,
     },
+    /// A p90 that is not above the p50.
+    #[error(
+        "{field}: {value:?} is not above {other_field} {other:?} (a p90 must be above the p50)"
+    )]
+    NotAbove {
+        /// The parameter that is too small.
+        field: &'static str,
+        /// Its value.
+        value: f64,
+        /// The parameter it must be above.
+        other_field: &'static str,
+        /// That parameter's value.
+        other: f64,
+    },
     /// `high` below `low` and the like.
     #[error("{field}: {value:?} is below {other_field} {other:?}")]
     Below {
@@ -566,10 +580,10 @@ impl Distribution {
                         positive("p50", p50)?;
                         finite("p90", p90)?;
                         if p90 <= p50 {
-                            return Err(DistributionError::Below {
-                                field: "p90".into(),
+                            return Err(DistributionError::NotAbove {
+                                field: "p90",
                                 value: p90,
-                                other_field: "p50 (it must be above it)",
+                                other_field: "p50",
                                 other: p50,
                             });
                         }
@@ -1104,7 +1118,7 @@ mod tests {
         );
         assert_eq!(
             e(Distribution::lognormal_from_quantiles(10.0, 5.0)),
-            "p90: 5.0 is below p50 (it must be above it) 10.0"
+            "p90: 5.0 is not above p50 10.0 (a p90 must be above the p50)"
         );
         let json = r#"{"dist": "lognormal", "mu": 1.0}"#;
         let err = serde_json::from_str::<Distribution>(json).unwrap_err();

@@ -24,7 +24,7 @@ from .risk import RiskRegister
 from .simulation import simulate
 
 if TYPE_CHECKING:
-    from .plan import PlanResult
+    from .plan import PlanResult, Scenario
 
 
 def _millions(df: pl.DataFrame, skip: Sequence[str]) -> pl.DataFrame:
@@ -64,11 +64,9 @@ def _write_atomically(path: Path, frame: pl.DataFrame, inputs: Sequence[Path]) -
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from .plan import Scenario
-
     if args.out:
         check_output(Path(args.out), [Path(args.scenario)], TABLES)
-    scenario = Scenario.from_toml(args.scenario)
+    scenario = _scenario(args.scenario)
     result = scenario.simulate(trials=args.trials, seed=args.seed)
     _print_plan(result)
     if args.out:
@@ -79,11 +77,10 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from . import report
-    from .plan import Scenario
 
     out = Path(args.output)
     check_output(out, [Path(args.scenario)], (".html", ".htm"), option="--output")
-    scenario = Scenario.from_toml(args.scenario)
+    scenario = _scenario(args.scenario)
     result = scenario.simulate(trials=args.trials, seed=args.seed, progress=not args.quiet)
     report.write(result, out, inputs=[Path(args.scenario)])
     print(f"report written to {out} (P(usable reserves exhausted by the end) {result.p_exhausted:.1%})")
@@ -107,6 +104,15 @@ def _demo(args: argparse.Namespace) -> int:
         contrib = result.contributions().sort("tail_mean", descending=True).drop("se_mean")
         print(_millions(contrib, ["risk_id"]))
     return 0
+
+
+def _scenario(path: str) -> "Scenario":
+    """A scenario file: JSON when it ends in .json, TOML otherwise."""
+    from .plan import Scenario
+
+    if Path(path).suffix.lower() == ".json":
+        return Scenario.from_json(Path(path))
+    return Scenario.from_toml(Path(path))
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -147,29 +153,42 @@ TRIALS = _whole(1, 1_000_000_000)
 SEED = _whole(0, 2**64 - 1)
 
 
+def _input_error(args: argparse.Namespace, message: str) -> int:
+    """Exit 2 with one line on stderr; with ``--format json``, the same as JSON on stdout, so a
+    pipeline that parses the output always gets JSON."""
+    print(f"fiscalrisk: {message}", file=sys.stderr)
+    if getattr(args, "format", None) == "json":
+        import json
+
+        print(json.dumps({"error": message, "exit_code": 2}))
+    return 2
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None)
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None,
+                                     formatter_class=formatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative)")
+    demo = sub.add_parser("demo", formatter_class=formatter, help="simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative)")
     demo.add_argument("--register", help="simulate this risk register TOML file instead")
-    demo.add_argument("--trials", type=TRIALS, default=200_000)
-    demo.add_argument("--seed", type=SEED, default=42)
+    demo.add_argument("--trials", type=TRIALS, default=200_000, help="trials to simulate (1 to 10^9)")
+    demo.add_argument("--seed", type=SEED, default=42, help="seed of the random streams; the same seed gives the same numbers")
     demo.set_defaults(func=_demo)
-    simulate = sub.add_parser("simulate", help="simulate a scenario file and print the by-year table")
-    simulate.add_argument("scenario", help="a scenario TOML file")
-    simulate.add_argument("--trials", type=TRIALS, default=100_000)
-    simulate.add_argument("--seed", type=SEED, default=42)
+    simulate = sub.add_parser("simulate", formatter_class=formatter, help="simulate a scenario file and print the by-year table")
+    simulate.add_argument("scenario", help="a scenario file: TOML, or JSON (.json)")
+    simulate.add_argument("--trials", type=TRIALS, default=100_000, help="trials to simulate (1 to 10^9)")
+    simulate.add_argument("--seed", type=SEED, default=42, help="seed of the random streams; the same seed gives the same numbers")
     simulate.add_argument("--out", help="also write the by-year table: .parquet, .csv or .json (atomically)")
     simulate.set_defaults(func=_simulate)
-    rep = sub.add_parser("report", help="simulate a scenario file and write the committee report (HTML)")
-    rep.add_argument("scenario", help="a scenario TOML file")
+    rep = sub.add_parser("report", formatter_class=formatter, help="simulate a scenario file and write the committee report (HTML)")
+    rep.add_argument("scenario", help="a scenario file: TOML, or JSON (.json)")
     rep.add_argument("-o", "--output", required=True, help="the report: an .html file (written atomically)")
-    rep.add_argument("--trials", type=TRIALS, default=100_000)
-    rep.add_argument("--seed", type=SEED, default=42)
+    rep.add_argument("--trials", type=TRIALS, default=100_000, help="trials to simulate (1 to 10^9)")
+    rep.add_argument("--seed", type=SEED, default=42, help="seed of the random streams; the same seed gives the same numbers")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_report)
-    check = sub.add_parser("check", help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)")
+    check = sub.add_parser("check", formatter_class=formatter, help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)")
     check.add_argument("table", help="the month's monitoring table: CSV, .xlsx or .parquet")
     check.add_argument("--month", type=int, help="the month reported, 1 (April) to 12; default: the last with actuals")
     check.add_argument("--previous", help="last month's table, for the movement rule")
@@ -183,11 +202,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         code: int = args.func(args)
         return code
     except ValidationError as e:
-        print(f"fiscalrisk: invalid input: {e}", file=sys.stderr)
-        return 2
+        return _input_error(args, f"invalid input: {e}")
+    except FileNotFoundError as e:
+        return _input_error(args, str(e) if str(e).endswith("no such file") else f"{e.filename}: no such file")
     except (FiscalRiskError, OSError) as e:
-        print(f"fiscalrisk: {e}", file=sys.stderr)
-        return 2
+        return _input_error(args, str(e))
     except KeyboardInterrupt:
         print("fiscalrisk: interrupted", file=sys.stderr)
         return 130

@@ -146,7 +146,7 @@ BAD = [
     (lambda: fr.Normal(0, -1), "sd: -1.0 must be greater than 0"),
     (lambda: fr.Normal(float("inf"), 1), "mean: inf is not a finite number"),
     (lambda: fr.LogNormal(0, 0), "sigma: 0.0 must be greater than 0"),
-    (lambda: fr.LogNormal.from_quantiles(10, 5), "p90: 5.0 is below p50"),
+    (lambda: fr.LogNormal.from_quantiles(10, 5), "p90: 5.0 is not above p50"),
     (lambda: fr.LogNormal.from_quantiles(-1, 5), "p50: -1.0 must be greater than 0"),
     (lambda: fr.Discrete([1, 2], [1, -1]), r"weights\[1\]: -1.0 is negative"),
     (lambda: fr.Discrete([1, 2], [0, 0]), "weights: all weights are zero"),

@@ -351,3 +351,17 @@ def test_from_frame_blames_the_cell_that_is_wrong_and_parses_numeric_text() -> N
     as_text = df.with_columns(pl.col("high").replace("£4m", "4,000,000")).select(pl.all().cast(pl.String))
     reg = fr.RiskRegister.from_frame(as_text, first_year="2019/20")
     assert [r.impact.to_dict()["high"] for r in reg.risks] == [5e6, 4e6]
+
+
+def test_the_command_line_reads_json_scenarios_and_answers_json_when_asked(tmp_path: Path) -> None:
+    scenario = tmp_path / "plan.json"
+    scenario.write_text(fr.examples.birmingham_2019().to_json())
+    done = run("simulate", str(scenario), "--trials", "200")
+    assert done.returncode == 0, done.stderr
+    missing = run("check", str(tmp_path / "nope.csv"), "--format", "json")
+    assert missing.returncode == 2
+    import json
+
+    assert json.loads(missing.stdout) == {"error": f"{tmp_path / 'nope.csv'}: no such file", "exit_code": 2}
+    assert missing.stderr.strip().count("\n") == 0 and "Errno" not in missing.stderr
+    assert "(default: 100000)" in run("simulate", "--help").stdout
