@@ -124,19 +124,11 @@ pub fn nearest(m: &[f64], n: usize) -> Vec<f64> {
         }
     }
     // Make it strictly positive definite, then restore the unit diagonal.
-    let z = clip_eigenvalues(&y, MIN_EIGENVALUE);
-    let d: Vec<f64> = (0..n).map(|i| z[(i, i)].sqrt()).collect();
-    let mut out = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            out[i * n + j] = if i == j {
-                1.0
-            } else {
-                z[(i, j)] / (d[i] * d[j])
-            };
-        }
-    }
-    out
+    let flat: Vec<f64> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .map(|(i, j)| y[(i, j)])
+        .collect();
+    regularise(&flat, n)
 }
 
 #[cfg(test)]
