@@ -45,7 +45,8 @@ def _print_plan(result: "PlanResult") -> None:
         print(_millions(general, ["year", "p_below_minimum"]))
         print(f"\nProbability usable reserves are exhausted by the end of the plan: {result.p_exhausted:.1%}")
         print("\nWhat drives exhaustion (mean over the plan, and in the trials that exhaust reserves, £m):")
-        print(_millions(result.drivers().head(10), ["kind", "id"]))
+        drivers = result.drivers().head(10).select("kind", "id", "name", "mean", "exhausted_mean")
+        print(_millions(drivers, ["kind", "id", "name"]))
 
 
 TABLES = (".parquet", ".csv", ".json")

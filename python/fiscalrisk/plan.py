@@ -308,10 +308,18 @@ class PlanResult:
         return pl.DataFrame(self._native.policy_breaches())
 
     def drivers(self) -> pl.DataFrame:
-        """Each risk, pressure and saving (its shortfall): mean contribution to the gap over the
-        plan, and in the trials in which reserves are exhausted; largest contribution to
-        exhaustion first."""
-        return pl.DataFrame(self._native.drivers()).sort(["exhausted_mean", "mean"], descending=True)
+        """Each risk, pressure and saving (its shortfall): ``kind``, ``id`` (a pressure's is its
+        name), ``mean`` contribution to the gap over the plan, ``exhausted_mean`` in the trials
+        in which reserves are exhausted, and ``name`` as the scenario gives it; largest
+        contribution to exhaustion first."""
+        spec = self.scenario.to_dict()
+        names = {("risk", r["id"]): r["name"] for r in spec.get("risks", [])}
+        names.update({("saving", s["id"]): s["name"] for s in spec.get("savings", [])})
+        table = pl.DataFrame(self._native.drivers())
+        table = table.with_columns(
+            pl.Series("name", [names.get((k, i), i) for k, i in zip(table["kind"], table["id"])], dtype=pl.String)
+        )
+        return table.sort(["exhausted_mean", "mean"], descending=True)
 
     def risk_assessed_minimum(self, confidence: float = 0.95) -> float:
         """One general fund balance for the whole plan: the quantile ``confidence`` of the plan's

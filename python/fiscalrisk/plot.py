@@ -131,6 +131,11 @@ def gap_exceedance(result: PlanResult, year: Optional[str] = None) -> Figure:
     return fig
 
 
+def driver_label(kind: str, id_: str, name: str) -> str:
+    """A driver as a committee reads it: its kind and name, with the id where it differs."""
+    return f"{kind}: {name}" if name == id_ else f"{kind}: {name} ({id_})"
+
+
 def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
     """Risks, pressures and saving shortfalls ranked by their contribution to the gap over the
     plan: the mean over all trials, and the mean in the trials that exhaust reserves.
@@ -140,10 +145,10 @@ def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
     >>> import fiscalrisk as fr
     >>> r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
     >>> drivers_tornado(r, top=3).axes[0].get_yticklabels()[-1].get_text()  # the largest, on top
-    'risk: equal_pay'
+    'risk: Equal pay claims beyond the provision (equal_pay)'
     """
     d = result.drivers().head(top).reverse()
-    labels = [f"{k}: {i}" for k, i in zip(d["kind"], d["id"])]
+    labels = [driver_label(k, i, n) for k, i, n in zip(d["kind"], d["id"], d["name"])]
     fig, ax = _figure((8.0, 0.35 * max(len(labels), 4) + 1.5))
     pos = list(range(len(labels)))
     ax.barh([p + 0.2 for p in pos], d["exhausted_mean"].to_list(), height=0.4, color="C3", label="in trials that exhaust reserves")

@@ -110,7 +110,9 @@ def headline(result: PlanResult) -> dict[str, str]:
         ),
     }
     if first_driver is not None:
-        out["Largest driver of exhaustion"] = f"{first_driver['kind']}: {first_driver['id']}"
+        from .plot import driver_label  # no matplotlib needed for a label
+
+        out["Largest driver of exhaustion"] = driver_label(first_driver["kind"], first_driver["id"], first_driver["name"])
     return out
 
 

@@ -64,7 +64,13 @@ def test_drivers_tornado_ranks_the_drivers(result: fr.PlanResult) -> None:
     ax = fr.plot.drivers_tornado(result, top=5).axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     top = result.drivers().head(5)
-    assert labels == [f"{k}: {i}" for k, i in zip(top["kind"], top["id"])][::-1]
+    # Savings and risks by their names, the id beside them; pressures by name (their id).
+    expected = [f"{k}: {n}" if n == i else f"{k}: {n} ({i})" for k, i, n in zip(top["kind"], top["id"], top["name"])]
+    assert labels == expected[::-1]
+    names = {r["id"]: r["name"] for r in result.scenario.to_dict()["risks"]}
+    names.update({s["id"]: s["name"] for s in result.scenario.to_dict()["savings"]})
+    for row in result.drivers().iter_rows(named=True):
+        assert row["name"] == names.get(row["id"], row["id"])
     assert len(ax.patches) == 10
 
 

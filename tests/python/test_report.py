@@ -37,7 +37,8 @@ def test_headline_figures_are_the_apis(result: fr.PlanResult, page: str) -> None
     assert millions(float(y["reserves_p50"][-1])) in page
     p = result.probability_below("reserves_sustainability", 2.0, y["year"][-1])
     assert f"{p:.1%}" in page
-    assert f"risk: {result.drivers()['id'][0]}" in page
+    first = result.drivers().row(0, named=True)
+    assert f"risk: {first['name']} ({first['id']})" in page  # by name, the id beside it
     for year in y["year"]:
         assert year in page
 
