@@ -80,6 +80,18 @@ pub fn line_of(text: &str, path: &str) -> Option<usize> {
     Some(text[..span.start.min(text.len())].matches('\n').count() + 1)
 }
 
+/// A deserialisation error with its key path in front (`savings[12].rag: ...`), or alone when
+/// it is about the whole input: the one form every reader's errors take.
+pub fn with_path<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if path == "." {
+        inner.to_string()
+    } else {
+        format!("{path}: {inner}")
+    }
+}
+
 /// The key path an error message starts with (the text before its first `": "`).
 pub fn message_path(message: &str) -> &str {
     message.split(": ").next().unwrap_or("")

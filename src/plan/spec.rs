@@ -435,13 +435,7 @@ impl PartialEq for Scenario {
 }
 
 fn path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> PlanError {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    PlanError::Parse(if path == "." {
-        inner.to_string()
-    } else {
-        format!("{path}: {inner}")
-    })
+    PlanError::Parse(crate::source::with_path(e))
 }
 
 /// The largest scenario file read (64 MiB): far beyond any real plan, small enough that

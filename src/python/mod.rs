@@ -53,15 +53,8 @@ validation_errors!(
 /// name the path (`risks[3].probability: invalid type ...`); validation errors name their own.
 pub(crate) fn from_py<T: DeserializeOwned>(obj: &Bound<'_, PyAny>) -> Result<T> {
     let mut de = pythonize::Depythonizer::from_object(obj);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        Failure::Validation(if path == "." {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        })
-    })
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| Failure::Validation(crate::source::with_path(e)))
 }
 
 /// Writes a core struct as Python data.
