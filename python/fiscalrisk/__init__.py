@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets, examples, monitoring, plot, report, resilience
+from . import datasets, examples, excel, monitoring, plot, report, resilience
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -24,7 +24,7 @@ from .distributions import (
     Triangular,
     Uniform,
 )
-from .exceptions import FiscalRiskError, FiscalRiskWarning, ValidationError
+from .exceptions import FiscalRiskError, FiscalRiskWarning, MissingDependency, ValidationError
 from .plan import PlanResult, ReverseStress, Scenario
 from .risk import Risk, RiskRegister
 from .savings import Saving, SavingsProgramme
@@ -40,6 +40,7 @@ __all__ = [
     "FiscalRiskError",
     "FiscalRiskWarning",
     "Fixed",
+    "MissingDependency",
     "LogNormal",
     "Normal",
     "Pert",
@@ -56,6 +57,7 @@ __all__ = [
     "ValidationError",
     "datasets",
     "examples",
+    "excel",
     "monitoring",
     "plot",
     "report",

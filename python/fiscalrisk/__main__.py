@@ -5,7 +5,7 @@
 ``fiscalrisk report SCENARIO.toml -o report.html`` writes the committee report.
 ``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet.
 Exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input
-(the message names the field), 3 an internal error (a bug: please report it), 130 interrupted.
+(the message names the field) or a missing optional package (the message names it), 3 an internal error (a bug: please report it), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def _print_plan(result: "PlanResult") -> None:
 
 
 TABLES = (".parquet", ".csv", ".json")
+OUTPUTS = TABLES + (".xlsx",)
+#: Packages a command may need, and the extra that installs each (a missing one is exit 2).
+OPTIONAL = {"matplotlib": "plot", "xlsxwriter": "excel"}
 
 
 def _write_atomically(path: Path, frame: pl.DataFrame, inputs: Sequence[Path]) -> None:
@@ -66,11 +69,16 @@ def _write_atomically(path: Path, frame: pl.DataFrame, inputs: Sequence[Path]) -
 
 def _simulate(args: argparse.Namespace) -> int:
     if args.out:
-        check_output(Path(args.out), [Path(args.scenario)], TABLES)
+        check_output(Path(args.out), [Path(args.scenario)], OUTPUTS)
     scenario = _scenario(args.scenario)
     result = scenario.simulate(trials=args.trials, seed=args.seed)
     _print_plan(result)
-    if args.out:
+    if args.out and Path(args.out).suffix.lower() == ".xlsx":
+        from . import excel
+
+        excel.write(result, Path(args.out), inputs=[Path(args.scenario)])
+        print(f"\nworkbook written to {args.out} (by year, reserves, drivers, policy checks, inputs, audit)")
+    elif args.out:
         _write_atomically(Path(args.out), result.by_year(), [Path(args.scenario)])
         print(f"\nby-year table written to {args.out}")
     return 0
@@ -180,7 +188,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     simulate.add_argument("scenario", help="a scenario file: TOML, or JSON (.json)")
     simulate.add_argument("--trials", type=TRIALS, default=100_000, help="trials to simulate (1 to 10^9)")
     simulate.add_argument("--seed", type=SEED, default=42, help="seed of the random streams; the same seed gives the same numbers")
-    simulate.add_argument("--out", help="also write the by-year table: .parquet, .csv or .json (atomically)")
+    simulate.add_argument("--out", help="also write the results: an Excel workbook (.xlsx: every table, the inputs and an audit sheet), or the by-year table as .parquet, .csv or .json; written atomically")
     simulate.set_defaults(func=_simulate)
     rep = sub.add_parser("report", formatter_class=formatter, help="simulate a scenario file and write the committee report (HTML)")
     rep.add_argument("scenario", help="a scenario file: TOML, or JSON (.json)")
@@ -211,10 +219,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("fiscalrisk: interrupted", file=sys.stderr)
         return 130
+
     except BaseException as e:  # never let a bug look like a failed check (exit 1); a Rust
         # panic arrives as pyo3's PanicException, a BaseException
         if isinstance(e, SystemExit):
             raise
+        top = (getattr(e, "name", None) or "").split(".")[0]
+        if isinstance(e, ModuleNotFoundError) and top in OPTIONAL:  # e.g. from inside polars
+            from .exceptions import MissingDependency
+
+            return _input_error(args, str(MissingDependency(top, OPTIONAL[top])))
         import traceback
 
         traceback.print_exc()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from decimal import Decimal
+import os
 from typing import Any, Optional
 
 import numpy as np
@@ -87,9 +88,24 @@ def html_table(title: str, rows: list[tuple[str, str]]) -> str:
     return f"<table><caption style='text-align:left'><b>{escape(title)}</b></caption>{body}</table>"
 
 
-def pounds(x: float) -> str:
-    """An amount the way finance people read it: £m with one decimal."""
-    return f"£{x / 1e6:,.1f}m"
+def pounds(x: float, _pos: Any = None) -> str:
+    """An amount the way finance people read it: £m with one decimal, the sign before the pound
+    sign. The one money formatter of the package (text, tables, plots and the report); the unused
+    second argument lets matplotlib use it as a tick formatter.
+
+    >>> pounds(12_345_678), pounds(-4e6), pounds(-1_000), pounds(float("nan"))
+    ('£12.3m', '-£4.0m', '£0.0m', 'n/a')
+    """
+    if x != x:
+        return "n/a"
+    text = f"{abs(x) / 1e6:,.1f}"
+    sign = "-" if x < 0 and text.strip("0.,") else ""
+    return f"{sign}£{text}m"
+
+
+def read_json_object(source: Any, method: str = "from_json") -> dict[str, Any]:
+    """A JSON object from a file (a path): see :func:`read_path` and :func:`json_object`."""
+    return json_object(read_path(source, method))
 
 
 def read_bytes(source: Any) -> bytes:
@@ -132,14 +148,30 @@ def read_text(source: Any) -> str:
         raise ValidationError(f"{source}: not UTF-8 text (byte {e.start})") from None
 
 
-def read_json_object(source: Any) -> dict[str, Any]:
-    """A JSON object from a file (a path) or from JSON text (a string starting with ``{`` or
-    ``[``); malformed, too deeply nested or not an object is a ValidationError."""
+def read_path(source: Any, method: str) -> str:
+    """The text of the file at ``source`` (a path, never text). A string that cannot be a file's
+    name (it holds a newline, or starts with ``{`` or ``[`` and names no file) is refused with
+    a message naming the ``_str`` method that takes text: nothing is guessed."""
+    from .exceptions import ValidationError
+
+    if isinstance(source, str):
+        looks_like_text = "\n" in source or source.lstrip()[:1] in ("{", "[")
+        if looks_like_text and not os.path.exists(source):
+            raise ValidationError(
+                f"{method}: takes a path, and {source[:40]!r}... is not one; for text use {method}_str(text)"
+            )
+    return read_text(source)
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """A JSON object from JSON text; malformed, too deeply nested or not an object is a
+    ValidationError."""
     import json
 
     from .exceptions import ValidationError
 
-    text = source if isinstance(source, str) and source.lstrip()[:1] in ("{", "[") else read_text(source)
+    if not isinstance(text, str):
+        raise ValidationError(f"JSON text: expected a string, got {type(text).__name__}")
 
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}

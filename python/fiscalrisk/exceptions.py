@@ -7,7 +7,7 @@ the value, e.g. ``risks[3].impact.high: 5.0 is below low 10.0``.
 
 from __future__ import annotations
 
-__all__ = ["FiscalRiskError", "ValidationError", "FiscalRiskWarning"]
+__all__ = ["FiscalRiskError", "ValidationError", "MissingDependency", "FiscalRiskWarning"]
 
 
 class FiscalRiskError(Exception):
@@ -16,6 +16,20 @@ class FiscalRiskError(Exception):
 
 class ValidationError(FiscalRiskError, ValueError):
     """Input that fiscalrisk cannot accept; the message names the field and the value."""
+
+
+class MissingDependency(FiscalRiskError, ImportError):
+    """A package fiscalrisk needs for this feature is not installed; the message names it and the
+    extra that installs it (``pip install 'fiscalrisk[plot]'``). The command line exits 2 on it."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"this needs the package {package!r}, which is not installed: "
+            f"pip install 'fiscalrisk[{extra}]' (or pip install {package})",
+            name=package,
+        )
+        self.package = package
+        self.extra = extra
 
 
 class FiscalRiskWarning(UserWarning):

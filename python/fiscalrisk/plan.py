@@ -18,13 +18,14 @@ from __future__ import annotations
 import warnings
 from decimal import Decimal
 from os import PathLike
+from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, pounds, read_json_object, read_text, run_arguments
+from ._convert import html_table, json_object, pounds, read_json_object, read_path, run_arguments
 from ._progress import ProgressOption, reporter
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
@@ -61,9 +62,16 @@ class Scenario:
             warnings.warn(message, FiscalRiskWarning, stacklevel=3)
 
     @classmethod
-    def from_toml(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
-        """From a TOML file (a path), or TOML text when ``source`` is a string holding a newline."""
-        text = source if isinstance(source, str) and "\n" in source else read_text(source)
+    def from_toml(cls, path: Union[str, "PathLike[str]"]) -> Scenario:
+        """From a TOML file (a path); :meth:`from_toml_str` reads TOML text. Errors name the key
+        path and the file's line."""
+        return cls.from_toml_str(read_path(path, "from_toml"))
+
+    @classmethod
+    def from_toml_str(cls, text: str) -> Scenario:
+        """From TOML text (the contents of a scenario file)."""
+        if not isinstance(text, str):
+            raise ValidationError(f"from_toml_str: expected TOML text (a str), got {type(text).__name__}")
         return cls(_native.Scenario.from_toml(text), text)
 
     @property
@@ -72,9 +80,14 @@ class Scenario:
         return self._source
 
     @classmethod
-    def from_json(cls, source: Union[str, "PathLike[str]"]) -> Scenario:
-        """From a JSON file (a path), or JSON text when ``source`` starts with ``{`` or ``[``."""
-        return cls.from_dict(read_json_object(source))
+    def from_json(cls, path: Union[str, "PathLike[str]"]) -> Scenario:
+        """From a JSON file (a path); :meth:`from_json_str` reads JSON text."""
+        return cls.from_dict(read_json_object(path, "from_json"))
+
+    @classmethod
+    def from_json_str(cls, text: str) -> Scenario:
+        """From JSON text."""
+        return cls.from_dict(json_object(text))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
@@ -197,6 +210,11 @@ class Scenario:
         """
         from . import monitoring
 
+        if not isinstance(forecast, (pl.DataFrame, monitoring.MonitoringData)):
+            raise ValidationError(
+                f"with_in_year: expected monitoring data or its forecast table, got {type(forecast).__name__}; "
+                "for an overspend given as a distribution, write [in_year] overspend = {...} in the scenario"
+            )
         frame = forecast if isinstance(forecast, pl.DataFrame) else monitoring.forecast(forecast, calibration=calibration)
         overspend, mitigations = monitoring._in_year_position(frame)
         data = self.to_dict()
@@ -210,17 +228,25 @@ class Scenario:
         return str(self.to_dict()["plan"]["name"])
 
     def simulate(
-        self, trials: int = 100_000, seed: int = 42, *, threads: Optional[int] = None, progress: ProgressOption = True
+        self,
+        trials: int = 100_000,
+        seed: int = 42,
+        *,
+        threads: Optional[int] = None,
+        progress: ProgressOption = True,
+        keep_trials: bool = False,
     ) -> PlanResult:
         """Simulate the plan; the same seed gives the same numbers on any number of threads.
 
         ``progress``: True (the default) shows a progress bar once the run has taken a second;
         False, none; a callable is called as ``progress(done, total)`` in batches. Ctrl-C (or a
         notebook's stop button) raises KeyboardInterrupt promptly, with no thread left running.
+        ``keep_trials``: also keep each trial's values by year, for
+        :meth:`PlanResult.trial_table` (the statistics are the same either way).
         """
         args = run_arguments(trials, seed, threads)
         with reporter(progress, self.name) as callback:
-            return PlanResult(self._native.simulate(*args, callback), self)
+            return PlanResult(self._native.simulate(*args, callback, bool(keep_trials)), self)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scenario) and self.to_dict() == other.to_dict()
@@ -336,6 +362,60 @@ class PlanResult:
         rows = [(y, q, round(1.0 - p, 2)) for y, qs in zip(years, quantiles) for q, p in zip(qs, probs)]
         return pl.DataFrame(rows, schema={"year": pl.String, "amount": pl.Float64, "probability": pl.Float64}, orient="row")
 
+    def exceedance(self, amount: float, year: Optional[str] = None) -> float:
+        """The probability that the gap exceeds ``amount`` (£): in ``year``, or, by default,
+        over the whole plan: the sum of the years' gaps, trial by trial, which is what the plan
+        needs from reserves and further measures in all.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1, progress=False)
+        >>> r.exceedance(0.0) >= r.exceedance(0.0, "2019/20")  # the plan's gap includes the year's
+        True
+        """
+        return self._native.exceedance(float(amount), None if year is None else str(year))
+
+    def cumulative_gap_exceedance(self) -> pl.DataFrame:
+        """The whole plan's gap exceedance curve: ``amount`` (the 1st to 99th percentiles of the
+        sum of the years' gaps) and ``probability`` (that it is exceeded, 0.99 down to 0.01)."""
+        probs = [i / 100 for i in range(1, 100)]
+        amounts = self._native.cumulative_gap_quantiles(probs)
+        return pl.DataFrame({"amount": amounts, "probability": [round(1.0 - p, 2) for p in probs]})
+
+    def trial_table(self) -> pl.DataFrame:
+        """The trial-level table, when the run kept it (``simulate(..., keep_trials=True)``): one
+        row per trial and year, with ``trial``, ``year``, ``gap`` (£, after savings and the
+        management response), ``usable_reserves`` and ``general_fund`` (£, at the year's end),
+        and the year's flags ``below_minimum`` (the general fund below its minimum),
+        ``exhausted`` (usable reserves exhausted by then) and ``s114`` (the balanced-budget
+        test fails). The whole plan's gap of a trial is the sum of its ``gap`` column.
+
+        Raises
+        ------
+        FiscalRiskError
+            When the run did not keep trials.
+        """
+        from .exceptions import FiscalRiskError
+
+        t = self._native.trial_table()
+        if t is None:
+            raise FiscalRiskError("trial_table: this run did not keep trials; simulate(..., keep_trials=True)")
+        years, gap, usable, general, flags = t
+        n = len(years)
+        return pl.DataFrame(
+            {
+                "trial": np.repeat(np.arange(self.trials, dtype=np.int64), n),
+                "year": np.tile(np.array(years, dtype=object), self.trials).astype(str),
+                "gap": gap,
+                "usable_reserves": usable,
+                "general_fund": general,
+                "below_minimum": (flags & 1) != 0,
+                "exhausted": (flags & 2) != 0,
+                "s114": (flags & 4) != 0,
+            }
+        )
+
     def resilience(self) -> pl.DataFrame:
         """The resilience indicators of :mod:`fiscalrisk.resilience` by year of the plan, as
         distributions over the trials: ``year``, ``indicator``, ``mean``, ``p10``, ``p50``,
@@ -376,6 +456,14 @@ class PlanResult:
         if path is not None:
             report.write(self, path)
         return report.render(self)
+
+    def to_excel(self, path: Union[str, "PathLike[str]"]) -> Path:
+        """One Excel workbook (:mod:`fiscalrisk.excel`): the by-year table, each reserve, the
+        drivers, the reserves policy checks, the inputs and an audit sheet, amounts formatted in
+        pounds; written atomically to ``path`` (``.xlsx``), which is returned."""
+        from . import excel
+
+        return excel.write(self, path)
 
     def reverse_stress(self, threshold: str = "exhausted", *, top: int = 20, progress: ProgressOption = True) -> ReverseStress:
         """What would have to go wrong? The trials of this result (the same trials and seed,

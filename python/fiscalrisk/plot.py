@@ -13,10 +13,11 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import polars as pl
 
+from ._convert import pounds
 from .exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -32,21 +33,22 @@ __all__ = ["reserves_fan", "gap_exceedance", "drivers_tornado", "savings_deliver
 MILLION = 1e6
 
 
-def millions(x: float, _pos: Any = None) -> str:
-    """An amount as finance people read it: ``£12.3m``, ``-£4.0m``.
+millions = pounds
+"""An amount as finance people read it: ``£12.3m``, ``-£4.0m`` (the package's one money formatter,
+:func:`fiscalrisk._convert.pounds`, usable as a tick formatter).
 
-    >>> millions(12_345_678), millions(-4e6)
-    ('£12.3m', '-£4.0m')
-    """
-    sign = "-" if x < 0 else ""
-    return f"{sign}£{abs(x) / MILLION:,.1f}m"
+>>> millions(12_345_678), millions(-4e6)
+('£12.3m', '-£4.0m')
+"""
 
 
 def _figure(figsize: tuple[float, float] = (8.0, 4.5)) -> tuple[Figure, Axes]:
     try:
         from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - the plot extra is missing
-        raise ImportError("fiscalrisk.plot needs matplotlib: pip install 'fiscalrisk[plot]'") from None
+    except ModuleNotFoundError as e:  # a dependency; only a broken or trimmed install lacks it
+        from .exceptions import MissingDependency
+
+        raise MissingDependency("matplotlib", "plot") from e
     # A bare Figure (not pyplot): nothing is shown or kept by a global figure manager.
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()

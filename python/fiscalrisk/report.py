@@ -27,14 +27,15 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Union
 
 import polars as pl
 
+from ._convert import pounds
 from ._io import atomic_write, check_output
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .plan import PlanResult
+    from .plan import PlanResult, Scenario
 
-__all__ = ["render", "write", "headline", "inputs_hash"]
+__all__ = ["render", "write", "headline", "inputs_hash", "assumptions", "assumption_comments"]
 
 #: Threshold of the reserves sustainability headline (years).
 SUSTAINABILITY_YEARS = 2.0
@@ -64,9 +65,7 @@ window.addEventListener('load', function () { document.body.setAttribute('data-l
 
 
 def _m(x: float) -> str:
-    from .plot import millions
-
-    return millions(x)
+    return pounds(x)
 
 
 def _pct(p: float) -> str:
@@ -148,33 +147,140 @@ def _svg(fig: Figure) -> str:
 
 def _describe(dist: Any) -> str:
     if not isinstance(dist, dict):
-        return str(dist)
+        return _m(float(dist)) if isinstance(dist, (int, float)) and abs(float(dist)) >= 1e4 else str(dist)
     kind = dist.get("dist", "?")
-    params = ", ".join(f"{k} {_m(float(v)) if isinstance(v, (int, float)) and abs(float(v)) >= 1e4 else v}"
-                       for k, v in dist.items() if k != "dist")
+    params = ", ".join(f"{k} {_describe(v) if isinstance(v, (int, float)) else v}" for k, v in dist.items() if k != "dist")
     return f"{kind}({params})"
 
 
-def _assumptions(result: PlanResult) -> str:
-    d = result.scenario.to_dict()
+def _by_year(values: Any) -> str:
+    if isinstance(values, dict):
+        return ", ".join(f"{y} {_describe(v)}" for y, v in values.items())
+    if isinstance(values, list):
+        return ", ".join(_describe(v) for v in values)
+    return _describe(values)
+
+
+def _delivery(model: dict[str, Any]) -> str:
+    parts = [f"{k.replace('_', ' ')} {_describe(v)}" for k, v in model.items()]
+    return ", ".join(parts)
+
+
+def assumptions(scenario: Scenario) -> pl.DataFrame:
+    """Every input of a scenario as a row (``kind``, ``input``, ``assumption``): the plan, each
+    pressure, saving and risk with all its terms (share, cap, profile, recurring), the savings
+    delivery models, correlations, the in-year position, reserves with their movements, and the
+    policy. A key this function does not know still gets a row, so nothing is silently left out
+    of the report or the workbook.
+
+    >>> import fiscalrisk as fr
+    >>> table = assumptions(fr.examples.birmingham_2019())
+    >>> sorted(set(table["kind"]))[:4]
+    ['correlation', 'earmarked reserve', 'plan', 'policy']
+    """
+    d = scenario.to_dict()
     rows: list[tuple[str, str, str]] = []
+    plan = dict(d.get("plan", {}))
+    rows.append(("plan", str(plan.pop("name", "")), f"{plan.pop('years', '?')} years from {plan.pop('first_year', '?')}"))
+    if "net_budget" in plan:
+        rows.append(("plan", "net budget", _by_year(plan.pop("net_budget"))))
+    rows.append(("plan", "management response",
+                 f"{float(plan.pop('management_response', 0.0)):.0%} of the recurring gap still open closed each year (accumulating)"))
+    rows += [("plan", k.replace("_", " "), _by_year(v)) for k, v in plan.items()]
     for p in d.get("pressures", []):
-        rows.append(("pressure", str(p["name"]), f"{_describe(p['amount'])}, from {p['first_year']}, "
-                     + ("recurring" if p.get("recurring", True) else "one-off")))
+        extra = {k: v for k, v in p.items() if k not in ("name", "amount", "first_year", "recurring")}
+        text = f"{_describe(p['amount'])} from {p['first_year']}, " + ("recurring" if p.get("recurring", True) else "one-off")
+        rows.append(("pressure", str(p["name"]), text + "".join(f", {k} {_by_year(v)}" for k, v in extra.items())))
     for s in d.get("savings", []):
-        rows.append(("saving", f"{s['id']}: {s['name']}", f"{_m(float(s['value']))} in {s['year']}, RAG {s['rag']}"))
+        text = f"{_m(float(s['value']))} in {s['year']}, RAG {s['rag']}, " + ("recurring" if s.get("recurring", True) else "one-off")
+        for k, v in s.items():
+            if k in ("id", "name", "value", "year", "rag", "recurring"):
+                continue
+            text += f", {k} " + (_delivery(v) if isinstance(v, dict) and "dist" not in v else _by_year(v))
+        rows.append(("saving", f"{s['id']}: {s['name']}", text))
+    delivery = d.get("savings_delivery")
+    from . import _fiscalrisk as _native
+
+    models = {**_native.default_delivery_models(), **(delivery or {})}
+    for rag, model in models.items():
+        source = "scenario" if delivery and rag in delivery else "default"
+        rows.append(("savings delivery", f"RAG {rag} ({source})", _delivery(model) if isinstance(model, dict) else str(model)))
     for r in d.get("risks", []):
-        cap = f", cap {_m(float(r['cap']))}" if r.get("cap") is not None else ""
-        rows.append(("risk", f"{r['id']}: {r['name']}", f"probability {r['probability']}, impact {_describe(r['impact'])}{cap}"))
-    table = pl.DataFrame(rows, schema=["kind", "input", "assumption"], orient="row")
-    parts = [_table(table)]
+        text = f"probability {r['probability']}, impact {_describe(r['impact'])}"
+        if r.get("share") is not None:
+            text += f", council's share {float(r['share']):.0%}"
+        if r.get("cap") is not None:
+            text += f", cap {_m(float(r['cap']))}"
+        if r.get("profile"):
+            text += f", profile {_by_year(r['profile'])}"
+        for k, v in r.items():
+            if k not in ("id", "name", "probability", "impact", "share", "cap", "profile"):
+                text += f", {k} {_by_year(v)}"
+        rows.append(("risk", f"{r['id']}: {r['name']}", text))
+    for c in d.get("correlations", []):
+        members = c.get("risks") or c.get("ids") or []
+        rows.append(("correlation", " and ".join(map(str, members)) or "table",
+                     f"rho {c['rho']}" if "rho" in c else _by_year(c)))
+    for key in ("in_year", "opening_overspend"):
+        if d.get(key) is not None:
+            value = d[key]
+            text = ", ".join(f"{k.replace('_', ' ')} {_describe(v)}" for k, v in value.items()) if isinstance(value, dict) and "dist" not in value else _describe(value)
+            rows.append(("in-year position", key.replace("_", " "), text))
+    reserves = dict(d.get("reserves", {}))
+    rows.append(("reserves", "general fund", f"opening balance {_m(float(reserves.pop('general_fund', 0.0)))}"))
+    for e in reserves.pop("earmarked", []):
+        e = dict(e)
+        name = str(e.pop("name"))
+        text = f"balance {_m(float(e.pop('balance', 0.0)))}"
+        text += ", usable" if e.pop("usable", True) else ", not usable (ring-fenced)"
+        text += "".join(f", {k.replace('_', ' ')} {_by_year(v)}" for k, v in e.items())
+        rows.append(("earmarked reserve", name, text))
+    for t in reserves.pop("transfers", []):
+        rows.append(("reserves", f"transfer in {t['year']}", f"{_m(float(t['amount']))} from {t['from']} to {t['to']}"))
+    rows += [("reserves", k.replace("_", " "), _by_year(v)) for k, v in reserves.items()]
+    policy = d.get("policy", {})
+    for k, v in policy.items():
+        if k == "minimum_general_fund" and isinstance(v, dict):
+            text = ", ".join(f"{kk.replace('_', ' ')} {_by_year(vv) if not isinstance(vv, float) or vv >= 1e4 else vv}" for kk, vv in v.items())
+        elif k == "reserves_for_recurring_gaps":
+            text = "reserves may fund recurring gaps" if v else "reserves may not fund recurring gaps (breaches are reported)"
+        else:
+            text = _by_year(v)
+        rows.append(("policy", k.replace("_", " "), text))
+    known = {"plan", "pressures", "savings", "savings_delivery", "risks", "correlations", "in_year", "opening_overspend",
+             "reserves", "policy"}
+    rows += [("other", k, str(v)) for k, v in d.items() if k not in known]
+    return pl.DataFrame(rows, schema=["kind", "input", "assumption"], orient="row")
+
+
+ASSUMPTION = re.compile(r"#.*\bASSUMPTION", re.IGNORECASE)
+
+
+def assumption_comments(source: Optional[str]) -> pl.DataFrame:
+    """Every ``# ASSUMPTION`` comment of a scenario file, on a line of its own or after a value,
+    with its line number and the line's key (the text before the comment).
+
+    >>> assumption_comments('x = 1   # ASSUMPTION: a guess\\n# plain note\\n').rows()
+    [(1, 'x = 1', 'ASSUMPTION: a guess')]
+    """
+    rows = []
+    for number, line in enumerate((source or "").splitlines(), start=1):
+        at = line.find("#")
+        if at >= 0 and ASSUMPTION.search(line[at:]):
+            rows.append((number, line[:at].strip(), line[at:].lstrip("#").strip()))
+    return pl.DataFrame(rows, schema={"line": pl.Int64, "key": pl.String, "comment": pl.String}, orient="row")
+
+
+def _assumptions(result: PlanResult) -> str:
+    parts = [_table(assumptions(result.scenario))]
     source = result.scenario.source_text
     if source:
+        comments = assumption_comments(source)
         notes = [ln.strip().lstrip("#").strip() for ln in source.splitlines() if ln.strip().startswith("#")]
-        flagged = [ln for ln in source.splitlines() if re.search(r"ASSUMPTION|[Ss]ource", ln)]
+        parts.append(f"<h3 id='assumption-comments'>{comments.height} ASSUMPTION comments in the scenario file</h3>")
+        parts.append(_table(comments))
         if notes:
             parts.append("<h3>Sources and notes in the scenario file</h3><pre>" + html.escape("\n".join(notes)) + "</pre>")
-        parts.append(f"<p class='note'>{len(flagged)} lines of the scenario file mark an assumption or a source.</p>")
         parts.append("<details><summary>The scenario file</summary><pre>" + html.escape(source) + "</pre></details>")
     return "\n".join(parts)
 

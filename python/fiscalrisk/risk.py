@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator, Mapping, Union
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, money_in, money_out, nest, num, pounds, read_json_object, read_text, real
+from ._convert import html_table, json_object, money_in, money_out, nest, num, pounds, read_json_object, read_path, real
 from .distributions import Distribution, clean_spec
 from .exceptions import FiscalRiskWarning, ValidationError
 
@@ -295,15 +295,27 @@ class RiskRegister:
         return cls._wrap(_native.RiskRegister.from_dict(spec))
 
     @classmethod
-    def from_toml(cls, source: str | PathLike[str]) -> RiskRegister:
-        """From a TOML file (a path), or TOML text when ``source`` is a string holding a newline.
+    def from_toml(cls, path: str | PathLike[str]) -> RiskRegister:
+        """From a TOML file (a path); :meth:`from_toml_str` reads TOML text.
 
         Errors name the line and the key path.
         """
-        if isinstance(source, str) and "\n" in source:
-            text = source
-        else:
-            text = read_text(source)
+        return cls.from_toml_str(read_path(path, "from_toml"))
+
+    @classmethod
+    def from_toml_str(cls, text: str) -> RiskRegister:
+        r"""From TOML text (the contents of a register file).
+
+        >>> text = '[[risks]]\nid = "a"\nname = "A"\nprobability = 0.5\nimpact = { dist = "fixed", value = 1e6 }\nprofile = { "2019/20" = 1.0 }\n'
+        >>> len(RiskRegister.from_toml_str(text))
+        1
+        >>> RiskRegister.from_toml(text)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        fiscalrisk.exceptions.ValidationError: from_toml: takes a path, ... for text use from_toml_str(text)
+        """
+        if not isinstance(text, str):
+            raise ValidationError(f"from_toml_str: expected TOML text (a str), got {type(text).__name__}")
         return cls._wrap(_native.RiskRegister.from_toml(text))
 
     def to_dict(self) -> dict[str, Any]:
@@ -312,9 +324,14 @@ class RiskRegister:
         return d
 
     @classmethod
-    def from_json(cls, source: str | PathLike[str]) -> RiskRegister:
-        """From a JSON file (a path), or JSON text when ``source`` is a string starting with ``{`` or ``[``."""
-        return cls.from_dict(read_json_object(source))
+    def from_json(cls, path: str | PathLike[str]) -> RiskRegister:
+        """From a JSON file (a path); :meth:`from_json_str` reads JSON text."""
+        return cls.from_dict(read_json_object(path, "from_json"))
+
+    @classmethod
+    def from_json_str(cls, text: str) -> RiskRegister:
+        """From JSON text."""
+        return cls.from_dict(json_object(text))
 
     def to_json(self) -> str:
         """JSON text that :meth:`from_json` reads back into an equal register."""

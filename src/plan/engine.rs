@@ -41,6 +41,24 @@ impl StressAcc {
     }
 }
 
+/// Values kept per trial and year: gap, usable reserves, general fund.
+pub(crate) const KEPT: usize = 3;
+/// Kept flag: the general fund ends the year below its minimum.
+pub(crate) const BELOW_MINIMUM: u8 = 1;
+/// Kept flag: usable reserves have been exhausted by the year's end.
+pub(crate) const EXHAUSTED: u8 = 2;
+/// Kept flag: the balanced-budget test fails at the year's end (see `p_s114`).
+pub(crate) const S114: u8 = 4;
+
+/// What a run gathers beyond the statistics every run keeps.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Want {
+    /// Describe the trials meeting this reverse stress condition.
+    pub(crate) stress: Option<Condition>,
+    /// Keep each trial's values by year (the trial table).
+    pub(crate) keep: bool,
+}
+
 /// Batch results, merged in batch order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PlanAcc {
@@ -52,6 +70,16 @@ pub(crate) struct PlanAcc {
     pub(crate) one_off: Vec<Sketch>,
     /// The plan's cumulative one-off exposure (with the in-year overspend).
     pub(crate) cumulative_one_off: Sketch,
+    /// The whole plan's gap: the sum of each year's gap (empty in results stored before it).
+    #[serde(default)]
+    pub(crate) cumulative_gap: Sketch,
+    /// Kept trials (only when asked): per trial and year, in trial order, the gap, usable
+    /// reserves and the general fund (`[(trial * years + year) * KEPT + k]`)...
+    #[serde(default)]
+    pub(crate) kept: Vec<f64>,
+    /// ... and the year's flags ([`BELOW_MINIMUM`], [`EXHAUSTED`], [`S114`]).
+    #[serde(default)]
+    pub(crate) kept_flags: Vec<u8>,
     pub(crate) general_fund: Vec<Sketch>,
     pub(crate) earmarked: Vec<Sketch>,
     pub(crate) sustainability: Vec<Sketch>,
@@ -84,6 +112,9 @@ impl PlanAcc {
             reserves: vec![Sketch::default(); years],
             one_off: vec![Sketch::default(); years],
             cumulative_one_off: Sketch::default(),
+            cumulative_gap: Sketch::default(),
+            kept: Vec::new(),
+            kept_flags: Vec::new(),
             general_fund: vec![Sketch::default(); years],
             earmarked: vec![Sketch::default(); years],
             sustainability: vec![Sketch::default(); years],
@@ -147,6 +178,17 @@ impl PlanAcc {
         if self.trials == 0 {
             return Err("trials is 0".into());
         }
+        if !self.kept_flags.is_empty() || !self.kept.is_empty() {
+            let cells = self.trials as usize * years;
+            if self.kept_flags.len() != cells || self.kept.len() != cells * KEPT {
+                return Err(format!(
+                    "the kept trials hold {} flags and {} values for {} trials over {years} years",
+                    self.kept_flags.len(),
+                    self.kept.len(),
+                    self.trials
+                ));
+            }
+        }
         let counts = self
             .below_minimum
             .iter()
@@ -170,6 +212,9 @@ impl PlanAcc {
         self.trials += o.trials;
         self.exhausted_trials += o.exhausted_trials;
         self.cumulative_one_off.merge(&o.cumulative_one_off);
+        self.cumulative_gap.merge(&o.cumulative_gap);
+        self.kept.append(&mut o.kept);
+        self.kept_flags.append(&mut o.kept_flags);
         for (mine, theirs) in [
             (&mut self.gap, &o.gap),
             (&mut self.reserves, &o.reserves),
@@ -213,10 +258,16 @@ impl Scenario {
         trials: u64,
         seed: u64,
         threads: Option<usize>,
-        stress: Option<Condition>,
+        want: Want,
         progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
     ) -> Result<Run, PlanError> {
         simulation::check_run(trials, threads)?;
+        let cells = trials.saturating_mul((self.horizon.len() * (KEPT + 1)) as u64);
+        if want.keep && cells > simulation::MAX_KEPT_CELLS {
+            return Err(PlanError::Run(simulation::SimulationError::TooManyCells {
+                cells,
+            }));
+        }
         let options = SimulationOptions {
             trials,
             seed,
@@ -247,7 +298,7 @@ impl Scenario {
                     &pool,
                     (batches, trials, seed),
                     &fixed(f64::NEG_INFINITY),
-                    None,
+                    Want::default(),
                     progress,
                 )?;
                 fixed(pass.cumulative_one_off.quantile(*c))
@@ -258,7 +309,7 @@ impl Scenario {
             &pool,
             (batches, trials, seed),
             &minimum,
-            stress,
+            want,
             progress,
         )?;
         Ok(Run { acc, minimum })
@@ -270,7 +321,7 @@ impl Scenario {
         pool: &rayon::ThreadPool,
         (batches, trials, seed): (u64, u64, u64),
         minimum: &[f64],
-        stress: Option<Condition>,
+        want: Want,
         progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
     ) -> Result<PlanAcc, PlanError> {
         let mut acc = PlanAcc::new(
@@ -286,7 +337,7 @@ impl Scenario {
             let outs: Vec<PlanAcc> = pool.install(|| {
                 (done..end)
                     .into_par_iter()
-                    .map(|b| self.batch(engine, b, (trials, seed), minimum, &fallout, stress))
+                    .map(|b| self.batch(engine, b, (trials, seed), minimum, &fallout, want))
                     .collect()
             });
             for o in outs {
@@ -311,7 +362,7 @@ impl Scenario {
         (trials, seed): (u64, u64),
         minimum: &[f64],
         fallout: &[f64],
-        stress: Option<Condition>,
+        want: Want,
     ) -> PlanAcc {
         let start = b * BATCH_SIZE as u64;
         let n = (trials - start).min(BATCH_SIZE as u64) as usize;
@@ -398,6 +449,11 @@ impl Scenario {
         let mut exhausted_by_end = vec![false; n];
         let mut below_minimum_ever = vec![false; n];
         let mut cumulative = vec![0.0; n];
+        let mut cumulative_gap = vec![0.0; n];
+        if want.keep {
+            acc.kept.reserve(n * years * KEPT);
+            acc.kept_flags.reserve(n * years);
+        }
         let mut gaps = vec![vec![0.0; n]; years];
         let mut reserves = vec![vec![0.0; n]; years];
         let mut earmarked = vec![vec![0.0; n]; years];
@@ -451,6 +507,15 @@ impl Scenario {
                     acc.s114[y] += 1;
                 }
                 acc.gap_sum[y] += g.gap;
+                cumulative_gap[j] += g.gap;
+                if want.keep {
+                    acc.kept.extend([g.gap, usable, book.balance[0]]);
+                    acc.kept_flags.push(
+                        u8::from(book.balance[0] < minimum[y]) * BELOW_MINIMUM
+                            + u8::from(exhausted) * EXHAUSTED
+                            + u8::from(end.s114) * S114,
+                    );
+                }
             }
             exhausted_by_end[j] = exhausted;
         }
@@ -482,6 +547,7 @@ impl Scenario {
             acc.one_off[y] = Sketch::from_values(&mut o);
         }
         acc.cumulative_one_off = Sketch::from_values(&mut cumulative);
+        acc.cumulative_gap = Sketch::from_values(&mut cumulative_gap);
         acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
         // Item `i`'s cost over the plan in trial `j`.
         let cost = |i: usize, j: usize| {
@@ -498,7 +564,7 @@ impl Scenario {
                 .map(|j| cost(i, j))
                 .sum();
         }
-        if let Some(condition) = stress {
+        if let Some(condition) = want.stress {
             let met = match condition {
                 Condition::Exhausted => &exhausted_by_end,
                 Condition::BelowMinimum => &below_minimum_ever,

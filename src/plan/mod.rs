@@ -77,8 +77,8 @@ mod stress;
 
 pub use ledger::LedgerRow;
 pub use result::{
-    BreachRow, DriverRow, FORWARD_INDICATORS, ForwardRow, PlanResult, ReserveRow, USABLE_RESERVES,
-    YearRow,
+    BreachRow, DriverRow, FORWARD_INDICATORS, ForwardRow, PlanResult, ReserveRow, TrialTable,
+    USABLE_RESERVES, YearRow,
 };
 pub use spec::{
     Condition, InYearSpec, MAX_INPUT_BYTES, MAX_ITEMS, PlanError, PlanSpec, PressureSpec, Scenario,

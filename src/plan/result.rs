@@ -6,9 +6,10 @@ use std::ops::ControlFlow;
 use serde::{Deserialize, Serialize};
 
 use crate::resilience::{self, ResilienceError};
+use crate::simulation::SimulationOptions;
 use crate::simulation::sketch::{Sketch, from_ordered_bits, ordered_bits};
 
-use super::engine::PlanAcc;
+use super::engine::{BELOW_MINIMUM, EXHAUSTED, KEPT, PlanAcc, S114, Want};
 use super::spec::{PlanError, Scenario};
 
 /// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
@@ -186,6 +187,25 @@ impl TryFrom<Stored> for PlanResult {
     }
 }
 
+/// A plan's kept trials: one entry per trial and year, trial-major (`[trial * years + year]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialTable {
+    /// The years of the plan.
+    pub years: Vec<String>,
+    /// The year's gap after savings and the management response (£).
+    pub gap: Vec<f64>,
+    /// Usable reserves at the year's end (£).
+    pub usable_reserves: Vec<f64>,
+    /// The general fund at the year's end (£).
+    pub general_fund: Vec<f64>,
+    /// The general fund ends the year below its minimum.
+    pub below_minimum: Vec<bool>,
+    /// Usable reserves have been exhausted by the year's end.
+    pub exhausted: Vec<bool>,
+    /// The balanced-budget test fails at the year's end (`p_s114`).
+    pub s114: Vec<bool>,
+}
+
 impl Scenario {
     /// Simulates the plan: `trials` trials from `seed`, on `threads` threads (default: one per
     /// core; the numbers do not depend on it).
@@ -208,10 +228,64 @@ impl Scenario {
         threads: Option<usize>,
         progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
     ) -> Result<PlanResult, PlanError> {
-        let run = self.run_plan(trials, seed, threads, None, progress)?;
-        Ok(PlanResult {
+        let options = SimulationOptions {
             trials,
             seed,
+            threads,
+            keep_trials: false,
+        };
+        self.simulate_with(&options, progress)
+    }
+
+    /// The plan's simulation with every option: with `keep_trials`, the result also holds each
+    /// trial's gap, usable reserves, general fund and flags by year ([`PlanResult::trial_table`]),
+    /// up to [`crate::simulation::MAX_KEPT_CELLS`] values. Keeping trials never changes the
+    /// statistics: the same seed gives the same numbers with or without it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fiscalrisk::plan::Scenario;
+    /// use fiscalrisk::simulation::SimulationOptions;
+    /// let s = Scenario::from_toml(r#"
+    ///     [plan]
+    ///     first_year = "2024/25"
+    ///     years = 2
+    ///     net_budget = [100e6, 100e6]
+    ///     [[pressures]]
+    ///     name = "demand"
+    ///     amount = { dist = "uniform", low = 0.0, high = 4e6 }
+    ///     first_year = "2024/25"
+    ///     [reserves]
+    ///     general_fund = 10e6
+    /// "#).unwrap();
+    /// let options = SimulationOptions { trials: 1_000, seed: 7, threads: Some(1), keep_trials: true };
+    /// let r = s.simulate_with(&options, &mut |_, _| std::ops::ControlFlow::Continue(())).unwrap();
+    /// let t = r.trial_table().unwrap();
+    /// assert_eq!(t.gap.len(), 1_000 * 2);
+    /// // The whole plan's gap is the sum of the years' gaps, trial by trial.
+    /// let above = (0..1_000).filter(|&j| t.gap[2 * j] + t.gap[2 * j + 1] > 4e6).count();
+    /// assert_eq!(r.exceedance(4e6, None).unwrap(), above as f64 / 1_000.0);
+    /// ```
+    pub fn simulate_with(
+        &self,
+        options: &SimulationOptions,
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> Result<PlanResult, PlanError> {
+        let want = Want {
+            stress: None,
+            keep: options.keep_trials,
+        };
+        let run = self.run_plan(
+            options.trials,
+            options.seed,
+            options.threads,
+            want,
+            progress,
+        )?;
+        Ok(PlanResult {
+            trials: options.trials,
+            seed: options.seed,
             years: self.horizon.labels(),
             minimum: run.minimum,
             one_off_savings: self.one_off_savings(),
@@ -403,6 +477,81 @@ impl PlanResult {
             .collect())
     }
 
+    /// The probability that the gap exceeds `amount`: in `year`, or, with `None`, over the whole
+    /// plan (the sum of the years' gaps, trial by trial: what the plan needs from reserves and
+    /// further measures in all).
+    pub fn exceedance(&self, amount: f64, year: Option<&str>) -> Result<f64, PlanError> {
+        if !amount.is_finite() {
+            return Err(PlanError::NotFinite {
+                field: "amount",
+                value: amount,
+            });
+        }
+        let sketch = match year {
+            Some(year) => &self.acc.gap[self.year_index(year)?],
+            None if self.acc.cumulative_gap.count() == 0 => {
+                return Err(PlanError::Result(
+                    "this result was stored before the whole plan's gap was kept; simulate again"
+                        .into(),
+                ));
+            }
+            None => &self.acc.cumulative_gap,
+        };
+        Ok(sketch.exceedance(amount))
+    }
+
+    /// The whole plan's gap (the sum of the years' gaps) at each probability in `probs`.
+    pub fn cumulative_gap_quantiles(&self, probs: &[f64]) -> Result<Vec<f64>, PlanError> {
+        if let Some(p) = probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            return Err(PlanError::Probability {
+                field: "probabilities",
+                value: *p,
+            });
+        }
+        Ok(probs
+            .iter()
+            .map(|&p| self.acc.cumulative_gap.quantile(p))
+            .collect())
+    }
+
+    /// Each trial's values by year, when the run kept them
+    /// ([`SimulationOptions::keep_trials`]); `None` otherwise.
+    pub fn trial_table(&self) -> Option<TrialTable> {
+        if self.acc.kept_flags.is_empty() {
+            return None;
+        }
+        let column = |k: usize| {
+            self.acc
+                .kept
+                .iter()
+                .skip(k)
+                .step_by(KEPT)
+                .copied()
+                .collect()
+        };
+        let flag = |f: u8| self.acc.kept_flags.iter().map(|x| x & f != 0).collect();
+        Some(TrialTable {
+            years: self.years.clone(),
+            gap: column(0),
+            usable_reserves: column(1),
+            general_fund: column(2),
+            below_minimum: flag(BELOW_MINIMUM),
+            exhausted: flag(EXHAUSTED),
+            s114: flag(S114),
+        })
+    }
+
+    fn year_index(&self, year: &str) -> Result<usize, PlanError> {
+        self.years
+            .iter()
+            .position(|l| l == year)
+            .ok_or_else(|| PlanError::UnknownYear {
+                year: year.to_string(),
+                first: self.years[0].clone(),
+                last: self.years[self.years.len() - 1].clone(),
+            })
+    }
+
     /// Probability reserves are exhausted by the end of the plan.
     pub fn p_exhausted(&self) -> f64 {
         self.acc.exhausted_trials as f64 / self.trials as f64
@@ -458,15 +607,7 @@ impl PlanResult {
         threshold: f64,
         year: &str,
     ) -> Result<f64, PlanError> {
-        let y =
-            self.years
-                .iter()
-                .position(|l| l == year)
-                .ok_or_else(|| PlanError::UnknownYear {
-                    year: year.to_string(),
-                    first: self.years[0].clone(),
-                    last: self.years[self.years.len() - 1].clone(),
-                })?;
+        let y = self.year_index(year)?;
         if !threshold.is_finite() {
             return Err(PlanError::NotFinite {
                 field: "threshold",

@@ -191,7 +191,16 @@ impl Scenario {
         top: usize,
         progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
     ) -> Result<ReverseStress, PlanError> {
-        let run = self.run_plan(trials, seed, threads, Some(condition), progress)?;
+        let run = self.run_plan(
+            trials,
+            seed,
+            threads,
+            super::engine::Want {
+                stress: Some(condition),
+                keep: false,
+            },
+            progress,
+        )?;
         let stress = &run.acc.stress;
         let ids: Vec<String> = self
             .register

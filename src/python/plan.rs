@@ -75,7 +75,7 @@ impl PyScenario {
         to_py(py, &out)
     }
 
-    #[pyo3(signature = (trials, seed, threads=None, progress=None))]
+    #[pyo3(signature = (trials, seed, threads=None, progress=None, keep_trials=false))]
     fn simulate(
         &self,
         py: Python<'_>,
@@ -83,14 +83,27 @@ impl PyScenario {
         seed: u64,
         threads: Option<usize>,
         progress: Option<Py<PyAny>>,
+        keep_trials: bool,
     ) -> PyResult<PyPlanResult> {
         let s = &self.inner;
-        let inner = interruptible(py, &progress, |check| {
-            s.simulate_with_progress(trials, seed, threads, check)
-        })?;
+        let options = crate::simulation::SimulationOptions {
+            trials,
+            seed,
+            threads,
+            keep_trials,
+        };
+        let inner = interruptible(py, &progress, |check| s.simulate_with(&options, check))?;
         Ok(PyPlanResult { inner })
     }
 }
+
+type TrialArrays<'py> = (
+    Vec<String>,
+    Bound<'py, numpy::PyArray1<f64>>,
+    Bound<'py, numpy::PyArray1<f64>>,
+    Bound<'py, numpy::PyArray1<f64>>,
+    Bound<'py, numpy::PyArray1<u8>>,
+);
 
 /// What a plan simulation found.
 #[pyclass(module = "fiscalrisk._fiscalrisk", name = "PlanResult", frozen)]
@@ -112,6 +125,37 @@ impl PyPlanResult {
 
     fn p_exhausted(&self) -> f64 {
         self.inner.p_exhausted()
+    }
+
+    #[pyo3(signature = (amount, year=None))]
+    fn exceedance(&self, amount: f64, year: Option<&str>) -> Result<f64> {
+        Ok(self.inner.exceedance(amount, year)?)
+    }
+
+    fn cumulative_gap_quantiles(&self, probs: Vec<f64>) -> Result<Vec<f64>> {
+        Ok(self.inner.cumulative_gap_quantiles(&probs)?)
+    }
+
+    /// `(years, gap, usable_reserves, general_fund, flags)`: trial-major arrays (flags: bit 1
+    /// below minimum, 2 exhausted, 4 s114), or `None` when trials were not kept.
+    fn trial_table<'py>(&self, py: Python<'py>) -> Option<TrialArrays<'py>> {
+        use numpy::IntoPyArray;
+        self.inner.trial_table().map(|t| {
+            let flags: Vec<u8> = (0..t.gap.len())
+                .map(|i| {
+                    u8::from(t.below_minimum[i])
+                        | u8::from(t.exhausted[i]) << 1
+                        | u8::from(t.s114[i]) << 2
+                })
+                .collect();
+            (
+                t.years,
+                t.gap.into_pyarray(py),
+                t.usable_reserves.into_pyarray(py),
+                t.general_fund.into_pyarray(py),
+                flags.into_pyarray(py),
+            )
+        })
     }
 
     fn by_year<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -166,4 +210,23 @@ impl PyPlanResult {
     fn probability_below(&self, indicator: &str, threshold: f64, year: &str) -> Result<f64> {
         Ok(self.inner.probability_below(indicator, threshold, year)?)
     }
+}
+
+/// The documented default delivery model of each RAG status, `{rag: {p_full, partial, p_slip}}`:
+/// the one source the report's assumptions table shows when a scenario keeps a default.
+#[pyfunction]
+pub(crate) fn default_delivery_models(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let models: std::collections::BTreeMap<&str, crate::saving::DeliverySpec> =
+        crate::saving::Rag::ALL
+            .into_iter()
+            .map(|rag| {
+                (
+                    rag.name(),
+                    crate::saving::DeliveryModel::default_for(rag)
+                        .spec()
+                        .clone(),
+                )
+            })
+            .collect();
+    to_py(py, &models)
 }

@@ -69,8 +69,8 @@ def test_a_register_of_a_million_risks_is_refused_quickly() -> None:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: fr.Scenario.from_json('{"plan": ' + "[" * 100_000 + "]" * 100_000 + "}"), "nested too deeply"),
-        (lambda: fr.Scenario.from_json("[1, 2]"), "not an object"),
+        (lambda: fr.Scenario.from_json_str('{"plan": ' + "[" * 100_000 + "]" * 100_000 + "}"), "nested too deeply"),
+        (lambda: fr.Scenario.from_json_str("[1, 2]"), "not an object"),
         (lambda: fr.examples.birmingham_2019().simulate(trials=10**12), "trials: 1000000000000"),
         (lambda: fr.examples.birmingham_2019().simulate(trials=-5), "trials: -5"),
         (lambda: fr.Scenario.from_dict({"plan": {"name": "a", "first_year": "2019/20", "years": 1, "net_budget": ["1e40"]}}),

@@ -204,23 +204,23 @@ def test_findings_are_capped_per_rule_and_counted(tmp_path: Path) -> None:
 def test_ambiguous_keys_are_refused_not_dropped(tmp_path: Path) -> None:
     base = fr.examples.birmingham_2019().to_toml()
     with pytest.raises(fr.ValidationError, match="no other key"):
-        fr.Scenario.from_toml(base.replace("rho = 0.6\n", 'rho = 0.6\ncolour = "red"\n', 1))
+        fr.Scenario.from_toml_str(base.replace("rho = 0.6\n", 'rho = 0.6\ncolour = "red"\n', 1))
     twice = base + (
         '\n[savings_delivery.amber]\np_full = 0.5\npartial = { dist = "fixed", value = 0.5 }\np_slip = 0.1\n'
         '\n[savings_delivery.AMBER]\np_full = 0.9\npartial = { dist = "fixed", value = 0.5 }\np_slip = 0.1\n'
     )
     with pytest.raises(fr.ValidationError, match="the delivery model for amber is given twice"):
-        fr.Scenario.from_toml(twice)
+        fr.Scenario.from_toml_str(twice)
     plan = '{"name": "x", "first_year": "2019/20", "years": 1, "net_budget": [1e6]}'
     with pytest.raises(fr.ValidationError, match="the key 'plan' appears twice"):
-        fr.Scenario.from_json(f'{{"plan": {plan}, "plan": {plan}}}')
+        fr.Scenario.from_json_str(f'{{"plan": {plan}, "plan": {plan}}}')
 
 
 @pytest.mark.parametrize("depth", [600, 990, 5000])
 def test_deeply_nested_json_is_a_validation_error(depth: int) -> None:
     text = '{"plan": {"name": "x", "first_year": "2019/20", "years": 1, "net_budget": [1e6]}, "risks": [' + '{"a": ' * depth + "1" + "}" * depth + "]}"
     with pytest.raises(fr.ValidationError):
-        fr.Scenario.from_json(text)
+        fr.Scenario.from_json_str(text)
 
 
 def test_a_correlation_of_one_is_valid() -> None:

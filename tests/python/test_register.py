@@ -163,11 +163,11 @@ def example() -> fr.RiskRegister:
 
 def test_toml_dict_and_pickle_round_trips() -> None:
     reg = example()
-    assert fr.RiskRegister.from_toml(reg.to_toml()) == reg
+    assert fr.RiskRegister.from_toml_str(reg.to_toml()) == reg
     assert fr.RiskRegister.from_dict(reg.to_dict()) == reg
-    assert fr.RiskRegister.from_json(reg.to_json()) == reg
+    assert fr.RiskRegister.from_json_str(reg.to_json()) == reg
     with pytest.raises(fr.ValidationError, match="line 1, column 2"):
-        fr.RiskRegister.from_json("{,}")
+        fr.RiskRegister.from_json_str("{,}")
     assert pickle.loads(pickle.dumps(reg)) == reg
     assert reg.correlations[0] == ("waste_dispute", "contagion", 0.6)
     assert len(reg) == 8 and reg.risk_ids[0] == "equal_pay"

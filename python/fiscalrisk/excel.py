@@ -1,0 +1,95 @@
+"""A plan's results as one Excel workbook, the form a finance team passes round.
+
+:func:`write` (and :meth:`fiscalrisk.PlanResult.to_excel`, and ``fiscalrisk simulate ... --out
+results.xlsx``) writes one sheet each for the by-year table, each reserve, the drivers, the reserves
+policy checks, the inputs (the report's assumptions table and the file's ``# ASSUMPTION``
+comments) and an audit sheet (version, seed, trials, the SHA-256 of the inputs). Amounts are
+pounds with a thousands separator (``£#,##0``), probabilities percentages: the cells hold the
+numbers, so a formula on them gives the same answer as the API. The workbook is written through
+polars (``DataFrame.write_excel``, with XlsxWriter) to a temporary file and renamed into place,
+so an interrupted run never leaves half a workbook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence, Union
+
+import polars as pl
+
+from ._io import atomic_write, check_output
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from .plan import PlanResult
+
+__all__ = ["write", "sheets", "POUNDS", "PERCENT"]
+
+#: The Excel number format of an amount: whole pounds, negative with a minus sign.
+POUNDS = "£#,##0;-£#,##0"
+#: The Excel number format of a probability.
+PERCENT = "0.0%"
+
+
+def _is_probability(column: str) -> bool:
+    return column.startswith("p_") or column == "probability"
+
+
+def sheets(result: PlanResult) -> dict[str, pl.DataFrame]:
+    """The workbook's sheets by name, as DataFrames (the numbers :func:`write` stores)."""
+    from . import __version__
+    from .report import assumption_comments, assumptions, inputs_hash
+
+    audit = pl.DataFrame(
+        {
+            "item": ["scenario", "fiscalrisk version", "seed", "trials", "inputs (SHA-256 of the canonical scenario TOML)",
+                     "to reproduce"],
+            "value": [result.scenario.name, __version__, str(result.seed), str(result.trials), inputs_hash(result),
+                      f"fiscalrisk simulate SCENARIO.toml --trials {result.trials} --seed {result.seed} --out results.xlsx"],
+        }
+    )
+    return {
+        "By year": result.by_year(),
+        "Reserves": result.reserves_by_year(),
+        "Drivers": result.drivers().select("kind", "id", "name", "mean", "exhausted_mean"),
+        "Policy checks": result.policy_breaches(),
+        "Inputs": assumptions(result.scenario),
+        "ASSUMPTION comments": assumption_comments(result.scenario.source_text),
+        "Audit": audit,
+    }
+
+
+def _write_workbook(result: PlanResult, path: str) -> None:
+    try:
+        from xlsxwriter import Workbook  # type: ignore[import-untyped]
+    except ModuleNotFoundError as e:  # a dependency; only a broken install lacks it
+        from .exceptions import MissingDependency
+
+        raise MissingDependency("xlsxwriter", "excel") from e
+    with Workbook(path) as workbook:
+        for name, frame in sheets(result).items():
+            formats = {
+                c: (PERCENT if _is_probability(c) else POUNDS)
+                for c, dtype in frame.schema.items()
+                if dtype.is_float()
+            }
+            frame.write_excel(workbook, worksheet=name, column_formats=formats,  # type: ignore[arg-type]
+                              autofit=True, freeze_panes=(1, 0))
+
+
+def write(
+    result: PlanResult, path: Union[str, "PathLike[str]"], *, inputs: Sequence[Union[str, "PathLike[str]"]] = ()
+) -> Path:
+    """Writes the workbook to ``path`` (``.xlsx``) atomically; never over one of ``inputs``.
+
+    >>> import tempfile, pathlib, polars as pl, fiscalrisk as fr
+    >>> result = fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False)
+    >>> out = fr.excel.write(result, pathlib.Path(tempfile.mkdtemp()) / "results.xlsx")
+    >>> pl.read_excel(out, sheet_name="By year")["year"].to_list()
+    ['2019/20', '2020/21', '2021/22', '2022/23']
+    """
+    target = Path(path)
+    check_output(target, [Path(i) for i in inputs], (".xlsx",), option="path")
+    atomic_write(target, lambda tmp: _write_workbook(result, tmp))
+    return target

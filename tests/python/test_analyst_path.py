@@ -1,0 +1,178 @@
+"""Issue 17, the analyst's path: Excel out, one money formatter, whole-plan exceedance, the plan's
+trial table, a complete assumptions table, and a missing optional package as exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import fiscalrisk as fr
+from fiscalrisk import excel, report
+from fiscalrisk._convert import pounds
+
+DATA = Path(fr.__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def kept() -> fr.PlanResult:
+    return fr.examples.birmingham_2019().simulate(trials=10_000, seed=5, progress=False, keep_trials=True)
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+# -- one money formatter -----------------------------------------------------------------------
+
+
+def test_one_money_form_everywhere(kept: fr.PlanResult) -> None:
+    assert pounds(-4e6) == "-£4.0m" and pounds(12_345_678) == "£12.3m"
+    assert pounds(-1.0) == "£0.0m"  # never "-£0.0m"
+    assert fr.plot.millions is pounds
+    html = kept.to_html()
+    assert "£-" not in html
+    assert "£-" not in "".join(report.assumptions(kept.scenario)["assumption"])
+
+
+# -- whole-plan exceedance and the trial table --------------------------------------------------
+
+
+def test_trial_table_agrees_with_the_statistics(kept: fr.PlanResult) -> None:
+    t = kept.trial_table()
+    years = kept.by_year()["year"].to_list()
+    assert t.height == kept.trials * len(years)
+    assert t["year"].head(len(years)).to_list() == years
+    by = t.group_by("year", maintain_order=True).agg(
+        pl.col("exhausted").mean(), pl.col("s114").mean(), pl.col("below_minimum").mean(), pl.col("gap").mean()
+    )
+    y = kept.by_year()
+    # Counts are exact: the table and the accumulators see the same trials.
+    assert by["exhausted"].to_list() == y["p_exhausted"].to_list()
+    assert by["s114"].to_list() == y["p_s114"].to_list()
+    assert by["below_minimum"].to_list() == y["p_below_minimum"].to_list()
+    np.testing.assert_allclose(by["gap"].to_numpy(), y["gap_mean"].to_numpy(), rtol=1e-9)
+
+
+def test_whole_plan_exceedance_is_the_share_of_trials_whose_summed_gap_exceeds(kept: fr.PlanResult) -> None:
+    t = kept.trial_table()
+    total = t.group_by("trial").agg(pl.col("gap").sum())["gap"].to_numpy()
+    for amount in np.quantile(total, [0.1, 0.5, 0.9]):
+        # The sketch's buckets are narrow: within one trial in a thousand of the exact share.
+        assert kept.exceedance(float(amount)) == pytest.approx(float(np.mean(total > amount)), abs=1e-3)
+    first = t.filter(pl.col("year") == "2019/20")["gap"].to_numpy()
+    assert kept.exceedance(3e7, "2019/20") == pytest.approx(float(np.mean(first > 3e7)), abs=1e-3)
+    curve = kept.cumulative_gap_exceedance()
+    assert curve["amount"].is_sorted() and curve.height == 99
+
+
+def test_keeping_trials_changes_no_statistic(kept: fr.PlanResult) -> None:
+    plain = fr.examples.birmingham_2019().simulate(trials=10_000, seed=5, progress=False)
+    assert plain.by_year().equals(kept.by_year())
+    with pytest.raises(fr.FiscalRiskError, match="keep_trials=True"):
+        plain.trial_table()
+
+
+def test_exceedance_errors_name_the_argument(kept: fr.PlanResult) -> None:
+    with pytest.raises(fr.ValidationError, match="2030/31"):
+        kept.exceedance(1e6, "2030/31")
+    with pytest.raises(fr.ValidationError, match="amount"):
+        kept.exceedance(float("nan"))
+
+
+# -- Excel --------------------------------------------------------------------------------------
+
+
+def test_workbook_holds_every_table_in_pounds(kept: fr.PlanResult, tmp_path: Path) -> None:
+    out = kept.to_excel(tmp_path / "results.xlsx")
+    assert out == tmp_path / "results.xlsx" and [p.name for p in tmp_path.iterdir()] == ["results.xlsx"]
+    names = ["By year", "Reserves", "Drivers", "Policy checks", "Inputs", "ASSUMPTION comments", "Audit"]
+    read = {n: pl.read_excel(out, sheet_name=n) for n in names}
+    np.testing.assert_allclose(read["By year"]["gap_p90"].to_numpy(), kept.by_year()["gap_p90"].to_numpy())
+    assert read["Reserves"]["reserve"].to_list() == kept.reserves_by_year()["reserve"].to_list()
+    assert read["Drivers"]["name"].to_list() == kept.drivers()["name"].to_list()
+    assert read["Inputs"].height == report.assumptions(kept.scenario).height
+    assert report.inputs_hash(kept) in read["Audit"]["value"].to_list()
+    with zipfile.ZipFile(out) as z:
+        styles = z.read("xl/styles.xml").decode()
+    assert excel.POUNDS.replace("&", "&amp;") in styles and excel.PERCENT in styles
+
+
+def test_simulate_out_xlsx_and_refusals(tmp_path: Path) -> None:
+    scenario = DATA / "birmingham_2019.toml"
+    out = tmp_path / "results.xlsx"
+    r = run("simulate", str(scenario), "--trials", "2000", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "workbook written" in r.stdout
+    assert pl.read_excel(out, sheet_name="By year").height == 4
+    bad = run("simulate", str(scenario), "--trials", "2000", "--out", str(tmp_path / "results.xls"))
+    assert bad.returncode == 2 and ".xlsx" in bad.stderr
+
+
+# -- the assumptions table ----------------------------------------------------------------------
+
+
+def test_assumptions_table_is_complete() -> None:
+    s = fr.Scenario.from_toml_str(
+        (DATA / "birmingham_2019.toml").read_text()
+        + '\n[savings_delivery]\namber = { p_full = 0.5, partial = { dist = "uniform", low = 0.0, high = 1.0 }, p_slip = 0.3 }\n'
+        + '\n[in_year]\noverspend = { dist = "normal", mean = 9e6, sd = 3e6 }\none_off_mitigations = 2e6\n'
+    )
+    with pytest.raises(fr.ValidationError, match="with_in_year: expected monitoring data"):
+        s.with_in_year(fr.Normal(9e6, 3e6))
+    text = " | ".join(f"{k}: {i}: {a}" for k, i, a in report.assumptions(s).iter_rows())
+    for needed in [
+        "council's share 25%", "cap £25.0m", "profile 2020/21 0.2", "one-off", "rho 0.6",
+        "Corporate contingency", "committed £15.0m", "minimum £10.0m", "draw order 2",
+        "not usable (ring-fenced)", "percent of budget 0.05", "may not fund recurring gaps",
+        "management response", "RAG amber (scenario): p full 0.5", "RAG green (default): p full 0.9",
+        "in-year position",
+    ]:
+        assert needed in text, needed
+
+
+def test_every_assumption_comment_is_listed() -> None:
+    source = (DATA / "birmingham_2019.toml").read_text()
+    comments = report.assumption_comments(source)
+    expected = [i + 1 for i, ln in enumerate(source.splitlines()) if "#" in ln and "ASSUMPTION" in ln.split("#", 1)[1]]
+    assert comments["line"].to_list() == expected
+    inline = comments.filter(pl.col("key") != "")
+    assert "cap = 25e6" in inline["key"].to_list()
+    html = fr.Scenario.from_toml(DATA / "birmingham_2019.toml").simulate(trials=2_000, seed=1, progress=False).to_html()
+    assert f"{comments.height} ASSUMPTION comments" in html and "ASSUMPTION: the level of the cap" in html
+
+
+def test_bundled_scenarios_cite_documents_not_files() -> None:
+    for path in DATA.glob("*.toml"):
+        text = path.read_text()
+        assert not any(token in text for token in ("seeds/", ".pdf", "seed-figures")), path.name
+        assert any(str(y) in text for y in range(2013, 2025)), path.name  # a dated document
+
+
+# -- a missing optional package -----------------------------------------------------------------
+
+
+def test_a_missing_package_is_exit_2_naming_the_extra(tmp_path: Path) -> None:
+    # A sitecustomize that hides matplotlib, as on an install without it.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\nfor name in ('matplotlib', 'matplotlib.figure', 'matplotlib.ticker'):\n    sys.modules[name] = None\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    r = subprocess.run(
+        [sys.executable, "-m", "fiscalrisk", "report", str(DATA / "birmingham_2019.toml"), "-o", str(tmp_path / "r.html"),
+         "--trials", "1000", "--quiet"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "matplotlib" in r.stderr and "fiscalrisk[plot]" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_dependency_is_an_import_error_and_a_fiscalrisk_error() -> None:
+    e = fr.MissingDependency("matplotlib", "plot")
+    assert isinstance(e, ImportError) and isinstance(e, fr.FiscalRiskError) and e.name == "matplotlib"
