@@ -3,6 +3,8 @@
 # check, mypy, Python tests (with doctests and README snippets), and a quick benchmark smoke run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+echo "== minimum Rust version (Cargo.toml rust-version against the dependencies; clippy checks std use)"
+python3 scripts/msrv.py
 echo "== cargo fmt / clippy"
 cargo fmt --all -- --check
 cargo clippy --all-targets -q -- -D warnings

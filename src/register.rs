@@ -50,11 +50,25 @@ pub const MAX_REPAIRED: usize = 400;
 /// Errors in a register: a risk's fields (with its position), ids, correlations, the horizon.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum RegisterError {
+    /// A register file that is not valid TOML, or not of the register's form (the message
+    /// names the key path).
+    #[error("{0}")]
+    Parse(String),
+    /// An error found after parsing a TOML file, with the line its key path points at.
+    #[error("{source} (line {line})")]
+    AtLine {
+        /// The error.
+        source: Box<RegisterError>,
+        /// The file's line.
+        line: usize,
+    },
     /// An error in risk number `index`.
-    #[error("risks[{index}].{source}")]
+    #[error("{}.{source}", crate::source::item("risks", *index, id))]
     Risk {
         /// Position in the register.
         index: usize,
+        /// Its id as written (empty when it has none).
+        id: String,
         /// What is wrong.
         source: RiskError,
     },
@@ -69,10 +83,12 @@ pub enum RegisterError {
         first: usize,
     },
     /// A profile year outside an explicit horizon.
-    #[error("risks[{index}].profile: {source}")]
+    #[error("{}.profile: {source}", crate::source::item("risks", *index, id))]
     OutsideHorizon {
         /// The risk's position.
         index: usize,
+        /// Its id.
+        id: String,
         /// The error.
         source: PeriodError,
     },
@@ -266,6 +282,38 @@ impl From<RiskRegister> for RegisterSpec {
 }
 
 impl RiskRegister {
+    /// Reads a register from TOML text; errors name the key path, the risk's id and the line:
+    /// `risks[0] ("equal_pay").probability: 1.5 is outside [0, 1] (line 6)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fiscalrisk::register::RiskRegister;
+    /// let text = "first_year = \"2019/20\"\n\n[[risks]]\nid = \"equal_pay\"\nname = \"Equal pay\"\n\
+    ///             probability = 1.5\nimpact = { dist = \"fixed\", value = 1e6 }\n";
+    /// let e = RiskRegister::from_toml(text).unwrap_err();
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "risks[0] (\"equal_pay\").probability: 1.5 is outside [0, 1] (line 6)"
+    /// );
+    /// ```
+    pub fn from_toml(text: &str) -> Result<RiskRegister, RegisterError> {
+        let de =
+            toml::Deserializer::parse(text).map_err(|e| RegisterError::Parse(e.to_string()))?;
+        let spec: RegisterSpec = serde_path_to_error::deserialize(de)
+            .map_err(|e| RegisterError::Parse(crate::source::with_path(e)))?;
+        RiskRegister::from_spec(spec).map_err(|e| {
+            let message = e.to_string();
+            match crate::source::line_of(text, &crate::source::message_path(&message)) {
+                Some(line) => RegisterError::AtLine {
+                    source: Box::new(e),
+                    line,
+                },
+                None => e,
+            }
+        })
+    }
+
     /// Validates a register spec: every risk, unique ids, the horizon, the correlations.
     pub fn from_spec(spec: RegisterSpec) -> Result<RiskRegister, RegisterError> {
         if spec.risks.len() > MAX_RISKS {
@@ -276,8 +324,9 @@ impl RiskRegister {
         let mut risks = Vec::with_capacity(spec.risks.len());
         let mut positions: HashMap<String, usize> = HashMap::new();
         for (index, rs) in spec.risks.into_iter().enumerate() {
+            let id = rs.id.clone();
             let risk =
-                Risk::from_spec(rs).map_err(|source| RegisterError::Risk { index, source })?;
+                Risk::from_spec(rs).map_err(|source| RegisterError::Risk { index, id, source })?;
             if let Some(&first) = positions.get(risk.id()) {
                 return Err(RegisterError::DuplicateId {
                     index,
@@ -293,7 +342,11 @@ impl RiskRegister {
             for (y, _) in r.profile() {
                 horizon
                     .index_of(*y)
-                    .map_err(|source| RegisterError::OutsideHorizon { index, source })?;
+                    .map_err(|source| RegisterError::OutsideHorizon {
+                        index,
+                        id: r.id().to_string(),
+                        source,
+                    })?;
             }
         }
         let correlations: Vec<Correlation> = spec
@@ -663,11 +716,11 @@ mod tests {
                 vec![spec("a", 0.1), spec("c", 0.1), spec("d", 0.1), bad],
                 vec![]
             )),
-            "risks[3].impact.high: 5.0 is below low 10.0"
+            "risks[3] (\"b\").impact.high: 5.0 is below low 10.0"
         );
         assert_eq!(
             err(register(vec![spec("a", -0.1)], vec![])),
-            "risks[0].probability: -0.1 is outside [0, 1]"
+            "risks[0] (\"a\").probability: -0.1 is outside [0, 1]"
         );
         assert_eq!(
             err(register(vec![spec("a", 0.1), spec("a", 0.2)], vec![])),
@@ -677,36 +730,39 @@ mod tests {
         s.share = 1.5;
         assert_eq!(
             err(register(vec![s], vec![])),
-            "risks[0].share: 1.5 is outside [0, 1]"
+            "risks[0] (\"a\").share: 1.5 is outside [0, 1]"
         );
         let mut s = spec("a", 0.1);
         s.cap = Some("-5".parse().unwrap());
         assert_eq!(
             err(register(vec![s], vec![])),
-            "risks[0].cap: -5.00 is negative"
+            "risks[0] (\"a\").cap: -5.00 is negative"
         );
         let mut s = spec("a", 0.1);
         s.profile = Some([("2019/20".to_string(), 0.5), ("2020/21".into(), 0.4)].into());
         assert_eq!(
             err(register(vec![s], vec![])),
-            "risks[0].profile: fractions sum to 0.9, not 1"
+            "risks[0] (\"a\").profile: fractions sum to 0.9, not 1"
         );
         let mut s = spec("a", 0.1);
         s.profile = Some([("2019/2".to_string(), 1.0)].into());
         assert_eq!(
             err(register(vec![s], vec![])),
-            "risks[0].profile: \"2019/2\" is not a financial year label like \"2019/20\""
+            "risks[0] (\"a\").profile: \"2019/2\" is not a financial year label like \"2019/20\""
         );
         let mut s = spec("a", 0.1);
         s.profile = Some([("2025/26".to_string(), 1.0)].into());
         assert_eq!(
             err(register(vec![s], vec![])),
-            "risks[0].profile: 2025/26 is outside the horizon 2019/20 to 2021/22"
+            "risks[0] (\"a\").profile: 2025/26 is outside the horizon 2019/20 to 2021/22"
         );
         let mut s = spec("a", 0.1);
         s.recurring = true;
         s.profile = Some([("2019/20".to_string(), 0.5), ("2020/21".into(), 0.5)].into());
-        assert!(err(register(vec![s], vec![])).starts_with("risks[0].profile: a recurring risk"));
+        assert!(
+            err(register(vec![s], vec![]))
+                .starts_with("risks[0] (\"a\").profile: a recurring risk")
+        );
         let two = || vec![spec("a", 0.1), spec("b", 0.1)];
         assert_eq!(
             err(register(two(), vec![("a".into(), "z".into(), 0.5)])),

@@ -287,13 +287,14 @@ impl Reserves {
         check_by_year("planned_contribution", &self.planned_contribution, horizon)?;
         let mut names: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, e) in self.earmarked.iter().enumerate() {
-            let f = |k: &str| format!("earmarked[{i}].{k}");
+            let at = crate::source::item("earmarked", i, e.name.trim());
+            let f = |k: &str| format!("{at}.{k}");
             check_amount(f("balance"), e.balance)?;
             check_amount(f("committed"), e.committed)?;
             check_amount(f("minimum"), e.minimum)?;
             if e.committed > e.balance {
                 return Err(ReservesError::Overcommitted {
-                    field: format!("earmarked[{i}]"),
+                    field: at.clone(),
                     committed: e.committed,
                     balance: e.balance,
                 });
@@ -542,7 +543,7 @@ mod tests {
             err(
                 "general_fund = 1\nearmarked = [{ name = \"A\", balance = 5, committed = 6, usable = true }]"
             ),
-            "earmarked[0]: committed 6.00 is more than the balance 5.00"
+            "earmarked[0] (\"A\"): committed 6.00 is more than the balance 5.00"
         );
         assert!(
             err("general_fund = 1\nplanned_use = { \"2019/20\" = -5 }")

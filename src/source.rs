@@ -84,17 +84,190 @@ pub fn line_of(text: &str, path: &str) -> Option<usize> {
 /// it is about the whole input: the one form every reader's errors take.
 pub fn with_path<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String {
     let path = e.path().to_string();
-    let inner = e.into_inner();
+    let inner = e.into_inner().to_string();
+    // A TOML error is a located snippet ending in the deserialiser's message: keep the snippet,
+    // say the message in the user's words.
+    let (snippet, last) = match inner.trim_end().rsplit_once('\n') {
+        Some((head, last)) => (format!("{head}\n"), last.to_string()),
+        None => (String::new(), inner.trim_end().to_string()),
+    };
+    let message = format!("{snippet}{}", plain(&path, &last));
     if path == "." {
-        inner.to_string()
+        message
     } else {
-        format!("{path}: {inner}")
+        format!("{path}: {message}")
     }
 }
 
-/// The key path an error message starts with (the text before its first `": "`).
-pub fn message_path(message: &str) -> &str {
-    message.split(": ").next().unwrap_or("")
+/// The forms a distribution is written in.
+pub const DISTRIBUTION_FORMS: &str = "{ dist = \"fixed\", value = ... }, { dist = \"uniform\", low = ..., high = ... }, \
+{ dist = \"triangular\", low = ..., mode = ..., high = ... }, { dist = \"pert\", low = ..., mode = ..., high = ... }, \
+{ dist = \"normal\", mean = ..., sd = ... }, { dist = \"lognormal\", p50 = ..., p90 = ... }, \
+{ dist = \"discrete\", values = [...], weights = [...] }, { dist = \"empirical\", samples = [...] }";
+
+/// The forms of the general fund's minimum.
+pub const MINIMUM_FORMS: &str = "{ amount = ... }, { percent_of_budget = ... }, { risk_assessed = 0.95 }, \
+{ risk_matrix = [{ up_to = ..., factor = ... }, ...] }";
+
+/// The form of a savings delivery model.
+pub const DELIVERY_FORM: &str =
+    "{ p_full = ..., partial = { dist = \"uniform\", low = ..., high = ... }, p_slip = ... }";
+
+/// The deserialiser's message (serde's words: `expected internally tagged enum`, `wanted string
+/// or table`, `expected f64`) in the user's words: what was found and the forms accepted.
+///
+/// # Examples
+///
+/// ```
+/// use fiscalrisk::source::plain;
+/// assert_eq!(
+///     plain("risks[0].probability", "invalid type: string \"half\", expected f64"),
+///     "\"half\" is not a number"
+/// );
+/// assert!(plain("policy.minimum_general_fund", "wanted string or table")
+///     .starts_with("expected one of { amount = ... }, { percent_of_budget = ... }"));
+/// ```
+pub fn plain(path: &str, message: &str) -> String {
+    let minimum = path.ends_with("minimum_general_fund");
+    if minimum
+        && (message.starts_with("wanted")
+            || message.starts_with("unknown variant")
+            || message.starts_with("invalid type"))
+    {
+        let found = message
+            .strip_prefix("unknown variant ")
+            .and_then(|m| m.split(',').next())
+            .map(|v| format!(" (found {v})"))
+            .unwrap_or_default();
+        return format!("expected one of {MINIMUM_FORMS}{found}");
+    }
+    if let Some((found, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|m| m.split_once(", expected "))
+    {
+        let found = found
+            .trim_start_matches("floating point ")
+            .trim_start_matches("integer ")
+            .trim_start_matches("string ")
+            .trim_start_matches("boolean ")
+            .replace('`', "");
+        return match expected {
+            "internally tagged enum DistributionSpec" => {
+                format!("{found} is not a distribution; write one of {DISTRIBUTION_FORMS}")
+            }
+            "struct DeliverySpec" => {
+                format!("{found} is not a delivery model; write {DELIVERY_FORM}")
+            }
+            "f64" | "u64" | "usize" | "u32" | "i64" => format!("{found} is not a number"),
+            "a boolean" => format!("{found} is not true or false"),
+            "a string" => format!("{found} is not text (write it in quotes)"),
+            e if e.starts_with("a sequence") => format!("{found} is not a list [..., ...]"),
+            e if e.starts_with("struct ") || e.starts_with("a map") => {
+                format!("{found} is not a table {{ key = value, ... }}")
+            }
+            other => format!("{found} is not {}", other.trim_start_matches("an ")),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.trim_end_matches('`');
+        return if field == "dist" {
+            format!("the key `dist` is missing: write one of {DISTRIBUTION_FORMS}")
+        } else {
+            format!("the key `{field}` is missing")
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((field, expected)) = rest.split_once("`, expected ") {
+            let expected = expected
+                .trim_start_matches("one of ")
+                .replace("` or `", ", ")
+                .replace('`', "");
+            return format!("`{field}` is not a key here; the keys are {expected}");
+        }
+        if let Some((field, _)) = rest.split_once("`, there are no fields") {
+            return format!("`{field}` is not a key here; this table takes no keys");
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((variant, expected)) = rest.split_once("`, expected ")
+    {
+        let expected = expected
+            .trim_start_matches("one of ")
+            .replace("` or `", ", ")
+            .replace('`', "");
+        let what = if path.ends_with("dist") {
+            "distribution"
+        } else {
+            "choice"
+        };
+        return format!("{variant:?} is not a {what} fiscalrisk knows; expected one of {expected}");
+    }
+    if message.starts_with("wanted exactly 1 element") {
+        return "give exactly one form, not several".to_string();
+    }
+    message.to_string()
+}
+
+/// The key path an error message starts with (the text before its first `": "`), without the
+/// labels [`item`] writes: `risks[3] ("equal_pay").probability: ...` gives
+/// `risks[3].probability`.
+pub fn message_path(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    loop {
+        let label = rest.find(" (\"");
+        let colon = rest.find(": ");
+        match (label, colon) {
+            (Some(l), c) if c.is_none_or(|c| l < c) => {
+                out.push_str(&rest[..l]);
+                // Skip the quoted label, escapes included.
+                let mut chars = rest[l + 3..].char_indices();
+                let mut end = None;
+                while let Some((i, ch)) = chars.next() {
+                    match ch {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => {
+                            end = Some(l + 3 + i + 1);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                match end.and_then(|e| rest[e..].strip_prefix(')').map(|r| (e, r))) {
+                    Some((_, r)) => rest = r,
+                    None => return out,
+                }
+            }
+            (_, Some(c)) => {
+                out.push_str(&rest[..c]);
+                return out;
+            }
+            (_, None) => {
+                out.push_str(rest);
+                return out;
+            }
+        }
+    }
+}
+
+/// An item of a list as errors name it: its position and, when it has one, its id or name,
+/// e.g. `risks[3] ("equal_pay")`, so a user finds it without counting.
+///
+/// ```
+/// use fiscalrisk::source::{item, message_path};
+/// let message = format!("{}.probability: 1.5 is outside [0, 1]", item("risks", 3, "equal_pay"));
+/// assert_eq!(message, "risks[3] (\"equal_pay\").probability: 1.5 is outside [0, 1]");
+/// assert_eq!(message_path(&message), "risks[3].probability");
+/// assert_eq!(item("risks", 0, ""), "risks[0]");
+/// ```
+pub fn item(list: &str, index: usize, label: &str) -> String {
+    if label.is_empty() {
+        format!("{list}[{index}]")
+    } else {
+        format!("{list}[{index}] ({label:?})")
+    }
 }
 
 #[cfg(test)]

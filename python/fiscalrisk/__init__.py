@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets, examples, excel, monitoring, plot, report, resilience
+from . import datasets, examples, excel, monitoring, plot, report, resilience, schema
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -62,6 +62,7 @@ __all__ = [
     "plot",
     "report",
     "resilience",
+    "schema",
     "simulate",
     "sweep",
 ]

@@ -4,8 +4,11 @@
 ``fiscalrisk simulate SCENARIO.toml`` does the same for a scenario file;
 ``fiscalrisk report SCENARIO.toml -o report.html`` writes the committee report.
 ``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet.
+``fiscalrisk init [--plan|--register|--monitoring] FILE`` writes a commented template;
+``fiscalrisk schema`` prints the JSON Schema of the scenario file.
 Exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input
-(the message names the field) or a missing optional package (the message names it), 3 an internal error (a bug: please report it), 130 interrupted.
+(the message names the field) or a missing optional package (the message names it), 3 an internal error
+(a bug: please report it), 130 interrupted, 141 the output's reader closed it (``| head``).
 """
 
 from __future__ import annotations
@@ -143,6 +146,37 @@ def _check(args: argparse.Namespace) -> int:
     return report.exit_code(args.strict)
 
 
+TEMPLATES = {"plan": "plan.toml", "register": "register.toml", "monitoring": "monitoring.csv"}
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Writes a commented template (never over an existing file)."""
+    from importlib.resources import files
+
+    kind = "register" if args.register else "monitoring" if args.monitoring else "plan"
+    template = files("fiscalrisk").joinpath("data", "templates", TEMPLATES[kind])
+    out = Path(args.file)
+    suffix = Path(TEMPLATES[kind]).suffix
+    if out.suffix.lower() != suffix:
+        raise ValidationError(f"FILE: a {kind} template is {suffix}; {out.name!r} is not")
+    if out.exists() or out.is_symlink():
+        raise ValidationError(f"FILE: {out} already exists; fiscalrisk init never overwrites a file")
+    check_output(out, [], (suffix,), option="FILE")
+    text = template.read_text(encoding="utf-8")
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    print(f"{kind} template written to {out}")
+    if kind == "monitoring":
+        print(files("fiscalrisk").joinpath("data", "templates", "monitoring_columns.txt").read_text(encoding="utf-8"))
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from . import schema
+
+    print(schema.to_json(schema.register_schema() if args.register else schema.scenario_schema()))
+    return 0
+
+
 def _whole(low: int, high: int) -> Any:
     """An argparse type: a whole number in [low, high], or an error naming the flag (exit 2)."""
 
@@ -206,6 +240,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check.add_argument("--format", choices=["text", "json", "junit"], default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.set_defaults(func=_check)
+    init = sub.add_parser("init", formatter_class=formatter,
+                          help="write a commented template: every key with its unit, sign and default")
+    kinds = init.add_mutually_exclusive_group()
+    kinds.add_argument("--plan", action="store_true", help="a scenario file (.toml; the default)")
+    kinds.add_argument("--register", action="store_true", help="a risk register (.toml)")
+    kinds.add_argument("--monitoring", action="store_true", help="a monthly monitoring table (.csv)")
+    init.add_argument("file", metavar="FILE", help="the file to write (never overwritten)")
+    init.set_defaults(func=_init)
+    schema = sub.add_parser("schema", formatter_class=formatter,
+                            help="print the JSON Schema of the scenario file, for editors to validate and complete it")
+    schema.add_argument("--register", action="store_true", help="the register file's schema instead")
+    schema.set_defaults(func=_schema)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
@@ -219,6 +265,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("fiscalrisk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`fiscalrisk schema | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
     except BaseException as e:  # never let a bug look like a failed check (exit 1); a Rust
         # panic arrives as pyo3's PanicException, a BaseException

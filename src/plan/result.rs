@@ -249,6 +249,7 @@ impl Scenario {
     /// use fiscalrisk::simulation::SimulationOptions;
     /// let s = Scenario::from_toml(r#"
     ///     [plan]
+    ///     name = "two years"
     ///     first_year = "2024/25"
     ///     years = 2
     ///     net_budget = [100e6, 100e6]

@@ -33,26 +33,32 @@ pub enum PlanError {
         message: String,
     },
     /// A bad pressure.
-    #[error("pressures[{index}].{message}")]
+    #[error("{}.{message}", crate::source::item("pressures", *index, name))]
     Pressure {
         /// Its position.
         index: usize,
+        /// Its name.
+        name: String,
         /// What is wrong (starting with the key).
         message: String,
     },
     /// A bad saving.
-    #[error("savings[{index}].{source}")]
+    #[error("{}.{source}", crate::source::item("savings", *index, id))]
     Saving {
         /// Its position.
         index: usize,
+        /// Its id.
+        id: String,
         /// What is wrong.
         source: SavingError,
     },
     /// A saving due outside the plan.
-    #[error("savings[{index}].year: {source}")]
+    #[error("{}.year: {source}", crate::source::item("savings", *index, id))]
     SavingYear {
         /// Its position.
         index: usize,
+        /// Its id.
+        id: String,
         /// What is wrong.
         source: PeriodError,
     },
@@ -460,7 +466,7 @@ impl Scenario {
         let spec: ScenarioSpec = serde_path_to_error::deserialize(de).map_err(path_error)?;
         Scenario::from_spec(spec).map_err(|e| {
             let message = e.to_string();
-            match crate::source::line_of(text, crate::source::message_path(&message)) {
+            match crate::source::line_of(text, &crate::source::message_path(&message)) {
                 Some(line) => PlanError::AtLine {
                     source: Box::new(e),
                     line,
@@ -548,7 +554,11 @@ impl Scenario {
         }
         let mut pressures = Vec::new();
         for (index, p) in spec.pressures.iter().enumerate() {
-            let bad = |message: String| PlanError::Pressure { index, message };
+            let bad = |message: String| PlanError::Pressure {
+                index,
+                name: p.name.clone(),
+                message,
+            };
             let amount = Distribution::from_spec(p.amount.clone())
                 .map_err(|e: DistributionError| bad(format!("amount.{e}")))?;
             let year: FinancialYear = p
@@ -567,11 +577,18 @@ impl Scenario {
         let mut savings = Vec::new();
         let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
         for (index, s) in spec.savings.iter().enumerate() {
-            let saving = Saving::from_spec(s.clone())
-                .map_err(|source| PlanError::Saving { index, source })?;
+            let saving = Saving::from_spec(s.clone()).map_err(|source| PlanError::Saving {
+                index,
+                id: s.id.clone(),
+                source,
+            })?;
             let due = horizon
                 .index_of(saving.year())
-                .map_err(|source| PlanError::SavingYear { index, source })?;
+                .map_err(|source| PlanError::SavingYear {
+                    index,
+                    id: s.id.clone(),
+                    source,
+                })?;
             if let Some(&first) = ids.get(s.id.as_str()) {
                 return Err(PlanError::DuplicateSaving {
                     index,

@@ -280,7 +280,7 @@ impl Scenario {
         let mut evaluated = 0u64;
         let mut meets = |set: &[usize]| -> Result<bool, PlanError> {
             evaluated += 1;
-            if evaluated % CHECK_EVERY == 0 && progress(evaluated, 0).is_break() {
+            if evaluated.is_multiple_of(CHECK_EVERY) && progress(evaluated, 0).is_break() {
                 return Err(PlanError::Interrupted);
             }
             set.iter().for_each(|&i| occurs[i] = true);

@@ -499,7 +499,7 @@ fn errors_name_the_key_path() {
         err(
             "[[savings]]\nid = \"S\"\nname = \"S\"\nyear = \"2030/31\"\nvalue = 1\nrag = \"red\"\n"
         ),
-        "savings[0].year: 2030/31 is outside the horizon 2019/20 to 2021/22 (line 10)"
+        "savings[0] (\"S\").year: 2030/31 is outside the horizon 2019/20 to 2021/22 (line 10)"
     );
     assert_eq!(
         Scenario::from_toml(&BASE.replace("[100e6, 100e6, 100e6]", "[100e6, 100e6]"))
@@ -511,7 +511,7 @@ fn errors_name_the_key_path() {
         err(
             "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 2.0, high = 1.0 }\nfirst_year = \"2019/20\"\n"
         ),
-        "pressures[0].amount.high: 1.0 is below low 2.0 (line 9)"
+        "pressures[0] (\"P\").amount.high: 1.0 is below low 2.0 (line 9)"
     );
     assert_eq!(
         err(
@@ -525,7 +525,7 @@ fn errors_name_the_key_path() {
     );
     let e = err("[reserves]\ngeneral_fund = 1\ncolour = 2\n");
     assert!(
-        e.starts_with("reserves") && e.contains("unknown field `colour`"),
+        e.starts_with("reserves") && e.contains("`colour` is not a key here"),
         "{e}"
     );
 }

@@ -131,7 +131,7 @@ impl PyRiskRegister {
     #[staticmethod]
     fn from_toml(text: &str) -> Result<Self> {
         Ok(PyRiskRegister {
-            inner: toml::from_str(text)?,
+            inner: RiskRegister::from_toml(text)?,
         })
     }
 

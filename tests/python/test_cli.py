@@ -33,7 +33,7 @@ def test_bad_register_exits_2_naming_the_field(tmp_path: Path) -> None:
     bad.write_text('first_year = "2019/20"\n[[risks]]\nid = "a"\nname = "A"\nprobability = 1.5\nimpact = { dist = "fixed", value = 1 }\n')
     out = run("demo", "--register", str(bad))
     assert out.returncode == 2
-    assert "risks[0].probability: 1.5 is outside [0, 1]" in out.stderr
+    assert "risks[0] (\"a\").probability: 1.5 is outside [0, 1] (line 5)" in out.stderr
     missing = run("demo", "--register", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2 and "nope.toml" in missing.stderr
     out = run("demo", "--trials", "0")

@@ -1,0 +1,249 @@
+"""JSON Schemas of the scenario and register files, for editors that validate and complete them
+(``fiscalrisk schema > fiscalrisk-scenario.schema.json``; in VS Code with Even Better TOML, a
+``#:schema ./fiscalrisk-scenario.schema.json`` first line).
+
+The schemas describe the files the Rust core reads (``ScenarioSpec`` and ``RegisterSpec``): every
+key with its meaning, unit, sign and default, as the README's table gives them. A test keeps
+them honest: for every table in the schema it adds an unknown key, and the core's error must
+list exactly the schema's keys; the bundled scenarios and the ``init`` templates validate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["scenario_schema", "register_schema", "to_json"]
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+YEAR = {"type": "string", "pattern": r"^\d{4}/\d{2}$", "description": "a financial year, e.g. 2019/20"}
+
+
+def _money(description: str, default: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "description": description + " (pounds, not £m; a number, or a string of digits for exact pence)",
+        "type": ["number", "string"],
+    }
+    if default is not None:
+        out["default"] = default
+    return out
+
+
+def _number(description: str, minimum: float, maximum: float, default: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "type": "number", "minimum": minimum, "maximum": maximum}
+    if default is not None:
+        out["default"] = default
+    return out
+
+
+def _table(properties: dict[str, Any], required: list[str], description: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _by_year(description: str) -> dict[str, Any]:
+    return {
+        "description": description + " (pounds by year label, each ≥ 0)",
+        "type": "object",
+        "propertyNames": {"pattern": YEAR["pattern"]},
+        "additionalProperties": {"type": ["number", "string"]},
+    }
+
+
+def _distribution(description: str) -> dict[str, Any]:
+    def kind(name: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        return _table({"dist": {"const": name}, **props}, ["dist", *required])
+
+    n = {"type": "number"}
+    return {
+        "description": description + ": a distribution table; `dist` names its kind",
+        "oneOf": [
+            kind("fixed", {"value": n}, ["value"]),
+            kind("uniform", {"low": n, "high": n}, ["low", "high"]),
+            kind("triangular", {"low": n, "mode": n, "high": n}, ["low", "mode", "high"]),
+            kind("pert", {"low": n, "mode": n, "high": n, "lamb": {**n, "default": 4.0, "description": "PERT shape"}},
+                 ["low", "mode", "high"]),
+            kind("normal", {"mean": n, "sd": {**n, "minimum": 0}}, ["mean", "sd"]),
+            kind("lognormal", {"mu": n, "sigma": n, "p50": n, "p90": n}, []),
+            kind("discrete", {"values": {"type": "array", "items": n}, "weights": {"type": "array", "items": n}},
+                 ["values", "weights"]),
+            kind("empirical", {"samples": {"type": "array", "items": n}}, ["samples"]),
+        ],
+    }
+
+
+def _delivery(description: str) -> dict[str, Any]:
+    return _table(
+        {
+            "p_full": _number("probability the saving is delivered in full", 0, 1),
+            "partial": _distribution("the fraction delivered when not in full, on [0, 1]"),
+            "p_slip": _number("probability it slips a year", 0, 1),
+        },
+        ["p_full", "partial", "p_slip"],
+        description,
+    )
+
+
+def _risk() -> dict[str, Any]:
+    return _table(
+        {
+            "id": {"type": "string", "description": "unique id (correlations name it)"},
+            "name": {"type": "string"},
+            "probability": _number("probability it happens over the plan", 0, 1),
+            "impact": _distribution("its cost if it happens (pounds; positive is a cost)"),
+            "profile": {
+                "description": "share of the cost in each year (fractions summing to 1); default: all in the first year",
+                "type": "object",
+                "propertyNames": {"pattern": YEAR["pattern"]},
+                "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "recurring": {"type": "boolean", "default": False, "description": "the cost recurs every year from the profile's year"},
+            "share": _number("the council's share of the cost", 0, 1, 1.0),
+            "cap": _money("the most the council pays (after its share)"),
+            "category": {"type": "string"},
+            "owner": {"type": "string"},
+        },
+        ["id", "name", "probability", "impact"],
+    )
+
+
+def _correlations() -> dict[str, Any]:
+    pair = {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}, {"type": "number", "minimum": -1, "maximum": 1}],
+            "minItems": 3, "maxItems": 3, "description": "[risk_a, risk_b, rho]"}
+    table = _table(
+        {"risks": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+         "rho": _number("rank (Spearman) correlation", -1, 1)},
+        ["risks", "rho"],
+    )
+    return {"type": "array", "items": {"oneOf": [pair, table]}, "description": "rank correlations between risks"}
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file (TOML or JSON).
+
+    >>> s = scenario_schema()
+    >>> sorted(s["properties"])[:4]
+    ['correlations', 'in_year', 'opening_overspend', 'plan']
+    """
+    minimum = {
+        "description": "the general fund's minimum balance: one of the forms; default { amount = 0 }",
+        "oneOf": [
+            _table({"amount": _money("a fixed minimum")}, ["amount"]),
+            _table({"percent_of_budget": _number("a share of each year's net budget (0.05 is 5%)", 0, 1)}, ["percent_of_budget"]),
+            _table({"risk_assessed": _number("that quantile of the plan's cumulative one-off exposure", 0.5, 1)}, ["risk_assessed"]),
+            _table({"risk_matrix": {"type": "array", "items": _table(
+                {"up_to": _number("a likelihood band's upper probability", 0, 1),
+                 "factor": _number("the share of impact provided for", 0, 1)}, ["up_to", "factor"])}}, ["risk_matrix"]),
+        ],
+    }
+    earmarked = _table(
+        {
+            "name": {"type": "string", "description": "the reserve's name (not general_fund)"},
+            "balance": _money("balance at the start, committed part included"),
+            "committed": _money("already promised: never available for a gap", 0),
+            "usable": {"type": "boolean", "description": "false: ring-fenced (e.g. schools balances), never drawn"},
+            "minimum": _money("drawn below this only once the general fund is empty", 0),
+            "draw_order": {"type": "integer", "default": 0, "description": "lower is drawn first; ties in file order"},
+            "planned_use": _by_year("planned use of this reserve"),
+            "planned_contribution": _by_year("planned contribution to this reserve"),
+        },
+        ["name", "balance", "usable"],
+    )
+    transfer = _table(
+        {"year": YEAR, "from": {"type": "string", "description": "a reserve's name, or general_fund"},
+         "to": {"type": "string", "description": "a reserve's name, or general_fund"},
+         "amount": _money("the amount moved at the start of the year, at most what `from` holds")},
+        ["year", "from", "to", "amount"],
+    )
+    reserves = _table(
+        {
+            "general_fund": _money("unallocated general fund balance at the start", 0),
+            "earmarked": {"type": "array", "items": earmarked},
+            "planned_use": _by_year("planned use of the general fund for one-off spending"),
+            "planned_use_for_recurring": _by_year("planned use that balances recurring spending (a policy breach unless allowed)"),
+            "planned_contribution": _by_year("planned contribution to the general fund"),
+            "transfers": {"type": "array", "items": transfer},
+            "planned": {"not": {}, "description": "refused: a bare signed number; write planned_use or planned_contribution"},
+        },
+        [],
+    )
+    rags = ["delivered", "green", "amber", "red"]
+    return {
+        "$schema": DRAFT,
+        "title": "fiscalrisk scenario",
+        "description": "A multi-year financial plan: funding gap, savings, risks and reserves. Amounts in pounds.",
+        **_table(
+            {
+                "plan": _table(
+                    {
+                        "name": {"type": "string"},
+                        "first_year": YEAR,
+                        "years": {"type": "integer", "minimum": 1},
+                        "net_budget": {"type": "array", "items": _money("net budget of a year, > 0"),
+                                       "description": "net budget of each year, one per year"},
+                        "management_response": _number(
+                            "fraction of the recurring gap still open that each year closes (accumulating)", 0, 1, 0.0),
+                    },
+                    ["name", "first_year", "years", "net_budget"],
+                ),
+                "pressures": {"type": "array", "items": _table(
+                    {"name": {"type": "string"},
+                     "amount": _distribution("a cost pressure, annual when recurring (positive is a cost)"),
+                     "first_year": YEAR,
+                     "recurring": {"type": "boolean", "default": True}},
+                    ["name", "amount", "first_year"])},
+                "savings": {"type": "array", "items": _table(
+                    {"id": {"type": "string"}, "name": {"type": "string"}, "year": YEAR,
+                     "value": _money("the full-year saving, ≥ 0"),
+                     "rag": {"enum": rags},
+                     "recurring": {"type": "boolean", "default": True,
+                                   "description": "false: one-off, falls out of the base budget the next year"},
+                     "directorate": {"type": "string"},
+                     "delivery": _delivery("this saving's own delivery model instead of its RAG status's")},
+                    ["id", "name", "year", "value", "rag"])},
+                "savings_delivery": {"type": "object", "description": "delivery model by RAG status (defaults otherwise)",
+                                     "propertyNames": {"enum": rags},
+                                     "additionalProperties": _delivery("a RAG status's delivery model")},
+                "risks": {"type": "array", "items": _risk()},
+                "correlations": _correlations(),
+                "reserves": reserves,
+                "policy": _table(
+                    {"minimum_general_fund": minimum,
+                     "reserves_for_recurring_gaps": {"type": "boolean", "default": False,
+                                                     "description": "whether reserves may fund recurring spending"}},
+                    [],
+                ),
+                "in_year": _table(
+                    {"overspend": _distribution("this year's forecast outturn less budget, met from reserves before the first year"),
+                     "one_off_mitigations": _money("one-off measures inside that forecast; the underlying overspend recurs", 0)},
+                    ["overspend"],
+                ),
+                "opening_overspend": _distribution("the older one-off form of in_year.overspend"),
+            },
+            ["plan"],
+        ),
+    }
+
+
+def register_schema() -> dict[str, Any]:
+    """The JSON Schema of a risk register file (TOML or JSON)."""
+    return {
+        "$schema": DRAFT,
+        "title": "fiscalrisk risk register",
+        **_table(
+            {
+                "first_year": YEAR,
+                "years": {"type": "integer", "minimum": 1},
+                "risks": {"type": "array", "items": _risk()},
+                "correlations": _correlations(),
+            },
+            [],
+        ),
+    }
+
+
+def to_json(schema: dict[str, Any]) -> str:
+    """The schema as indented JSON text."""
+    return json.dumps(schema, indent=2, ensure_ascii=False)
