@@ -21,6 +21,8 @@ python -m mypy.stubtest fiscalrisk._fiscalrisk
 mypy python/fiscalrisk
 echo "== pytest"
 python -m pytest -q python/fiscalrisk tests/python README.md
+echo "== the built wheel in a fresh virtual environment: the README's examples, report and Excel out"
+bash scripts/installed_wheel.sh
 echo "== notebooks"
 python scripts/run_notebooks.py
 echo "== benchmark smoke run (numbers are not checked here)"

@@ -97,7 +97,7 @@ pub enum MonitoringError {
     #[error("month: {month} is not between 1 and 12")]
     Month {
         /// The month given.
-        month: usize,
+        month: i64,
     },
     /// A rules file threshold out of its range.
     #[error("rules.{field}: {value} is outside {range}")]
@@ -218,10 +218,31 @@ pub struct Line {
     pub explanation: String,
 }
 
+/// A month reported, 1 (April) to 12 (March), checked: the one place a month is validated.
+///
+/// ```
+/// use fiscalrisk::monitoring::reported_month;
+/// assert_eq!(reported_month(8).unwrap(), 8);
+/// assert_eq!(reported_month(-1).unwrap_err().to_string(), "month: -1 is not between 1 and 12");
+/// ```
+pub fn reported_month(month: i64) -> Result<usize, MonitoringError> {
+    if (1..=12).contains(&month) {
+        Ok(month as usize)
+    } else {
+        Err(MonitoringError::Month { month })
+    }
+}
+
 impl Line {
     /// The forecast variance: forecast outturn less budget (positive is an overspend).
     pub fn variance(&self) -> Option<Money> {
         Some(self.forecast_outturn? - self.budget?)
+    }
+
+    /// The underlying variance: the variance with the one-off mitigations inside the forecast
+    /// added back (the position without one-off measures; blank mitigations count as none).
+    pub fn underlying_variance(&self) -> Option<Money> {
+        Some(self.variance()? + self.one_off_mitigations.unwrap_or_default())
     }
 
     /// The amount in a money column (`budget`, `m01`, ..., `reserves_use`).
@@ -271,7 +292,10 @@ pub struct Table {
     pub bad_cells: Vec<BadCell>,
 }
 
-fn parse_bool(text: &str) -> Option<bool> {
+/// A yes/no cell as finance tables write it (`true`, `yes`, `y`, `1`; `false`, `no`, `n`, `0`; any
+/// case); anything else is `None`. The one reading of such cells: the monitoring table, registers
+/// from DataFrames and savings histories all use it.
+pub fn parse_bool(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "1" => Some(true),
         "false" | "no" | "n" | "0" => Some(false),
@@ -637,10 +661,8 @@ pub fn check_with(
     rules: &Rules,
     calibration: Option<&Calibration>,
 ) -> Result<Report, MonitoringError> {
-    if let Some(m) = month
-        && !(1..=12).contains(&m)
-    {
-        return Err(MonitoringError::Month { month: m });
+    if let Some(m) = month {
+        reported_month(m as i64)?;
     }
     rules.validate()?;
     let k = month.unwrap_or_else(|| table.last_month_with_actuals());
@@ -727,9 +749,53 @@ pub fn check_with(
             }
         }
     }
+    // A month given wrongly shows on every line: say so once, naming the month the table is at,
+    // instead of one finding per line and month.
+    let rows: Vec<&Line> = table.lines.iter().chain(&table.totals).collect();
+    let closed = |m: usize| {
+        !rows.is_empty()
+            && rows
+                .iter()
+                .all(|l| l.actuals[m].is_some() || bad.contains(&(l.row, MONTHS[m])))
+    };
+    let common = (0..12).take_while(|&m| closed(m)).count();
+    let any_after = |m: usize| {
+        rows.iter()
+            .any(|l| l.actuals[m..].iter().any(Option::is_some))
+    };
+    let month_is_early = k < 12 && closed(k);
+    let month_is_late = k > 0 && !any_after(k - 1) && common < k;
+    if month_is_early || month_is_late {
+        let (what, rule) = if month_is_early {
+            (
+                format!("every line has actuals to m{common:02}"),
+                "actuals-beyond-month",
+            )
+        } else {
+            (
+                format!("no line has actuals after m{common:02}"),
+                "missing-actuals",
+            )
+        };
+        out.push(finding(
+            rule,
+            E,
+            None,
+            None,
+            format!(
+                "the month reported is {k} but {what}: this looks like month {common}'s table (--month {common})"
+            ),
+        ));
+    }
     for l in table.lines.iter().chain(&table.totals) {
         for (m, name) in MONTHS.iter().enumerate() {
             let present = l.actuals[m].is_some() || bad.contains(&(l.row, *name));
+            if month_is_late && m >= common {
+                continue;
+            }
+            if month_is_early && m >= k {
+                continue;
+            }
             if m < k && !present {
                 let message = format!("no actuals for {name} (month {} of {k} reported)", m + 1);
                 out.push(finding("missing-actuals", E, Some(l), Some(name), message));
@@ -1439,15 +1505,21 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
             off.findings[0].message,
             "lines add to 180000000.00 but the TOTAL row says 180000000.01 (difference 0.01)"
         );
-        // Actuals beyond the month reported.
+        // Actuals beyond the month reported on every line: one finding naming the table's month.
         let beyond = check(&table(CLEAN), Some(6), None, &Rules::default()).unwrap();
+        assert_eq!(beyond.findings.len(), 1, "{:?}", beyond.findings);
+        assert_eq!(beyond.findings[0].rule, "actuals-beyond-month");
         assert!(
-            beyond
-                .findings
-                .iter()
-                .all(|f| f.rule == "actuals-beyond-month")
+            beyond.findings[0].message.ends_with(
+                "every line has actuals to m07: this looks like month 7's table (--month 7)"
+            ),
+            "{}",
+            beyond.findings[0].message
         );
-        assert_eq!(beyond.findings.len(), 3);
+        // A month not yet closed on any line: likewise one finding.
+        let late = check(&table(CLEAN), Some(12), None, &Rules::default()).unwrap();
+        assert_eq!(late.findings.len(), 1, "{:?}", late.findings);
+        assert_eq!(late.findings[0].rule, "missing-actuals");
     }
 
     #[test]

@@ -232,11 +232,7 @@ def check(
     ValidationError
         For a month outside 1 to 12 or a malformed rules file.
     """
-    if month is not None and (isinstance(month, bool) or not isinstance(month, int)):
-        raise ValidationError(f"month: {month!r} is not a whole number")
-    if month is not None and not 1 <= month <= 12:
-        # Found by the hypothesis test: -1 overflowed the core's unsigned month (exit 3).
-        raise ValidationError(f"month: {month} is not between 1 and 12")
+    _whole_month(month)
     report = data._native.check(
         month,
         None if previous is None else previous._native,
@@ -352,6 +348,15 @@ def calibrate(history: Optional[Source] = None) -> Calibration:
     return Calibration(_native.monitoring_calibrate(_text_columns(_frame(history))))
 
 
+def _whole_month(month: Any) -> None:
+    """A month must be a whole number (a bool or a float is refused here, where Python's types
+    are known); its range, 1 to 12, is the core's check (``reported_month``)."""
+    if month is not None and (isinstance(month, bool) or not isinstance(month, int)):
+        raise ValidationError(f"month: {month!r} is not a whole number")
+    if month is not None and not -(2**63) <= month < 2**63:
+        raise ValidationError(f"month: {month} is not between 1 and 12")
+
+
 def forecast(
     data: MonitoringData,
     month: Optional[int] = None,
@@ -364,9 +369,10 @@ def forecast(
     intervals use the same shares of each line's budget). Beside the headline ``variance``
     (forecast less budget), ``underlying_variance`` adds back the one-off mitigations: the
     position without one-off measures. ``method`` says where the interval comes from."""
+    _whole_month(month)
     k = data.last_month if month is None else month
-    if not 1 <= k <= 12:
-        raise ValidationError(f"month: {k} is not between 1 and 12")
+    # The core checks the month (1 to 12) before anything else uses it.
+    rr = dict(data._native.run_rate(k, None if profile is None else [str(x) for x in profile]))
     cal = calibration or Calibration.default()
     wanted = ("budget", "forecast_outturn", "one_off_mitigations")
     for b in data._native.bad_cells():
@@ -377,11 +383,9 @@ def forecast(
     rows = data._native.lines()
     ids = [r["line_id"] for r in rows]
     budget, managers, one_off = ([_money(r[c]) for r in rows] for c in wanted)
-    rr = dict(data._native.run_rate(k, None if profile is None else [str(x) for x in profile]))
     pairs = [(float(b or 0), float(m or 0)) for b, m in zip(budget, managers)]
     intervals = _native.monitoring_intervals(cal._data, k, pairs)
-    variance = [m - b if m is not None and b is not None else None for b, m in zip(budget, managers)]
-    underlying = [v + (o or Decimal(0)) if v is not None else None for v, o in zip(variance, one_off)]
+    variance, underlying = ([_money(v[i]) for v in data._native.variances()] for i in (0, 1))
     method = cal.table["method"][k - 1]
     return pl.DataFrame(
         {

@@ -274,6 +274,17 @@ class Scenario:
         return (_restore_scenario, (self.to_dict(), self._source))
 
 
+def _with_names(table: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
+    """``table`` (with ``kind`` and ``id``) with a ``name`` column last: each input's name as the
+    scenario gives it (a pressure's id is its name)."""
+    spec = scenario.to_dict()
+    names = {("risk", r["id"]): r["name"] for r in spec.get("risks", [])}
+    names.update({("saving", s["id"]): s["name"] for s in spec.get("savings", [])})
+    return table.with_columns(
+        pl.Series("name", [names.get((k, i), i) for k, i in zip(table["kind"], table["id"])], dtype=pl.String)
+    )
+
+
 def _restore_scenario(data: Mapping[str, Any], source: Optional[str]) -> Scenario:
     scenario = Scenario.from_dict(data)
     scenario._source = source
@@ -338,13 +349,7 @@ class PlanResult:
         name), ``mean`` contribution to the gap over the plan, ``exhausted_mean`` in the trials
         in which reserves are exhausted, and ``name`` as the scenario gives it; largest
         contribution to exhaustion first."""
-        spec = self.scenario.to_dict()
-        names = {("risk", r["id"]): r["name"] for r in spec.get("risks", [])}
-        names.update({("saving", s["id"]): s["name"] for s in spec.get("savings", [])})
-        table = pl.DataFrame(self._native.drivers())
-        table = table.with_columns(
-            pl.Series("name", [names.get((k, i), i) for k, i in zip(table["kind"], table["id"])], dtype=pl.String)
-        )
+        table = _with_names(pl.DataFrame(self._native.drivers()), self.scenario)
         return table.sort(["exhausted_mean", "mean"], descending=True)
 
     def risk_assessed_minimum(self, confidence: float = 0.95) -> float:
@@ -492,7 +497,7 @@ class PlanResult:
             raise ValidationError(f"top: {top!r} is not a whole number of at least 1")
         with reporter(progress, f"{self.scenario.name}: reverse stress") as callback:
             native = self.scenario._native.reverse_stress(self.trials, self.seed, str(threshold), top, None, callback)
-        return ReverseStress(native)
+        return ReverseStress(native, self.scenario)
 
     @property
     def p_exhausted(self) -> float:
@@ -538,8 +543,9 @@ class ReverseStress:
     distinct_combinations : int
         How many different sets of risks occurred in those trials.
     inputs : polars.DataFrame
-        ``kind``, ``id``, ``mean`` (cost over the plan in all trials), ``mean_when_met`` and
-        ``ratio`` (the second over the first), largest ratio first.
+        ``kind``, ``id``, ``mean`` (cost over the plan in all trials), ``mean_when_met``,
+        ``ratio`` (the second over the first) and ``name`` (as the scenario gives it), largest
+        ratio first.
     smallest_sets : list of list of str
         The smallest sets of risks whose joint occurrence meets the threshold in the central
         case, most likely first: ``[[]]`` when the central case meets it with no risk, ``[]``
@@ -551,7 +557,7 @@ class ReverseStress:
     __slots__ = ("threshold", "trials", "seed", "probability", "combinations", "distinct_combinations",
                  "inputs", "smallest_sets", "smallest_exact")
 
-    def __init__(self, native: dict[str, Any]) -> None:
+    def __init__(self, native: dict[str, Any], scenario: Optional[Scenario] = None) -> None:
         self.threshold: str = native["condition"]
         self.trials: int = native["trials"]
         self.seed: int = native["seed"]
@@ -567,9 +573,10 @@ class ReverseStress:
         )
         self.distinct_combinations: int = native["distinct_combinations"]
         inputs = pl.DataFrame(native["inputs"], schema={"kind": pl.String, "id": pl.String, "mean": pl.Float64, "mean_when_met": pl.Float64})
-        self.inputs = inputs.with_columns(
+        inputs = inputs.with_columns(
             pl.when(pl.col("mean") != 0).then(pl.col("mean_when_met") / pl.col("mean")).otherwise(None).alias("ratio")
         ).sort("ratio", descending=True, nulls_last=True)
+        self.inputs = inputs if scenario is None else _with_names(inputs, scenario)
         self.smallest_sets: list[list[str]] = native["smallest_sets"]
         self.smallest_exact: bool = native["smallest_exact"]
 

@@ -572,9 +572,7 @@ def _parse_profile(text: str, field: str) -> dict[str, float]:
 def _parse_bool(v: Any, field: str) -> bool:
     if isinstance(v, bool):
         return v
-    text = str(v).strip().lower()
-    if text in ("true", "yes", "y", "1"):
-        return True
-    if text in ("false", "no", "n", "0"):
-        return False
-    raise ValidationError(f"{field}: {v!r} is not true or false")
+    parsed = _native.parse_bool(str(v))
+    if parsed is None:
+        raise ValidationError(f"{field}: {v!r} is not true or false")
+    return parsed

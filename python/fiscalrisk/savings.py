@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 import polars as pl
 
+from . import _fiscalrisk as _native
 from .exceptions import FiscalRiskWarning, ValidationError
 from .plan import Scenario, _plain
 
@@ -202,7 +203,12 @@ class SavingsProgramme:
             if not 0.0 <= f <= 1.0:
                 raise ValidationError(f"history row {i + 1}: fraction_delivered {f!r} is outside [0, 1]")
             slipped = r.get("slipped")
-            rows.append((rag, f, None if slipped is None else str(slipped).strip().lower() in ("true", "1", "yes")))
+            if slipped is not None and not isinstance(slipped, bool):
+                parsed = _native.parse_bool(str(slipped))
+                if parsed is None:
+                    raise ValidationError(f"history row {i + 1}: slipped {slipped!r} is not true or false")
+                slipped = parsed
+            rows.append((rag, f, slipped))
         out = []
         for rag in RAGS:
             mine = [r for r in rows if r[0] == rag]

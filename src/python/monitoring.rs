@@ -1,6 +1,6 @@
 //! Monthly budget monitoring: tables, the check rules, calibration and backtests.
 
-use crate::monitoring::{self, Calibration, HistoryRow, MonitoringError, Rules, Table};
+use crate::monitoring::{self, Calibration, HistoryRow, Rules, Table};
 
 use pyo3::prelude::*;
 
@@ -33,6 +33,22 @@ impl PyMonitoringTable {
         to_py(py, &all)
     }
 
+    /// `(variance, underlying_variance)` per line as exact text (None where an amount is
+    /// blank), TOTAL last: the core's arithmetic, not repeated in Python.
+    fn variances(&self) -> Vec<(Option<String>, Option<String>)> {
+        self.inner
+            .lines
+            .iter()
+            .chain(&self.inner.totals)
+            .map(|l| {
+                (
+                    l.variance().map(|m| m.to_string()),
+                    l.underlying_variance().map(|m| m.to_string()),
+                )
+            })
+            .collect()
+    }
+
     /// Cells that could not be read.
     fn bad_cells<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.bad_cells)
@@ -44,7 +60,7 @@ impl PyMonitoringTable {
     fn check<'py>(
         &self,
         py: Python<'py>,
-        month: Option<usize>,
+        month: Option<i64>,
         previous: Option<&PyMonitoringTable>,
         rules: Option<&str>,
         calibration: Option<&Bound<'py, PyAny>>,
@@ -54,6 +70,10 @@ impl PyMonitoringTable {
             None => Rules::default(),
         };
         let calibration: Option<Calibration> = calibration.map(from_py).transpose()?;
+        let month = month
+            .map(monitoring::reported_month)
+            .transpose()
+            .map_err(Failure::from)?;
         let report = monitoring::check_with(
             &self.inner,
             month,
@@ -77,12 +97,10 @@ impl PyMonitoringTable {
     #[pyo3(signature = (month, profile=None))]
     fn run_rate(
         &self,
-        month: usize,
+        month: i64,
         profile: Option<Vec<String>>,
     ) -> Result<Vec<(String, Option<String>)>> {
-        if !(1..=12).contains(&month) {
-            return Err(MonitoringError::Month { month }.into());
-        }
+        let month = monitoring::reported_month(month)?;
         let profile = match profile {
             None => None,
             Some(p) => Some(parse_profile(&p)?),
@@ -121,12 +139,10 @@ pub(crate) fn monitoring_calibrate<'py>(
 #[pyfunction]
 pub(crate) fn monitoring_intervals(
     calibration: &Bound<'_, PyAny>,
-    month: usize,
+    month: i64,
     budget_forecast: Vec<(f64, f64)>,
 ) -> Result<Vec<(f64, f64, f64)>> {
-    if !(1..=12).contains(&month) {
-        return Err(MonitoringError::Month { month }.into());
-    }
+    let month = monitoring::reported_month(month)?;
     let cal: Calibration = from_py(calibration)?;
     Ok(budget_forecast
         .into_iter()
@@ -181,4 +197,10 @@ pub(crate) fn parse_profile(p: &[String]) -> Result<[rust_decimal::Decimal; 12]>
 #[pyfunction]
 pub(crate) fn monitoring_rules(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     to_py(py, &monitoring::RULES)
+}
+
+/// The core's reading of a yes/no cell (`None` when it is neither).
+#[pyfunction]
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    monitoring::parse_bool(text)
 }

@@ -176,3 +176,57 @@ def test_a_missing_package_is_exit_2_naming_the_extra(tmp_path: Path) -> None:
 def test_missing_dependency_is_an_import_error_and_a_fiscalrisk_error() -> None:
     e = fr.MissingDependency("matplotlib", "plot")
     assert isinstance(e, ImportError) and isinstance(e, fr.FiscalRiskError) and e.name == "matplotlib"
+
+
+# -- one source of truth across the boundary ----------------------------------------------------
+
+
+def test_a_wrong_month_is_one_error_naming_the_tables_month() -> None:
+    table = str(DATA / "monitoring_2018_19_m08.csv")
+    early = run("check", table, "--month", "3", "--format", "json")
+    assert early.returncode == 1
+    import json
+
+    findings = [f for f in json.loads(early.stdout)["findings"] if f["severity"] == "error"]
+    assert len(findings) == 1 and findings[0]["rule"] == "actuals-beyond-month"
+    assert "this looks like month 8's table (--month 8)" in findings[0]["message"]
+    late = [f for f in json.loads(run("check", table, "--month", "11", "--format", "json").stdout)["findings"]
+            if f["severity"] == "error"]
+    assert [f["rule"] for f in late] == ["missing-actuals"]
+    bad = run("check", table, "--month", "13")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "month: 13 is not between 1 and 12" in bad.stderr
+
+
+def test_month_range_and_variance_come_from_the_core() -> None:
+    data = fr.datasets.monitoring_example(8)
+    with pytest.raises(fr.ValidationError, match="month: 0 is not between 1 and 12"):
+        fr.monitoring.forecast(data, month=0)
+    with pytest.raises(fr.ValidationError, match="month: -1 is not between 1 and 12"):
+        fr.monitoring.check(data, month=-1)
+    f = fr.monitoring.forecast(data)
+    # Independent arithmetic on the table as read: forecast less budget, plus one-offs.
+    frame = pl.read_csv(DATA / "monitoring_2018_19_m08.csv", infer_schema=False)
+    from decimal import Decimal
+
+    for row, out in zip(frame.iter_rows(named=True), f.iter_rows(named=True)):
+        variance = Decimal(row["forecast_outturn"]) - Decimal(row["budget"])
+        assert out["variance"] == variance
+        assert out["underlying_variance"] == variance + Decimal(row["one_off_mitigations"] or "0")
+
+
+def test_yes_no_cells_are_read_once_and_refused_when_neither() -> None:
+    history = pl.DataFrame({"rag": ["green"] * 6, "fraction_delivered": [1.0] * 6, "slipped": ["no"] * 5 + ["maybe"]})
+    with pytest.raises(fr.ValidationError, match="history row 6: slipped 'maybe' is not true or false"):
+        fr.SavingsProgramme.calibrate(history)
+    ok = history.with_columns(pl.Series("slipped", ["no"] * 5 + ["Y"]))
+    with pytest.warns(fr.FiscalRiskWarning, match="fewer than 5"):  # amber and red: no history
+        table = fr.SavingsProgramme.calibrate(ok)
+    assert table.filter(pl.col("rag") == "green")["p_slip"][0] == pytest.approx(1 / 6)
+
+
+def test_reverse_stress_inputs_carry_names() -> None:
+    r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
+    inputs = r.reverse_stress(progress=False).inputs
+    assert inputs.columns[-1] == "name"
+    names = dict(zip(inputs["id"], inputs["name"]))
+    assert names["equal_pay"] == "Equal pay claims beyond the provision"
