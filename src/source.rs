@@ -126,8 +126,23 @@ pub const DELIVERY_FORM: &str =
 /// );
 /// assert!(plain("policy.minimum_general_fund", "wanted string or table")
 ///     .starts_with("expected one of { amount = ... }, { percent_of_budget = ... }"));
+/// // A JSON message keeps its place.
+/// assert_eq!(
+///     plain(".", "invalid type: string \"plan\", expected struct ScenarioSpec at line 1 column 6"),
+///     "\"plan\" is not a table { key = value, ... } at line 1 column 6"
+/// );
 /// ```
 pub fn plain(path: &str, message: &str) -> String {
+    // serde_json ends its messages with the place (`... at line 3 column 7`): keep it.
+    if let Some(at) = message.rfind(" at line ") {
+        let (head, place) = message.split_at(at);
+        if place[" at line ".len()..]
+            .split(" column ")
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return format!("{}{place}", plain(path, head));
+        }
+    }
     let minimum = path.ends_with("minimum_general_fund");
     if minimum
         && (message.starts_with("wanted")

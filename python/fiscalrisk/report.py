@@ -198,12 +198,17 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
                 continue
             text += f", {k} " + (_delivery(v) if isinstance(v, dict) and "dist" not in v else _by_year(v))
         rows.append(("saving", f"{s['id']}: {s['name']}", text))
-    delivery = d.get("savings_delivery")
+    delivery = dict(d.get("savings_delivery") or {})
     from . import _fiscalrisk as _native
 
-    models = {**_native.default_delivery_models(), **(delivery or {})}
+    programme = float(delivery.pop("programme_correlation", 0.0))
+    directorate = float(delivery.pop("directorate_correlation", 0.0))
+    rows.append(("savings delivery", "programme correlation",
+                 f"{programme:g} between savings due in one year, {programme + directorate:g} within a directorate"
+                 + (" (independent: splitting a saving diversifies its risk away)" if programme + directorate == 0 else "")))
+    models = {**_native.default_delivery_models(), **delivery}
     for rag, model in models.items():
-        source = "scenario" if delivery and rag in delivery else "default"
+        source = "scenario" if rag in delivery else "default"
         rows.append(("savings delivery", f"RAG {rag} ({source})", _delivery(model) if isinstance(model, dict) else str(model)))
     for r in d.get("risks", []):
         text = f"probability {r['probability']}, impact {_describe(r['impact'])}"

@@ -203,9 +203,18 @@ def scenario_schema() -> dict[str, Any]:
                      "directorate": {"type": "string"},
                      "delivery": _delivery("this saving's own delivery model instead of its RAG status's")},
                     ["id", "name", "year", "value", "rag"])},
-                "savings_delivery": {"type": "object", "description": "delivery model by RAG status (defaults otherwise)",
-                                     "propertyNames": {"enum": rags},
-                                     "additionalProperties": _delivery("a RAG status's delivery model")},
+                "savings_delivery": {
+                    "type": "object",
+                    "description": "delivery models by RAG status (defaults otherwise) and how deliveries move together",
+                    "properties": {
+                        "programme_correlation": _number(
+                            "latent correlation of any two savings due in one year (one-factor model)", 0, 1, 0.0),
+                        "directorate_correlation": _number(
+                            "further correlation of two savings of one directorate due in one year", 0, 1, 0.0),
+                    },
+                    "propertyNames": {"enum": [*rags, "programme_correlation", "directorate_correlation"]},
+                    "additionalProperties": _delivery("a RAG status's delivery model"),
+                },
                 "risks": {"type": "array", "items": _risk()},
                 "correlations": _correlations(),
                 "reserves": reserves,

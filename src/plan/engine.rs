@@ -244,6 +244,84 @@ impl PlanAcc {
     }
 }
 
+/// The common factors of a correlated savings programme for one batch (see
+/// [`crate::saving::ProgrammeDelivery`]): standard normals per year, and per directorate and
+/// year, for each trial.
+struct DeliveryFactors {
+    n: usize,
+    years: usize,
+    year: Vec<f64>,
+    directorate: Vec<f64>,
+    /// Each saving's directorate (its index), if any.
+    of: Vec<Option<usize>>,
+    /// Loadings: programme, directorate, own (with and without a directorate).
+    a: f64,
+    b: f64,
+    own_with: f64,
+    own_without: f64,
+}
+
+/// A uniform on the open interval (0, 1) (53 bits), so that its normal quantile is finite.
+fn open01(rng: &mut rng::Rng) -> f64 {
+    use rand::Rng as _;
+    ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+}
+
+fn std_normal(rng: &mut rng::Rng) -> f64 {
+    crate::distribution::std_normal_quantile(open01(rng))
+}
+
+impl DeliveryFactors {
+    fn draw(scenario: &Scenario, n: usize, rng: &mut rng::Rng) -> DeliveryFactors {
+        let years = scenario.horizon.len();
+        let mut names: Vec<&str> = Vec::new();
+        let of: Vec<Option<usize>> = scenario
+            .savings
+            .iter()
+            .map(|(s, _)| {
+                s.spec().directorate.as_deref().map(|d| {
+                    names.iter().position(|x| *x == d).unwrap_or_else(|| {
+                        names.push(d);
+                        names.len() - 1
+                    })
+                })
+            })
+            .collect();
+        let year: Vec<f64> = (0..years * n).map(|_| std_normal(rng)).collect();
+        let directorate: Vec<f64> = (0..names.len() * years * n)
+            .map(|_| std_normal(rng))
+            .collect();
+        let p = &scenario.spec.savings_delivery;
+        let (rp, rd) = (p.programme_correlation, p.directorate_correlation);
+        DeliveryFactors {
+            n,
+            years,
+            year,
+            directorate,
+            of,
+            a: rp.sqrt(),
+            b: rd.sqrt(),
+            own_with: (1.0 - rp - rd).max(0.0).sqrt(),
+            own_without: (1.0 - rp).max(0.0).sqrt(),
+        }
+    }
+
+    /// Saving `k`'s delivery quantile in trial `j`, for its due year `due`.
+    fn latent(&self, k: usize, due: usize, j: usize, rng: &mut rng::Rng) -> f64 {
+        let own = std_normal(rng);
+        let common = self.a * self.year[due * self.n + j];
+        let z = match self.of[k] {
+            Some(d) => {
+                common
+                    + self.b * self.directorate[(d * self.years + due) * self.n + j]
+                    + self.own_with * own
+            }
+            None => common + self.own_without * own,
+        };
+        crate::distribution::std_normal_cdf(z)
+    }
+}
+
 /// A finished run: the accumulators and the general fund's minimum by year that was applied.
 pub(crate) struct Run {
     pub(crate) acc: PlanAcc,
@@ -408,6 +486,13 @@ impl Scenario {
         }
         // What every trial shares: one-off savings falling out of the base budget.
         let mut base = vec![0.0; years];
+        // Deliveries that move together: a factor per year and per directorate and year
+        // (drawn only when the programme is correlated, so that a programme without
+        // correlation draws exactly as before).
+        let programme = &self.spec.savings_delivery;
+        let delivery = programme
+            .is_correlated()
+            .then(|| DeliveryFactors::draw(self, n, &mut rng));
         for (k, (saving, due)) in self.savings.iter().enumerate() {
             let item = self.pressures.len() + k;
             let model = self.model(saving);
@@ -416,7 +501,10 @@ impl Scenario {
             let mut lasting = vec![0.0; n];
             let mut later = 0.0;
             for j in 0..n {
-                let (slipped, fraction) = model.draw(&mut rng);
+                let (slipped, fraction) = match &delivery {
+                    Some(f) => model.outcome(f.latent(k, *due, j, &mut rng)),
+                    None => model.draw(&mut rng),
+                };
                 let due_fraction = if slipped { 0.0 } else { fraction };
                 let (once, last, after) =
                     saving_gap(value, recurring_saving, due_fraction, fraction);

@@ -13,7 +13,7 @@ use crate::register::{CorrelationSpec, RegisterError, RegisterSpec, RiskRegister
 use crate::reserves::{Policy, Reserves, ReservesError};
 use crate::resilience::ResilienceError;
 use crate::risk::RiskSpec;
-use crate::saving::{DeliveryModel, DeliverySpec, Rag, Saving, SavingError, SavingSpec};
+use crate::saving::{DeliveryModel, ProgrammeDelivery, Rag, Saving, SavingError, SavingSpec};
 use crate::simulation::SimulationError;
 
 use super::ledger::ReservePlan;
@@ -178,6 +178,9 @@ pub enum PlanError {
     /// Stopped by the progress callback (e.g. Ctrl-C).
     #[error("the simulation was interrupted")]
     Interrupted,
+    /// Bad programme correlations.
+    #[error("savings_delivery.{0}")]
+    Programme(SavingError),
     /// An error found after parsing a TOML file, with the line its key path points at.
     #[error("{source} (line {line})")]
     AtLine {
@@ -252,13 +255,10 @@ pub struct ScenarioSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub savings: Vec<SavingSpec>,
     /// Delivery models overriding the defaults, by RAG status (each status once, whatever its
-    /// case: `amber` and `AMBER` together are refused).
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "unique_rags"
-    )]
-    pub savings_delivery: BTreeMap<Rag, DeliverySpec>,
+    /// case: `amber` and `AMBER` together are refused), and how deliveries move together
+    /// ([`ProgrammeDelivery`]).
+    #[serde(default, skip_serializing_if = "ProgrammeDelivery::is_empty")]
+    pub savings_delivery: ProgrammeDelivery,
     /// Risks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub risks: Vec<RiskSpec>,
@@ -347,34 +347,6 @@ fn scale_warnings(spec: &ScenarioSpec) -> Vec<String> {
 }
 
 /// Reads `savings_delivery`, refusing a RAG status given twice (`amber` and `AMBER` are one).
-fn unique_rags<'de, D: serde::Deserializer<'de>>(
-    de: D,
-) -> Result<BTreeMap<Rag, DeliverySpec>, D::Error> {
-    struct Visitor;
-    impl<'de> serde::de::Visitor<'de> for Visitor {
-        type Value = BTreeMap<Rag, DeliverySpec>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a table of delivery models by RAG status (delivered, green, amber, red)")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut out = BTreeMap::new();
-            while let Some((key, value)) = map.next_entry::<String, DeliverySpec>()? {
-                let rag: Rag = key.parse().map_err(serde::de::Error::custom)?;
-                if out.insert(rag, value).is_some() {
-                    return Err(serde::de::Error::custom(format!(
-                        "{key:?}: the delivery model for {rag} is given twice"
-                    )));
-                }
-            }
-            Ok(out)
-        }
-    }
-    de.deserialize_map(Visitor)
-}
-
 #[derive(Clone)]
 pub(crate) struct Pressure {
     pub(crate) amount: Distribution,
@@ -603,7 +575,10 @@ impl Scenario {
             .iter()
             .map(|&r| (r, DeliveryModel::default_for(r)))
             .collect();
-        for (&rag, d) in &spec.savings_delivery {
+        spec.savings_delivery
+            .validate()
+            .map_err(PlanError::Programme)?;
+        for (&rag, d) in &spec.savings_delivery.models {
             let m = DeliveryModel::from_spec(d.clone())
                 .map_err(|source| PlanError::Delivery { rag, source })?;
             models.insert(rag, m);

@@ -592,6 +592,31 @@ fn same_numbers_on_any_thread_count() {
     assert_eq!(a, b);
 }
 
+fn correlated_programme() -> Scenario {
+    let mut extra = String::from(
+        "[savings_delivery]\nprogramme_correlation = 0.3\ndirectorate_correlation = 0.2\n",
+    );
+    for i in 0..12 {
+        let directorate = ["A", "B", "C"][i % 3];
+        let year = ["2019/20", "2020/21"][i % 2];
+        extra.push_str(&format!(
+            "[[savings]]\nid = \"S{i}\"\nname = \"S\"\nyear = \"{year}\"\nvalue = 1e6\nrag = \"amber\"\ndirectorate = \"{directorate}\"\n"
+        ));
+    }
+    extra.push_str("[reserves]\ngeneral_fund = 5e6\n");
+    scenario(&extra)
+}
+
+#[test]
+fn a_correlated_programme_gives_the_same_numbers_on_any_thread_count() {
+    let s = correlated_programme();
+    let a = s.simulate(20_000, 3, Some(1)).unwrap();
+    let b = s.simulate(20_000, 3, Some(2)).unwrap();
+    assert_eq!(a, b);
+    let again = Scenario::from_toml(&s.to_toml().unwrap()).unwrap();
+    assert_eq!(s, again);
+}
+
 #[test]
 fn forward_indicators_without_uncertainty_equal_the_published_ones() {
     use crate::resilience::{self, Figures, Return};

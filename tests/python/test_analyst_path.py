@@ -118,9 +118,13 @@ def test_simulate_out_xlsx_and_refusals(tmp_path: Path) -> None:
 
 
 def test_assumptions_table_is_complete() -> None:
+    text = (DATA / "birmingham_2019.toml").read_text()
     s = fr.Scenario.from_toml_str(
-        (DATA / "birmingham_2019.toml").read_text()
-        + '\n[savings_delivery]\namber = { p_full = 0.5, partial = { dist = "uniform", low = 0.0, high = 1.0 }, p_slip = 0.3 }\n'
+        text.replace(
+            "\ndirectorate_correlation = 0.2",
+            '\ndirectorate_correlation = 0.2\namber = { p_full = 0.5, partial = { dist = "uniform", low = 0.0, high = 1.0 }, p_slip = 0.3 }\n#',
+            1,
+        )
         + '\n[in_year]\noverspend = { dist = "normal", mean = 9e6, sd = 3e6 }\none_off_mitigations = 2e6\n'
     )
     with pytest.raises(fr.ValidationError, match="with_in_year: expected monitoring data"):
