@@ -181,6 +181,30 @@ class Scenario:
         policy sets the minimum another way."""
         return self._native.risk_matrix_minimum()
 
+    def with_savings_delivery(self, delivery: Any) -> Scenario:
+        """This scenario with the delivery models of ``delivery``: the table
+        :meth:`fiscalrisk.SavingsProgramme.calibrate` returns (the statuses it fitted replace
+        the scenario's; the others are kept), or a dict in the ``savings_delivery`` form. The
+        programme and directorate correlations are kept unless the dict gives them.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr, polars as pl
+        >>> history = pl.DataFrame({"rag": ["green"] * 10 + ["amber"] * 10 + ["red"] * 10,
+        ...                         "fraction_delivered": ([1.0] * 8 + [0.0] * 2) * 3,
+        ...                         "slipped": ([False] * 8 + [True] * 2) * 3})
+        >>> s = fr.examples.birmingham_2019().with_savings_delivery(fr.SavingsProgramme.calibrate(history))
+        >>> s.to_dict()["savings_delivery"]["amber"]["p_slip"], s.to_dict()["savings_delivery"]["programme_correlation"]
+        (0.2, 0.3)
+        """
+        from .savings import delivery_models
+
+        data = self.to_dict()
+        merged = dict(data.get("savings_delivery") or {})
+        merged.update(delivery_models(delivery))
+        data["savings_delivery"] = merged
+        return Scenario.from_dict(data)
+
     def with_opening_overspend(self, overspend: Distribution) -> Scenario:
         """This scenario with the current year's overspend alone (e.g.
         :func:`fiscalrisk.monitoring.overspend_distribution`) met from reserves before the

@@ -30,7 +30,7 @@ from . import _fiscalrisk as _native
 from .exceptions import FiscalRiskWarning, ValidationError
 from .plan import Scenario, _plain
 
-__all__ = ["Saving", "SavingsProgramme", "RAGS", "MIN_CALIBRATION_SAVINGS"]
+__all__ = ["Saving", "SavingsProgramme", "RAGS", "MIN_CALIBRATION_SAVINGS", "delivery_models"]
 
 RAGS = ["delivered", "green", "amber", "red"]
 #: Past savings a RAG status needs before its calibration replaces the default.
@@ -38,15 +38,33 @@ MIN_CALIBRATION_SAVINGS = 5
 _Z90 = 1.6448536269514722  # the normal's 95th percentile: a two-sided 90% interval
 
 
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    """Wilson's score interval for a proportion, 90%."""
+def _wilson_rate(p: float, n: float) -> tuple[float, float]:
+    """Wilson's 90% score interval for a rate ``p`` observed on ``n`` (possibly effective,
+    not whole) trials."""
     if n == 0:
         return (0.0, 1.0)
-    p = k / n
     denom = 1 + _Z90**2 / n
     centre = (p + _Z90**2 / (2 * n)) / denom
     half = _Z90 * math.sqrt(p * (1 - p) / n + _Z90**2 / (4 * n * n)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def delivery_models(fitted: Any) -> dict[str, Any]:
+    """The ``savings_delivery`` table of a scenario from :meth:`SavingsProgramme.calibrate`'s
+    result (the statuses fitted from history; those kept at their default are left out), or
+    a dict of models as it is.
+
+    >>> history = pl.DataFrame({"rag": ["green", "amber", "red"] * 5, "fraction_delivered": [1.0, 0.5, 0.0] * 5})
+    >>> delivery_models(SavingsProgramme.calibrate(history))["red"]["p_full"]
+    0.0
+    """
+    if isinstance(fitted, pl.DataFrame):
+        if not {"rag", "delivery"} <= set(fitted.columns):
+            raise ValidationError("delivery: expected the table SavingsProgramme.calibrate returns (rag, delivery)")
+        return {r["rag"]: r["delivery"] for r in fitted.iter_rows(named=True) if r["delivery"] is not None}
+    if isinstance(fitted, Mapping):
+        return dict(fitted)
+    raise ValidationError(f"delivery: expected a calibration table or a dict, got {type(fitted).__name__}")
 
 
 class Saving:
@@ -96,19 +114,23 @@ class Saving:
 
 class SavingsProgramme:
     """A savings programme: savings (dicts in the scenario-file form, or a DataFrame with those
-    columns) and, optionally, delivery models by RAG status that replace the defaults."""
+    columns) and, optionally, ``delivery``: models by RAG status that replace the defaults, with
+    ``programme_correlation`` and ``directorate_correlation`` (as a scenario's
+    ``savings_delivery``), or the table :meth:`calibrate` returns."""
 
     __slots__ = ("savings", "delivery")
 
     def __init__(
-        self, savings: Iterable[Saving | Mapping[str, Any]] | pl.DataFrame, delivery: Optional[Mapping[str, Any]] = None
+        self,
+        savings: Iterable[Saving | Mapping[str, Any]] | pl.DataFrame,
+        delivery: Optional[Mapping[str, Any] | pl.DataFrame] = None,
     ) -> None:
         if isinstance(savings, pl.DataFrame):
             rows = savings.to_dicts()
         else:
             rows = [s.to_dict() if isinstance(s, Saving) else dict(s) for s in savings]
         self.savings = [{k: v for k, v in r.items() if v is not None} for r in rows]
-        self.delivery = dict(delivery or {})
+        self.delivery = delivery_models(delivery) if delivery is not None else {}
         if not self.savings:
             raise ValidationError("savings: the programme has no savings")
         self._scenario()  # validates
@@ -179,39 +201,93 @@ class SavingsProgramme:
     @staticmethod
     def calibrate(history: pl.DataFrame) -> pl.DataFrame:
         """Fit delivery models from a track record: one row per past saving with ``rag`` (when the
-        budget was set) and ``fraction_delivered`` (in its due year, 0 to 1), and optionally
-        ``slipped`` (true when it was delivered a year late).
+        budget was set) and ``fraction_delivered`` (the fraction delivered in its due year, 0 to
+        1); optionally ``slipped`` (true when it was delivered late), ``fraction_delivered_later``
+        (what a slipped saving delivered in the end) and ``value`` (its full-year value, £).
 
-        Returns one row per RAG status: ``n``, ``p_full`` with its 90% (Wilson) interval
-        ``p_full_low``/``p_full_high``, ``p_slip`` and its interval, the mean partial fraction,
-        ``method`` (``history``, or ``default`` with a :class:`FiscalRiskWarning` where fewer
-        than :data:`MIN_CALIBRATION_SAVINGS` savings had that status), and ``delivery``: the
-        model as a dict, ready for a scenario's ``savings_delivery``.
+        Each past saving is counted once, in the state the model has for it: a slipped saving
+        counts towards ``p_slip``, and towards ``p_full`` and the partial fraction only through
+        what it delivered in the end, when ``fraction_delivered_later`` gives it (its zero in the
+        due year is the slip itself, not a failure to deliver). With a ``value`` column, rates are
+        value-weighted (a £20m saving counts 20 times a £1m one), with the unweighted rates
+        beside them; intervals are 90% Wilson intervals on the effective number of savings
+        (Kish: ``(sum of values)^2 / sum of squared values``).
+
+        Returns one row per RAG status: ``n``, ``value``, ``p_full`` with its interval
+        ``p_full_low``/``p_full_high`` and ``p_full_unweighted``, likewise ``p_slip``, the mean
+        partial fraction, ``expected_due_year`` (the share delivered in the due year the model
+        expects), ``method`` (``history``, or ``default`` with a :class:`FiscalRiskWarning`
+        where fewer than :data:`MIN_CALIBRATION_SAVINGS` savings had that status), and
+        ``delivery``: the model as a dict. Pass the table itself to
+        :meth:`fiscalrisk.Scenario.with_savings_delivery` or to :class:`SavingsProgramme`.
+
+        Examples
+        --------
+        Eight savings delivered in full and two that slipped: 80% delivered in the due year.
+
+        >>> history = pl.DataFrame({"rag": ["green"] * 10 + ["amber"] * 10 + ["red"] * 10,
+        ...                         "fraction_delivered": ([1.0] * 8 + [0.0] * 2) * 3,
+        ...                         "slipped": ([False] * 8 + [True] * 2) * 3})
+        >>> row = SavingsProgramme.calibrate(history).filter(pl.col("rag") == "amber").row(0, named=True)
+        >>> round(row["expected_due_year"], 3), row["p_slip"], row["p_full"]
+        (0.8, 0.2, 1.0)
         """
         for column in ("rag", "fraction_delivered"):
             if column not in history.columns:
                 raise ValidationError(f"columns: missing {column} (has {', '.join(history.columns)})")
-        rows = []
+        weighted = "value" in history.columns
+
+        def fraction(i: int, column: str, value: Any) -> float:
+            try:
+                f = float(value)
+            except (TypeError, ValueError):
+                raise ValidationError(f"history row {i + 1}: {column} {value!r} is not a number") from None
+            if not 0.0 <= f <= 1.0:
+                raise ValidationError(f"history row {i + 1}: {column} {f!r} is outside [0, 1]")
+            return f
+
+        rows: list[tuple[str, float, Optional[bool], Optional[float]]] = []
+        weights: list[float] = []
         for i, r in enumerate(history.iter_rows(named=True)):
             rag = str(r["rag"]).strip().lower()
             if rag not in RAGS:
                 raise ValidationError(f"history row {i + 1}: rag {r['rag']!r} is not one of delivered, green, amber, red")
-            try:
-                f = float(r["fraction_delivered"])
-            except (TypeError, ValueError):
-                raise ValidationError(f"history row {i + 1}: fraction_delivered {r['fraction_delivered']!r} is not a number") from None
-            if not 0.0 <= f <= 1.0:
-                raise ValidationError(f"history row {i + 1}: fraction_delivered {f!r} is outside [0, 1]")
+            f = fraction(i, "fraction_delivered", r["fraction_delivered"])
             slipped = r.get("slipped")
             if slipped is not None and not isinstance(slipped, bool):
                 parsed = _native.parse_bool(str(slipped))
                 if parsed is None:
                     raise ValidationError(f"history row {i + 1}: slipped {slipped!r} is not true or false")
                 slipped = parsed
-            rows.append((rag, f, slipped))
+            later_text = r.get("fraction_delivered_later")
+            later = None if later_text is None else fraction(i, "fraction_delivered_later", later_text)
+            if later is not None and not slipped:
+                raise ValidationError(
+                    f"history row {i + 1}: fraction_delivered_later is given but the saving did not slip "
+                    "(what it delivered is fraction_delivered)"
+                )
+            w = 1.0
+            if weighted:
+                try:
+                    w = float(r["value"])
+                except (TypeError, ValueError):
+                    raise ValidationError(f"history row {i + 1}: value {r['value']!r} is not a number") from None
+                if not (w > 0 and math.isfinite(w)):
+                    raise ValidationError(f"history row {i + 1}: value {w!r} must be a positive amount (£)")
+            rows.append((rag, f, slipped, later))
+            weights.append(w)
+
+        def rate(hits: list[tuple[bool, float]]) -> tuple[float, float, float, float]:
+            """Weighted rate, its interval on the effective count, and the unweighted rate."""
+            total = sum(w for _, w in hits)
+            p = sum(w for h, w in hits if h) / total
+            n_eff = total**2 / sum(w * w for _, w in hits)
+            low, high = _wilson_rate(p, n_eff)
+            return p, low, high, sum(1 for h, _ in hits if h) / len(hits)
+
         out = []
         for rag in RAGS:
-            mine = [r for r in rows if r[0] == rag]
+            mine = [(r, w) for r, w in zip(rows, weights) if r[0] == rag]
             n = len(mine)
             if n < MIN_CALIBRATION_SAVINGS:
                 if rag != "delivered":
@@ -222,33 +298,49 @@ class SavingsProgramme:
                     )
                 out.append({"rag": rag, "n": n, "method": "default", "delivery": None})
                 continue
-            full = sum(1 for r in mine if r[1] >= 1.0)
-            partial = [r[1] for r in mine if r[1] < 1.0]
-            slips = [r[2] for r in mine if r[2] is not None]
-            p_slip = sum(slips) / len(slips) if slips else 0.0
-            low, high = _wilson(full, n)
-            slip_low, slip_high = _wilson(sum(slips), len(slips)) if slips else (0.0, 0.0)
-            partial_spec: dict[str, Any] = (
-                {"dist": "empirical", "samples": partial} if partial else {"dist": "fixed", "value": 1.0}
-            )
+            # What each saving delivered in the end: in its due year, or later when it slipped.
+            outcomes = [(r[1] if not r[2] else r[3], w) for r, w in mine]
+            known = [(f, w) for f, w in outcomes if f is not None]
+            slips = [(bool(r[2]), w) for r, w in mine if r[2] is not None]
+            p_slip, slip_low, slip_high, slip_unweighted = rate(slips) if slips else (0.0, 0.0, 0.0, 0.0)
+            if known:
+                p_full, low, high, full_unweighted = rate([(f >= 1.0, w) for f, w in known])
+            else:  # every saving slipped and none says what it delivered later
+                p_full, low, high, full_unweighted = 1.0, 0.0, 1.0, 1.0
+            partial = [(f, w) for f, w in known if f < 1.0]
+            if not partial:
+                partial_spec: dict[str, Any] = {"dist": "fixed", "value": 1.0}
+                partial_mean = None
+            elif weighted:
+                partial_spec = {"dist": "discrete", "values": [f for f, _ in partial], "weights": [w for _, w in partial]}
+                partial_mean = sum(f * w for f, w in partial) / sum(w for _, w in partial)
+            else:
+                partial_spec = {"dist": "empirical", "samples": [f for f, _ in partial]}
+                partial_mean = sum(f for f, _ in partial) / len(partial)
+            mean_fraction = p_full + (1 - p_full) * (partial_mean if partial_mean is not None else 1.0)
             out.append(
                 {
                     "rag": rag,
                     "n": n,
-                    "p_full": full / n,
+                    "value": sum(w for _, w in mine) if weighted else None,
+                    "p_full": p_full,
                     "p_full_low": low,
                     "p_full_high": high,
+                    "p_full_unweighted": full_unweighted,
                     "p_slip": p_slip,
                     "p_slip_low": slip_low,
                     "p_slip_high": slip_high,
-                    "partial_mean": sum(partial) / len(partial) if partial else None,
+                    "p_slip_unweighted": slip_unweighted,
+                    "partial_mean": partial_mean,
+                    "expected_due_year": (1 - p_slip) * mean_fraction,
                     "method": "history",
-                    "delivery": {"p_full": full / n, "partial": partial_spec, "p_slip": p_slip},
+                    "delivery": {"p_full": p_full, "partial": partial_spec, "p_slip": p_slip},
                 }
             )
         schema = {
-            "rag": pl.String, "n": pl.Int64, "p_full": pl.Float64, "p_full_low": pl.Float64, "p_full_high": pl.Float64,
-            "p_slip": pl.Float64, "p_slip_low": pl.Float64, "p_slip_high": pl.Float64, "partial_mean": pl.Float64,
-            "method": pl.String, "delivery": pl.Object,
+            "rag": pl.String, "n": pl.Int64, "value": pl.Float64, "p_full": pl.Float64, "p_full_low": pl.Float64,
+            "p_full_high": pl.Float64, "p_full_unweighted": pl.Float64, "p_slip": pl.Float64, "p_slip_low": pl.Float64,
+            "p_slip_high": pl.Float64, "p_slip_unweighted": pl.Float64, "partial_mean": pl.Float64,
+            "expected_due_year": pl.Float64, "method": pl.String, "delivery": pl.Object,
         }
         return pl.DataFrame([{k: r.get(k) for k in schema} for r in out], schema=schema)
