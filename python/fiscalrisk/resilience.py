@@ -350,10 +350,12 @@ def backtest(
         raise ValidationError(f"scores.{score}: no authority has a score")
 
     def year_end(label: str) -> datetime.date:
+        from . import _fiscalrisk as _native
+
         try:
-            return datetime.date(int(label[:4]) + 1, 3, 31)
-        except ValueError:
-            raise ValidationError(f"scores.year: {label!r} is not a financial year like 2017/18") from None
+            return datetime.date(_native.financial_year_start(label) + 1, 3, 31)
+        except ValidationError as e:
+            raise ValidationError(f"scores.year: {e}") from None
 
     ends = {y: year_end(y) for y in table["year"].unique().to_list()}
     dates: dict[str, datetime.date] = {}

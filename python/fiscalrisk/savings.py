@@ -139,9 +139,12 @@ class SavingsProgramme:
         years = []
         for i, s in enumerate(self.savings):
             label = s.get("year")
-            if not isinstance(label, str) or "/" not in label:
+            if not isinstance(label, str):
                 raise ValidationError(f"savings[{i}].year: {label!r} is not a financial year label like '2019/20'")
-            years.append(int(label[:4]))
+            try:
+                years.append(_native.financial_year_start(label))  # the core's reading of a year
+            except ValidationError as e:
+                raise ValidationError(f"savings[{i}].year: {e}") from None
         first, last = min(years), max(years)
         data = {
             "plan": {

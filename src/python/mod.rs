@@ -189,6 +189,7 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(monitoring::monitoring_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::monitoring_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::parse_bool, m)?)?;
+    m.add_function(wrap_pyfunction!(monitoring::financial_year_start, m)?)?;
     m.add_function(wrap_pyfunction!(plan::default_delivery_models, m)?)?;
     m.add_function(wrap_pyfunction!(resilience::resilience_indicators, m)?)?;
     m.add_function(wrap_pyfunction!(resilience::resilience_catalogue, m)?)?;

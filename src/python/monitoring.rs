@@ -204,3 +204,13 @@ pub(crate) fn monitoring_rules(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     monitoring::parse_bool(text)
 }
+
+/// The core's reading of a financial year label (`2019/20`): the calendar year it starts in,
+/// or the core's error naming the label.
+#[pyfunction]
+pub(crate) fn financial_year_start(label: &str) -> Result<i32> {
+    let year: crate::period::FinancialYear = label
+        .parse()
+        .map_err(|e: crate::period::PeriodError| Failure::Validation(e.to_string()))?;
+    Ok(year.start_year())
+}
