@@ -103,6 +103,14 @@ pub enum SavingError {
         /// The value.
         value: f64,
     },
+    /// A bad delivery model under a name (`unidentified`).
+    #[error("{field}.{source}")]
+    Model {
+        /// The key.
+        field: &'static str,
+        /// What is wrong.
+        source: Box<SavingError>,
+    },
     /// Programme and directorate correlations that add to more than one.
     #[error(
         "programme_correlation {programme:?} plus directorate_correlation {directorate:?} is more than 1 (two savings of one directorate and year would be more than perfectly correlated)"
@@ -323,12 +331,14 @@ pub struct ProgrammeDelivery {
     pub programme_correlation: f64,
     /// `ρd`: the further correlation of two savings of one directorate due in one year.
     pub directorate_correlation: f64,
+    /// The delivery model of savings still to be identified (default: never delivered).
+    pub unidentified: Option<DeliverySpec>,
 }
 
 impl ProgrammeDelivery {
     /// Whether nothing is set (every default, independent deliveries).
     pub fn is_empty(&self) -> bool {
-        self.models.is_empty() && !self.is_correlated()
+        self.models.is_empty() && !self.is_correlated() && self.unidentified.is_none()
     }
 
     /// Whether deliveries move together.
@@ -369,6 +379,9 @@ impl Serialize for ProgrammeDelivery {
         for (rag, model) in &self.models {
             map.serialize_entry(rag.name(), model)?;
         }
+        if let Some(model) = &self.unidentified {
+            map.serialize_entry("unidentified", model)?;
+        }
         map.end()
     }
 }
@@ -406,10 +419,16 @@ impl<'de> Deserialize<'de> for ProgrammeDelivery {
                             }
                             out.directorate_correlation = map.next_value()?;
                         }
+                        "unidentified" => {
+                            if out.unidentified.is_some() {
+                                return Err(twice("unidentified"));
+                            }
+                            out.unidentified = Some(map.next_value()?);
+                        }
                         _ => {
                             let rag: Rag = key.parse().map_err(|_| {
                                 serde::de::Error::custom(format!(
-                                    "{key:?} is not one of delivered, green, amber, red, programme_correlation, directorate_correlation"
+                                    "{key:?} is not one of delivered, green, amber, red, unidentified, programme_correlation, directorate_correlation"
                                 ))
                             })?;
                             let model: DeliverySpec = map.next_value()?;

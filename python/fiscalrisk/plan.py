@@ -349,8 +349,14 @@ class PlanResult:
         ``underlying_gap_mean`` (the gap without them); the **general fund**'s own
         ``general_fund_p5``, ``general_fund_p50``, ``general_fund_p95``; and ``p_s114``, the
         probability that the recurring gap carried into the next year exceeds usable reserves
-        above the minimum, so that the next budget cannot be balanced without new measures."""
-        return pl.DataFrame(self._native.by_year())
+        above the minimum, so that the next budget cannot be balanced without new measures;
+        ``unidentified``, the savings still to be identified that fall due in the year (£, the
+        scenario's ``unidentified``: inside the gap, shown apart)."""
+        table = pl.DataFrame(self._native.by_year())
+        unidentified = {k: float(v) for k, v in (self.scenario.to_dict().get("unidentified") or {}).items()}
+        return table.with_columns(
+            pl.Series("unidentified", [unidentified.get(y, 0.0) for y in table["year"]], dtype=pl.Float64)
+        )
 
     def reserves_by_year(self) -> pl.DataFrame:
         """Each reserve by year, against its own minimum: ``reserve`` (``general_fund``, each

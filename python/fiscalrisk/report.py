@@ -201,6 +201,11 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
     delivery = dict(d.get("savings_delivery") or {})
     from . import _fiscalrisk as _native
 
+    unidentified_model = delivery.pop("unidentified", None)
+    for year, amount in (d.get("unidentified") or {}).items():
+        rows.append(("unidentified saving", f"still to be identified, {year}",
+                     f"{_m(float(amount))} recurring from {year}, "
+                     + ("never delivered (no model given)" if unidentified_model is None else f"delivered as {_delivery(unidentified_model)}")))
     programme = float(delivery.pop("programme_correlation", 0.0))
     directorate = float(delivery.pop("directorate_correlation", 0.0))
     rows.append(("savings delivery", "programme correlation",
@@ -253,7 +258,7 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
             text = _by_year(v)
         rows.append(("policy", k.replace("_", " "), text))
     known = {"plan", "pressures", "savings", "savings_delivery", "risks", "correlations", "in_year", "opening_overspend",
-             "reserves", "policy"}
+             "reserves", "policy", "unidentified"}
     rows += [("other", k, str(v)) for k, v in d.items() if k not in known]
     return pl.DataFrame(rows, schema=["kind", "input", "assumption"], orient="row")
 
@@ -302,7 +307,7 @@ def render(result: PlanResult, *, title: Optional[str] = None) -> str:
         for k, v in headline(result).items()
     )
     table = result.by_year()
-    gaps = table.select("year", "gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean", "p_s114")
+    gaps = table.select("year", "gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean", "unidentified", "p_s114")
     usable = table.select("year", "reserves_p5", "reserves_p50", "reserves_p95", "p_exhausted")
     general = table.select("year", "general_fund_p5", "general_fund_p50", "general_fund_p95", "minimum", "p_below_minimum")
     each = result.reserves_by_year()
@@ -341,7 +346,7 @@ def render(result: PlanResult, *, title: Optional[str] = None) -> str:
         _table(each, money=["p5", "p50", "p95", "minimum"], percent=["p_below_minimum"]),
         "<h2>The gap and the balanced-budget test</h2>",
         f"<p>{html.escape(S114_NOTE)}</p>",
-        _table(gaps, money=["gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean"], percent=["p_s114"]),
+        _table(gaps, money=["gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean", "unidentified"], percent=["p_s114"]),
         "<h2>Budget gap</h2>",
         _svg(plot.gap_exceedance(result)),
         "<h2>What drives the gap and exhaustion</h2>",

@@ -115,15 +115,25 @@ class Saving:
 class SavingsProgramme:
     """A savings programme: savings (dicts in the scenario-file form, or a DataFrame with those
     columns) and, optionally, ``delivery``: models by RAG status that replace the defaults, with
-    ``programme_correlation`` and ``directorate_correlation`` (as a scenario's
-    ``savings_delivery``), or the table :meth:`calibrate` returns."""
+    ``programme_correlation``, ``directorate_correlation`` and a model for ``unidentified``
+    savings (as a scenario's ``savings_delivery``), or the table :meth:`calibrate` returns;
+    and ``unidentified``: savings still to be identified by due year (£), never delivered
+    unless ``delivery`` gives them a model.
 
-    __slots__ = ("savings", "delivery")
+    >>> p = SavingsProgramme([{"id": "S1", "name": "x", "year": "2016/17", "value": 105.4e6, "rag": "green"}],
+    ...                      unidentified={"2016/17": 166.7e6, "2017/18": 86.6e6})
+    >>> v = p.view(trials=5_000, seed=1)
+    >>> v.select("year", "target", "unidentified").rows()
+    [('2016/17', 272100000.0, 166700000.0), ('2017/18', 358700000.0, 253300000.0)]
+    """
+
+    __slots__ = ("savings", "delivery", "unidentified")
 
     def __init__(
         self,
         savings: Iterable[Saving | Mapping[str, Any]] | pl.DataFrame,
         delivery: Optional[Mapping[str, Any] | pl.DataFrame] = None,
+        unidentified: Optional[Mapping[str, Any]] = None,
     ) -> None:
         if isinstance(savings, pl.DataFrame):
             rows = savings.to_dicts()
@@ -131,12 +141,18 @@ class SavingsProgramme:
             rows = [s.to_dict() if isinstance(s, Saving) else dict(s) for s in savings]
         self.savings = [{k: v for k, v in r.items() if v is not None} for r in rows]
         self.delivery = delivery_models(delivery) if delivery is not None else {}
+        self.unidentified = dict(unidentified or {})
         if not self.savings:
             raise ValidationError("savings: the programme has no savings")
         self._scenario()  # validates
 
     def _scenario(self) -> Scenario:
         years = []
+        for year in self.unidentified:
+            try:
+                years.append(_native.financial_year_start(str(year)))
+            except ValidationError as e:
+                raise ValidationError(f"unidentified.{year!r}: {e}") from None
         for i, s in enumerate(self.savings):
             label = s.get("year")
             if not isinstance(label, str):
@@ -155,6 +171,7 @@ class SavingsProgramme:
             },
             "savings": self.savings,
             "savings_delivery": self.delivery,
+            "unidentified": self.unidentified,
         }
         # The net budget here only carries the savings: its scale warnings would be about it,
         # not about anything the user typed.
@@ -164,23 +181,28 @@ class SavingsProgramme:
 
     def view(self, trials: int = 100_000, seed: int = 42) -> pl.DataFrame:
         """By year: ``target`` (savings the budget assumes: recurring ones from their year on,
-        one-off ones in their year), ``expected_delivery``, and the shortfall's mean, P10, P50
-        and P90."""
+        one-off ones in their year, and those still to be identified), ``unidentified`` (the
+        part of the target still to be identified), ``expected_delivery``, and the shortfall's
+        mean, P10, P50 and P90."""
         scenario = self._scenario()
         result = scenario.simulate(trials=trials, seed=seed).by_year()
         years = result["year"].to_list()
-        target = []
+        target, unidentified = [], []
         for y in years:
             total = 0.0
             for s in self.savings:
                 due = s["year"]
                 if (s.get("recurring", True) and due <= y) or due == y:
                     total += float(s["value"])
-            target.append(total)
+            # Still to be identified: recurring, so each year's amount stays in later targets.
+            still = sum((float(v) for due, v in self.unidentified.items() if due <= y), 0.0)
+            target.append(total + still)
+            unidentified.append(still)
         return pl.DataFrame(
             {
                 "year": years,
                 "target": target,
+                "unidentified": unidentified,
                 "expected_delivery": [t - m for t, m in zip(target, result["gap_mean"].to_list())],
                 "shortfall_mean": result["gap_mean"],
                 "shortfall_p10": result["gap_p10"],

@@ -211,8 +211,9 @@ def scenario_schema() -> dict[str, Any]:
                             "latent correlation of any two savings due in one year (one-factor model)", 0, 1, 0.0),
                         "directorate_correlation": _number(
                             "further correlation of two savings of one directorate due in one year", 0, 1, 0.0),
+                        "unidentified": _delivery("the delivery model of savings still to be identified (default: never delivered)"),
                     },
-                    "propertyNames": {"enum": [*rags, "programme_correlation", "directorate_correlation"]},
+                    "propertyNames": {"enum": [*rags, "unidentified", "programme_correlation", "directorate_correlation"]},
                     "additionalProperties": _delivery("a RAG status's delivery model"),
                 },
                 "risks": {"type": "array", "items": _risk()},
@@ -230,6 +231,8 @@ def scenario_schema() -> dict[str, Any]:
                     ["overspend"],
                 ),
                 "opening_overspend": _distribution("the older one-off form of in_year.overspend"),
+                "unidentified": _by_year("savings the budget assumes but no one has yet found, by due year; recurring, "
+                                         "never delivered unless savings_delivery.unidentified gives a model"),
             },
             ["plan"],
         ),

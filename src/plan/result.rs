@@ -325,6 +325,12 @@ impl Scenario {
                 .iter()
                 .map(|s| ("saving".to_string(), s.id.clone())),
         );
+        items.extend(
+            self.spec
+                .unidentified
+                .keys()
+                .map(|y| ("unidentified".to_string(), super::spec::unidentified_id(y))),
+        );
         items
     }
 }

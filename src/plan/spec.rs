@@ -181,6 +181,14 @@ pub enum PlanError {
     /// Bad programme correlations.
     #[error("savings_delivery.{0}")]
     Programme(SavingError),
+    /// A bad amount of savings still to be identified.
+    #[error("{field}: {message}")]
+    Unidentified {
+        /// `unidentified."2020/21"`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// An error found after parsing a TOML file, with the line its key path points at.
     #[error("{source} (line {line})")]
     AtLine {
@@ -278,6 +286,16 @@ pub struct ScenarioSpec {
     /// (the one-off part of `in_year`, kept for scenarios written before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opening_overspend: Option<DistributionSpec>,
+    /// Savings the budget assumes but no one has yet found, by due year (£ ≥ 0): recurring
+    /// savings that are never delivered unless `savings_delivery.unidentified` gives them a
+    /// model ("£253.3m still to be identified").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unidentified: crate::reserves::ByYear,
+}
+
+/// The id under which the savings still to be identified in `year` appear (drivers, trials).
+pub fn unidentified_id(year: &str) -> String {
+    format!("unidentified {year}")
 }
 
 /// How far apart in scale an amount and the net budget may be before a warning: amounts are in
@@ -582,6 +600,44 @@ impl Scenario {
             let m = DeliveryModel::from_spec(d.clone())
                 .map_err(|source| PlanError::Delivery { rag, source })?;
             models.insert(rag, m);
+        }
+        // Savings still to be identified: recurring savings of the year, delivered only as
+        // `savings_delivery.unidentified` says (by default, never).
+        let never = crate::saving::DeliverySpec {
+            p_full: 0.0,
+            partial: DistributionSpec::Fixed { value: Money::ZERO },
+            p_slip: 0.0,
+        };
+        let unidentified_model = spec.savings_delivery.unidentified.clone().unwrap_or(never);
+        DeliveryModel::from_spec(unidentified_model.clone()).map_err(|source| {
+            PlanError::Programme(SavingError::Model {
+                field: "unidentified",
+                source: Box::new(source),
+            })
+        })?;
+        for (label, amount) in &spec.unidentified {
+            let field = || format!("unidentified.{label:?}");
+            let saving = Saving::from_spec(SavingSpec {
+                id: unidentified_id(label),
+                name: format!("Savings still to be identified, {label}"),
+                year: label.clone(),
+                value: *amount,
+                rag: Rag::Red,
+                recurring: true,
+                directorate: None,
+                delivery: Some(unidentified_model.clone()),
+            })
+            .map_err(|e| PlanError::Unidentified {
+                field: field(),
+                message: e.to_string(),
+            })?;
+            let due = horizon
+                .index_of(saving.year())
+                .map_err(|e| PlanError::Unidentified {
+                    field: field(),
+                    message: e.to_string(),
+                })?;
+            savings.push((saving, due));
         }
         spec.reserves
             .validate_for(&horizon)

@@ -115,7 +115,7 @@ def test_the_programme_level_rate_matches_the_gaussian_copula() -> None:
         ({"programme_correlation": 1.5}, "savings_delivery.programme_correlation: 1.5 is outside [0, 1]"),
         ({"directorate_correlation": -0.1}, "savings_delivery.directorate_correlation: -0.1 is outside [0, 1]"),
         ({"programme_correlation": 0.7, "directorate_correlation": 0.5}, "is more than 1"),
-        ({"programme_corelation": 0.3}, '"programme_corelation" is not one of delivered, green, amber, red, programme_correlation'),
+        ({"programme_corelation": 0.3}, '"programme_corelation" is not one of delivered, green, amber, red, unidentified, programme_correlation'),
     ],
 )
 def test_bad_correlations_are_refused_naming_the_key(delivery: dict[str, float], says: str) -> None:
@@ -133,3 +133,80 @@ def test_the_reference_plan_states_its_correlation() -> None:
     assert fr.Scenario.from_toml_str(s.to_toml()) == s
     rows = fr.report.assumptions(s).filter(pl.col("input") == "programme correlation")
     assert "0.3 between savings due in one year, 0.5 within a directorate" in rows["assumption"][0]
+
+
+# -- savings still to be identified ---------------------------------------------------------------
+
+MARCH_2015 = """
+[plan]
+name = "Birmingham, March 2015: the programme and what is still to be identified"
+first_year = "2015/16"
+years = 3
+net_budget = [850e6, 850e6, 850e6]
+
+[[savings]]
+id = "BR-2015"
+name = "Budget reductions approved by Council on 3 March 2015"
+year = "2015/16"
+value = 105.4e6
+rag = "delivered"
+
+# "£253.3m of year-on-year reductions for 2016-18 still to be identified": Birmingham Independent
+# Improvement Panel, "Draft Assessment of Birmingham City Council's Improvement Plan", 18 March
+# 2015, paras 1.28-1.29 (£166.7m in 2016/17 and £86.6m in 2017/18).
+[unidentified]
+"2016/17" = 166.7e6
+"2017/18" = 86.6e6
+
+[reserves]
+general_fund = 100e6
+"""
+
+
+def test_unidentified_savings_are_undelivered_and_shown_apart() -> None:
+    s = fr.Scenario.from_toml_str(MARCH_2015)
+    view = fr.SavingsProgramme(s.to_dict()["savings"], unidentified=s.to_dict()["unidentified"]).view(trials=2_000, seed=1)
+    # The published total still to be identified, to the pound.
+    assert view["unidentified"].to_list() == [0.0, 166.7e6, 253.3e6]
+    assert view["shortfall_mean"].to_list() == [0.0, 166.7e6, 253.3e6]
+    # The exact ledger: each year's gap is what is still to be found, recurring.
+    ledger = s.ledger()
+    assert [float(x) for x in ledger["gap"]] == [0.0, 166.7e6, 253.3e6]
+    r = s.simulate(trials=2_000, seed=1, progress=False)
+    assert r.by_year()["unidentified"].to_list() == [0.0, 166.7e6, 86.6e6]
+    drivers = r.drivers().filter(pl.col("kind") == "unidentified")
+    assert set(drivers["id"]) == {"unidentified 2016/17", "unidentified 2017/18"}
+    # Over the plan: 166.7 in two years plus 86.6 in one.
+    assert float(drivers["mean"].sum()) == pytest.approx(2 * 166.7e6 + 86.6e6)
+    html = r.to_html()
+    assert "still to be identified, 2016/17" in html and "never delivered" in html
+
+
+def test_a_delivery_model_for_unidentified_savings() -> None:
+    found = MARCH_2015.replace("[unidentified]", """[savings_delivery]
+unidentified = { p_full = 1.0, partial = { dist = "fixed", value = 1.0 }, p_slip = 0.0 }
+
+[unidentified]""")
+    s = fr.Scenario.from_toml_str(found)
+    assert [float(x) for x in s.ledger()["gap"]] == [0.0, 0.0, 0.0]
+    assert fr.Scenario.from_toml_str(s.to_toml()) == s
+    half = found.replace('p_full = 1.0, partial = { dist = "fixed", value = 1.0 }', 'p_full = 0.5, partial = { dist = "fixed", value = 0.0 }')
+    mean = fr.Scenario.from_toml_str(half).simulate(trials=40_000, seed=2, progress=False).by_year()["gap_mean"]
+    # Each year's amount is found in full with probability 0.5, else not at all, independently
+    # (no programme correlation here): the standard error of the mean is amount * 0.5 / 200.
+    for got, amounts in zip(mean.to_list(), ([], [166.7e6], [166.7e6, 86.6e6])):
+        se = np.sqrt(sum((a * 0.5) ** 2 for a in amounts) / 40_000)
+        assert got == pytest.approx(0.5 * sum(amounts), abs=4 * se + 1.0)
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (('"2016/17" = 166.7e6', '"2016/17" = -166.7e6'), 'unidentified."2016/17": value: -166700000'),
+        (('"2017/18" = 86.6e6', '"2019/20" = 86.6e6'), 'unidentified."2019/20": 2019/20 is outside the horizon'),
+    ],
+)
+def test_unidentified_errors_name_the_year(change: tuple[str, str], says: str) -> None:
+    with pytest.raises(fr.ValidationError) as e:
+        fr.Scenario.from_toml_str(MARCH_2015.replace(*change))
+    assert says in str(e.value)
