@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import polars as pl
 
@@ -164,8 +164,9 @@ def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
 
 
 def savings_delivery(programme: SavingsProgramme, trials: int = 20_000, seed: int = 42) -> Figure:
-    """Target against expected delivery by year, for each RAG status in the programme, with
-    the delivery's P10-P90 as error bars.
+    """Target against expected delivery by year, for each RAG status in the programme and for
+    the savings still to be identified, with the delivery's P10-P90 as error bars, and above
+    each year the whole programme's P90 shortfall (its correlations included).
 
     Examples
     --------
@@ -173,31 +174,52 @@ def savings_delivery(programme: SavingsProgramme, trials: int = 20_000, seed: in
     >>> savings = fr.examples.birmingham_2019().to_dict()["savings"]
     >>> fig = savings_delivery(fr.SavingsProgramme(savings), trials=2_000)
     >>> fig.axes[0].get_title()
-    'Savings delivery by RAG status and year'
+    'Savings delivery by RAG status and year, against the target'
     """
     rags = [r for r in ("delivered", "green", "amber", "red") if any(s.get("rag") == r for s in programme.savings)]
-    years = programme.view(trials=1, seed=seed)["year"].to_list()
+    whole = programme.view(trials=trials, seed=seed)
+    years = whole["year"].to_list()
+    groups: list[tuple[str, list[dict[str, Any]]]] = [
+        (rag, [s for s in programme.savings if s.get("rag") == rag]) for rag in rags
+    ]
+    if programme.unidentified:
+        # Still to be identified: recurring savings with the programme's model for them.
+        never = {"p_full": 0.0, "partial": {"dist": "fixed", "value": 0.0}, "p_slip": 0.0}
+        model = programme.delivery.get("unidentified", never)
+        groups.append(("unidentified", [
+            {"id": f"unidentified {y}", "name": "still to be identified", "year": y, "value": v, "rag": "red",
+             "delivery": model}
+            for y, v in programme.unidentified.items()
+        ]))
+    delivery = {k: v for k, v in programme.delivery.items() if k != "unidentified"}
     fig, ax = _figure()
-    width = 0.8 / max(len(rags), 1)
-    for k, rag in enumerate(rags):
-        part = type(programme)([s for s in programme.savings if s.get("rag") == rag], delivery=programme.delivery)
-        v = {row["year"]: row for row in part.view(trials=trials, seed=seed).iter_rows(named=True)}
+    width = 0.8 / max(len(groups), 1)
+    tallest = [0.0] * len(years)
+    colours = {"delivered": "C2", "green": "green", "amber": "orange", "red": "red", "unidentified": "grey"}
+    for k, (name, savings) in enumerate(groups):
+        part = type(programme)(savings, delivery=delivery)
+        v = {row["year"]: row for row in part.view(trials=trials, seed=seed, until=years[-1]).iter_rows(named=True)}
         zero = {"target": 0.0, "expected_delivery": 0.0, "shortfall_p10": 0.0, "shortfall_p90": 0.0}
         rows = [v.get(y, zero) for y in years]
-        x = [i + (k - (len(rags) - 1) / 2) * width for i in range(len(years))]
+        x = [i + (k - (len(groups) - 1) / 2) * width for i in range(len(years))]
         target = [float(r["target"]) for r in rows]
         delivered = [float(r["expected_delivery"]) for r in rows]
         # Delivery's P10 is the target less the shortfall's P90, and the other way round.
         low = [max(d - (t - float(r["shortfall_p90"])), 0.0) for t, d, r in zip(target, delivered, rows)]
         high = [max((t - float(r["shortfall_p10"])) - d, 0.0) for t, d, r in zip(target, delivered, rows)]
-        colour = {"delivered": "C2", "green": "green", "amber": "orange", "red": "red"}[rag]
-        ax.bar(x, target, width=width, fill=False, edgecolor=colour, label=f"{rag}: target")
+        colour = colours[name]
+        tallest = [max(a, b) for a, b in zip(tallest, target)]
+        ax.bar(x, target, width=width, fill=False, edgecolor=colour, label=f"{name}: target")
         ax.bar(x, delivered, width=width * 0.6, color=colour, alpha=0.7, yerr=[low, high], capsize=3,
-               label=f"{rag}: expected delivery (P10-P90)")
+               label=f"{name}: expected delivery (P10-P90)")
+    top = max(tallest + [1.0])
+    for i, p90 in enumerate(whole["shortfall_p90"].to_list()):
+        ax.annotate(f"P90 shortfall\n{millions(float(p90))}", (i, tallest[i] + top * 0.04), ha="center", fontsize=8)
+    ax.set_ylim(top=top * 1.7)  # room for the notes and the legend
     ax.set_xticks(range(len(years)), years)
     _money_axis(ax)
-    ax.set_title("Savings delivery by RAG status and year")
-    ax.legend(fontsize=7, ncols=2)
+    ax.set_title("Savings delivery by RAG status and year, against the target")
+    ax.legend(fontsize=7, ncols=2, loc="upper left")
     return fig
 
 

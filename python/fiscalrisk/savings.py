@@ -146,8 +146,8 @@ class SavingsProgramme:
             raise ValidationError("savings: the programme has no savings")
         self._scenario()  # validates
 
-    def _scenario(self) -> Scenario:
-        years = []
+    def _scenario(self, until: Optional[str] = None) -> Scenario:
+        years = [] if until is None else [_native.financial_year_start(until)]
         for year in self.unidentified:
             try:
                 years.append(_native.financial_year_start(str(year)))
@@ -161,7 +161,7 @@ class SavingsProgramme:
                 years.append(_native.financial_year_start(label))  # the core's reading of a year
             except ValidationError as e:
                 raise ValidationError(f"savings[{i}].year: {e}") from None
-        first, last = min(years), max(years)
+        first, last = min(years[1:] if until is not None and len(years) > 1 else years), max(years)
         data = {
             "plan": {
                 "name": "savings programme",
@@ -179,12 +179,13 @@ class SavingsProgramme:
             warnings.filterwarnings("ignore", message=r"plan\.net_budget|.* the net budget \(", category=FiscalRiskWarning)
             return Scenario.from_dict(_plain(data))
 
-    def view(self, trials: int = 100_000, seed: int = 42) -> pl.DataFrame:
+    def view(self, trials: int = 100_000, seed: int = 42, *, until: Optional[str] = None) -> pl.DataFrame:
         """By year: ``target`` (savings the budget assumes: recurring ones from their year on,
         one-off ones in their year, and those still to be identified), ``unidentified`` (the
         part of the target still to be identified), ``expected_delivery``, and the shortfall's
-        mean, P10, P50 and P90."""
-        scenario = self._scenario()
+        mean, P10, P50 and P90. The years run from the first saving's to the last's, or to
+        ``until`` (a year label) when it is later: a recurring saving's shortfall lasts."""
+        scenario = self._scenario(until)
         result = scenario.simulate(trials=trials, seed=seed).by_year()
         years = result["year"].to_list()
         target, unidentified = [], []

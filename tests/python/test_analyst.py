@@ -79,6 +79,14 @@ def test_savings_delivery_and_monitoring_track() -> None:
     ax = fr.plot.savings_delivery(fr.SavingsProgramme(savings), trials=2_000).axes[0]
     rags = {s["rag"] for s in savings}
     assert {t.get_text().split(":")[0] for t in ax.get_legend().get_texts()} == rags
+    # Savings still to be identified are a group of their own, and each year carries the whole
+    # programme's P90 shortfall, as the programme view gives it.
+    programme = fr.SavingsProgramme(savings, unidentified={"2020/21": 20e6},
+                                    delivery={"programme_correlation": 0.3})
+    ax = fr.plot.savings_delivery(programme, trials=2_000, seed=3).axes[0]
+    assert "unidentified" in {t.get_text().split(":")[0] for t in ax.get_legend().get_texts()}
+    p90 = programme.view(trials=2_000, seed=3)["shortfall_p90"].to_list()
+    assert [t.get_text() for t in ax.texts] == [f"P90 shortfall\n{fr.plot.millions(v)}" for v in p90]
     history = fr.datasets.monitoring_history()
     cal = fr.monitoring.calibrate(history)
     ax = fr.plot.monitoring_track(history, "2016/17", cal).axes[0]
