@@ -28,7 +28,7 @@ import polars as pl
 
 from . import _fiscalrisk as _native
 from .exceptions import FiscalRiskWarning, ValidationError
-from .plan import Scenario, _plain
+from .plan import PlanResult, Scenario, _plain
 
 __all__ = ["Saving", "SavingsProgramme", "RAGS", "MIN_CALIBRATION_SAVINGS", "delivery_models"]
 
@@ -179,14 +179,24 @@ class SavingsProgramme:
             warnings.filterwarnings("ignore", message=r"plan\.net_budget|.* the net budget \(", category=FiscalRiskWarning)
             return Scenario.from_dict(_plain(data))
 
+    def simulate(self, trials: int = 100_000, seed: int = 42, *, until: Optional[str] = None) -> PlanResult:
+        """The programme alone as a plan (no pressures, risks or reserves): each year's gap is
+        the programme's shortfall, so :meth:`fiscalrisk.PlanResult.exceedance` gives
+        P(shortfall > amount) and ``drivers()`` each saving's part. Years as in :meth:`view`.
+
+        >>> p = SavingsProgramme([{"id": "S1", "name": "x", "year": "2019/20", "value": 10e6, "rag": "red"}])
+        >>> p.simulate(trials=20_000, seed=1).exceedance(0.0, "2019/20") > 0.5  # red: usually short
+        True
+        """
+        return self._scenario(until).simulate(trials=trials, seed=seed, progress=False)
+
     def view(self, trials: int = 100_000, seed: int = 42, *, until: Optional[str] = None) -> pl.DataFrame:
         """By year: ``target`` (savings the budget assumes: recurring ones from their year on,
         one-off ones in their year, and those still to be identified), ``unidentified`` (the
         part of the target still to be identified), ``expected_delivery``, and the shortfall's
         mean, P10, P50 and P90. The years run from the first saving's to the last's, or to
         ``until`` (a year label) when it is later: a recurring saving's shortfall lasts."""
-        scenario = self._scenario(until)
-        result = scenario.simulate(trials=trials, seed=seed).by_year()
+        result = self.simulate(trials=trials, seed=seed, until=until).by_year()
         years = result["year"].to_list()
         target, unidentified = [], []
         for y in years:
