@@ -4,7 +4,9 @@
 //! A [`Saving`] of `value` (the full-year saving, exact money) is due in `year`. Each trial
 //! draws its delivery from the [`DeliveryModel`] of its RAG status:
 //!
-//! 1. with probability `p_slip` it slips a year: nothing is saved in its due year;
+//! 1. with probability `p_slip` it slips: nothing is saved in its due year, nor (for a recurring
+//!    saving) until its `delay` (default one year) has passed; a slipped one-off saving is lost
+//!    unless `one_off_late` says it still arrives, as a one-off in that year;
 //! 2. it is delivered in full with probability `p_full`; otherwise the fraction delivered is
 //!    drawn from `partial` (a distribution on [0, 1]).
 //!
@@ -83,6 +85,19 @@ pub enum SavingError {
     /// A bad partial-delivery distribution.
     #[error("partial.{0}")]
     Partial(DistributionError),
+    /// A bad delay distribution.
+    #[error("delay.{0}")]
+    Delay(DistributionError),
+    /// A delay outside 1 to 30 years.
+    #[error(
+        "delay: a slipped saving is 1 to 30 years late (draws are rounded to whole years), but this distribution reaches {low:?} to {high:?}"
+    )]
+    DelayRange {
+        /// Its lowest value.
+        low: f64,
+        /// Its highest value.
+        high: f64,
+    },
     /// An empty id.
     #[error("id: must not be empty")]
     EmptyId,
@@ -191,15 +206,31 @@ pub struct DeliverySpec {
     pub p_full: f64,
     /// Fraction delivered when not in full.
     pub partial: DistributionSpec,
-    /// Probability the saving slips one year.
+    /// Probability the saving slips (is late).
     pub p_slip: f64,
+    /// How many years a slipped saving is late: a distribution of whole years, 1 to
+    /// [`MAX_DELAY`] (draws are rounded to the nearest year). Default: one year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<DistributionSpec>,
+    /// Whether a slipped one-off saving is still delivered, as a one-off in the year it arrives
+    /// (default: false, a slipped one-off saving is lost).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub one_off_late: bool,
 }
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The longest delay a slipped saving may have, in years.
+pub const MAX_DELAY: f64 = 30.0;
 
 /// A validated delivery model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryModel {
     spec: DeliverySpec,
     partial: Distribution,
+    delay: Option<Distribution>,
 }
 
 impl DeliveryModel {
@@ -216,7 +247,41 @@ impl DeliveryModel {
         if low < 0.0 || high > 1.0 {
             return Err(SavingError::PartialRange { low, high });
         }
-        Ok(DeliveryModel { spec, partial })
+        let delay = match &spec.delay {
+            None => None,
+            Some(d) => {
+                let d = Distribution::from_spec(d.clone()).map_err(SavingError::Delay)?;
+                let (low, high) = d.support();
+                if low < 0.5 || high >= MAX_DELAY + 0.5 {
+                    return Err(SavingError::DelayRange { low, high });
+                }
+                Some(d)
+            }
+        };
+        Ok(DeliveryModel {
+            spec,
+            partial,
+            delay,
+        })
+    }
+
+    /// Years late, for a saving that slipped: the delay's draw rounded to the nearest year, or
+    /// one year (with no draw, so a model without `delay` draws exactly as before).
+    pub fn draw_delay(&self, rng: &mut rng::Rng) -> usize {
+        match &self.delay {
+            None => 1,
+            Some(d) => (d.draw(rng).round() as usize).clamp(1, MAX_DELAY as usize),
+        }
+    }
+
+    /// The probability that a saving is still late `k` years after its due year
+    /// (`P(slipped and delay > k)`; `k = 0` gives `p_slip`).
+    pub fn p_late_beyond(&self, k: usize) -> f64 {
+        let beyond = match &self.delay {
+            None => (k < 1) as u8 as f64,
+            Some(d) => 1.0 - d.cdf(k as f64 + 0.5),
+        };
+        self.spec.p_slip * beyond
     }
 
     /// The documented default for a RAG status (see the module documentation).
@@ -231,6 +296,8 @@ impl DeliveryModel {
             p_full,
             partial: DistributionSpec::Uniform { low, high },
             p_slip,
+            delay: None,
+            one_off_late: false,
         })
         .expect("the defaults are valid")
     }
@@ -547,6 +614,8 @@ mod tests {
                 p_full,
                 partial: DistributionSpec::Uniform { low, high },
                 p_slip,
+                delay: None,
+                one_off_late: false,
             })
             .unwrap_err()
             .to_string()

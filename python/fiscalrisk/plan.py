@@ -181,6 +181,25 @@ class Scenario:
         policy sets the minimum another way."""
         return self._native.risk_matrix_minimum()
 
+    def without(self, rag: Any = None, ids: Any = None, contingency: Optional[Mapping[str, Any]] = None) -> Scenario:
+        """This plan after a star chamber (:func:`fiscalrisk.savings.star_chamber`): the savings
+        judged undeliverable (by ``rag`` and/or ``ids``) removed, their value still to be
+        identified from their year (the scenario's ``unidentified``), less the ``contingency``
+        (£ by year) the plan held against them, released.
+
+        >>> import fiscalrisk as fr
+        >>> s = fr.examples.birmingham_2019().without(rag="red")
+        >>> s.to_dict()["unidentified"]  # S-006 (£7m, 2020/21) and S-008 (£6m, 2021/22)
+        {'2020/21': 7000000.0, '2021/22': 6000000.0}
+        """
+        from ._programme import star_chamber
+
+        data = self.to_dict()
+        kept, unidentified, _ = star_chamber(data.get("savings", []), data.get("unidentified") or {}, rag, ids, contingency)
+        data["savings"] = kept
+        data["unidentified"] = unidentified
+        return Scenario.from_dict(data)
+
     def with_savings_delivery(self, delivery: Any) -> Scenario:
         """This scenario with the delivery models of ``delivery``: the table
         :meth:`fiscalrisk.SavingsProgramme.calibrate` returns (the statuses it fitted replace
@@ -197,7 +216,7 @@ class Scenario:
         >>> s.to_dict()["savings_delivery"]["amber"]["p_slip"], s.to_dict()["savings_delivery"]["programme_correlation"]
         (0.2, 0.3)
         """
-        from .savings import delivery_models
+        from ._programme import delivery_models
 
         data = self.to_dict()
         merged = dict(data.get("savings_delivery") or {})

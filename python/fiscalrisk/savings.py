@@ -28,11 +28,11 @@ import polars as pl
 
 from . import _fiscalrisk as _native
 from .exceptions import FiscalRiskWarning, ValidationError
+from ._programme import RAGS, delivery_models, star_chamber
 from .plan import PlanResult, Scenario, _plain
 
-__all__ = ["Saving", "SavingsProgramme", "RAGS", "MIN_CALIBRATION_SAVINGS", "delivery_models"]
+__all__ = ["Saving", "SavingsProgramme", "RAGS", "MIN_CALIBRATION_SAVINGS", "delivery_models", "star_chamber"]
 
-RAGS = ["delivered", "green", "amber", "red"]
 #: Past savings a RAG status needs before its calibration replaces the default.
 MIN_CALIBRATION_SAVINGS = 5
 _Z90 = 1.6448536269514722  # the normal's 95th percentile: a two-sided 90% interval
@@ -47,24 +47,6 @@ def _wilson_rate(p: float, n: float) -> tuple[float, float]:
     centre = (p + _Z90**2 / (2 * n)) / denom
     half = _Z90 * math.sqrt(p * (1 - p) / n + _Z90**2 / (4 * n * n)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def delivery_models(fitted: Any) -> dict[str, Any]:
-    """The ``savings_delivery`` table of a scenario from :meth:`SavingsProgramme.calibrate`'s
-    result (the statuses fitted from history; those kept at their default are left out), or
-    a dict of models as it is.
-
-    >>> history = pl.DataFrame({"rag": ["green", "amber", "red"] * 5, "fraction_delivered": [1.0, 0.5, 0.0] * 5})
-    >>> delivery_models(SavingsProgramme.calibrate(history))["red"]["p_full"]
-    0.0
-    """
-    if isinstance(fitted, pl.DataFrame):
-        if not {"rag", "delivery"} <= set(fitted.columns):
-            raise ValidationError("delivery: expected the table SavingsProgramme.calibrate returns (rag, delivery)")
-        return {r["rag"]: r["delivery"] for r in fitted.iter_rows(named=True) if r["delivery"] is not None}
-    if isinstance(fitted, Mapping):
-        return dict(fitted)
-    raise ValidationError(f"delivery: expected a calibration table or a dict, got {type(fitted).__name__}")
 
 
 class Saving:
@@ -127,7 +109,7 @@ class SavingsProgramme:
     [('2016/17', 272100000.0, 166700000.0), ('2017/18', 358700000.0, 253300000.0)]
     """
 
-    __slots__ = ("savings", "delivery", "unidentified")
+    __slots__ = ("savings", "delivery", "unidentified", "removed")
 
     def __init__(
         self,
@@ -142,6 +124,9 @@ class SavingsProgramme:
         self.savings = [{k: v for k, v in r.items() if v is not None} for r in rows]
         self.delivery = delivery_models(delivery) if delivery is not None else {}
         self.unidentified = dict(unidentified or {})
+        #: The savings a star chamber removed (:meth:`without`); empty otherwise.
+        self.removed = pl.DataFrame(schema={"id": pl.String, "name": pl.String, "year": pl.String, "value": pl.Float64,
+                                            "rag": pl.String, "recurring": pl.Boolean})
         if not self.savings:
             raise ValidationError("savings: the programme has no savings")
         self._scenario()  # validates
@@ -178,6 +163,30 @@ class SavingsProgramme:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r"plan\.net_budget|.* the net budget \(", category=FiscalRiskWarning)
             return Scenario.from_dict(_plain(data))
+
+    def without(
+        self,
+        rag: Optional[str | Iterable[str]] = None,
+        ids: Optional[Iterable[str]] = None,
+        contingency: Optional[Mapping[str, Any]] = None,
+    ) -> SavingsProgramme:
+        """The programme after a star chamber: the savings judged undeliverable (``rag="red"``,
+        several statuses, or a list of ``ids``) removed, their value now still to be identified
+        (a certain shortfall unless new savings are found), less any ``contingency`` the plan
+        held against them (£ by year), released. What was removed is the returned programme's
+        ``removed`` table; set its :meth:`view` beside this one's for the effect on the gap.
+
+        >>> p = SavingsProgramme([
+        ...     {"id": "A", "name": "a", "year": "2020/21", "value": 10e6, "rag": "green"},
+        ...     {"id": "B", "name": "b", "year": "2020/21", "value": 4e6, "rag": "red"}])
+        >>> after = p.without(rag="red", contingency={"2020/21": 1e6})
+        >>> after.removed["id"].to_list(), after.unidentified
+        (['B'], {'2020/21': 3000000.0})
+        """
+        kept, unidentified, removed = star_chamber(self.savings, self.unidentified, rag, ids, contingency)
+        out = SavingsProgramme(kept, delivery=self.delivery, unidentified=unidentified)
+        out.removed = removed
+        return out
 
     def simulate(self, trials: int = 100_000, seed: int = 42, *, until: Optional[str] = None) -> PlanResult:
         """The programme alone as a plan (no pressures, risks or reserves): each year's gap is

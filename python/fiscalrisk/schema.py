@@ -79,7 +79,10 @@ def _delivery(description: str) -> dict[str, Any]:
         {
             "p_full": _number("probability the saving is delivered in full", 0, 1),
             "partial": _distribution("the fraction delivered when not in full, on [0, 1]"),
-            "p_slip": _number("probability it slips a year", 0, 1),
+            "p_slip": _number("probability it slips (is late)", 0, 1),
+            "delay": _distribution("years a slipped saving is late, 1 to 30 (rounded to whole years); default 1"),
+            "one_off_late": {"type": "boolean", "default": False,
+                             "description": "a slipped one-off saving is still delivered, in the year it arrives"},
         },
         ["p_full", "partial", "p_slip"],
         description,

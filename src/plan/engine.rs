@@ -13,7 +13,7 @@ use crate::rng;
 use crate::simulation::sketch::Sketch;
 use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
 
-use super::ledger::{Closure, saving_gap};
+use super::ledger::{Closure, saving_gap, spread};
 use super::spec::{Condition, PlanError, Scenario};
 
 /// The trials that meet a reverse stress test's condition, batch by batch.
@@ -500,19 +500,45 @@ impl Scenario {
             let recurring_saving = saving.spec().recurring;
             let mut lasting = vec![0.0; n];
             let mut later = 0.0;
+            let one_off_late = model.spec().one_off_late;
             for j in 0..n {
                 let (slipped, fraction) = match &delivery {
                     Some(f) => model.outcome(f.latent(k, *due, j, &mut rng)),
                     None => model.draw(&mut rng),
                 };
+                let delay = if slipped {
+                    model.draw_delay(&mut rng)
+                } else {
+                    0
+                };
                 let due_fraction = if slipped { 0.0 } else { fraction };
                 let (once, last, after) =
                     saving_gap(value, recurring_saving, due_fraction, fraction);
-                one_off[due * n + j] += once;
+                let (span, late) = spread(
+                    value,
+                    recurring_saving,
+                    one_off_late,
+                    slipped,
+                    delay,
+                    fraction,
+                );
+                let span = span.min(years - due);
+                for y in *due..due + span {
+                    one_off[y * n + j] += once;
+                }
+                let mut received = 0.0;
+                if let Some((k, amount)) = late
+                    && due + k < years
+                {
+                    one_off[(due + k) * n + j] -= amount;
+                    received = amount;
+                }
                 lasting[j] = last;
                 later = after;
-                item_cost[item * n + j] =
-                    once + last * (years - due) as f64 + after * (years - due - 1) as f64;
+                item_cost[item * n + j] = once * span as f64
+                    + last * (years - due) as f64
+                    + after * (years - due - 1) as f64
+                    - received;
             }
             if recurring_saving {
                 for y in *due..years {

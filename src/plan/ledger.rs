@@ -73,6 +73,26 @@ pub(crate) fn saving_gap<T: Amount>(
     }
 }
 
+/// Where a slipped saving's outcome falls beyond [`saving_gap`]: the number of years from its
+/// due year in which the one-off part applies (a slipped recurring saving is missing for the
+/// whole of its delay; otherwise only its due year), and a slipped one-off saving's late
+/// delivery, `(years after its due year, amount received)`, when its model delivers it late.
+pub(crate) fn spread<T: Amount>(
+    value: T,
+    recurring: bool,
+    one_off_late: bool,
+    slipped: bool,
+    delay: usize,
+    fraction: T,
+) -> (usize, Option<(usize, T)>) {
+    match (slipped, recurring, one_off_late) {
+        (false, _, _) => (1, None),
+        (true, true, _) => (delay.max(1), None),
+        (true, false, true) => (1, Some((delay.max(1), value * fraction))),
+        (true, false, false) => (1, None),
+    }
+}
+
 /// The management response: each year closes the fraction `m` of the recurring gap still open
 /// at the end of the year before. Closures are recurring measures, so they accumulate: a fixed
 /// recurring pressure of 10 with `m = 0.5` leaves open gaps of 10, 5, 2.5, 1.25, ...
@@ -452,7 +472,29 @@ impl Scenario {
             let value = saving.spec().value.decimal();
             let (once, lasting, later) =
                 saving_gap(value, saving.spec().recurring, due_fraction, fraction);
-            one_off[*due] += once;
+            let delay = match (&m.delay, m.p_slip == 1.0) {
+                (Some(d), true) => {
+                    let years = fixed(d, format!("savings[{i}] delay"))?;
+                    u64::try_from(years.round()).map_or(1, |v| v as usize)
+                }
+                _ => 1,
+            };
+            let (span, late) = spread(
+                value,
+                saving.spec().recurring,
+                m.one_off_late,
+                m.p_slip == 1.0,
+                delay,
+                fraction,
+            );
+            for v in one_off.iter_mut().skip(*due).take(span) {
+                *v += once;
+            }
+            if let Some((k, amount)) = late
+                && due + k < years
+            {
+                one_off[due + k] -= amount;
+            }
             for v in &mut recurring[*due..] {
                 *v += lasting;
             }

@@ -607,6 +607,8 @@ impl Scenario {
             p_full: 0.0,
             partial: DistributionSpec::Fixed { value: Money::ZERO },
             p_slip: 0.0,
+            delay: None,
+            one_off_late: false,
         };
         let unidentified_model = spec.savings_delivery.unidentified.clone().unwrap_or(never);
         DeliveryModel::from_spec(unidentified_model.clone()).map_err(|source| {

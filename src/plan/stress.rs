@@ -99,6 +99,18 @@ impl Scenario {
                 model.expected_fraction_when_not_slipped(),
             );
             one_off[*due] += once;
+            // A longer delay keeps the saving missing in expectation: value times the expected
+            // fraction, times P(still late k years on); a late one-off arrives when it is due.
+            let value = saving.spec().value.to_f64();
+            let eventual = value * model.expected_fraction_when_not_slipped();
+            for (k, v) in one_off.iter_mut().enumerate().skip(due + 1) {
+                let k = k - due;
+                if saving.spec().recurring {
+                    *v += eventual * model.p_late_beyond(k);
+                } else if model.spec().one_off_late {
+                    *v -= eventual * (model.p_late_beyond(k - 1) - model.p_late_beyond(k));
+                }
+            }
             recurring[*due..].iter_mut().for_each(|v| *v += lasting);
             recurring[due + 1..].iter_mut().for_each(|v| *v += later);
         }

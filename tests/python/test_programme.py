@@ -210,3 +210,120 @@ def test_unidentified_errors_name_the_year(change: tuple[str, str], says: str) -
     with pytest.raises(fr.ValidationError) as e:
         fr.Scenario.from_toml_str(MARCH_2015.replace(*change))
     assert says in str(e.value)
+
+
+# -- slippage over more than a year, and late one-off savings --------------------------------------
+
+THREE_YEARS = """
+[plan]
+name = "delay"
+first_year = "2020/21"
+years = 4
+net_budget = [100e6, 100e6, 100e6, 100e6]
+"""
+
+
+def _saving(recurring: bool, delay: str, late: bool = False) -> str:
+    return f"""
+[[savings]]
+id = "S"
+name = "late"
+year = "2020/21"
+value = 10e6
+rag = "amber"
+recurring = {str(recurring).lower()}
+delivery = {{ p_full = 1.0, partial = {{ dist = "fixed", value = 1.0 }}, p_slip = 1.0, delay = {delay}, one_off_late = {str(late).lower()} }}
+"""
+
+
+def test_a_recurring_saving_two_years_late_is_missing_for_both() -> None:
+    s = fr.Scenario.from_toml_str(THREE_YEARS + _saving(True, '{ dist = "fixed", value = 2 }'))
+    assert [float(x) for x in s.ledger()["gap"]] == [10e6, 10e6, 0.0, 0.0]
+    r = s.simulate(trials=1_000, seed=1, progress=False)
+    assert r.by_year()["gap_mean"].to_list() == pytest.approx([10e6, 10e6, 0.0, 0.0])
+
+
+def test_a_late_one_off_saving_arrives_when_the_model_says() -> None:
+    lost = fr.Scenario.from_toml_str(THREE_YEARS + _saving(False, '{ dist = "fixed", value = 2 }'))
+    # A one-off saving falls out of the base budget after its year (the same is needed again):
+    # 10 missing in its year, then 10 a year.
+    assert [float(x) for x in lost.ledger()["gap"]] == [10e6, 10e6, 10e6, 10e6]
+    late = fr.Scenario.from_toml_str(THREE_YEARS + _saving(False, '{ dist = "fixed", value = 2 }', late=True))
+    # Delivered two years late: a one-off receipt of 10 in 2022/23.
+    assert [float(x) for x in late.ledger()["gap"]] == [10e6, 10e6, 0.0, 10e6]
+    r = late.simulate(trials=1_000, seed=1, progress=False)
+    assert r.by_year()["gap_mean"].to_list() == pytest.approx([10e6, 10e6, 0.0, 10e6])
+
+
+def test_a_distribution_of_delay_matches_its_closed_form() -> None:
+    delay = {"dist": "discrete", "values": [1, 2, 3], "weights": [0.5, 0.3, 0.2]}
+    model = {"p_full": 0.6, "partial": {"dist": "uniform", "low": 0.0, "high": 1.0}, "p_slip": 0.4, "delay": delay}
+    p = fr.SavingsProgramme([{"id": "S", "name": "x", "year": "2020/21", "value": 10e6, "rag": "amber", "delivery": model}])
+    view = p.view(trials=200_000, seed=3, until="2024/25")
+    e_f = 0.6 + 0.4 * 0.5
+    p_beyond = {0: 1.0, 1: 0.5, 2: 0.2, 3: 0.0, 4: 0.0}  # P(delay > k)
+    for k, got in enumerate(view["shortfall_mean"].to_list()):
+        late = 0.4 * p_beyond[k]
+        want = 10e6 * ((1 - e_f) + e_f * late)
+        # Bounded by 10e6: the standard error is at most 10e6 / 2 / sqrt(n).
+        assert got == pytest.approx(want, abs=4 * 5e6 / np.sqrt(200_000)), (k, got, want)
+
+
+@pytest.mark.parametrize(
+    "delay, says",
+    [
+        ('{ dist = "fixed", value = 0 }', "a slipped saving is 1 to 30 years late"),
+        ('{ dist = "uniform", low = 1, high = 40 }', "a slipped saving is 1 to 30 years late"),
+        ('3', "is not a distribution"),
+    ],
+)
+def test_bad_delays_are_refused(delay: str, says: str) -> None:
+    with pytest.raises(fr.ValidationError) as e:
+        fr.Scenario.from_toml_str(THREE_YEARS + _saving(True, delay))
+    assert says in str(e.value) and "savings[0]" in str(e.value)
+
+
+# -- the star chamber --------------------------------------------------------------------------------
+
+
+def test_a_star_chamber_turns_undeliverable_savings_into_a_certain_need() -> None:
+    savings = [
+        {"id": "G", "name": "green", "year": "2020/21", "value": 10e6, "rag": "green"},
+        {"id": "R1", "name": "red", "year": "2020/21", "value": 4e6, "rag": "red"},
+        {"id": "R2", "name": "red one-off", "year": "2021/22", "value": 2e6, "rag": "red", "recurring": False},
+    ]
+    before = fr.SavingsProgramme(savings)
+    after = before.without(rag="red", contingency={"2020/21": 1e6})
+    assert after.removed["id"].to_list() == ["R1", "R2"]
+    b = before.view(trials=200_000, seed=7, until="2022/23")
+    a = after.view(trials=200_000, seed=7, until="2022/23")
+    # Red (default): short by 1 - 0.6 * 0.4375 = 0.7375 in its due year, 1 - 0.4375 = 0.5625 after.
+    # After: R1 is needed in full less the £1m contingency released, from 2020/21 on; R2's
+    # one-off £2m is missing in 2021/22 and falls out of the base from 2022/23 either way.
+    expected_change = [
+        (4e6 - 1e6) - 0.7375 * 4e6,
+        (4e6 - 1e6) - 0.5625 * 4e6 + 2e6 - 0.7375 * 2e6,
+        (4e6 - 1e6) - 0.5625 * 4e6,
+    ]
+    se = 4 * 6e6 / 2 / np.sqrt(200_000)
+    for got, want in zip((a["shortfall_mean"] - b["shortfall_mean"]).to_list(), expected_change):
+        assert got == pytest.approx(want, abs=2 * se), (got, want)
+    # The plan too: the reference plan without its red savings needs their value for certain.
+    s = fr.examples.birmingham_2019().without(ids=["S-006"])
+    assert s.to_dict()["unidentified"] == {"2020/21": 7e6}
+    assert "S-006" not in [x["id"] for x in s.to_dict()["savings"]]
+
+
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        ({}, "name the savings to remove"),
+        ({"ids": ["S-999"]}, "no saving has the id 'S-999'"),
+        ({"rag": "purple"}, "not one of delivered, green, amber, red"),
+        ({"rag": "red", "contingency": {"2020/21": 50e6}}, "is more than the recurring savings removed"),
+    ],
+)
+def test_star_chamber_errors(kwargs: dict[str, object], says: str) -> None:
+    with pytest.raises(fr.ValidationError, match=None) as e:
+        fr.examples.birmingham_2019().without(**kwargs)  # type: ignore[arg-type]
+    assert says in str(e.value)
