@@ -38,6 +38,7 @@ pub mod rng;
 pub mod saving;
 pub mod simulation;
 pub mod source;
+pub mod tracker;
 
 #[cfg(feature = "python")]
 mod python;

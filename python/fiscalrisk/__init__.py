@@ -11,7 +11,7 @@ Monte Carlo engine written in Rust. Tables are :class:`polars.DataFrame`.
 
 from __future__ import annotations
 
-from . import datasets, examples, excel, monitoring, plot, report, resilience, schema
+from . import datasets, examples, excel, monitoring, plot, report, resilience, schema, tracker
 from ._fiscalrisk import __version__
 from .distributions import (
     Discrete,
@@ -65,4 +65,5 @@ __all__ = [
     "schema",
     "simulate",
     "sweep",
+    "tracker",
 ]

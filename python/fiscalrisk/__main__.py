@@ -130,6 +130,16 @@ def _scenario(path: str) -> "Scenario":
 def _check(args: argparse.Namespace) -> int:
     from . import monitoring
 
+    if args.savings:
+        from . import tracker
+
+        current = tracker.read(args.table)
+        before = tracker.read(args.previous) if args.previous else None
+        report = tracker.check(current, before, source=Path(args.table).name)
+        print(report.to_json(args.strict) if args.format == "json" else
+              report.to_junit(args.strict) if args.format == "junit" else report.to_text(args.strict))
+        return report.exit_code(args.strict)
+
     data = monitoring.read(args.table)
     previous = monitoring.read(args.previous) if args.previous else None
     rules = read_text(args.rules) if args.rules else None
@@ -239,6 +249,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check.add_argument("--history", help="past years' monthly forecasts and outturns, for the calibrated band rule")
     check.add_argument("--format", choices=["text", "json", "junit"], default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument("--savings", action="store_true",
+                       help="the table is a savings tracker (id, year, value, rag, forecast_delivery, counted_in_budget)")
     check.set_defaults(func=_check)
     init = sub.add_parser("init", formatter_class=formatter,
                           help="write a commented template: every key with its unit, sign and default")

@@ -109,7 +109,7 @@ class SavingsProgramme:
     [('2016/17', 272100000.0, 166700000.0), ('2017/18', 358700000.0, 253300000.0)]
     """
 
-    __slots__ = ("savings", "delivery", "unidentified", "removed")
+    __slots__ = ("savings", "delivery", "unidentified", "removed", "tracker")
 
     def __init__(
         self,
@@ -124,6 +124,8 @@ class SavingsProgramme:
         self.savings = [{k: v for k, v in r.items() if v is not None} for r in rows]
         self.delivery = delivery_models(delivery) if delivery is not None else {}
         self.unidentified = dict(unidentified or {})
+        #: The tracker it was read from (:meth:`from_tracker`), if any.
+        self.tracker: Optional[Any] = None
         #: The savings a star chamber removed (:meth:`without`); empty otherwise.
         self.removed = pl.DataFrame(schema={"id": pl.String, "name": pl.String, "year": pl.String, "value": pl.Float64,
                                             "rag": pl.String, "recurring": pl.Boolean})
@@ -163,6 +165,85 @@ class SavingsProgramme:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r"plan\.net_budget|.* the net budget \(", category=FiscalRiskWarning)
             return Scenario.from_dict(_plain(data))
+
+    @classmethod
+    def from_tracker(cls, tracker: Any, delivery: Optional[Mapping[str, Any] | pl.DataFrame] = None) -> SavingsProgramme:
+        """The programme as a month's savings tracker (:mod:`fiscalrisk.tracker`) has it: each
+        saving the budget still counts on, at this month's RAG status. A tracker with an
+        unreadable cell is refused (run :func:`fiscalrisk.tracker.check` for all of them).
+
+        >>> import fiscalrisk as fr
+        >>> t = fr.tracker.read(pl.DataFrame({"id": ["S1", "S2"], "year": ["2019/20"] * 2,
+        ...     "value": ["4000000", "2000000"], "rag": ["amber", "red"],
+        ...     "forecast_delivery": ["3000000", "0"], "counted_in_budget": ["yes", "no"]}))
+        >>> [s["id"] for s in SavingsProgramme.from_tracker(t).savings]
+        ['S1']
+        """
+        from .tracker import check
+
+        report = check(tracker)
+        bad = report.findings.filter(pl.col("rule").is_in(["unreadable-cell", "duplicate-saving-id"]))
+        if bad.height:
+            raise ValidationError(f"tracker: {bad['message'][0]} ({bad.height} such problems; fiscalrisk.tracker.check lists them)")
+        savings = []
+        for r in tracker.rows.iter_rows(named=True):
+            if not r["counted_in_budget"]:
+                continue
+            saving = {"id": r["id"], "name": r["name"] or r["id"], "year": r["year"], "value": r["value"], "rag": r["rag"]}
+            if r["directorate"]:
+                saving["directorate"] = r["directorate"]
+            savings.append(saving)
+        out = cls(savings, delivery=delivery)
+        out.tracker = tracker
+        return out
+
+    def expected_delivery(self) -> pl.DataFrame:
+        """Each saving's expected delivery in its due year under its delivery model (£):
+        ``id``, ``rag``, ``value``, ``expected``."""
+        from .distributions import Distribution
+
+        models = {**_native.default_delivery_models(), **{k: v for k, v in self.delivery.items() if k in RAGS}}
+        rows = []
+        for sv in self.savings:
+            m = sv.get("delivery") or models[str(sv["rag"]).lower()]
+            fraction = (1 - m["p_slip"]) * (m["p_full"] + (1 - m["p_full"]) * Distribution.from_dict(m["partial"]).mean())
+            rows.append((str(sv["id"]), str(sv["rag"]).lower(), float(sv["value"]), float(sv["value"]) * fraction))
+        return pl.DataFrame(rows, schema={"id": pl.String, "rag": pl.String, "value": pl.Float64, "expected": pl.Float64},
+                            orient="row")
+
+    def movement(self, previous: SavingsProgramme) -> pl.DataFrame:
+        """What moved since ``previous`` (last month's programme), saving by saving: ``id``,
+        ``status`` (``added``, ``removed``, ``moved``, ``unchanged``), ``rag_before``,
+        ``rag_after``, ``value_before``, ``value_after``, ``expected_before``,
+        ``expected_after`` (expected due-year delivery, £), ``change`` (after less before),
+        and, from the trackers when both came from one, ``forecast_before``,
+        ``forecast_after`` and this month's ``explanation``. Largest change first: the
+        movement of the programme's expected delivery, explained line by line."""
+        now, then = self.expected_delivery(), previous.expected_delivery()
+        table = then.join(now, on="id", how="full", coalesce=True, suffix="_after").rename(
+            {"rag": "rag_before", "value": "value_before", "expected": "expected_before"}
+        )
+        table = table.with_columns(
+            pl.col("expected_before").fill_null(0.0), pl.col("expected_after").fill_null(0.0)
+        ).with_columns(
+            change=pl.col("expected_after") - pl.col("expected_before"),
+            status=pl.when(pl.col("rag_before").is_null()).then(pl.lit("added"))
+            .when(pl.col("rag_after").is_null()).then(pl.lit("removed"))
+            .when((pl.col("rag_before") != pl.col("rag_after")) | (pl.col("value_before") != pl.col("value_after")))
+            .then(pl.lit("moved")).otherwise(pl.lit("unchanged")),
+        )
+
+        def tracked(t: Any, name: str) -> pl.DataFrame:
+            if t is None:
+                return pl.DataFrame(schema={"id": pl.String, name: pl.Float64, "explanation": pl.String})
+            rows: pl.DataFrame = t.rows
+            return rows.select("id", pl.col("forecast_delivery").cast(pl.Float64).alias(name), "explanation")
+
+        table = table.join(tracked(previous.tracker, "forecast_before").drop("explanation"), on="id", how="left")
+        table = table.join(tracked(self.tracker, "forecast_after"), on="id", how="left")
+        columns = ["id", "status", "rag_before", "rag_after", "value_before", "value_after", "expected_before",
+                   "expected_after", "change", "forecast_before", "forecast_after", "explanation"]
+        return table.select(columns).sort(pl.col("change").abs(), descending=True)
 
     def without(
         self,

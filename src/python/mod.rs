@@ -181,6 +181,7 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<register::PyRiskRegister>()?;
     m.add_class::<register::PySimulationResult>()?;
     m.add_class::<monitoring::PyMonitoringTable>()?;
+    m.add_class::<monitoring::PySavingsTracker>()?;
     m.add_class::<plan::PyScenario>()?;
     m.add_class::<plan::PyPlanResult>()?;
     m.add_function(wrap_pyfunction!(register::simulate, m)?)?;
@@ -189,6 +190,7 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(monitoring::monitoring_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::monitoring_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::parse_bool, m)?)?;
+    m.add_function(wrap_pyfunction!(monitoring::tracker_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::financial_year_start, m)?)?;
     m.add_function(wrap_pyfunction!(plan::default_delivery_models, m)?)?;
     m.add_function(wrap_pyfunction!(resilience::resilience_indicators, m)?)?;

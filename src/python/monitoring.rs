@@ -214,3 +214,43 @@ pub(crate) fn financial_year_start(label: &str) -> Result<i32> {
         .map_err(|e: crate::period::PeriodError| Failure::Validation(e.to_string()))?;
     Ok(year.start_year())
 }
+
+/// A savings tracker read exactly (see `fiscalrisk::tracker`).
+#[pyclass(module = "fiscalrisk._fiscalrisk", name = "SavingsTracker", frozen)]
+pub(crate) struct PySavingsTracker {
+    inner: crate::tracker::Tracker,
+}
+
+#[pymethods]
+impl PySavingsTracker {
+    #[new]
+    fn new(columns: Vec<(String, Vec<Option<String>>)>) -> Result<Self> {
+        Ok(PySavingsTracker {
+            inner: crate::tracker::Tracker::from_columns(&columns).map_err(Failure::from)?,
+        })
+    }
+
+    /// The rows as read (amounts exact, as text).
+    fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.rows)
+    }
+
+    /// The check's report as a dict, against last month's tracker when given.
+    #[pyo3(signature = (previous=None))]
+    fn check<'py>(
+        &self,
+        py: Python<'py>,
+        previous: Option<&PySavingsTracker>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        to_py(
+            py,
+            &crate::tracker::check(&self.inner, previous.map(|p| &p.inner)),
+        )
+    }
+}
+
+/// The tracker check's rules: name, severity and description.
+#[pyfunction]
+pub(crate) fn tracker_rules(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    to_py(py, &crate::tracker::TRACKER_RULES)
+}
