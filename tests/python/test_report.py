@@ -57,7 +57,7 @@ def test_audit_block_reproduces(result: fr.PlanResult, page: str) -> None:
 
 
 def test_self_contained(page: str) -> None:
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 4  # fan chart, savings programme, gap exceedance, drivers
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "url(http" not in page and "@import" not in page
     # The assumptions and their sources come from the scenario file's comments.
@@ -119,4 +119,16 @@ def test_cli_report_and_atomic_output(tmp_path: Path) -> None:
 def test_to_html_writes_and_returns(result: fr.PlanResult, tmp_path: Path) -> None:
     path = tmp_path / "r.html"
     text = result.to_html(path)
-    assert path.read_text(encoding="utf-8").count("<svg") == text.count("<svg") == 3
+    assert path.read_text(encoding="utf-8").count("<svg") == text.count("<svg") == 4  # fan chart, savings programme, gap exceedance, drivers
+
+
+def test_the_savings_programme_section(result: fr.PlanResult, page: str) -> None:
+    # Its own simulation of the programme alone, with the plan's seed: the P90 shortfall and
+    # the savings still to be identified, as the programme view gives them.
+    d = result.scenario.to_dict()
+    years = result.by_year()["year"].to_list()
+    programme = fr.SavingsProgramme(d["savings"], delivery=d.get("savings_delivery"), unidentified=d.get("unidentified"))
+    view = programme.view(trials=fr.report.SAVINGS_TRIALS, seed=result.seed, until=years[-1])
+    assert "<h2>Savings programme</h2>" in page and "shortfall p90" in page and "unidentified" in page
+    for p90 in view["shortfall_p90"]:
+        assert f"<td>{millions(float(p90))}</td>" in page
