@@ -3,7 +3,8 @@
 ``fiscalrisk demo`` simulates the reference scenario and prints the by-year table and drivers;
 ``fiscalrisk simulate SCENARIO.toml`` does the same for a scenario file;
 ``fiscalrisk report SCENARIO.toml -o report.html`` writes the committee report.
-``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet.
+``fiscalrisk check MONTH.csv`` checks a monthly monitoring table before it goes to Cabinet
+(``--savings``: a savings tracker).
 ``fiscalrisk init [--plan|--register|--monitoring] FILE`` writes a commented template;
 ``fiscalrisk schema`` prints the JSON Schema of the scenario file.
 Exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input
