@@ -316,6 +316,17 @@ impl RiskRegister {
 
     /// Validates a register spec: every risk, unique ids, the horizon, the correlations.
     pub fn from_spec(spec: RegisterSpec) -> Result<RiskRegister, RegisterError> {
+        Self::from_spec_with_members(spec, &[])
+    }
+
+    /// [`RiskRegister::from_spec`], with the risks at the positions `extra` in the copula too
+    /// (uncorrelated with the others unless the correlations say otherwise), so that their
+    /// latents exist for something outside the register to be correlated with (a plan's
+    /// savings). A register with no extra members draws exactly as `from_spec`'s.
+    pub(crate) fn from_spec_with_members(
+        spec: RegisterSpec,
+        extra: &[usize],
+    ) -> Result<RiskRegister, RegisterError> {
         if spec.risks.len() > MAX_RISKS {
             return Err(RegisterError::TooManyRisks {
                 count: spec.risks.len(),
@@ -355,7 +366,7 @@ impl RiskRegister {
             .map(Correlation::from)
             .collect();
         let (copula, warnings) =
-            Self::build_copula(&risks, &positions, &correlations, spec.strict)?;
+            Self::build_copula(&risks, &positions, &correlations, extra, spec.strict)?;
         Ok(RiskRegister {
             risks,
             correlations,
@@ -424,6 +435,7 @@ impl RiskRegister {
         risks: &[Risk],
         positions: &HashMap<String, usize>,
         correlations: &[Correlation],
+        extra: &[usize],
         strict: bool,
     ) -> Result<(Option<Copula>, Vec<String>), RegisterError> {
         let mut pairs: BTreeMap<(usize, usize), f64> = BTreeMap::new();
@@ -461,6 +473,7 @@ impl RiskRegister {
             pairs.insert(key, *rho);
         }
         let mut members: Vec<usize> = pairs.keys().flat_map(|&(i, j)| [i, j]).collect();
+        members.extend(extra.iter().copied().filter(|&i| i < risks.len()));
         members.sort_unstable();
         members.dedup();
         if members.is_empty() {

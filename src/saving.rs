@@ -390,6 +390,12 @@ fn yes() -> bool {
 /// any correlation: only how they move together changes, so splitting a saving into parts no
 /// longer diversifies its risk away. With both correlations 0 each saving is drawn exactly as
 /// before (the same numbers for the same seed).
+///
+/// A scenario's `correlations` may also link a saving to a risk or a pressure
+/// (`["S-003", "waste_dispute", 0.5]`): the saving's latent then loads on the risk's (or the
+/// pressure's) latent with the correlation converted as for risks (`2 sin(πρ/6)`), signed so
+/// that a positive correlation makes a costlier risk a worse delivery, and its own part shrinks
+/// to keep unit variance (the plan refuses loadings that would need more than all of it).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgrammeDelivery {
     /// Delivery models overriding the defaults, by RAG status.

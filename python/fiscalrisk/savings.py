@@ -109,7 +109,7 @@ class SavingsProgramme:
     [('2016/17', 272100000.0, 166700000.0), ('2017/18', 358700000.0, 253300000.0)]
     """
 
-    __slots__ = ("savings", "delivery", "unidentified", "removed", "tracker")
+    __slots__ = ("savings", "delivery", "unidentified", "removed", "tracker", "before")
 
     def __init__(
         self,
@@ -126,6 +126,8 @@ class SavingsProgramme:
         self.unidentified = dict(unidentified or {})
         #: The tracker it was read from (:meth:`from_tracker`), if any.
         self.tracker: Optional[Any] = None
+        #: The programme a star chamber started from (:meth:`without`), if any.
+        self.before: Optional[SavingsProgramme] = None
         #: The savings a star chamber removed (:meth:`without`); empty otherwise.
         self.removed = pl.DataFrame(schema={"id": pl.String, "name": pl.String, "year": pl.String, "value": pl.Float64,
                                             "rag": pl.String, "recurring": pl.Boolean})
@@ -267,7 +269,38 @@ class SavingsProgramme:
         kept, unidentified, removed = star_chamber(self.savings, self.unidentified, rag, ids, contingency)
         out = SavingsProgramme(kept, delivery=self.delivery, unidentified=unidentified)
         out.removed = removed
+        out.before = self
         return out
+
+    def effect(self, trials: int = 100_000, seed: int = 42, *, until: Optional[str] = None) -> pl.DataFrame:
+        """A star chamber's effect on the gap, by year: the shortfall's mean and P90 before
+        (the programme :meth:`without` started from) and after, and the change in the mean (the
+        same trials and seed for both), to the later programme's last year or ``until``.
+
+        >>> p = SavingsProgramme([
+        ...     {"id": "A", "name": "a", "year": "2020/21", "value": 10e6, "rag": "green"},
+        ...     {"id": "B", "name": "b", "year": "2020/21", "value": 4e6, "rag": "red"}])
+        >>> e = p.without(rag="red", contingency={"2020/21": 1e6}).effect(trials=20_000, seed=1)
+        >>> e.columns
+        ['year', 'shortfall_mean_before', 'shortfall_mean_after', 'change', 'shortfall_p90_before', 'shortfall_p90_after']
+        """
+        if self.before is None:
+            raise ValidationError("effect: this programme did not come from without(); there is nothing to compare")
+        years = self.view(trials=1, seed=seed)["year"].to_list() + self.before.view(trials=1, seed=seed)["year"].to_list()
+        last = max(years + ([until] if until else []))
+        after = self.view(trials=trials, seed=seed, until=last)
+        before = self.before.view(trials=trials, seed=seed, until=last)
+        joined = before.select("year", "shortfall_mean", "shortfall_p90").join(
+            after.select("year", "shortfall_mean", "shortfall_p90"), on="year", how="full", coalesce=True, suffix="_after"
+        ).fill_null(0.0).sort("year")
+        return joined.select(
+            "year",
+            pl.col("shortfall_mean").alias("shortfall_mean_before"),
+            "shortfall_mean_after",
+            (pl.col("shortfall_mean_after") - pl.col("shortfall_mean")).alias("change"),
+            pl.col("shortfall_p90").alias("shortfall_p90_before"),
+            "shortfall_p90_after",
+        )
 
     def simulate(self, trials: int = 100_000, seed: int = 42, *, until: Optional[str] = None) -> PlanResult:
         """The programme alone as a plan (no pressures, risks or reserves): each year's gap is

@@ -120,7 +120,9 @@ def _correlations() -> dict[str, Any]:
          "rho": _number("rank (Spearman) correlation", -1, 1)},
         ["risks", "rho"],
     )
-    return {"type": "array", "items": {"oneOf": [pair, table]}, "description": "rank correlations between risks"}
+    return {"type": "array", "items": {"oneOf": [pair, table]},
+            "description": "rank correlations between risks; in a scenario also a saving with a risk or a pressure "
+                           "(its shortfall with their cost)"}
 
 
 def scenario_schema() -> dict[str, Any]:

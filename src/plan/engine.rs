@@ -14,7 +14,7 @@ use crate::simulation::sketch::Sketch;
 use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
 
 use super::ledger::{Closure, saving_gap, spread};
-use super::spec::{Condition, PlanError, Scenario};
+use super::spec::{Condition, Linked, PlanError, Scenario};
 
 /// The trials that meet a reverse stress test's condition, batch by batch.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -254,11 +254,13 @@ struct DeliveryFactors {
     directorate: Vec<f64>,
     /// Each saving's directorate (its index), if any.
     of: Vec<Option<usize>>,
-    /// Loadings: programme, directorate, own (with and without a directorate).
+    /// Loadings: programme and directorate.
     a: f64,
     b: f64,
-    own_with: f64,
-    own_without: f64,
+    /// Each saving's links to risks (latent slot) and pressures, with their loadings, and its
+    /// own loading (what the factors and links leave of unit variance).
+    links: Vec<Vec<(Linked, f64)>>,
+    own: Vec<f64>,
 }
 
 /// A uniform on the open interval (0, 1) (53 bits), so that its normal quantile is finite.
@@ -272,7 +274,12 @@ fn std_normal(rng: &mut rng::Rng) -> f64 {
 }
 
 impl DeliveryFactors {
-    fn draw(scenario: &Scenario, n: usize, rng: &mut rng::Rng) -> DeliveryFactors {
+    fn draw(
+        scenario: &Scenario,
+        engine: &Engine<'_>,
+        n: usize,
+        rng: &mut rng::Rng,
+    ) -> DeliveryFactors {
         let years = scenario.horizon.len();
         let mut names: Vec<&str> = Vec::new();
         let of: Vec<Option<usize>> = scenario
@@ -293,6 +300,7 @@ impl DeliveryFactors {
             .collect();
         let p = &scenario.spec.savings_delivery;
         let (rp, rd) = (p.programme_correlation, p.directorate_correlation);
+        let (links, own) = scenario.delivery_loadings(engine);
         DeliveryFactors {
             n,
             years,
@@ -301,25 +309,96 @@ impl DeliveryFactors {
             of,
             a: rp.sqrt(),
             b: rd.sqrt(),
-            own_with: (1.0 - rp - rd).max(0.0).sqrt(),
-            own_without: (1.0 - rp).max(0.0).sqrt(),
+            links,
+            own,
         }
     }
 
-    /// Saving `k`'s delivery quantile in trial `j`, for its due year `due`.
-    fn latent(&self, k: usize, due: usize, j: usize, rng: &mut rng::Rng) -> f64 {
+    /// Saving `k`'s delivery quantile in trial `j`, for its due year `due`: a costlier outcome
+    /// of a linked risk or pressure (a higher latent) with a positive loading is a worse
+    /// delivery.
+    fn latent(
+        &self,
+        k: usize,
+        due: usize,
+        j: usize,
+        rng: &mut rng::Rng,
+        risk_z: &[f64],
+        pressure_z: &[Vec<f64>],
+    ) -> f64 {
         let own = std_normal(rng);
-        let common = self.a * self.year[due * self.n + j];
-        let z = match self.of[k] {
-            Some(d) => {
-                common
-                    + self.b * self.directorate[(d * self.years + due) * self.n + j]
-                    + self.own_with * own
-            }
-            None => common + self.own_without * own,
-        };
+        let mut z = self.a * self.year[due * self.n + j] + self.own[k] * own;
+        if let Some(d) = self.of[k] {
+            z += self.b * self.directorate[(d * self.years + due) * self.n + j];
+        }
+        for &(other, loading) in &self.links[k] {
+            let x = match other {
+                Linked::Risk(slot) => risk_z[slot * self.n + j],
+                Linked::Pressure(p) => pressure_z[p][j],
+            };
+            z -= loading * x;
+        }
         crate::distribution::std_normal_cdf(z)
     }
+}
+
+impl Scenario {
+    /// Each saving's links (risks by their latent slot in `engine`, pressures by position)
+    /// with loadings, and its own loading: the square root of what the programme and
+    /// directorate factors and the links leave of unit variance (checked when the scenario
+    /// was read, so never negative here).
+    pub(crate) fn delivery_loadings(
+        &self,
+        engine: &Engine<'_>,
+    ) -> (Vec<Vec<(Linked, f64)>>, Vec<f64>) {
+        let p = &self.spec.savings_delivery;
+        let mut links = vec![Vec::new(); self.savings.len()];
+        for l in &self.links {
+            let other = match l.other {
+                Linked::Risk(i) => Linked::Risk(
+                    engine
+                        .member_slot(i)
+                        .expect("a linked risk is in the copula"),
+                ),
+                pressure => pressure,
+            };
+            links[l.saving].push((other, l.loading));
+        }
+        let own = self
+            .savings
+            .iter()
+            .enumerate()
+            .map(|(k, (s, _))| {
+                let factors = p.programme_correlation
+                    + if s.spec().directorate.is_some() {
+                        p.directorate_correlation
+                    } else {
+                        0.0
+                    };
+                (1.0 - factors - linked_variance(&links[k], engine))
+                    .max(0.0)
+                    .sqrt()
+            })
+            .collect();
+        (links, own)
+    }
+}
+
+/// The variance of a saving's linked part, `sum of loading_a * loading_b * corr(a, b)`: risks
+/// correlate as their latents do, a pressure only with itself.
+pub(crate) fn linked_variance(links: &[(Linked, f64)], engine: &Engine<'_>) -> f64 {
+    let mut v = 0.0;
+    for &(a, la) in links {
+        for &(b, lb) in links {
+            let r = match (a, b) {
+                (Linked::Risk(s), Linked::Risk(t)) => engine.latent_correlation(s, t),
+                (Linked::Pressure(x), Linked::Pressure(y)) if x == y => 1.0,
+                _ => 0.0,
+            };
+            v += la * lb * r;
+        }
+    }
+    v
 }
 
 /// A finished run: the accumulators and the general fund's minimum by year that was applied.
@@ -446,7 +525,7 @@ impl Scenario {
         let n = (trials - start).min(BATCH_SIZE as u64) as usize;
         let years = self.horizon.len();
         let mut rng = rng::stream(seed, b);
-        let risk_cost = engine.risk_costs(n, &mut rng);
+        let (risk_cost, risk_z) = engine.risk_costs_and_latents(n, &mut rng);
         // Per trial and year: recurring and one-off parts of the gap (year-major: [y * n + j]).
         let mut recurring = vec![0.0; years * n];
         let mut one_off = vec![0.0; years * n];
@@ -470,9 +549,23 @@ impl Scenario {
             }
             factors.push(c.spread.iter().map(|s| s.1).sum::<f64>());
         }
+        // A pressure linked to a saving is drawn through a latent normal (its quantile at the
+        // latent's cdf), so that the saving can share it; the others as before.
+        let mut pressure_z: Vec<Vec<f64>> = vec![Vec::new(); self.pressures.len()];
         for (k, p) in self.pressures.iter().enumerate() {
+            let linked = self.links.iter().any(|l| l.other == Linked::Pressure(k));
+            if linked {
+                pressure_z[k] = (0..n).map(|_| std_normal(&mut rng)).collect();
+            }
             for j in 0..n {
-                let x = p.amount.draw(&mut rng);
+                let x = if linked {
+                    let u = crate::distribution::std_normal_cdf(pressure_z[k][j]);
+                    p.amount
+                        .quantile(u.clamp(1e-15, 1.0 - 1e-15))
+                        .unwrap_or(0.0)
+                } else {
+                    p.amount.draw(&mut rng)
+                };
                 if p.recurring {
                     for y in p.start..years {
                         recurring[y * n + j] += x;
@@ -490,9 +583,8 @@ impl Scenario {
         // (drawn only when the programme is correlated, so that a programme without
         // correlation draws exactly as before).
         let programme = &self.spec.savings_delivery;
-        let delivery = programme
-            .is_correlated()
-            .then(|| DeliveryFactors::draw(self, n, &mut rng));
+        let delivery = (programme.is_correlated() || !self.links.is_empty())
+            .then(|| DeliveryFactors::draw(self, engine, n, &mut rng));
         for (k, (saving, due)) in self.savings.iter().enumerate() {
             let item = self.pressures.len() + k;
             let model = self.model(saving);
@@ -503,7 +595,7 @@ impl Scenario {
             let one_off_late = model.spec().one_off_late;
             for j in 0..n {
                 let (slipped, fraction) = match &delivery {
-                    Some(f) => model.outcome(f.latent(k, *due, j, &mut rng)),
+                    Some(f) => model.outcome(f.latent(k, *due, j, &mut rng, &risk_z, &pressure_z)),
                     None => model.draw(&mut rng),
                 };
                 let delay = if slipped {

@@ -1,7 +1,7 @@
 //! The scenario as written (TOML, JSON or a Python dict), its validation, and the types the
 //! rest of the plan shares: the error enum and the reverse stress test's condition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -181,6 +181,17 @@ pub enum PlanError {
     /// Bad programme correlations.
     #[error("savings_delivery.{0}")]
     Programme(SavingError),
+    /// Correlations of a saving that together cannot hold.
+    #[error("correlations: {0}")]
+    Links(String),
+    /// A correlation naming a saving that cannot be applied.
+    #[error("correlations[{index}]: {message}")]
+    Correlation {
+        /// Its position.
+        index: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A bad amount of savings still to be identified.
     #[error("{field}: {message}")]
     Unidentified {
@@ -365,6 +376,24 @@ fn scale_warnings(spec: &ScenarioSpec) -> Vec<String> {
 }
 
 /// Reads `savings_delivery`, refusing a RAG status given twice (`amber` and `AMBER` are one).
+/// What a saving's delivery is correlated with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Linked {
+    /// A risk, by register position.
+    Risk(usize),
+    /// A pressure, by position.
+    Pressure(usize),
+}
+
+/// A saving correlated with a risk or a pressure: `loading` is the latent correlation of the
+/// saving's shortfall with the other's cost (positive: they go wrong together).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Link {
+    pub(crate) saving: usize,
+    pub(crate) other: Linked,
+    pub(crate) loading: f64,
+}
+
 #[derive(Clone)]
 pub(crate) struct Pressure {
     pub(crate) amount: Distribution,
@@ -412,6 +441,8 @@ pub struct Scenario {
     pub(crate) savings: Vec<(Saving, usize)>,
     pub(crate) models: BTreeMap<Rag, DeliveryModel>,
     pub(crate) in_year: Option<InYear>,
+    /// Savings correlated with risks and pressures (from `correlations`).
+    pub(crate) links: Vec<Link>,
     pub(crate) reserves: ReservePlan<f64>,
     pub(crate) warnings: Vec<String>,
 }
@@ -675,17 +706,95 @@ impl Scenario {
             }),
             (None, None) => None,
         };
-        let register = RiskRegister::from_spec(RegisterSpec {
-            first_year: Some(horizon.first().to_string()),
-            years: Some(horizon.len() as u32),
-            strict: false,
-            risks: spec.risks.clone(),
-            correlations: spec.correlations.clone(),
-        })?;
+        // Correlations naming a saving link it to a risk or a pressure; the rest are the
+        // register's, between risks.
+        let saving_ids: HashMap<&str, usize> = spec
+            .savings
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let risk_ids: HashMap<&str, usize> = spec
+            .risks
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let pressure_names: HashMap<&str, usize> = spec
+            .pressures
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect();
+        let mut between_risks = Vec::new();
+        let mut links = Vec::new();
+        for (index, c) in spec.correlations.iter().enumerate() {
+            let (a, b, rho) = crate::register::Correlation::from(c.clone());
+            let bad = |message: String| PlanError::Correlation { index, message };
+            let saving = |x: &str| saving_ids.get(x).copied();
+            let other = |x: &str| {
+                risk_ids
+                    .get(x)
+                    .map(|&i| Linked::Risk(i))
+                    .or_else(|| pressure_names.get(x).map(|&i| Linked::Pressure(i)))
+            };
+            match (saving(&a), saving(&b)) {
+                (Some(_), Some(_)) => {
+                    return Err(bad(format!(
+                        "{a:?} and {b:?} are both savings: savings move together through savings_delivery.programme_correlation and directorate_correlation"
+                    )));
+                }
+                (Some(s), None) | (None, Some(s)) => {
+                    let name = if saving(&a).is_some() { &b } else { &a };
+                    let Some(o) = other(name) else {
+                        return Err(bad(format!(
+                            "no risk or pressure has the id or name {name:?}"
+                        )));
+                    };
+                    if !(-1.0..=1.0).contains(&rho) {
+                        return Err(bad(format!("rho: {rho:?} is outside [-1, 1]")));
+                    }
+                    if rho != 0.0 {
+                        links.push(Link {
+                            saving: s,
+                            other: o,
+                            loading: crate::correlation::pearson_from_spearman(rho),
+                        });
+                    }
+                }
+                (None, None) => {
+                    if pressure_names.contains_key(a.as_str())
+                        || pressure_names.contains_key(b.as_str())
+                    {
+                        return Err(bad(format!(
+                            "{a:?} and {b:?}: a pressure can be correlated with a saving, not with a risk or another pressure"
+                        )));
+                    }
+                    between_risks.push(c.clone());
+                }
+            }
+        }
+        let linked_risks: Vec<usize> = links
+            .iter()
+            .filter_map(|l| match l.other {
+                Linked::Risk(i) => Some(i),
+                Linked::Pressure(_) => None,
+            })
+            .collect();
+        let register = RiskRegister::from_spec_with_members(
+            RegisterSpec {
+                first_year: Some(horizon.first().to_string()),
+                years: Some(horizon.len() as u32),
+                strict: false,
+                risks: spec.risks.clone(),
+                correlations: between_risks,
+            },
+            &linked_risks,
+        )?;
         let reserves = ReservePlan::new(&spec.reserves, &horizon, Money::to_f64);
         let mut warnings = register.warnings().to_vec();
         warnings.extend(scale_warnings(&spec));
-        Ok(Scenario {
+        let scenario = Scenario {
             spec,
             horizon,
             register,
@@ -693,9 +802,58 @@ impl Scenario {
             savings,
             models,
             in_year,
+            links,
             reserves,
             warnings,
-        })
+        };
+        scenario.check_links()?;
+        Ok(scenario)
+    }
+
+    /// Each saving's programme and directorate factors and its links to risks and pressures
+    /// must leave it a variance of its own: their loadings cannot explain more than all of it.
+    fn check_links(&self) -> Result<(), PlanError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for l in &self.links {
+            let key = (l.saving, format!("{:?}", l.other));
+            if !seen.insert(key) {
+                return Err(PlanError::Links(format!(
+                    "savings[{}] is correlated with the same risk or pressure twice",
+                    l.saving
+                )));
+            }
+        }
+        if self.links.is_empty() {
+            return Ok(());
+        }
+        let options = crate::simulation::SimulationOptions {
+            trials: 1,
+            seed: 0,
+            threads: Some(1),
+            keep_trials: false,
+        };
+        let engine = crate::simulation::Engine::new(&self.register, &options);
+        let (links, _) = self.delivery_loadings(&engine);
+        let p = &self.spec.savings_delivery;
+        for (k, (s, _)) in self.savings.iter().enumerate() {
+            if links[k].is_empty() {
+                continue;
+            }
+            let factors = p.programme_correlation
+                + if s.spec().directorate.is_some() {
+                    p.directorate_correlation
+                } else {
+                    0.0
+                };
+            let linked = super::engine::linked_variance(&links[k], &engine);
+            if factors + linked > 1.0 + 1e-9 {
+                return Err(PlanError::Links(format!(
+                    "{}: its correlations with risks and pressures (explaining {linked:.3} of its variance) and the programme and directorate correlations ({factors:.3}) add to more than 1",
+                    crate::source::item("savings", k, &s.spec().id)
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Warnings about the scenario: correlations repaired, amounts that look typed in another

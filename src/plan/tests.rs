@@ -603,8 +603,15 @@ fn correlated_programme() -> Scenario {
             "[[savings]]\nid = \"S{i}\"\nname = \"S\"\nyear = \"{year}\"\nvalue = 1e6\nrag = \"amber\"\ndirectorate = \"{directorate}\"\n"
         ));
     }
+    // A saving linked to a risk and one to a pressure.
+    extra.push_str("[[risks]]\nid = \"strike\"\nname = \"Strike\"\nprobability = 0.3\nimpact = { dist = \"uniform\", low = 1e6, high = 3e6 }\n");
+    extra.push_str("[[pressures]]\nname = \"Demand\"\namount = { dist = \"uniform\", low = 0.0, high = 2e6 }\nfirst_year = \"2019/20\"\n");
     extra.push_str("[reserves]\ngeneral_fund = 5e6\n");
-    scenario(&extra)
+    // Top-level keys come before the tables.
+    let text = format!(
+        "correlations = [[\"S0\", \"strike\", 0.5], [\"S1\", \"Demand\", 0.4]]\n{BASE}{extra}"
+    );
+    Scenario::from_toml(&text).unwrap()
 }
 
 #[test]

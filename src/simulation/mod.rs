@@ -517,6 +517,32 @@ impl<'a> Engine<'a> {
     /// Each risk's cost in each of `n` trials, risk-major (`cost[i * n + j]`), drawn from `rng`:
     /// the correlated risks' latents first, then each risk in register order.
     pub(crate) fn risk_costs(&self, n: usize, rng: &mut rng::Rng) -> Vec<f64> {
+        self.risk_costs_and_latents(n, rng).0
+    }
+
+    /// Where risk `i`'s latent is in [`Engine::risk_costs_and_latents`]'s latents, if it is a
+    /// member of the copula.
+    pub(crate) fn member_slot(&self, i: usize) -> Option<usize> {
+        self.members.iter().position(|&m| m == i)
+    }
+
+    /// The copula members' latent correlation between slots `s` and `t`.
+    pub(crate) fn latent_correlation(&self, s: usize, t: usize) -> f64 {
+        let k = self.members.len();
+        // L L^T, row s times row t of the lower factor.
+        (0..=s.min(t))
+            .map(|c| self.cholesky[s * k + c] * self.cholesky[t * k + c])
+            .sum()
+    }
+
+    /// [`Engine::risk_costs`] and the copula members' latents (`[slot * n + trial]`): a
+    /// higher latent is a costlier outcome (the risk happens above its threshold, and the
+    /// impact rises with the latent).
+    pub(crate) fn risk_costs_and_latents(
+        &self,
+        n: usize,
+        rng: &mut rng::Rng,
+    ) -> (Vec<f64>, Vec<f64>) {
         let r = self.compiled.len();
         let z = if self.members.is_empty() {
             Vec::new()
@@ -535,7 +561,7 @@ impl<'a> Engine<'a> {
             }
         }
 
-        cost
+        (cost, z)
     }
 
     /// Runs batch `b`. With `tail = Some(t)`, only the tail statistics (plan total >= t) are

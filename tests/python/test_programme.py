@@ -308,6 +308,11 @@ def test_a_star_chamber_turns_undeliverable_savings_into_a_certain_need() -> Non
     se = 4 * 6e6 / 2 / np.sqrt(200_000)
     for got, want in zip((a["shortfall_mean"] - b["shortfall_mean"]).to_list(), expected_change):
         assert got == pytest.approx(want, abs=2 * se), (got, want)
+    # The same, as the effect the star chamber reports.
+    effect = after.effect(trials=200_000, seed=7, until="2022/23")
+    assert effect["change"].to_list() == pytest.approx((a["shortfall_mean"] - b["shortfall_mean"]).to_list())
+    with pytest.raises(fr.ValidationError, match="did not come from without"):
+        before.effect()
     # The plan too: the reference plan without its red savings needs their value for certain.
     s = fr.examples.birmingham_2019().without(ids=["S-006"])
     assert s.to_dict()["unidentified"] == {"2020/21": 7e6}
@@ -327,3 +332,83 @@ def test_star_chamber_errors(kwargs: dict[str, object], says: str) -> None:
     with pytest.raises(fr.ValidationError, match=None) as e:
         fr.examples.birmingham_2019().without(**kwargs)  # type: ignore[arg-type]
     assert says in str(e.value)
+
+
+# -- savings correlated with risks and pressures -------------------------------------------------
+
+LINKED = """
+[plan]
+name = "links"
+first_year = "2019/20"
+years = 1
+net_budget = [100e6]
+
+[[pressures]]
+name = "Demand"
+amount = { dist = "uniform", low = 0.0, high = 10e6 }
+first_year = "2019/20"
+
+[[savings]]
+id = "WF"
+name = "Workforce savings"
+year = "2019/20"
+value = 10e6
+rag = "amber"
+
+[[risks]]
+id = "strike"
+name = "Industrial dispute"
+probability = 0.5
+impact = { dist = "fixed", value = 10e6 }
+"""
+
+
+def gap_variance(correlations: str, trials: int = 200_000) -> tuple[float, pl.DataFrame]:
+    s = fr.Scenario.from_toml_str(correlations + LINKED)
+    t = s.simulate(trials=trials, seed=11, progress=False, keep_trials=True).trial_table()
+    return float(t["gap"].var()), t
+
+
+def test_a_dispute_that_delays_workforce_savings_widens_the_gap() -> None:
+    base, t0 = gap_variance("")
+    # Independent: the variances add. Strike: Bernoulli(0.5) x £10m, variance 25e12; demand
+    # U(0, 10m), variance 1e14 / 12; amber saving, shortfall S: P(S = 1) = 0.2, else 0 with 0.48,
+    # else 0.32 U(0, 1) between (of £10m): E S = 0.36, E S^2 = 0.2 + 0.32 / 3.
+    s_var = (0.2 + 0.32 / 3 - 0.36**2) * 1e14
+    assert base == pytest.approx(25e12 + 1e14 / 12 + s_var, rel=0.02)
+    together, t1 = gap_variance('correlations = [["WF", "strike", 0.8]]\n')
+    against, _ = gap_variance('correlations = [{ risks = ["strike", "WF"], rho = -0.8 }]\n')
+    assert together > base * 1.15 and against < base * 0.85
+    # The means do not move: only how they go wrong together.
+    assert float(t1["gap"].mean()) == pytest.approx(float(t0["gap"].mean()), rel=0.01)
+    with_pressure, _ = gap_variance('correlations = [["WF", "Demand", 0.8]]\n')
+    assert with_pressure > base * 1.1
+
+
+def test_a_zero_link_changes_nothing_and_links_round_trip() -> None:
+    base, t0 = gap_variance("", trials=20_000)
+    zero, t1 = gap_variance('correlations = [["WF", "strike", 0.0]]\n', trials=20_000)
+    assert t0["gap"].equals(t1["gap"])
+    s = fr.Scenario.from_toml_str('correlations = [["WF", "strike", 0.5]]\n' + LINKED)
+    assert fr.Scenario.from_toml_str(s.to_toml()) == s
+
+
+@pytest.mark.parametrize(
+    "correlations, says",
+    [
+        ('[["WF", "nobody", 0.5]]', 'correlations[0]: no risk or pressure has the id or name "nobody"'),
+        ('[["Demand", "strike", 0.5]]', "a pressure can be correlated with a saving, not with a risk"),
+        ('[["WF", "strike", 1.5]]', "rho: 1.5 is outside [-1, 1]"),
+        ('[["WF", "strike", 0.9], ["WF", "Demand", 0.9]]', "add to more than 1"),
+    ],
+)
+def test_links_that_cannot_hold_are_refused(correlations: str, says: str) -> None:
+    with pytest.raises(fr.ValidationError) as e:
+        fr.Scenario.from_toml_str(f"correlations = {correlations}\n" + LINKED)
+    assert says in str(e.value)
+
+
+def test_two_savings_are_linked_through_the_programme_not_the_table() -> None:
+    two = LINKED + '\n[[savings]]\nid = "P2"\nname = "x"\nyear = "2019/20"\nvalue = 1e6\nrag = "green"\n'
+    with pytest.raises(fr.ValidationError, match="are both savings"):
+        fr.Scenario.from_toml_str('correlations = [["WF", "P2", 0.5]]\n' + two)
