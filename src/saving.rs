@@ -231,6 +231,9 @@ pub struct DeliveryModel {
     spec: DeliverySpec,
     partial: Distribution,
     delay: Option<Distribution>,
+    /// In the latent's normal scale: below the first, a slipped partial delivery; below the
+    /// second, slipped; below the third, a partial delivery on time (see `outcome_z`).
+    thresholds: [f64; 3],
 }
 
 impl DeliveryModel {
@@ -258,10 +261,18 @@ impl DeliveryModel {
                 Some(d)
             }
         };
+        let q = crate::distribution::std_normal_quantile;
+        let short = 1.0 - spec.p_full;
+        let thresholds = [
+            q(spec.p_slip * short),
+            q(spec.p_slip),
+            q(spec.p_slip + (1.0 - spec.p_slip) * short),
+        ];
         Ok(DeliveryModel {
             spec,
             partial,
             delay,
+            thresholds,
         })
     }
 
@@ -350,6 +361,34 @@ impl DeliveryModel {
             self.partial.quantile(w / short).unwrap_or(0.0)
         };
         (slipped, fraction)
+    }
+
+    /// [`DeliveryModel::outcome`] at `u = Φ(z)` for a standard normal latent `z`, computing
+    /// `Φ(z)` only where the fraction depends on it (a partial delivery): the full-delivery
+    /// regions are told apart by their thresholds in `z`, fixed once per model. Equal to
+    /// `outcome(Φ(z))` but on the thresholds themselves (probability zero).
+    ///
+    /// ```
+    /// use fiscalrisk::saving::{Rag, DeliveryModel};
+    /// let amber = DeliveryModel::default_for(Rag::Amber);
+    /// let phi = |z: f64| 0.5 * libm_erfc(-z / 2f64.sqrt());
+    /// # fn libm_erfc(x: f64) -> f64 { statrs::function::erf::erfc(x) }
+    /// for z in [-2.5, -1.2, -0.9, -0.3, 0.0, 0.4, 2.0] {
+    ///     let (a, b) = (amber.outcome_z(z), amber.outcome(phi(z)));
+    ///     assert_eq!(a.0, b.0);
+    ///     assert!((a.1 - b.1).abs() < 1e-12);
+    /// }
+    /// ```
+    pub fn outcome_z(&self, z: f64) -> (bool, f64) {
+        let [slip_partial, slip, stay_partial] = self.thresholds;
+        if z < slip {
+            if z >= slip_partial {
+                return (true, 1.0);
+            }
+        } else if z >= stay_partial {
+            return (false, 1.0);
+        }
+        self.outcome(crate::distribution::std_normal_cdf(z))
     }
 
     /// One trial's delivery: whether it slipped, and the fraction delivered (in the due year

@@ -263,14 +263,10 @@ struct DeliveryFactors {
     own: Vec<f64>,
 }
 
-/// A uniform on the open interval (0, 1) (53 bits), so that its normal quantile is finite.
-fn open01(rng: &mut rng::Rng) -> f64 {
-    use rand::Rng as _;
-    ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-}
-
+/// A standard normal draw (statrs' sampler, as the risks' copula uses).
 fn std_normal(rng: &mut rng::Rng) -> f64 {
-    crate::distribution::std_normal_quantile(open01(rng))
+    use rand::distr::Distribution as _;
+    statrs::distribution::Normal::standard().sample(rng)
 }
 
 impl DeliveryFactors {
@@ -314,9 +310,9 @@ impl DeliveryFactors {
         }
     }
 
-    /// Saving `k`'s delivery quantile in trial `j`, for its due year `due`: a costlier outcome
-    /// of a linked risk or pressure (a higher latent) with a positive loading is a worse
-    /// delivery.
+    /// Saving `k`'s delivery latent (a standard normal) in trial `j`, for its due year `due`:
+    /// a costlier outcome of a linked risk or pressure (a higher latent) with a positive loading
+    /// is a worse delivery.
     fn latent(
         &self,
         k: usize,
@@ -338,7 +334,7 @@ impl DeliveryFactors {
             };
             z -= loading * x;
         }
-        crate::distribution::std_normal_cdf(z)
+        z
     }
 }
 
@@ -595,7 +591,9 @@ impl Scenario {
             let one_off_late = model.spec().one_off_late;
             for j in 0..n {
                 let (slipped, fraction) = match &delivery {
-                    Some(f) => model.outcome(f.latent(k, *due, j, &mut rng, &risk_z, &pressure_z)),
+                    Some(f) => {
+                        model.outcome_z(f.latent(k, *due, j, &mut rng, &risk_z, &pressure_z))
+                    }
                     None => model.draw(&mut rng),
                 };
                 let delay = if slipped {
