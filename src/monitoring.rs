@@ -303,13 +303,22 @@ pub fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-impl Table {
-    /// Reads text columns (name, cells; `None` for an empty cell).
-    pub fn from_columns(
-        columns: &[(String, Vec<Option<String>>)],
-    ) -> Result<Table, MonitoringError> {
+/// Text columns as a table is handed over (name, cells; `None` for an empty cell), checked
+/// once for every table read from them: the required columns are there, at most [`MAX_ROWS`]
+/// rows, every column as long as the first.
+pub(crate) struct TextColumns<'a> {
+    /// Number of rows.
+    pub(crate) rows: usize,
+    by_name: HashMap<&'a str, &'a Vec<Option<String>>>,
+}
+
+impl<'a> TextColumns<'a> {
+    pub(crate) fn new(
+        columns: &'a [(String, Vec<Option<String>>)],
+        required: &[&str],
+    ) -> Result<TextColumns<'a>, MonitoringError> {
         let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-        let missing: Vec<&str> = REQUIRED_COLUMNS
+        let missing: Vec<&str> = required
             .iter()
             .copied()
             .filter(|c| !names.contains(c))
@@ -333,15 +342,28 @@ impl Table {
                 });
             }
         }
-        let by_name: HashMap<&str, &Vec<Option<String>>> =
-            columns.iter().map(|(n, c)| (n.as_str(), c)).collect();
-        let cell = |name: &str, i: usize| -> Option<&str> {
-            by_name
-                .get(name)
-                .and_then(|c| c[i].as_deref())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
+        let by_name = columns.iter().map(|(n, c)| (n.as_str(), c)).collect();
+        Ok(TextColumns { rows, by_name })
+    }
+
+    /// Column `name`'s cell in row `i` (from 0), trimmed; `None` when blank or absent.
+    pub(crate) fn cell(&self, name: &str, i: usize) -> Option<&'a str> {
+        self.by_name
+            .get(name)
+            .and_then(|c| c[i].as_deref())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+impl Table {
+    /// Reads text columns (name, cells; `None` for an empty cell).
+    pub fn from_columns(
+        columns: &[(String, Vec<Option<String>>)],
+    ) -> Result<Table, MonitoringError> {
+        let text = TextColumns::new(columns, &REQUIRED_COLUMNS)?;
+        let rows = text.rows;
+        let cell = |name: &str, i: usize| text.cell(name, i);
         let mut table = Table {
             lines: Vec::new(),
             totals: Vec::new(),

@@ -34,7 +34,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
-use crate::monitoring::{Finding, MonitoringError, Report, Rule, Severity, parse_bool};
+use crate::monitoring::{
+    Finding, MonitoringError, Report, Rule, Severity, TextColumns, parse_bool,
+};
 use crate::period::FinancialYear;
 use crate::saving::Rag;
 
@@ -117,40 +119,9 @@ impl Tracker {
     pub fn from_columns(
         columns: &[(String, Vec<Option<String>>)],
     ) -> Result<Tracker, MonitoringError> {
-        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-        let missing: Vec<&str> = REQUIRED_COLUMNS
-            .iter()
-            .copied()
-            .filter(|c| !names.contains(c))
-            .collect();
-        if !missing.is_empty() {
-            return Err(MonitoringError::MissingColumns {
-                missing: missing.join(", "),
-                present: names.join(", "),
-            });
-        }
-        let rows = columns.first().map_or(0, |c| c.1.len());
-        if rows > crate::monitoring::MAX_ROWS {
-            return Err(MonitoringError::TooManyRows { rows });
-        }
-        for (name, cells) in columns {
-            if cells.len() != rows {
-                return Err(MonitoringError::Ragged {
-                    column: name.clone(),
-                    len: cells.len(),
-                    expected: rows,
-                });
-            }
-        }
-        let by_name: HashMap<&str, &Vec<Option<String>>> =
-            columns.iter().map(|(n, c)| (n.as_str(), c)).collect();
-        let cell = |name: &str, i: usize| -> Option<&str> {
-            by_name
-                .get(name)
-                .and_then(|c| c[i].as_deref())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
+        let text = TextColumns::new(columns, &REQUIRED_COLUMNS)?;
+        let rows = text.rows;
+        let cell = |name: &str, i: usize| text.cell(name, i);
         let mut out = Tracker {
             rows: Vec::with_capacity(rows),
             bad_cells: Vec::new(),
