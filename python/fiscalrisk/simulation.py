@@ -128,8 +128,8 @@ class SimulationResult:
         ``p99``, ``var95`` (value at risk: the P95), ``es95`` (expected shortfall: the mean of
         the worst 5% of trials), ``se_mean`` and ``se_p95`` (standard errors: if they are too
         large for the decision at hand, run more trials). Percentiles are the inverse of the
-        empirical cdf, within 0.025% of the exact order statistic (see the Rust docs of the
-        quantile sketch); atoms (e.g. 0 when nothing happens) are exact.
+        empirical cdf, within 2^-10 (under 0.1%) of the exact order statistic (see the Rust
+        docs of the quantile sketch); atoms (e.g. 0 when nothing happens) are exact.
         """
         return pl.DataFrame(self._native.summary())
 

@@ -104,6 +104,26 @@ pub(crate) struct PlanAcc {
 }
 
 impl PlanAcc {
+    /// The accumulators as a finished result keeps them: every sketch compacted (see
+    /// [`Sketch::compact`]).
+    pub(crate) fn compacted(mut self) -> PlanAcc {
+        for s in self
+            .gap
+            .iter_mut()
+            .chain(&mut self.reserves)
+            .chain(&mut self.one_off)
+            .chain(&mut self.general_fund)
+            .chain(&mut self.earmarked)
+            .chain(&mut self.sustainability)
+            .chain(&mut self.change)
+            .chain(&mut self.balances)
+            .chain([&mut self.cumulative_one_off, &mut self.cumulative_gap])
+        {
+            *s = s.compact();
+        }
+        self
+    }
+
     pub(crate) fn new(years: usize, items: usize, reserves: usize) -> PlanAcc {
         PlanAcc {
             trials: 0,
@@ -454,7 +474,9 @@ impl Scenario {
                     Want::default(),
                     progress,
                 )?;
-                fixed(pass.cumulative_one_off.quantile(*c))
+                // Read from the sketch as the result keeps it, so that the result reports
+                // the same figure.
+                fixed(pass.cumulative_one_off.compact().quantile(*c))
             }
         };
         let acc = self.run(

@@ -299,7 +299,7 @@ impl Scenario {
                 .collect(),
             reserve_names: self.reserves.names.clone(),
             floors: self.reserves.floor.clone(),
-            acc: run.acc,
+            acc: run.acc.compacted(),
             items: self.items(),
         })
     }

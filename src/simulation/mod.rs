@@ -33,7 +33,7 @@
 //! pilot of the first batches gives a floor (its P90, almost surely below the run's P95); every
 //! batch then adds each risk's cost in the trials above the floor into bins by the sketch
 //! bucket of the plan total. The tail is the trials in the P95's bucket and above, so the tail
-//! threshold is the smallest plan total in that bucket (exact, within 2^-12 of the P95) and the
+//! threshold is the smallest plan total in that bucket (exact, within 2^-10 of the P95) and the
 //! bins give the tail sums exactly. Should the floor turn out above the threshold, one more
 //! pass over every batch computes them directly (a test checks the two agree).
 //!
@@ -829,7 +829,7 @@ fn run(
     };
     engine.run_all(&pool, 0..pilot, again, &mut step, &mut acc)?;
     // 3. The tail: trials in the P95's bucket or above, i.e. at or above the smallest plan
-    //    total in that bucket (a value within 2^-12 of the P95 and not above it).
+    //    total in that bucket (a value within 2^-10 of the P95 and not above it).
     let n = options.trials;
     let tail_threshold = acc.sketches[years].bucket_min_at_rank((0.95 * n as f64).ceil() as u64);
     let mut tail_count = 0;
@@ -867,7 +867,7 @@ fn run(
             .map(|r| r.id().to_string())
             .collect(),
         moments: acc.period_moments,
-        sketches: acc.sketches,
+        sketches: acc.sketches.iter().map(Sketch::compact).collect(),
         risk_moments: acc.risk_moments,
         risk_spread: engine.compiled.iter().map(|c| c.spread.clone()).collect(),
         tail_threshold,

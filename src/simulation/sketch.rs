@@ -2,21 +2,31 @@
 //!
 //! Values are grouped into logarithmic buckets: the bucket of a positive `x` is its float's
 //! exponent and top [`MANTISSA_BITS`] mantissa bits, so a bucket spans a relative width of
-//! `2^-12` (0.024%). Each bucket keeps its count, sum, minimum and maximum, so
+//! `2^-10` (0.098%). While a simulation runs, each bucket keeps its count, sum, minimum and
+//! maximum; a finished result keeps less ([`Sketch::compact`]):
 //!
-//! * a value that stands alone in its bucket (an atom, such as the cost of a fixed impact, or
-//!   zero when nothing happens) is reported exactly;
-//! * any other quantile is interpolated between the exact minimum and maximum of one bucket, an
-//!   error of at most 0.024% of the value, far inside the Monte Carlo error of any run;
-//! * memory depends on the spread of the values, not on the number of trials.
+//! * each bucket's count;
+//! * the exact value of a bucket whose values are all equal (an atom, such as the cost of a
+//!   fixed impact, or zero when nothing happens), reported exactly;
+//! * the exact minimum, maximum and sum (so the mean) of all the values.
+//!
+//! Any other quantile is interpolated between the bounds of one bucket: a relative error of at
+//! most `2^-10`, under 0.1% of the value and far inside the Monte Carlo error of any run.
+//! Memory depends on the spread of the values, not on the number of trials, and a compact
+//! sketch stores in about three bytes a bucket (its keys and counts as base64 varints).
 //!
 //! Sketches merge by adding bucket statistics; the engine merges batches in batch order, so the
 //! floating-point sums, and therefore every result, are the same on any number of threads.
 
 use serde::{Deserialize, Serialize};
 
-/// Mantissa bits that name a bucket.
-pub const MANTISSA_BITS: u32 = 12;
+/// Mantissa bits that name a bucket: part of the reproducibility contract (since 0.2.0 it is
+/// 10; 0.1.0 used 12, with buckets a quarter as wide and four times as many).
+pub const MANTISSA_BITS: u32 = 10;
+/// Where a value's bits are cut to make its key.
+const SHIFT: u32 = 52 - MANTISSA_BITS;
+/// The largest key of a finite value, plus one.
+const KEY_LIMIT: i64 = (0x7FF << MANTISSA_BITS) + 1;
 
 /// Statistics of the values in one bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -39,10 +49,21 @@ pub fn key(x: f64) -> i64 {
     if x == 0.0 {
         return 0;
     }
-    let k = (x.abs().to_bits() >> (52 - MANTISSA_BITS)) as i64 + 1;
+    let k = (x.abs().to_bits() >> SHIFT) as i64 + 1;
     if x > 0.0 { k } else { -k }
 }
 
+/// The range of values with key `key`: from the first (included) to the first of the next
+/// bucket (excluded); `(0, 0)` for key 0.
+pub fn bounds(key: i64) -> (f64, f64) {
+    if key == 0 {
+        return (0.0, 0.0);
+    }
+    let k = key.unsigned_abs() - 1;
+    let lo = f64::from_bits(k << SHIFT);
+    let hi = f64::from_bits((k + 1) << SHIFT);
+    if key > 0 { (lo, hi) } else { (-hi, -lo) }
+}
 /// Maps a float to an integer with the same order (`-0.0` just below `0.0`), so that slices of
 /// floats sort as plain integers: several times faster than comparing floats with a closure.
 #[inline]
@@ -66,59 +87,260 @@ pub fn sort_floats(values: &mut [f64]) {
     }
 }
 
-/// A quantile sketch: buckets in key order. It serialises as columns (one array per field),
-/// a third the size of an array of buckets in JSON.
+/// A quantile sketch: buckets in key order. It serialises compacted (see [`Sketch::compact`]),
+/// its keys and counts as base64 varints.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(into = "Columns", try_from = "Columns")]
+#[serde(into = "Stored", try_from = "Stored")]
 pub struct Sketch {
     buckets: Vec<Bucket>,
     count: u64,
+    /// The sum of all the values.
+    sum: f64,
 }
 
-/// The serialised form of a [`Sketch`].
+/// The serialised form of a [`Sketch`]: what [`Sketch::compact`] keeps.
 #[derive(Serialize, Deserialize)]
-struct Columns {
-    key: Vec<i64>,
-    count: Vec<u64>,
-    sum: Vec<f64>,
-    min: Vec<f64>,
-    max: Vec<f64>,
+struct Stored {
+    /// [`MANTISSA_BITS`] when it was written.
+    bits: u32,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    /// The first key (zigzag), then each key's step from the one before, as varints.
+    keys: String,
+    /// Each bucket's count, as varints.
+    counts: String,
+    /// `(bucket position, value)` of the buckets whose values are all equal.
+    atoms: Vec<(u64, f64)>,
 }
 
-impl From<Sketch> for Columns {
-    fn from(s: Sketch) -> Columns {
+impl From<Sketch> for Stored {
+    fn from(s: Sketch) -> Stored {
         let b = &s.buckets;
-        Columns {
-            key: b.iter().map(|b| b.key).collect(),
-            count: b.iter().map(|b| b.count).collect(),
-            sum: b.iter().map(|b| b.sum).collect(),
-            min: b.iter().map(|b| b.min).collect(),
-            max: b.iter().map(|b| b.max).collect(),
+        let mut keys = Vec::with_capacity(2 * b.len());
+        let mut counts = Vec::with_capacity(2 * b.len());
+        let mut previous = None;
+        let mut atoms = Vec::new();
+        for (i, bucket) in b.iter().enumerate() {
+            match previous {
+                None => varint::put(&mut keys, varint::zigzag(bucket.key)),
+                Some(p) => varint::put(&mut keys, (bucket.key - p) as u64),
+            }
+            previous = Some(bucket.key);
+            varint::put(&mut counts, bucket.count);
+            if is_atom(bucket) {
+                atoms.push((i as u64, bucket.min));
+            }
+        }
+        Stored {
+            bits: MANTISSA_BITS,
+            count: s.count,
+            sum: s.sum,
+            min: b.first().map_or(0.0, |b| b.min),
+            max: b.last().map_or(0.0, |b| b.max),
+            keys: base64::encode(&keys),
+            counts: base64::encode(&counts),
+            atoms,
         }
     }
 }
 
-impl TryFrom<Columns> for Sketch {
+/// A bucket that holds one value (however many times), other than 0: its value is kept.
+fn is_atom(b: &Bucket) -> bool {
+    b.key != 0 && b.count >= 2 && b.min == b.max
+}
+
+impl TryFrom<Stored> for Sketch {
     type Error = String;
-    fn try_from(c: Columns) -> Result<Sketch, String> {
-        let n = c.key.len();
-        if [c.count.len(), c.sum.len(), c.min.len(), c.max.len()] != [n; 4] {
-            return Err("a sketch's columns differ in length".into());
+    fn try_from(s: Stored) -> Result<Sketch, String> {
+        if s.bits != MANTISSA_BITS {
+            return Err(format!(
+                "a sketch with buckets of {} mantissa bits (this version of fiscalrisk uses {MANTISSA_BITS}): simulate again",
+                s.bits
+            ));
         }
-        if c.key.windows(2).any(|w| w[0] >= w[1]) {
-            return Err("a sketch's keys are not increasing".into());
+        let keys = base64::decode(&s.keys).ok_or("a sketch's keys are not base64")?;
+        let counts = base64::decode(&s.counts).ok_or("a sketch's counts are not base64")?;
+        let mut key_list = Vec::new();
+        let mut at = 0;
+        while at < keys.len() {
+            let v = varint::get(&keys, &mut at).ok_or("a sketch's keys are cut short")?;
+            let k = match key_list.last() {
+                None => varint::unzigzag(v),
+                Some(&p) => {
+                    if v == 0 || v > (2 * KEY_LIMIT) as u64 {
+                        return Err("a sketch's keys are not increasing".into());
+                    }
+                    p + v as i64
+                }
+            };
+            if k.abs() >= KEY_LIMIT {
+                return Err(format!("a sketch's key {k} is beyond the finite numbers"));
+            }
+            key_list.push(k);
         }
-        let buckets: Vec<Bucket> = (0..n)
-            .map(|i| Bucket {
-                key: c.key[i],
-                count: c.count[i],
-                sum: c.sum[i],
-                min: c.min[i],
-                max: c.max[i],
-            })
-            .collect();
-        let count = buckets.iter().map(|b| b.count).sum();
-        Ok(Sketch { buckets, count })
+        let mut count_list = Vec::with_capacity(key_list.len());
+        let mut at = 0;
+        while at < counts.len() {
+            let c = varint::get(&counts, &mut at).ok_or("a sketch's counts are cut short")?;
+            if c == 0 {
+                return Err("a sketch's bucket holds no values".into());
+            }
+            count_list.push(c);
+        }
+        if count_list.len() != key_list.len() {
+            return Err(format!(
+                "a sketch has {} keys and {} counts",
+                key_list.len(),
+                count_list.len()
+            ));
+        }
+        let total = count_list
+            .iter()
+            .try_fold(0u64, |a, &c| a.checked_add(c))
+            .ok_or("a sketch's counts overflow")?;
+        if total != s.count {
+            return Err(format!(
+                "a sketch's buckets hold {total} values, not its count {}",
+                s.count
+            ));
+        }
+        if !(s.min.is_finite() && s.max.is_finite() && s.sum.is_finite()) || s.min > s.max {
+            return Err("a sketch's minimum, maximum or sum is not a finite number".into());
+        }
+        if let (Some(&first), Some(&last)) = (key_list.first(), key_list.last())
+            && (key(s.min) != first || key(s.max) != last)
+        {
+            return Err("a sketch's minimum or maximum is not in its first or last bucket".into());
+        }
+        let mut atoms = s.atoms.iter().peekable();
+        let mut buckets = Vec::with_capacity(key_list.len());
+        for (i, (&k, &c)) in key_list.iter().zip(&count_list).enumerate() {
+            let atom = match atoms.peek() {
+                Some(&&(at, v)) if at == i as u64 => {
+                    atoms.next();
+                    if key(v) != k || !v.is_finite() {
+                        return Err(format!("a sketch's atom {v} is not in its bucket"));
+                    }
+                    Some(v)
+                }
+                _ => None,
+            };
+            buckets.push(compact_bucket(k, c, atom, s.min, s.max));
+        }
+        if atoms.next().is_some() {
+            return Err("a sketch's atoms are not in bucket order".into());
+        }
+        Ok(Sketch {
+            buckets,
+            count: s.count,
+            sum: s.sum,
+        })
+    }
+}
+
+/// A bucket as a compact sketch holds it: an atom's value, or the values spread evenly over
+/// its bounds, within the sketch's exact minimum and maximum.
+fn compact_bucket(key: i64, count: u64, atom: Option<f64>, min: f64, max: f64) -> Bucket {
+    let (lo, hi) = match atom {
+        Some(v) => (v, v),
+        None => {
+            let (lo, hi) = bounds(key);
+            (lo.max(min), hi.min(max))
+        }
+    };
+    Bucket {
+        key,
+        count,
+        sum: count as f64 * (0.5 * lo + 0.5 * hi),
+        min: lo,
+        max: hi,
+    }
+}
+
+/// Unsigned LEB128 varints, and zigzag for the first (signed) key.
+mod varint {
+    pub(super) fn put(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    pub(super) fn get(bytes: &[u8], at: &mut usize) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            v |= u64::from(b & 0x7F).checked_shl(shift)?;
+            if b < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    pub(super) fn zigzag(k: i64) -> u64 {
+        ((k << 1) ^ (k >> 63)) as u64
+    }
+
+    pub(super) fn unzigzag(v: u64) -> i64 {
+        ((v >> 1) as i64) ^ -((v & 1) as i64)
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), for the sketch's bytes in JSON.
+mod base64 {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub(super) fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn decode(text: &str) -> Option<Vec<u8>> {
+        let t = text.as_bytes();
+        if !t.len().is_multiple_of(4) {
+            return None;
+        }
+        let mut table = [u8::MAX; 256];
+        for (i, &a) in ALPHABET.iter().enumerate() {
+            table[a as usize] = i as u8;
+        }
+        let value = |c: u8| (table[c as usize] != u8::MAX).then(|| u32::from(table[c as usize]));
+        let mut out = Vec::with_capacity(t.len() / 4 * 3);
+        for (q, chunk) in t.chunks(4).enumerate() {
+            let last = q + 1 == t.len() / 4;
+            let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+            if pad > 2 || (pad > 0 && !last) {
+                return None;
+            }
+            let mut n = 0u32;
+            for &c in &chunk[..4 - pad] {
+                n = (n << 6) | value(c)?;
+            }
+            n <<= 6 * pad as u32;
+            let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+            out.extend_from_slice(&bytes[..3 - pad]);
+        }
+        Some(out)
     }
 }
 
@@ -145,8 +367,30 @@ impl Sketch {
             }
         }
         Sketch {
+            sum: buckets.iter().map(|b| b.sum).sum(),
             buckets,
             count: values.len() as u64,
+        }
+    }
+
+    /// The sketch a finished result keeps: each bucket's count, the value of each atom (a
+    /// bucket whose values are all equal), and the exact minimum, maximum and sum; any other
+    /// bucket's values are taken as spread evenly over its bounds. It is what a stored sketch
+    /// reads back as, so a result answers the same before and after a round trip.
+    pub fn compact(&self) -> Sketch {
+        let (min, max) = match (self.buckets.first(), self.buckets.last()) {
+            (Some(f), Some(l)) => (f.min, l.max),
+            _ => return self.clone(),
+        };
+        let buckets = self
+            .buckets
+            .iter()
+            .map(|b| compact_bucket(b.key, b.count, is_atom(b).then_some(b.min), min, max))
+            .collect();
+        Sketch {
+            buckets,
+            count: self.count,
+            sum: self.sum,
         }
     }
 
@@ -176,6 +420,7 @@ impl Sketch {
         }
         self.buckets = out;
         self.count += other.count;
+        self.sum += other.sum;
     }
 
     /// The mean of the values (0 when there are none).
@@ -183,7 +428,7 @@ impl Sketch {
         if self.count == 0 {
             return 0.0;
         }
-        self.buckets.iter().map(|b| b.sum).sum::<f64>() / self.count as f64
+        self.sum / self.count as f64
     }
 
     /// Number of values.
@@ -207,11 +452,21 @@ impl Sketch {
             return 0.0;
         }
         let k = k.clamp(1, self.count);
+        // The extremes are exact.
+        if k == 1 {
+            return self.buckets[0].min;
+        }
+        if k == self.count {
+            return self.buckets[self.buckets.len() - 1].max;
+        }
         let mut before = 0;
         for b in &self.buckets {
             if before + b.count >= k {
-                if b.count == 1 || b.min == b.max {
+                if b.min == b.max {
                     return b.min;
+                }
+                if b.count == 1 {
+                    return 0.5 * b.min + 0.5 * b.max;
                 }
                 let t = (k - before - 1) as f64 / (b.count - 1) as f64;
                 return b.min + t * (b.max - b.min);
@@ -252,10 +507,15 @@ impl Sketch {
             if b.min > x {
                 above += b.count as f64;
             } else if b.max > x {
-                // Values spread evenly from min (not above x) to max (above x).
-                let frac = (x - b.min) / (b.max - b.min);
-                let at_or_below = 1 + (frac * (b.count - 1) as f64).floor() as u64;
-                above += (b.count - at_or_below.min(b.count - 1)) as f64;
+                // Values spread evenly from min (not above x) to max (above x); one value
+                // alone sits at the middle.
+                if b.count == 1 {
+                    above += f64::from(u8::from(0.5 * b.min + 0.5 * b.max > x));
+                } else {
+                    let frac = (x - b.min) / (b.max - b.min);
+                    let at_or_below = 1 + (frac * (b.count - 1) as f64).floor() as u64;
+                    above += (b.count - at_or_below.min(b.count - 1)) as f64;
+                }
                 break;
             } else {
                 break;
@@ -341,7 +601,7 @@ mod tests {
             let k = (p * exact.len() as f64).ceil() as usize;
             let truth = exact[k - 1];
             assert!(
-                (s.quantile(p) - truth).abs() <= truth * 2f64.powi(-12),
+                (s.quantile(p) - truth).abs() <= truth * 2f64.powi(-(MANTISSA_BITS as i32)),
                 "{p}: {} vs {truth}",
                 s.quantile(p)
             );
@@ -362,6 +622,134 @@ mod tests {
         assert_eq!(merged.count(), whole.count());
         for p in [0.01, 0.3, 0.5, 0.77, 0.99] {
             assert_eq!(merged.quantile(p), whole.quantile(p));
+        }
+    }
+
+    #[test]
+    fn base64_and_varints_match_their_standards() {
+        // RFC 4648, section 10.
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64::encode(plain.as_bytes()), coded);
+            assert_eq!(base64::decode(coded).unwrap(), plain.as_bytes());
+        }
+        for bad in ["Zg=", "Z===", "Zg==Zg==", "Zm9*"] {
+            assert_eq!(base64::decode(bad), None, "{bad}");
+        }
+        // LEB128: 300 is 0xAC 0x02; zigzag interleaves signs (0, -1, 1, -2, ...).
+        let mut out = Vec::new();
+        varint::put(&mut out, 300);
+        assert_eq!(out, [0xAC, 0x02]);
+        let mut at = 0;
+        assert_eq!(varint::get(&out, &mut at), Some(300));
+        assert_eq!(varint::get(&[0x80], &mut 0), None);
+        for (k, z) in [(0i64, 0u64), (-1, 1), (1, 2), (-2, 3), (i64::MIN, u64::MAX)] {
+            assert_eq!(varint::zigzag(k), z);
+            assert_eq!(varint::unzigzag(z), k);
+        }
+    }
+
+    /// A skewed sample with an atom at zero, an atom at 7e6 and a spread part.
+    fn sample() -> Vec<f64> {
+        let mut v: Vec<f64> = (1..=20_000)
+            .map(|i| {
+                let u = i as f64 / 20_001.0;
+                1e6 * (-(1.0 - u).ln()).powf(1.5) + 12_345.678
+            })
+            .collect();
+        v.extend(std::iter::repeat_n(0.0, 30_000));
+        v.extend(std::iter::repeat_n(7e6, 5_000));
+        v.push(-2.5e6);
+        v
+    }
+
+    #[test]
+    fn a_compact_sketch_keeps_atoms_extremes_and_the_mean_exactly() {
+        let mut v = sample();
+        let mut exact = v.clone();
+        exact.sort_by(f64::total_cmp);
+        let whole = Sketch::from_values(&mut v);
+        let c = whole.compact();
+        let n = exact.len();
+        assert_eq!(c.count(), n as u64);
+        assert_eq!(c.value_at_rank(1), -2.5e6);
+        assert_eq!(c.value_at_rank(n as u64), exact[n - 1]);
+        assert_eq!(c.mean(), whole.mean());
+        let mean = exact.iter().sum::<f64>() / n as f64;
+        assert!((c.mean() - mean).abs() <= 1e-12 * mean);
+        // Atoms: 0 (ranks 2 to 30,001) and 7e6.
+        assert_eq!(c.quantile(0.3), 0.0);
+        let rank_7e6 = exact.iter().position(|&x| x == 7e6).unwrap() + 1;
+        assert_eq!(c.value_at_rank(rank_7e6 as u64 + 10), 7e6);
+        // Every other rank within one bucket (2^-10) of the exact order statistic.
+        let width = 2f64.powi(-(MANTISSA_BITS as i32));
+        for k in (1..=n).step_by(97) {
+            let truth = exact[k - 1];
+            let got = c.value_at_rank(k as u64);
+            assert!(
+                (got - truth).abs() <= width * truth.abs(),
+                "rank {k}: {got} vs {truth}"
+            );
+        }
+        // Exceedance within a bucket's share of the values, and the tail mean close.
+        for x in [1e5, 1e6, 3e6, 6.5e6] {
+            let truth = exact.iter().filter(|&&y| y > x).count() as f64 / n as f64;
+            let near = exact
+                .iter()
+                .filter(|&&y| (y - x).abs() <= width * x)
+                .count() as f64
+                / n as f64;
+            assert!((c.exceedance(x) - truth).abs() <= near + 1e-12, "{x}");
+        }
+        let top: f64 = exact[n - 1000..].iter().sum::<f64>() / 1000.0;
+        assert!((c.mean_of_largest(1000) - top).abs() <= width * top);
+    }
+
+    #[test]
+    fn a_stored_sketch_reads_back_as_its_compact_form() {
+        let mut v = sample();
+        let s = Sketch::from_values(&mut v);
+        let text = serde_json::to_string(&s).unwrap();
+        let back: Sketch = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, s.compact());
+        assert_eq!(back.compact(), back);
+        // About three bytes a bucket.
+        assert!(
+            text.len() < 4 * s.len() + 200,
+            "{} bytes, {} buckets",
+            text.len(),
+            s.len()
+        );
+        let empty: Sketch =
+            serde_json::from_str(&serde_json::to_string(&Sketch::default()).unwrap()).unwrap();
+        assert_eq!(empty, Sketch::default());
+    }
+
+    #[test]
+    fn a_malformed_stored_sketch_is_an_error() {
+        let mut v = vec![1.0, 2.0, 2.0, 5.0];
+        let good: serde_json::Value = serde_json::to_value(Sketch::from_values(&mut v)).unwrap();
+        for (field, value, message) in [
+            ("bits", serde_json::json!(12), "mantissa bits"),
+            ("count", serde_json::json!(5), "not its count"),
+            ("keys", serde_json::json!("@@@@"), "not base64"),
+            ("counts", serde_json::json!("AAAA"), "holds no values"),
+            ("min", serde_json::json!(3.0), "first or last bucket"),
+            ("atoms", serde_json::json!([[0, 9.0]]), "not in its bucket"),
+        ] {
+            let mut bad = good.clone();
+            bad[field] = value;
+            let err = serde_json::from_value::<Sketch>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(message), "{field}: {err}");
         }
     }
 }

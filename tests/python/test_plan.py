@@ -201,6 +201,34 @@ def test_stored_results_that_do_not_hold_together_are_refused() -> None:
     assert pickle.loads(pickle.dumps(r)) == r
 
 
+def test_a_200000_trial_result_pickles_small_and_answers_the_same() -> None:
+    """Issue 16: a pickled or JSON 200,000-trial result is under 2 MB, and reads back with the
+    same percentiles, probabilities and tables."""
+    r = fr.examples.birmingham_2019().simulate(trials=200_000, seed=11, progress=False)
+    blob = pickle.dumps(r)
+    assert len(blob) < 2_000_000
+    assert len(r._native.to_json()) < 2_000_000
+    back = pickle.loads(blob)
+    assert back == r
+    for table in ("by_year", "reserves_by_year", "gap_exceedance", "resilience", "drivers"):
+        assert getattr(back, table)().equals(getattr(r, table)()), table
+    assert back.exceedance(50e6) == r.exceedance(50e6)
+
+
+def test_a_stored_sketch_that_is_cut_short_is_refused() -> None:
+    import json
+
+    r = fr.Scenario.from_toml_str(DETERMINISTIC).simulate(trials=100, seed=1)
+    data = json.loads(r._native.to_json())
+    import base64
+
+    # One more bucket count than there are keys.
+    counts = base64.b64decode(data["acc"]["gap"][0]["counts"]) + b"\x01"
+    data["acc"]["gap"][0]["counts"] = base64.b64encode(counts).decode()
+    with pytest.raises(fr.ValidationError, match="a sketch has"):
+        fr.plan._restore_result(json.dumps(data), r.scenario)
+
+
 def test_reverse_stress_reports_progress_and_can_be_stopped() -> None:
     r = fr.examples.birmingham_2019().simulate(trials=10_000, seed=1, progress=False)
     seen: list[tuple[int, int]] = []

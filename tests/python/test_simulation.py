@@ -56,7 +56,9 @@ def test_summary_against_numpy_over_the_trial_table(kept: fr.SimulationResult) -
         assert row["es95"] == pytest.approx(worst.mean(), rel=SKETCH_RTOL)
         assert row["var95"] == row["p95"]
         for amount in np.quantile(x, [0.3, 0.8, 0.97]):
-            assert kept.exceedance(float(amount), row["period"]) == pytest.approx((x > amount).mean(), abs=2 / len(x))
+            # Off by at most the values within one bucket of the amount.
+            near = (np.abs(x - amount) <= SKETCH_RTOL * abs(amount)).mean() + 1 / len(x)
+            assert kept.exceedance(float(amount), row["period"]) == pytest.approx((x > amount).mean(), abs=near)
     # Years add up to the plan, trial by trial.
     years = trials.select(kept.periods[:-1]).to_numpy().sum(axis=1)
     np.testing.assert_allclose(years, trials["total"].to_numpy(), rtol=1e-12)
@@ -68,9 +70,9 @@ def test_contributions_against_numpy(kept: fr.SimulationResult) -> None:
     assert c.columns == ["risk_id", "mean", "se_mean", "tail_mean"]
     total = trials["total"].to_numpy()
     tail = total >= kept.tail_threshold
-    # The tail starts at the smallest total in the P95's sketch bucket: at most the P95 and
-    # within one bucket of it.
-    p95 = kept.summary()["p95"][-1]
+    # The tail starts at the smallest total in the P95's sketch bucket: at most the exact P95
+    # and within one bucket of it.
+    p95 = np.quantile(total, 0.95, method="inverted_cdf")
     assert p95 * (1 - SKETCH_RTOL) <= kept.tail_threshold <= p95
     for rid, mean, _, tail_mean in c.iter_rows():
         x = trials[f"risk:{rid}"].to_numpy()
