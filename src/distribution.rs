@@ -266,6 +266,8 @@ enum Kind {
         a: f64,
         b: f64,
         inner: Beta,
+        /// Marsaglia and Tsang's constants `(d, c)` for the gamma draws of shapes `a` and `b`.
+        gammas: [(f64, f64); 2],
     },
     Normal {
         mean: f64,
@@ -551,6 +553,7 @@ impl Distribution {
                         a,
                         b,
                         inner,
+                        gammas: [marsaglia_tsang(a), marsaglia_tsang(b)],
                     }
                 };
                 (spec, kind)
@@ -922,6 +925,7 @@ impl Distribution {
                 a,
                 b,
                 inner,
+                ..
             } => low + (high - low) * beta_quantile(inner, *a, *b, p),
             Kind::Normal { mean, sd, .. } => mean + sd * std_normal_quantile(p),
             Kind::LogNormal { mu, sigma, .. } => (mu + sigma * std_normal_quantile(p)).exp(),
@@ -946,8 +950,14 @@ impl Distribution {
             Kind::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
             Kind::Triangular { inner, .. } => inner.sample(rng),
             Kind::Pert {
-                low, high, inner, ..
-            } => low + (high - low) * inner.sample(rng),
+                low, high, gammas, ..
+            } => {
+                // Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b): statrs' sampler
+                // with its constants computed once (the same draws, bit for bit).
+                let x = gamma_draw(rng, gammas[0]);
+                let y = gamma_draw(rng, gammas[1]);
+                low + (high - low) * (x / (x + y))
+            }
             Kind::Normal { inner, .. } => inner.sample(rng),
             Kind::LogNormal { inner, .. } => inner.sample(rng),
             Kind::Discrete { values, cum, .. } => {
@@ -1023,6 +1033,36 @@ impl Distribution {
         match cap {
             None => share * self.mean(),
             Some(c) => share * (self.mean() - self.expected_excess(c / share)),
+        }
+    }
+}
+
+/// Marsaglia and Tsang's constants for a gamma of shape at least 1, computed as statrs does.
+fn marsaglia_tsang(shape: f64) -> (f64, f64) {
+    let d = shape - 1.0 / 3.0;
+    (d, 1.0 / (9.0 * d).sqrt())
+}
+
+/// One Gamma(shape, 1) draw by Marsaglia and Tsang's method (shape at least 1), the steps and
+/// draws of statrs' `gamma::sample_unchecked` with its constants given.
+#[inline]
+fn gamma_draw(rng: &mut rng::Rng, (d, c): (f64, f64)) -> f64 {
+    let normal = Normal::standard();
+    loop {
+        let mut x;
+        let mut v;
+        loop {
+            x = normal.sample(rng);
+            v = 1.0 + c * x;
+            if v > 0.0 {
+                break;
+            }
+        }
+        v = v * v * v;
+        x *= x;
+        let u: f64 = rng.random();
+        if u < 1.0 - 0.0331 * x * x || u.ln() < 0.5 * x + d * (1.0 - v + v.ln()) {
+            return d * v;
         }
     }
 }
@@ -1193,5 +1233,25 @@ high = 4e7
         assert_eq!(d, back);
         let f: Distribution = toml::from_str("dist = \"fixed\"\nvalue = 2.5e6\n").unwrap();
         assert_eq!(f.mean(), 2.5e6);
+    }
+
+    #[test]
+    fn pert_draws_are_statrs_beta_draws_bit_for_bit() {
+        let d = Distribution::from_spec(DistributionSpec::Pert {
+            low: 1e6,
+            mode: 2.5e6,
+            high: 15e6,
+            lamb: 4.0,
+        })
+        .unwrap();
+        let a = 1.0 + 4.0 * 1.5 / 14.0;
+        let b = 1.0 + 4.0 * 12.5 / 14.0;
+        let beta = Beta::new(a, b).unwrap();
+        let (mut r1, mut r2) = (rng::stream(9, 3), rng::stream(9, 3));
+        for _ in 0..10_000 {
+            let ours = d.draw(&mut r1);
+            let theirs = 1e6 + 14e6 * beta.sample(&mut r2);
+            assert_eq!(ours.to_bits(), theirs.to_bits());
+        }
     }
 }

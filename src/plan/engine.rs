@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::reserves::Minimum;
@@ -505,23 +504,29 @@ impl Scenario {
             self.reserves.names.len(),
         );
         let fallout = self.one_off_savings();
-        let window = 16u64;
         let mut done = 0;
-        while done < batches {
-            let end = (done + window).min(batches);
-            let outs: Vec<PlanAcc> = pool.install(|| {
-                (done..end)
-                    .into_par_iter()
-                    .map(|b| self.batch(engine, b, (trials, seed), minimum, &fallout, want))
-                    .collect()
-            });
-            for o in outs {
-                acc.merge(o);
-            }
-            done = end;
-            if progress(done, batches).is_break() {
-                return Err(PlanError::Interrupted);
-            }
+        let mut stopped = false;
+        let mut step = |k: u64| {
+            done += k;
+            let flow = progress(done, batches);
+            stopped |= flow.is_break();
+            flow
+        };
+        let merged = simulation::run_tree(
+            pool,
+            0..batches,
+            &|b| self.batch(engine, b, (trials, seed), minimum, &fallout, want),
+            &|mut a: PlanAcc, b: PlanAcc| {
+                a.merge(b);
+                a
+            },
+            &mut step,
+        );
+        if stopped {
+            return Err(PlanError::Interrupted);
+        }
+        if let Some(m) = merged {
+            acc.merge(m);
         }
         Ok(acc)
     }
@@ -758,22 +763,21 @@ impl Scenario {
                     change.push(c);
                 }
             }
-            acc.sustainability[y] = Sketch::from_values(&mut sustain);
-            acc.change[y] = Sketch::from_values(&mut change);
-            acc.general_fund[y] = Sketch::from_values(&mut balances[y]);
-            acc.earmarked[y] = Sketch::from_values(&mut earmarked[y]);
+            acc.sustainability[y] = Sketch::from_values(&sustain);
+            acc.change[y] = Sketch::from_values(&change);
+            acc.general_fund[y] = Sketch::from_values(&balances[y]);
+            acc.earmarked[y] = Sketch::from_values(&earmarked[y]);
         }
-        for (s, v) in acc.balances.iter_mut().zip(balances.iter_mut()) {
+        for (s, v) in acc.balances.iter_mut().zip(balances.iter()) {
             *s = Sketch::from_values(v);
         }
         for y in 0..years {
-            acc.gap[y] = Sketch::from_values(&mut gaps[y]);
-            acc.reserves[y] = Sketch::from_values(&mut reserves[y]);
-            let mut o: Vec<f64> = one_off[y * n..(y + 1) * n].to_vec();
-            acc.one_off[y] = Sketch::from_values(&mut o);
+            acc.gap[y] = Sketch::from_values(&gaps[y]);
+            acc.reserves[y] = Sketch::from_values(&reserves[y]);
+            acc.one_off[y] = Sketch::from_values(&one_off[y * n..(y + 1) * n]);
         }
-        acc.cumulative_one_off = Sketch::from_values(&mut cumulative);
-        acc.cumulative_gap = Sketch::from_values(&mut cumulative_gap);
+        acc.cumulative_one_off = Sketch::from_values(&cumulative);
+        acc.cumulative_gap = Sketch::from_values(&cumulative_gap);
         acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
         // Item `i`'s cost over the plan in trial `j`.
         let cost = |i: usize, j: usize| {

@@ -20,9 +20,15 @@
 //! # Reproducibility
 //!
 //! Trials are cut into fixed batches of [`BATCH_SIZE`]; batch `b` draws from
-//! [`crate::rng::stream`]`(seed, b)`. Batch results are merged in a fixed binary tree within
-//! fixed windows of batches, and windows in order, so every floating-point sum is taken in the
-//! same order: the same inputs and seed give bit-identical results on any number of threads.
+//! [`crate::rng::stream`]`(seed, b)`. Batch results are merged in a fixed binary tree over the
+//! batch numbers ([`run_tree`]), so every floating-point sum is taken in the same order: the
+//! same inputs and seed give bit-identical results on any number of threads.
+//!
+//! The contract is per version. 0.2.0 changed the numbers a seed gives from 0.1.0 (the draws
+//! are the same; how they are summed and summarised is not): sketch buckets 2^-10 wide (were
+//! 2^-12), batches merged in one tree over the run (were trees within windows of 16 batches,
+//! and a plan's batches merged in order), and a register's risk moments summed over the trials
+//! in which each risk happens.
 //!
 //! # Memory
 //!
@@ -63,7 +69,6 @@ use std::ops::ControlFlow;
 
 use rand::Rng as _;
 use rand::distr::Distribution as _;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::Normal;
 use thiserror::Error;
@@ -84,8 +89,6 @@ pub const MAX_THREADS: usize = 1024;
 /// The low bits that hold a trial's position in a batch (`BATCH_SIZE` is `1 << 12`).
 const TRIAL_MASK: u64 = (1 << 12) - 1;
 const _: () = assert!(BATCH_SIZE as u64 == TRIAL_MASK + 1);
-/// Batches per window: merged in a fixed tree, so part of the reproducibility contract.
-const WINDOW: u64 = 16;
 /// Batches in the pilot that sets the floor for tail candidates (see `simulate_with_progress`).
 const PILOT_BATCHES: u64 = 4;
 /// The pilot's quantile of the plan total used as that floor.
@@ -337,8 +340,115 @@ struct Want {
     tail: Option<f64>,
 }
 
+/// A batch's risk costs, sparse: risk `i` happens in trials `trial[start[i]..start[i + 1]]`
+/// at the costs `cost[start[i]..start[i + 1]]`. A batch thus holds the trials in which risks
+/// happen, not every risk in every trial.
+#[derive(Default)]
+pub(crate) struct Hits {
+    /// Trials in the batch.
+    pub(crate) n: usize,
+    pub(crate) trial: Vec<u32>,
+    pub(crate) cost: Vec<f64>,
+    pub(crate) start: Vec<usize>,
+}
+
+impl Hits {
+    /// Risk `i`'s trials and costs.
+    pub(crate) fn risk(&self, i: usize) -> (&[u32], &[f64]) {
+        let (a, b) = (self.start[i], self.start[i + 1]);
+        (&self.trial[a..b], &self.cost[a..b])
+    }
+
+    /// Number of risks.
+    pub(crate) fn risks(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// Every risk's cost in every trial, risk-major (`cost[i * n + j]`).
+    pub(crate) fn dense(&self) -> Vec<f64> {
+        let n = self.n;
+        let mut out = vec![0.0; self.risks() * n];
+        for i in 0..self.risks() {
+            let (trials, costs) = self.risk(i);
+            let col = &mut out[i * n..(i + 1) * n];
+            for (&j, &x) in trials.iter().zip(costs) {
+                col[j as usize] = x;
+            }
+        }
+        out
+    }
+
+    /// Risk `i`'s moments over all `n` trials (zero where it does not happen).
+    fn moments(&self, i: usize) -> Moments {
+        let n = self.n;
+        if n == 0 {
+            return Moments::default();
+        }
+        let (_, costs) = self.risk(i);
+        let mean = costs.iter().sum::<f64>() / n as f64;
+        let misses = (n - costs.len()) as f64;
+        let m2 = costs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() + misses * mean * mean;
+        Moments {
+            n: n as u64,
+            mean,
+            m2,
+        }
+    }
+}
+
 /// Per-risk cost sums of the trials whose plan total falls in one sketch bucket.
-type Candidates = std::collections::BTreeMap<i64, (u64, Vec<f64>)>;
+/// In key order: `keys[s]`, the number of trials `counts[s]`, and the risks' sums
+/// `sums[s * risks..(s + 1) * risks]`.
+#[derive(Default)]
+struct Candidates {
+    keys: Vec<i64>,
+    counts: Vec<u64>,
+    sums: Vec<f64>,
+}
+
+impl Candidates {
+    /// Merges `later` into `self` by walking both key lists (sums of a shared key are added,
+    /// `self`'s first).
+    fn merge(self, later: Candidates) -> Candidates {
+        if self.keys.is_empty() {
+            return later;
+        }
+        if later.keys.is_empty() {
+            return self;
+        }
+        let r = self.sums.len() / self.keys.len();
+        let mut out = Candidates {
+            keys: Vec::with_capacity(self.keys.len() + later.keys.len()),
+            counts: Vec::with_capacity(self.keys.len() + later.keys.len()),
+            sums: Vec::with_capacity(self.sums.len() + later.sums.len()),
+        };
+        let (a, b) = (&self, &later);
+        let (mut i, mut j) = (0, 0);
+        while i < a.keys.len() || j < b.keys.len() {
+            let take_a = j == b.keys.len() || (i < a.keys.len() && a.keys[i] <= b.keys[j]);
+            let take_b = i == a.keys.len() || (j < b.keys.len() && b.keys[j] <= a.keys[i]);
+            if take_a && take_b {
+                out.keys.push(a.keys[i]);
+                out.counts.push(a.counts[i] + b.counts[j]);
+                let (x, y) = (&a.sums[i * r..(i + 1) * r], &b.sums[j * r..(j + 1) * r]);
+                out.sums.extend(x.iter().zip(y).map(|(x, y)| x + y));
+                i += 1;
+                j += 1;
+            } else if take_a {
+                out.keys.push(a.keys[i]);
+                out.counts.push(a.counts[i]);
+                out.sums.extend_from_slice(&a.sums[i * r..(i + 1) * r]);
+                i += 1;
+            } else {
+                out.keys.push(b.keys[j]);
+                out.counts.push(b.counts[j]);
+                out.sums.extend_from_slice(&b.sums[j * r..(j + 1) * r]);
+                j += 1;
+            }
+        }
+        out
+    }
+}
 
 #[derive(Default)]
 struct BatchOut {
@@ -394,11 +504,7 @@ impl BatchOut {
             (None, Some(o)) => self.table = Some(o),
             _ => {}
         }
-        for (key, (count, sums)) in later.candidates {
-            let entry = self.candidates.entry(key).or_insert((0, Vec::new()));
-            entry.0 += count;
-            add_into(&mut entry.1, &sums);
-        }
+        self.candidates = std::mem::take(&mut self.candidates).merge(later.candidates);
         self
     }
 }
@@ -449,43 +555,31 @@ impl<'a> Engine<'a> {
         z
     }
 
-    /// Appends risk `i`'s cost in each of the batch's `n` trials to `out`: first which trials
-    /// it happens in (one 64-bit draw each, compared as an integer with `p * 2^64`, in a
-    /// branch-free loop), then an impact for each of those trials.
-    fn cost_column(
-        &self,
-        i: usize,
-        n: usize,
-        rng: &mut rng::Rng,
-        hits: &mut [u32],
-        out: &mut Vec<f64>,
-    ) {
+    /// Appends the trials in which risk `i` happens, and its cost in each, to `out`: first
+    /// which trials it happens in (one 64-bit draw each, compared as an integer with
+    /// `p * 2^64`, in a branch-free loop), then an impact for each of those trials.
+    fn cost_column(&self, i: usize, n: usize, rng: &mut rng::Rng, out: &mut Hits) {
         let c = &self.compiled[i];
         let impact = self.impacts[i];
-        let base = out.len();
-        out.resize(base + n, 0.0);
+        let base = out.trial.len();
+        out.trial.resize(base + n + 1, 0);
         let threshold = occurrence_threshold(c.probability);
+        let certain = c.probability >= 1.0;
+        let hits = &mut out.trial[base..];
         let mut count = 0;
         for j in 0..n {
             hits[count] = j as u32;
-            count += usize::from(rng.next_u64() < threshold || c.probability >= 1.0);
+            count += usize::from(rng.next_u64() < threshold || certain);
         }
-        for &j in &hits[..count] {
-            out[base + j as usize] = (c.share * impact.draw(rng)).min(c.cap);
-        }
+        out.trial.truncate(base + count);
+        out.cost
+            .extend((0..count).map(|_| (c.share * impact.draw(rng)).min(c.cap)));
     }
 
     /// Appends correlated risk `i` (member `s`) by Iman-Conover: the impacts of the trials in
     /// which it happens are drawn independently, sorted, and given out in the order of the
-    /// latents.
-    fn correlated_column(
-        &self,
-        i: usize,
-        s: usize,
-        z: &[f64],
-        rng: &mut rng::Rng,
-        out: &mut Vec<f64>,
-    ) {
+    /// latents; the trials are then put back in order.
+    fn correlated_column(&self, i: usize, s: usize, z: &[f64], rng: &mut rng::Rng, out: &mut Hits) {
         let n = z.len() / self.members.len();
         let c = &self.compiled[i];
         let latent = &z[s * n..(s + 1) * n];
@@ -502,10 +596,16 @@ impl<'a> Engine<'a> {
         hits.sort_unstable();
         let mut draws: Vec<f64> = (0..hits.len()).map(|_| self.impacts[i].draw(rng)).collect();
         sketch::sort_floats(&mut draws);
-        let base = out.len();
-        out.resize(base + n, 0.0);
+        // Each trial with its cost, put back in trial order through a scratch column.
+        let mut column = vec![f64::NAN; n];
         for (&h, &x) in hits.iter().zip(&draws) {
-            out[base + (h & TRIAL_MASK) as usize] = (c.share * x).min(c.cap);
+            column[(h & TRIAL_MASK) as usize] = (c.share * x).min(c.cap);
+        }
+        for (j, &x) in column.iter().enumerate() {
+            if !x.is_nan() {
+                out.trial.push(j as u32);
+                out.cost.push(x);
+            }
         }
     }
 
@@ -514,10 +614,34 @@ impl<'a> Engine<'a> {
         &self.compiled
     }
 
-    /// Each risk's cost in each of `n` trials, risk-major (`cost[i * n + j]`), drawn from `rng`:
-    /// the correlated risks' latents first, then each risk in register order.
-    pub(crate) fn risk_costs(&self, n: usize, rng: &mut rng::Rng) -> Vec<f64> {
-        self.risk_costs_and_latents(n, rng).0
+    /// The trials in which each risk happens and its cost in them (drawn from `rng`: the
+    /// correlated risks' latents first, then each risk in register order), and the copula members' latents.
+    pub(crate) fn risk_hits(&self, n: usize, rng: &mut rng::Rng) -> (Hits, Vec<f64>) {
+        let r = self.compiled.len();
+        let z = if self.members.is_empty() {
+            Vec::new()
+        } else {
+            self.latents(n, rng)
+        };
+        let expected: f64 = self.compiled.iter().map(|c| c.probability).sum();
+        let mut hits = Hits {
+            n,
+            trial: Vec::with_capacity((expected * n as f64 * 1.1) as usize + n + 1),
+            cost: Vec::with_capacity((expected * n as f64 * 1.1) as usize + 1),
+            start: Vec::with_capacity(r + 1),
+        };
+        hits.start.push(0);
+        let mut next_member = 0;
+        for i in 0..r {
+            if self.members.get(next_member) == Some(&i) {
+                self.correlated_column(i, next_member, &z, rng, &mut hits);
+                next_member += 1;
+            } else {
+                self.cost_column(i, n, rng, &mut hits);
+            }
+            hits.start.push(hits.trial.len());
+        }
+        (hits, z)
     }
 
     /// Where risk `i`'s latent is in [`Engine::risk_costs_and_latents`]'s latents, if it is a
@@ -543,33 +667,15 @@ impl<'a> Engine<'a> {
         n: usize,
         rng: &mut rng::Rng,
     ) -> (Vec<f64>, Vec<f64>) {
-        let r = self.compiled.len();
-        let z = if self.members.is_empty() {
-            Vec::new()
-        } else {
-            self.latents(n, rng)
-        };
-        let mut cost = Vec::with_capacity(r * n);
-        let mut hits = vec![0u32; n + 1];
-        let mut next_member = 0;
-        for i in 0..r {
-            if self.members.get(next_member) == Some(&i) {
-                self.correlated_column(i, next_member, &z, rng, &mut cost);
-                next_member += 1;
-            } else {
-                self.cost_column(i, n, rng, &mut hits, &mut cost);
-            }
-        }
-
-        (cost, z)
+        let (hits, z) = self.risk_hits(n, rng);
+        (hits.dense(), z)
     }
 
     /// Runs batch `b`. With `tail = Some(t)`, only the tail statistics (plan total >= t) are
     /// gathered; otherwise everything else.
     ///
-    /// Layout: costs are risk-major (`cost[i * n + j]`), totals period-major
-    /// (`totals[t * n + j]`, the plan total last), so every inner loop runs over contiguous
-    /// trials and vectorises.
+    /// Layout: risk costs are sparse ([`Hits`]), totals period-major (`totals[t * n + j]`, the
+    /// plan total last).
     fn run_batch(&self, b: u64, want: Want) -> BatchOut {
         let start = b * BATCH_SIZE as u64;
         let n = (self.trials - start).min(BATCH_SIZE as u64) as usize;
@@ -577,14 +683,15 @@ impl<'a> Engine<'a> {
         let years = self.years;
         let mut rng = rng::stream(self.seed, b);
 
-        let cost = self.risk_costs(n, &mut rng);
+        let (hits, _) = self.risk_hits(n, &mut rng);
 
         let mut totals = vec![0.0; (years + 1) * n];
         for (i, c) in self.compiled.iter().enumerate() {
-            let col = &cost[i * n..(i + 1) * n];
+            let (trials, costs) = hits.risk(i);
             for &(t, f) in &c.spread {
-                for (acc, x) in totals[t * n..(t + 1) * n].iter_mut().zip(col) {
-                    *acc += f * x;
+                let row = &mut totals[t * n..(t + 1) * n];
+                for (&j, &x) in trials.iter().zip(costs) {
+                    row[j as usize] += f * x;
                 }
             }
         }
@@ -595,44 +702,59 @@ impl<'a> Engine<'a> {
             }
         }
 
-        let mut out = BatchOut {
-            candidates: Candidates::new(),
-            period_moments: Vec::new(),
-            sketches: Vec::new(),
-            risk_moments: Vec::new(),
-            tail_count: 0,
-            tail_sums: Vec::new(),
-            table: None,
-        };
+        let mut out = BatchOut::default();
         if let Some(floor) = want.candidates {
-            for (j, &x) in plan.iter().enumerate() {
-                if x >= floor {
-                    let entry = out
-                        .candidates
-                        .entry(sketch::key(x))
-                        .or_insert_with(|| (0, vec![0.0; r]));
-                    entry.0 += 1;
-                    for (acc, col) in entry.1.iter_mut().zip(cost.chunks_exact(n)) {
-                        *acc += col[j];
+            // Each candidate trial's slot: one per bucket of the plan total, in key order.
+            let mut keyed: Vec<(i64, u32)> = plan
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| **x >= floor)
+                .map(|(j, x)| (sketch::key(*x), j as u32))
+                .collect();
+            keyed.sort_unstable();
+            let mut slot = vec![u32::MAX; n];
+            let mut keys: Vec<(i64, u64)> = Vec::new();
+            for &(k, j) in &keyed {
+                match keys.last_mut() {
+                    Some(last) if last.0 == k => last.1 += 1,
+                    _ => keys.push((k, 1)),
+                }
+                slot[j as usize] = (keys.len() - 1) as u32;
+            }
+            let mut sums = vec![0.0; keys.len() * r];
+            for i in 0..r {
+                let (trials, costs) = hits.risk(i);
+                for (&j, &x) in trials.iter().zip(costs) {
+                    let s = slot[j as usize];
+                    if s != u32::MAX {
+                        sums[s as usize * r + i] += x;
                     }
                 }
             }
+            out.candidates = Candidates {
+                keys: keys.iter().map(|k| k.0).collect(),
+                counts: keys.iter().map(|k| k.1).collect(),
+                sums,
+            };
         }
         if let Some(threshold) = want.tail {
-            let in_tail: Vec<f64> = plan
-                .iter()
-                .map(|x| if *x >= threshold { 1.0 } else { 0.0 })
-                .collect();
-            out.tail_count = in_tail.iter().filter(|w| **w > 0.0).count() as u64;
-            out.tail_sums = cost
-                .chunks_exact(n)
-                .map(|col| col.iter().zip(&in_tail).map(|(x, w)| x * w).sum())
+            out.tail_count = plan.iter().filter(|x| **x >= threshold).count() as u64;
+            out.tail_sums = (0..r)
+                .map(|i| {
+                    let (trials, costs) = hits.risk(i);
+                    trials
+                        .iter()
+                        .zip(costs)
+                        .filter(|(j, _)| plan[**j as usize] >= threshold)
+                        .map(|(_, x)| x)
+                        .sum()
+                })
                 .collect();
         }
         if !want.stats {
             return out;
         }
-        out.risk_moments = cost.chunks_exact(n).map(Moments::of).collect();
+        out.risk_moments = (0..r).map(|i| hits.moments(i)).collect();
         out.period_moments = totals.chunks_exact(n).map(Moments::of).collect();
         if want.keep {
             // Row-major trial tables: years then the total; and each risk's plan cost.
@@ -643,25 +765,20 @@ impl<'a> Engine<'a> {
                 }
             }
             let mut risks = vec![0.0; n * r];
-            for (i, col) in cost.chunks_exact(n).enumerate() {
+            for i in 0..r {
                 let factor: f64 = self.compiled[i].spread.iter().map(|s| s.1).sum();
-                for (j, x) in col.iter().enumerate() {
-                    risks[j * r + i] = x * factor;
+                let (trials, costs) = hits.risk(i);
+                for (&j, &x) in trials.iter().zip(costs) {
+                    risks[j as usize * r + i] = x * factor;
                 }
             }
             out.table = Some(TrialTable { periods, risks });
         }
-        out.sketches = totals
-            .chunks_exact_mut(n)
-            .map(Sketch::from_values)
-            .collect();
+        out.sketches = totals.chunks_exact(n).map(Sketch::from_values).collect();
         out
     }
 
-    /// Runs batches `range` in windows of [`WINDOW`] batches. Within a window the batches run
-    /// in parallel and their results are merged pairwise, in parallel, in a fixed binary tree
-    /// over batch positions; windows are merged in order. The summation order is thus fixed by
-    /// the batch numbers alone, whatever the number of threads.
+    /// Runs batches `range` (see [`run_tree`]) and merges the result into `acc`.
     fn run_all(
         &self,
         pool: &rayon::ThreadPool,
@@ -670,39 +787,106 @@ impl<'a> Engine<'a> {
         progress: &mut dyn FnMut(u64) -> ControlFlow<()>,
         acc: &mut BatchOut,
     ) -> Result<(), SimulationError> {
-        let mut done = range.start;
-        while done < range.end {
-            let end = (done + WINDOW).min(range.end);
-            let merged = pool.install(|| {
-                let mut level: Vec<BatchOut> = (done..end)
-                    .into_par_iter()
-                    .map(|b| self.run_batch(b, want))
-                    .collect();
-                while level.len() > 1 {
-                    let mut pairs = Vec::with_capacity(level.len().div_ceil(2));
-                    let mut it = level.into_iter();
-                    while let Some(a) = it.next() {
-                        pairs.push((a, it.next()));
-                    }
-                    level = pairs
-                        .into_par_iter()
-                        .map(|(a, b)| match b {
-                            Some(b) => a.merge(b),
-                            None => a,
-                        })
-                        .collect();
-                }
-                level.pop().unwrap_or_default()
-            });
-            *acc = std::mem::take(acc).merge(merged);
-            let count = end - done;
-            done = end;
-            if progress(count).is_break() {
-                return Err(SimulationError::Interrupted);
-            }
+        let mut stopped = false;
+        let mut step = |k: u64| {
+            let flow = progress(k);
+            stopped |= flow.is_break();
+            flow
+        };
+        let merged = run_tree(
+            pool,
+            range,
+            &|b| self.run_batch(b, want),
+            &BatchOut::merge,
+            &mut step,
+        );
+        if stopped {
+            return Err(SimulationError::Interrupted);
+        }
+        if let Some(m) = merged {
+            *acc = std::mem::take(acc).merge(m);
         }
         Ok(())
     }
+}
+
+/// Runs `batch` on batches `range` on `pool` and merges their outputs in a fixed binary tree
+/// over batch numbers (each range split at its midpoint; the earlier half merged first), so
+/// that every floating-point sum is taken in the same order whatever the number of threads.
+/// There is no barrier between batches: idle threads steal the next subtree.
+///
+/// `progress(batches done)` is called on the calling thread as batches finish; returning
+/// `ControlFlow::Break` stops the run (batches not yet started are skipped) with `Ok(None)`.
+pub(crate) fn run_tree<T: Send>(
+    pool: &rayon::ThreadPool,
+    range: std::ops::Range<u64>,
+    batch: &(dyn Fn(u64) -> T + Sync),
+    merge: &(dyn Fn(T, T) -> T + Sync),
+    progress: &mut dyn FnMut(u64) -> ControlFlow<()>,
+) -> Option<T> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
+
+    fn tree<T: Send>(
+        lo: u64,
+        hi: u64,
+        batch: &(dyn Fn(u64) -> T + Sync),
+        merge: &(dyn Fn(T, T) -> T + Sync),
+        stop: &AtomicBool,
+        done: &mpsc::Sender<()>,
+    ) -> Option<T> {
+        if hi - lo == 1 {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let out = batch(lo);
+            // The receiver is gone only when the run is over.
+            let _ = done.send(());
+            return Some(out);
+        }
+        let mid = lo + (hi - lo) / 2;
+        let done_b = done.clone();
+        let (a, b) = rayon::join(
+            || tree(lo, mid, batch, merge, stop, done),
+            || tree(mid, hi, batch, merge, stop, &done_b),
+        );
+        Some(merge(a?, b?))
+    }
+
+    if range.is_empty() {
+        return None;
+    }
+    let stop = AtomicBool::new(false);
+    let result = Mutex::new(None);
+    let (tx, rx) = mpsc::channel();
+    pool.in_place_scope(|scope| {
+        let (stop, result) = (&stop, &result);
+        scope.spawn(move |_| {
+            let out = tree(range.start, range.end, batch, merge, stop, &tx);
+            *result.lock().unwrap_or_else(|e| e.into_inner()) = out;
+        });
+        // Every sender is dropped when the tree is done, which ends this loop. Progress is
+        // told at most every 50 ms, and at the end.
+        let mut pending = 0;
+        let mut told = std::time::Instant::now();
+        for () in rx.iter() {
+            pending += 1;
+            if told.elapsed().as_millis() >= 50 {
+                told = std::time::Instant::now();
+                if progress(std::mem::take(&mut pending)).is_break() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        if pending > 0 && progress(pending).is_break() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    result.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The one check of a run's options, used by every simulation (registers and plans): trials in
@@ -835,9 +1019,11 @@ fn run(
     let mut tail_count = 0;
     let mut tail_sums = Vec::new();
     if tail_threshold >= floor {
-        for (_, (count, sums)) in acc.candidates.range(sketch::key(tail_threshold)..) {
-            tail_count += count;
-            add_into(&mut tail_sums, sums);
+        let c = &acc.candidates;
+        let first = c.keys.partition_point(|&k| k < sketch::key(tail_threshold));
+        for s in first..c.keys.len() {
+            tail_count += c.counts[s];
+            add_into(&mut tail_sums, &c.sums[s * r..(s + 1) * r]);
         }
     } else {
         // The pilot's floor was above the tail after all: one more exact pass over every batch.

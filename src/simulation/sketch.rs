@@ -345,17 +345,46 @@ mod base64 {
 }
 
 impl Sketch {
-    /// The sketch of `values` (sorted here; NaN never reaches it).
-    pub fn from_values(values: &mut [f64]) -> Sketch {
-        sort_floats(values);
+    /// The sketch of `values` (NaN never reaches it). The values are grouped by bucket with a
+    /// stable radix sort of their keys, so each bucket's sum is taken in the values' order.
+    pub fn from_values(values: &[f64]) -> Sketch {
+        let n = values.len();
+        // Keys offset to be non-negative: below 2^23.
+        let keys: Vec<u32> = values
+            .iter()
+            .map(|&x| (key(x) + KEY_LIMIT) as u32)
+            .collect();
+        let varying = keys.iter().fold(0, |acc, &k| acc | (k ^ keys[0]));
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut spare = vec![0u32; n];
+        for shift in [0, 8, 16] {
+            if (varying >> shift) & 0xFF == 0 {
+                continue;
+            }
+            let mut at = [0usize; 257];
+            for &k in &keys {
+                at[((k >> shift) & 0xFF) as usize + 1] += 1;
+            }
+            for d in 1..257 {
+                at[d] += at[d - 1];
+            }
+            for &i in &order {
+                let d = ((keys[i as usize] >> shift) & 0xFF) as usize;
+                spare[at[d]] = i;
+                at[d] += 1;
+            }
+            std::mem::swap(&mut order, &mut spare);
+        }
         let mut buckets: Vec<Bucket> = Vec::new();
-        for &x in values.iter() {
-            let k = key(x);
+        for &i in &order {
+            let x = values[i as usize];
+            let k = keys[i as usize] as i64 - KEY_LIMIT;
             match buckets.last_mut() {
                 Some(b) if b.key == k => {
                     b.count += 1;
                     b.sum += x;
-                    b.max = x;
+                    b.min = b.min.min(x);
+                    b.max = b.max.max(x);
                 }
                 _ => buckets.push(Bucket {
                     key: k,
@@ -367,9 +396,9 @@ impl Sketch {
             }
         }
         Sketch {
-            sum: buckets.iter().map(|b| b.sum).sum(),
+            sum: values.iter().sum(),
             buckets,
-            count: values.len() as u64,
+            count: n as u64,
         }
     }
 
@@ -595,7 +624,7 @@ mod tests {
         v.extend(std::iter::repeat_n(0.0, 5000));
         let mut exact = v.clone();
         exact.sort_by(f64::total_cmp);
-        let s = Sketch::from_values(&mut v);
+        let s = Sketch::from_values(&v);
         assert_eq!(s.quantile(0.2), 0.0);
         for p in [0.34, 0.5, 0.9, 0.95, 0.999] {
             let k = (p * exact.len() as f64).ceil() as usize;
@@ -616,9 +645,9 @@ mod tests {
         let mut a: Vec<f64> = (0..500).map(|i| (i as f64).sqrt() * 1e6).collect();
         let mut b: Vec<f64> = (0..700).map(|i| (i as f64) * 3e3 - 1e5).collect();
         let mut all: Vec<f64> = a.iter().chain(&b).copied().collect();
-        let mut merged = Sketch::from_values(&mut a);
-        merged.merge(&Sketch::from_values(&mut b));
-        let whole = Sketch::from_values(&mut all);
+        let mut merged = Sketch::from_values(&a);
+        merged.merge(&Sketch::from_values(&b));
+        let whole = Sketch::from_values(&all);
         assert_eq!(merged.count(), whole.count());
         for p in [0.01, 0.3, 0.5, 0.77, 0.99] {
             assert_eq!(merged.quantile(p), whole.quantile(p));
@@ -675,7 +704,7 @@ mod tests {
         let mut v = sample();
         let mut exact = v.clone();
         exact.sort_by(f64::total_cmp);
-        let whole = Sketch::from_values(&mut v);
+        let whole = Sketch::from_values(&v);
         let c = whole.compact();
         let n = exact.len();
         assert_eq!(c.count(), n as u64);
@@ -715,7 +744,7 @@ mod tests {
     #[test]
     fn a_stored_sketch_reads_back_as_its_compact_form() {
         let mut v = sample();
-        let s = Sketch::from_values(&mut v);
+        let s = Sketch::from_values(&v);
         let text = serde_json::to_string(&s).unwrap();
         let back: Sketch = serde_json::from_str(&text).unwrap();
         assert_eq!(back, s.compact());
@@ -735,7 +764,7 @@ mod tests {
     #[test]
     fn a_malformed_stored_sketch_is_an_error() {
         let mut v = vec![1.0, 2.0, 2.0, 5.0];
-        let good: serde_json::Value = serde_json::to_value(Sketch::from_values(&mut v)).unwrap();
+        let good: serde_json::Value = serde_json::to_value(Sketch::from_values(&v)).unwrap();
         for (field, value, message) in [
             ("bits", serde_json::json!(12), "mantissa bits"),
             ("count", serde_json::json!(5), "not its count"),
