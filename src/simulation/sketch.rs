@@ -642,9 +642,9 @@ mod tests {
 
     #[test]
     fn merging_equals_building_at_once() {
-        let mut a: Vec<f64> = (0..500).map(|i| (i as f64).sqrt() * 1e6).collect();
-        let mut b: Vec<f64> = (0..700).map(|i| (i as f64) * 3e3 - 1e5).collect();
-        let mut all: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let a: Vec<f64> = (0..500).map(|i| (i as f64).sqrt() * 1e6).collect();
+        let b: Vec<f64> = (0..700).map(|i| (i as f64) * 3e3 - 1e5).collect();
+        let all: Vec<f64> = a.iter().chain(&b).copied().collect();
         let mut merged = Sketch::from_values(&a);
         merged.merge(&Sketch::from_values(&b));
         let whole = Sketch::from_values(&all);
@@ -701,7 +701,7 @@ mod tests {
 
     #[test]
     fn a_compact_sketch_keeps_atoms_extremes_and_the_mean_exactly() {
-        let mut v = sample();
+        let v = sample();
         let mut exact = v.clone();
         exact.sort_by(f64::total_cmp);
         let whole = Sketch::from_values(&v);
@@ -743,7 +743,7 @@ mod tests {
 
     #[test]
     fn a_stored_sketch_reads_back_as_its_compact_form() {
-        let mut v = sample();
+        let v = sample();
         let s = Sketch::from_values(&v);
         let text = serde_json::to_string(&s).unwrap();
         let back: Sketch = serde_json::from_str(&text).unwrap();
@@ -763,7 +763,7 @@ mod tests {
 
     #[test]
     fn a_malformed_stored_sketch_is_an_error() {
-        let mut v = vec![1.0, 2.0, 2.0, 5.0];
+        let v = vec![1.0, 2.0, 2.0, 5.0];
         let good: serde_json::Value = serde_json::to_value(Sketch::from_values(&v)).unwrap();
         for (field, value, message) in [
             ("bits", serde_json::json!(12), "mantissa bits"),
