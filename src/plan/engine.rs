@@ -548,30 +548,34 @@ impl Scenario {
         let n = (trials - start).min(BATCH_SIZE as u64) as usize;
         let years = self.horizon.len();
         let mut rng = rng::stream(seed, b);
-        let (risk_cost, risk_z) = engine.risk_costs_and_latents(n, &mut rng);
         // Per trial and year: recurring and one-off parts of the gap (year-major: [y * n + j]).
         let mut recurring = vec![0.0; years * n];
         let mut one_off = vec![0.0; years * n];
         // Per pressure and saving, and trial: its cost over the plan (`[(item - risks) * n + j]`;
-        // a risk's is its cost times its spread's total, not stored: see `cost` below).
+        // a risk's is its cost times its spread's total, not stored: the risks are looked at
+        // again below, held or drawn again; see `simulation::Risks`).
         let items = self.item_count();
         let r = engine.compiled().len();
         let mut item_cost = vec![0.0; (items - r) * n];
-        let mut factors = Vec::with_capacity(r);
-        for (i, c) in engine.compiled().iter().enumerate() {
-            let col = &risk_cost[i * n..(i + 1) * n];
+        let factors: Vec<f64> = engine
+            .compiled()
+            .iter()
+            .map(|c| c.spread.iter().map(|s| s.1).sum::<f64>())
+            .collect();
+        let (risks, risk_z) = engine.draw_risks(n, &mut rng, false, &mut |i, trials, costs| {
+            let c = &engine.compiled()[i];
             let target = if c.recurring {
                 &mut recurring
             } else {
                 &mut one_off
             };
             for &(t, f) in &c.spread {
-                for (acc, x) in target[t * n..(t + 1) * n].iter_mut().zip(col) {
-                    *acc += f * x;
+                let row = &mut target[t * n..(t + 1) * n];
+                for (&j, &x) in trials.iter().zip(costs) {
+                    row[j as usize] += f * x;
                 }
             }
-            factors.push(c.spread.iter().map(|s| s.1).sum::<f64>());
-        }
+        });
         // A pressure linked to a saving is drawn through a latent normal (its quantile at the
         // latent's cdf), so that the saving can share it; the others as before.
         let mut pressure_z: Vec<Vec<f64>> = vec![Vec::new(); self.pressures.len()];
@@ -779,39 +783,68 @@ impl Scenario {
         acc.cumulative_one_off = Sketch::from_values(&cumulative);
         acc.cumulative_gap = Sketch::from_values(&cumulative_gap);
         acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
-        // Item `i`'s cost over the plan in trial `j`.
-        let cost = |i: usize, j: usize| {
-            if i < r {
-                factors[i] * risk_cost[i * n + j]
-            } else {
-                item_cost[(i - r) * n + j]
-            }
-        };
-        for i in 0..items {
+        // The pressures' and savings' costs over the plan.
+        let cost = |i: usize, j: usize| item_cost[(i - r) * n + j];
+        for i in r..items {
             acc.item_sum[i] = (0..n).map(|j| cost(i, j)).sum();
             acc.item_exhausted_sum[i] = (0..n)
                 .filter(|&j| exhausted_by_end[j])
                 .map(|j| cost(i, j))
                 .sum();
         }
-        if let Some(condition) = want.stress {
-            let met = match condition {
-                Condition::Exhausted => &exhausted_by_end,
-                Condition::BelowMinimum => &below_minimum_ever,
-            };
+        let met = want.stress.map(|condition| match condition {
+            Condition::Exhausted => &exhausted_by_end,
+            Condition::BelowMinimum => &below_minimum_ever,
+        });
+        // The risks' costs, summed over the trials (in trial order), and which risks happen in
+        // each trial that meets the stress condition.
+        let words = r.div_ceil(64);
+        let mut met_slot = vec![u32::MAX; n];
+        let mut met_count = 0;
+        if let Some(met) = met {
             for j in (0..n).filter(|&j| met[j]) {
-                let mut key = vec![0u64; r.div_ceil(64)];
-                for i in 0..r {
-                    if risk_cost[i * n + j] > 0.0 {
-                        key[i / 64] |= 1 << (i % 64);
+                met_slot[j] = met_count;
+                met_count += 1;
+            }
+        }
+        let mut keys = vec![0u64; met_count as usize * words];
+        let mut stress_sum = vec![0.0; if met.is_some() { items } else { 0 }];
+        risks.visit(engine, &mut |i, trials, costs| {
+            let f = factors[i];
+            acc.item_sum[i] = costs.iter().map(|x| f * x).sum();
+            acc.item_exhausted_sum[i] = trials
+                .iter()
+                .zip(costs)
+                .filter(|(j, _)| exhausted_by_end[**j as usize])
+                .map(|(_, x)| f * x)
+                .sum();
+            if met.is_some() {
+                let mut sum = 0.0;
+                for (&j, &x) in trials.iter().zip(costs) {
+                    let slot = met_slot[j as usize];
+                    if slot != u32::MAX {
+                        sum += f * x;
+                        if x > 0.0 {
+                            keys[slot as usize * words + i / 64] |= 1 << (i % 64);
+                        }
                     }
                 }
-                *acc.stress.combinations.entry(key).or_default() += 1;
-                acc.stress.trials += 1;
+                stress_sum[i] = sum;
             }
-            acc.stress.item_sum = (0..items)
-                .map(|i| (0..n).filter(|&j| met[j]).map(|j| cost(i, j)).sum())
-                .collect();
+        });
+        if let Some(met) = met {
+            if words == 0 {
+                *acc.stress.combinations.entry(Vec::new()).or_default() += u64::from(met_count);
+            } else {
+                for key in keys.chunks_exact(words) {
+                    *acc.stress.combinations.entry(key.to_vec()).or_default() += 1;
+                }
+            }
+            acc.stress.trials += u64::from(met_count);
+            for (i, s) in stress_sum.iter_mut().enumerate().skip(r) {
+                *s = (0..n).filter(|&j| met[j]).map(|j| cost(i, j)).sum();
+            }
+            acc.stress.item_sum = stress_sum;
         }
         acc.trials = n as u64;
         acc

@@ -850,3 +850,32 @@ fn amounts_typed_in_another_unit_are_warned_about() {
     );
     assert!(small.warnings().is_empty());
 }
+
+#[test]
+fn a_plan_that_streams_its_risks_gives_the_numbers_of_one_that_holds_them() {
+    use crate::simulation::{MAX_HITS_BYTES, STREAM_ABOVE, SimulationOptions};
+    use std::ops::ControlFlow;
+    let s = Scenario::from_toml(include_str!(
+        "../../python/fiscalrisk/data/birmingham_2019.toml"
+    ))
+    .unwrap();
+    let options = SimulationOptions {
+        trials: 20_000,
+        seed: 4,
+        threads: Some(2),
+        keep_trials: false,
+    };
+    let go = &mut |_, _| ControlFlow::Continue(());
+    let held = s.simulate_with(&options, go).unwrap();
+    let stress = s
+        .reverse_stress(20_000, 4, Some(2), Condition::Exhausted, 10)
+        .unwrap();
+    STREAM_ABOVE.with(|c| c.set(0));
+    let streamed = s.simulate_with(&options, go).unwrap();
+    let streamed_stress = s
+        .reverse_stress(20_000, 4, Some(2), Condition::Exhausted, 10)
+        .unwrap();
+    STREAM_ABOVE.with(|c| c.set(MAX_HITS_BYTES));
+    assert_eq!(held, streamed);
+    assert_eq!(stress, streamed_stress);
+}

@@ -326,6 +326,8 @@ pub(crate) struct Engine<'a> {
     years: usize,
     seed: u64,
     trials: u64,
+    /// Whether batches stream their risks (see [`MAX_HITS_BYTES`]).
+    streams: bool,
 }
 
 /// What a batch is asked for.
@@ -345,8 +347,6 @@ struct Want {
 /// happen, not every risk in every trial.
 #[derive(Default)]
 pub(crate) struct Hits {
-    /// Trials in the batch.
-    pub(crate) n: usize,
     pub(crate) trial: Vec<u32>,
     pub(crate) cost: Vec<f64>,
     pub(crate) start: Vec<usize>,
@@ -363,36 +363,78 @@ impl Hits {
     pub(crate) fn risks(&self) -> usize {
         self.start.len() - 1
     }
+}
 
-    /// Every risk's cost in every trial, risk-major (`cost[i * n + j]`).
-    pub(crate) fn dense(&self) -> Vec<f64> {
-        let n = self.n;
-        let mut out = vec![0.0; self.risks() * n];
-        for i in 0..self.risks() {
-            let (trials, costs) = self.risk(i);
-            let col = &mut out[i * n..(i + 1) * n];
-            for (&j, &x) in trials.iter().zip(costs) {
-                col[j as usize] = x;
+/// What receives a batch's risks one at a time: the risk, the trials in which it happens, and
+/// its cost in each.
+pub(crate) type RiskVisitor<'f> = dyn FnMut(usize, &[u32], &[f64]) + 'f;
+
+/// Bytes a held (risk, trial) pair takes: its trial and its cost.
+const HIT_BYTES: usize = 12;
+/// Most bytes a batch may hold of its risks' draws. Above it (about 2,700 risks that happen
+/// one year in a trial, at 4,096 trials a batch) a batch streams: it draws each risk, uses it
+/// and lets it go, and draws the risks again, from a copy of the batch's stream, for what
+/// needs them once the batch's totals are known (the tail, reserves exhausted). The numbers
+/// are the same either way; streaming costs the risks' draws twice and keeps memory flat.
+pub const MAX_HITS_BYTES: usize = 32 << 20;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests lower it to make small registers stream (read when an engine is made).
+    pub(crate) static STREAM_ABOVE: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_HITS_BYTES) };
+}
+
+/// The bytes of held draws above which a new engine streams.
+fn stream_above() -> usize {
+    #[cfg(test)]
+    return STREAM_ABOVE.with(|c| c.get());
+    #[cfg(not(test))]
+    MAX_HITS_BYTES
+}
+
+/// A batch's risk draws, for a second look once its totals are known.
+pub(crate) enum Risks {
+    /// All held.
+    Held(Hits),
+    /// To be drawn again from this copy of the stream.
+    Replay {
+        /// The stream as it was before the risks were drawn.
+        rng: rng::Rng,
+        /// Trials in the batch.
+        n: usize,
+    },
+}
+
+impl Risks {
+    /// Gives each risk's trials and costs to `f`, in register order.
+    pub(crate) fn visit(&self, engine: &Engine<'_>, f: &mut RiskVisitor<'_>) {
+        match self {
+            Risks::Held(h) => {
+                for i in 0..h.risks() {
+                    let (t, c) = h.risk(i);
+                    f(i, t, c);
+                }
+            }
+            Risks::Replay { rng, n } => {
+                engine.each_risk(*n, &mut rng.clone(), f);
             }
         }
-        out
     }
+}
 
-    /// Risk `i`'s moments over all `n` trials (zero where it does not happen).
-    fn moments(&self, i: usize) -> Moments {
-        let n = self.n;
-        if n == 0 {
-            return Moments::default();
-        }
-        let (_, costs) = self.risk(i);
-        let mean = costs.iter().sum::<f64>() / n as f64;
-        let misses = (n - costs.len()) as f64;
-        let m2 = costs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() + misses * mean * mean;
-        Moments {
-            n: n as u64,
-            mean,
-            m2,
-        }
+/// A risk's moments over all `n` trials of a batch, from its costs in the trials in which it
+/// happens (zero in the others).
+fn hit_moments(n: usize, costs: &[f64]) -> Moments {
+    if n == 0 {
+        return Moments::default();
+    }
+    let mean = costs.iter().sum::<f64>() / n as f64;
+    let misses = (n - costs.len()) as f64;
+    let m2 = costs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() + misses * mean * mean;
+    Moments {
+        n: n as u64,
+        mean,
+        m2,
     }
 }
 
@@ -521,7 +563,7 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|&i| std_normal_quantile(1.0 - compiled[i].probability))
             .collect();
-        Engine {
+        let mut engine = Engine {
             compiled,
             impacts,
             members,
@@ -530,7 +572,10 @@ impl<'a> Engine<'a> {
             years: register.horizon().len(),
             seed: options.seed,
             trials: options.trials,
-        }
+            streams: false,
+        };
+        engine.streams = engine.expected_hits(BATCH_SIZE) * HIT_BYTES > stream_above();
+        engine
     }
 
     fn batches(&self) -> u64 {
@@ -614,37 +659,91 @@ impl<'a> Engine<'a> {
         &self.compiled
     }
 
-    /// The trials in which each risk happens and its cost in them (drawn from `rng`: the
-    /// correlated risks' latents first, then each risk in register order), and the copula members' latents.
-    pub(crate) fn risk_hits(&self, n: usize, rng: &mut rng::Rng) -> (Hits, Vec<f64>) {
-        let r = self.compiled.len();
+    /// Draws each risk's costs in a batch of `n` trials from `rng` (the correlated risks'
+    /// latents first, then each risk in register order) and gives them to `f` one risk at a
+    /// time, as the trials in which it happens and its cost in each; returns the copula
+    /// members' latents (`[slot * n + trial]`: a higher latent is a costlier outcome). Only one risk's draws are held at a time.
+    pub(crate) fn each_risk(
+        &self,
+        n: usize,
+        rng: &mut rng::Rng,
+        f: &mut RiskVisitor<'_>,
+    ) -> Vec<f64> {
         let z = if self.members.is_empty() {
             Vec::new()
         } else {
             self.latents(n, rng)
         };
-        let expected: f64 = self.compiled.iter().map(|c| c.probability).sum();
-        let mut hits = Hits {
-            n,
-            trial: Vec::with_capacity((expected * n as f64 * 1.1) as usize + n + 1),
-            cost: Vec::with_capacity((expected * n as f64 * 1.1) as usize + 1),
-            start: Vec::with_capacity(r + 1),
+        let mut column = Hits {
+            trial: Vec::with_capacity(n + 1),
+            cost: Vec::with_capacity(n),
+            start: vec![0],
         };
-        hits.start.push(0);
         let mut next_member = 0;
-        for i in 0..r {
+        for i in 0..self.compiled.len() {
+            column.trial.clear();
+            column.cost.clear();
             if self.members.get(next_member) == Some(&i) {
-                self.correlated_column(i, next_member, &z, rng, &mut hits);
+                self.correlated_column(i, next_member, &z, rng, &mut column);
                 next_member += 1;
             } else {
-                self.cost_column(i, n, rng, &mut hits);
+                self.cost_column(i, n, rng, &mut column);
             }
-            hits.start.push(hits.trial.len());
+            f(i, &column.trial, &column.cost);
         }
+        z
+    }
+
+    /// The trials in which each risk happens and its cost in them, all held (drawn as
+    /// [`Engine::each_risk`] draws them), and the copula members' latents.
+    pub(crate) fn risk_hits(&self, n: usize, rng: &mut rng::Rng) -> (Hits, Vec<f64>) {
+        let expected = self.expected_hits(n);
+        let mut hits = Hits {
+            trial: Vec::with_capacity(expected),
+            cost: Vec::with_capacity(expected),
+            start: Vec::with_capacity(self.compiled.len() + 1),
+        };
+        hits.start.push(0);
+        let z = self.each_risk(n, rng, &mut |_, trials, costs| {
+            hits.trial.extend_from_slice(trials);
+            hits.cost.extend_from_slice(costs);
+            hits.start.push(hits.trial.len());
+        });
         (hits, z)
     }
 
-    /// Where risk `i`'s latent is in [`Engine::risk_costs_and_latents`]'s latents, if it is a
+    /// About how many (risk, trial) pairs in `n` trials have a cost.
+    fn expected_hits(&self, n: usize) -> usize {
+        let p: f64 = self.compiled.iter().map(|c| c.probability).sum();
+        (p * n as f64 * 1.05) as usize + 64
+    }
+
+    /// Draws a batch's risks from `rng`, giving each to `f` (see [`Engine::each_risk`]), and
+    /// returns them for a second look: held, or (when the engine streams: see [`MAX_HITS_BYTES`])
+    /// as a copy of the stream that draws them again, the same draws; and the copula members'
+    /// latents.
+    pub(crate) fn draw_risks(
+        &self,
+        n: usize,
+        rng: &mut rng::Rng,
+        hold: bool,
+        f: &mut RiskVisitor<'_>,
+    ) -> (Risks, Vec<f64>) {
+        if hold || !self.streams {
+            let (hits, z) = self.risk_hits(n, rng);
+            for i in 0..hits.risks() {
+                let (t, c) = hits.risk(i);
+                f(i, t, c);
+            }
+            (Risks::Held(hits), z)
+        } else {
+            let replay = rng.clone();
+            let z = self.each_risk(n, rng, f);
+            (Risks::Replay { rng: replay, n }, z)
+        }
+    }
+
+    /// Where risk `i`'s latent is in [`Engine::each_risk`]'s latents, if it is a
     /// member of the copula.
     pub(crate) fn member_slot(&self, i: usize) -> Option<usize> {
         self.members.iter().position(|&m| m == i)
@@ -659,18 +758,6 @@ impl<'a> Engine<'a> {
             .sum()
     }
 
-    /// [`Engine::risk_costs`] and the copula members' latents (`[slot * n + trial]`): a
-    /// higher latent is a costlier outcome (the risk happens above its threshold, and the
-    /// impact rises with the latent).
-    pub(crate) fn risk_costs_and_latents(
-        &self,
-        n: usize,
-        rng: &mut rng::Rng,
-    ) -> (Vec<f64>, Vec<f64>) {
-        let (hits, z) = self.risk_hits(n, rng);
-        (hits.dense(), z)
-    }
-
     /// Runs batch `b`. With `tail = Some(t)`, only the tail statistics (plan total >= t) are
     /// gathered; otherwise everything else.
     ///
@@ -683,18 +770,19 @@ impl<'a> Engine<'a> {
         let years = self.years;
         let mut rng = rng::stream(self.seed, b);
 
-        let (hits, _) = self.risk_hits(n, &mut rng);
-
         let mut totals = vec![0.0; (years + 1) * n];
-        for (i, c) in self.compiled.iter().enumerate() {
-            let (trials, costs) = hits.risk(i);
-            for &(t, f) in &c.spread {
+        let mut risk_moments = Vec::with_capacity(if want.stats { r } else { 0 });
+        let (risks, _) = self.draw_risks(n, &mut rng, want.keep, &mut |i, trials, costs| {
+            for &(t, f) in &self.compiled[i].spread {
                 let row = &mut totals[t * n..(t + 1) * n];
                 for (&j, &x) in trials.iter().zip(costs) {
                     row[j as usize] += f * x;
                 }
             }
-        }
+            if want.stats {
+                risk_moments.push(hit_moments(n, costs));
+            }
+        });
         let (by_year, plan) = totals.split_at_mut(years * n);
         for t in 0..years {
             for (acc, x) in plan.iter_mut().zip(&by_year[t * n..(t + 1) * n]) {
@@ -722,15 +810,14 @@ impl<'a> Engine<'a> {
                 slot[j as usize] = (keys.len() - 1) as u32;
             }
             let mut sums = vec![0.0; keys.len() * r];
-            for i in 0..r {
-                let (trials, costs) = hits.risk(i);
+            risks.visit(self, &mut |i, trials, costs| {
                 for (&j, &x) in trials.iter().zip(costs) {
                     let s = slot[j as usize];
                     if s != u32::MAX {
                         sums[s as usize * r + i] += x;
                     }
                 }
-            }
+            });
             out.candidates = Candidates {
                 keys: keys.iter().map(|k| k.0).collect(),
                 counts: keys.iter().map(|k| k.1).collect(),
@@ -739,22 +826,20 @@ impl<'a> Engine<'a> {
         }
         if let Some(threshold) = want.tail {
             out.tail_count = plan.iter().filter(|x| **x >= threshold).count() as u64;
-            out.tail_sums = (0..r)
-                .map(|i| {
-                    let (trials, costs) = hits.risk(i);
-                    trials
-                        .iter()
-                        .zip(costs)
-                        .filter(|(j, _)| plan[**j as usize] >= threshold)
-                        .map(|(_, x)| x)
-                        .sum()
-                })
-                .collect();
+            out.tail_sums = vec![0.0; r];
+            risks.visit(self, &mut |i, trials, costs| {
+                out.tail_sums[i] = trials
+                    .iter()
+                    .zip(costs)
+                    .filter(|(j, _)| plan[**j as usize] >= threshold)
+                    .map(|(_, x)| x)
+                    .sum();
+            });
         }
         if !want.stats {
             return out;
         }
-        out.risk_moments = (0..r).map(|i| hits.moments(i)).collect();
+        out.risk_moments = risk_moments;
         out.period_moments = totals.chunks_exact(n).map(Moments::of).collect();
         if want.keep {
             // Row-major trial tables: years then the total; and each risk's plan cost.
@@ -764,15 +849,17 @@ impl<'a> Engine<'a> {
                     periods[j * (years + 1) + t] = *x;
                 }
             }
-            let mut risks = vec![0.0; n * r];
-            for i in 0..r {
+            let mut table = vec![0.0; n * r];
+            risks.visit(self, &mut |i, trials, costs| {
                 let factor: f64 = self.compiled[i].spread.iter().map(|s| s.1).sum();
-                let (trials, costs) = hits.risk(i);
                 for (&j, &x) in trials.iter().zip(costs) {
-                    risks[j as usize * r + i] = x * factor;
+                    table[j as usize * r + i] = x * factor;
                 }
-            }
-            out.table = Some(TrialTable { periods, risks });
+            });
+            out.table = Some(TrialTable {
+                periods,
+                risks: table,
+            });
         }
         out.sketches = totals.chunks_exact(n).map(Sketch::from_values).collect();
         out
@@ -1252,5 +1339,46 @@ recurring = true
             assert!((a - b).abs() <= 1e-12 * b.abs(), "{a} vs {b}");
         }
         assert_eq!(usual.summary(), exact.summary());
+    }
+
+    #[test]
+    fn a_streamed_batch_gives_the_numbers_of_a_held_one() {
+        let reg: RiskRegister = toml::from_str(
+            r#"
+first_year = "2019/20"
+years = 3
+correlations = [["a", "b", 0.5]]
+[[risks]]
+id = "a"
+name = "A"
+probability = 0.3
+impact = { dist = "pert", low = 1.0, mode = 2.0, high = 9.0 }
+[[risks]]
+id = "b"
+name = "B"
+probability = 0.6
+impact = { dist = "lognormal", p50 = 3.0, p90 = 7.0 }
+profile = { "2020/21" = 0.5, "2021/22" = 0.5 }
+[[risks]]
+id = "c"
+name = "C"
+probability = 0.5
+impact = { dist = "uniform", low = 1.0, high = 4.0 }
+recurring = true
+"#,
+        )
+        .unwrap();
+        let options = SimulationOptions {
+            trials: 30_000,
+            seed: 8,
+            ..Default::default()
+        };
+        let held = simulate(&reg, &options).unwrap();
+        STREAM_ABOVE.with(|c| c.set(0));
+        assert!(Engine::new(&reg, &options).streams);
+        let streamed = simulate(&reg, &options).unwrap();
+        STREAM_ABOVE.with(|c| c.set(MAX_HITS_BYTES));
+        assert_eq!(held, streamed);
+        assert!(!Engine::new(&reg, &options).streams);
     }
 }
