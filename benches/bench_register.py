@@ -2,8 +2,8 @@
 fiscalrisk and by an equivalent vectorised numpy implementation written for this benchmark.
 
 Prints each one's time (best of --repeat), the ratio, and the peak resident memory of each in
-its own process; then fiscalrisk's peak memory at several trial counts, to show it is flat in
-the number of trials. This is a benchmark, not a test: it asserts nothing.
+its own process; fiscalrisk's time on one thread and on two; then fiscalrisk's peak memory at
+several trial counts, to show it is flat in the number of trials. This is a benchmark, not a test: it asserts nothing.
 
     python benches/bench_register.py                 # 200,000 trials
     python benches/bench_register.py --trials 20000  # a quick smoke run
@@ -148,8 +148,9 @@ def worker(which: str, trials: int, seed: int, repeat: int) -> None:
     result: Any = None
     for _ in range(repeat):
         start = time.perf_counter()
-        if which == "fiscalrisk":
-            res = fr.simulate(reg, trials=trials, seed=seed)
+        if which.startswith("fiscalrisk"):
+            threads = {"fiscalrisk": None, "fiscalrisk-1": 1, "fiscalrisk-2": 2}[which]
+            res = fr.simulate(reg, trials=trials, seed=seed, threads=threads)
             total = res.summary().row(-1, named=True)
             result = {"mean": total["mean"], "p95": total["p95"], "es95": total["es95"]}
             res.contributions()
@@ -178,7 +179,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--worker", choices=["fiscalrisk", "numpy"])
+    parser.add_argument("--worker", choices=["fiscalrisk", "fiscalrisk-1", "fiscalrisk-2", "numpy"])
     parser.add_argument("--memory-trials", type=int, nargs="*", default=None)
     args = parser.parse_args()
     if args.worker:
@@ -195,6 +196,9 @@ def main() -> None:
               f"({m['run_mb']:+6.1f} MB over the process after imports)  "
               f"total mean £{t['mean'] / 1e6:.2f}m  P95 £{t['p95'] / 1e6:.2f}m  ES95 £{t['es95'] / 1e6:.2f}m")
     print(f"  speed-up: {theirs['seconds'] / ours['seconds']:.1f}x")
+    one, two = (measure(f"fiscalrisk-{k}", args.trials, args.seed, args.repeat) for k in (1, 2))
+    print(f"  fiscalrisk on 1 thread {one['seconds']:.3f} s, on 2 threads {two['seconds']:.3f} s: "
+          f"{one['seconds'] / two['seconds']:.2f}x")
     counts = args.memory_trials if args.memory_trials is not None else [args.trials // 4, args.trials, args.trials * 5]
     if counts:
         print("fiscalrisk peak RSS by trials (flat means aggregates, not trials, are kept):")

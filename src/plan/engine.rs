@@ -562,7 +562,7 @@ impl Scenario {
             .iter()
             .map(|c| c.spread.iter().map(|s| s.1).sum::<f64>())
             .collect();
-        let (risks, risk_z) = engine.draw_risks(n, &mut rng, false, &mut |i, trials, costs| {
+        let (risks, risk_z) = engine.draw_risks(n, &mut rng, &mut |i, trials, costs| {
             let c = &engine.compiled()[i];
             let target = if c.recurring {
                 &mut recurring

@@ -340,6 +340,8 @@ struct Want {
     candidates: Option<f64>,
     /// Gather per-risk sums of the trials at or above this exact threshold.
     tail: Option<f64>,
+    /// Hold the batch's risk draws and plan totals (the pilot's, for their candidates).
+    hold: bool,
 }
 
 /// A batch's risk costs, sparse: risk `i` happens in trials `trial[start[i]..start[i + 1]]`
@@ -501,6 +503,8 @@ struct BatchOut {
     tail_count: u64,
     tail_sums: Vec<f64>,
     table: Option<TrialTable>,
+    /// Held batches' risk draws and plan totals, in batch order.
+    held: Vec<(Risks, Vec<f64>)>,
 }
 
 fn add_into(acc: &mut Vec<f64>, other: &[f64]) {
@@ -547,6 +551,7 @@ impl BatchOut {
             _ => {}
         }
         self.candidates = std::mem::take(&mut self.candidates).merge(later.candidates);
+        self.held.extend(later.held);
         self
     }
 }
@@ -699,16 +704,27 @@ impl<'a> Engine<'a> {
     pub(crate) fn risk_hits(&self, n: usize, rng: &mut rng::Rng) -> (Hits, Vec<f64>) {
         let expected = self.expected_hits(n);
         let mut hits = Hits {
-            trial: Vec::with_capacity(expected),
+            trial: Vec::with_capacity(expected + n + 1),
             cost: Vec::with_capacity(expected),
             start: Vec::with_capacity(self.compiled.len() + 1),
         };
         hits.start.push(0);
-        let z = self.each_risk(n, rng, &mut |_, trials, costs| {
-            hits.trial.extend_from_slice(trials);
-            hits.cost.extend_from_slice(costs);
+        let z = if self.members.is_empty() {
+            Vec::new()
+        } else {
+            self.latents(n, rng)
+        };
+        // Drawn straight into the held columns, in the order of `each_risk`.
+        let mut next_member = 0;
+        for i in 0..self.compiled.len() {
+            if self.members.get(next_member) == Some(&i) {
+                self.correlated_column(i, next_member, &z, rng, &mut hits);
+                next_member += 1;
+            } else {
+                self.cost_column(i, n, rng, &mut hits);
+            }
             hits.start.push(hits.trial.len());
-        });
+        }
         (hits, z)
     }
 
@@ -726,10 +742,9 @@ impl<'a> Engine<'a> {
         &self,
         n: usize,
         rng: &mut rng::Rng,
-        hold: bool,
         f: &mut RiskVisitor<'_>,
     ) -> (Risks, Vec<f64>) {
-        if hold || !self.streams {
+        if !self.streams {
             let (hits, z) = self.risk_hits(n, rng);
             for i in 0..hits.risks() {
                 let (t, c) = hits.risk(i);
@@ -758,6 +773,44 @@ impl<'a> Engine<'a> {
             .sum()
     }
 
+    /// The per-risk cost sums of a batch's trials whose plan total is at or above `floor`, by
+    /// sketch bucket of the plan total.
+    fn candidates(&self, risks: &Risks, plan: &[f64], floor: f64) -> Candidates {
+        let n = plan.len();
+        let r = self.compiled.len();
+        // Each candidate trial's slot: one per bucket of the plan total, in key order.
+        let mut keyed: Vec<(i64, u32)> = plan
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x >= floor)
+            .map(|(j, x)| (sketch::key(*x), j as u32))
+            .collect();
+        keyed.sort_unstable();
+        let mut slot = vec![u32::MAX; n];
+        let mut keys: Vec<(i64, u64)> = Vec::new();
+        for &(k, j) in &keyed {
+            match keys.last_mut() {
+                Some(last) if last.0 == k => last.1 += 1,
+                _ => keys.push((k, 1)),
+            }
+            slot[j as usize] = (keys.len() - 1) as u32;
+        }
+        let mut sums = vec![0.0; keys.len() * r];
+        risks.visit(self, &mut |i, trials, costs| {
+            for (&j, &x) in trials.iter().zip(costs) {
+                let s = slot[j as usize];
+                if s != u32::MAX {
+                    sums[s as usize * r + i] += x;
+                }
+            }
+        });
+        Candidates {
+            keys: keys.iter().map(|k| k.0).collect(),
+            counts: keys.iter().map(|k| k.1).collect(),
+            sums,
+        }
+    }
+
     /// Runs batch `b`. With `tail = Some(t)`, only the tail statistics (plan total >= t) are
     /// gathered; otherwise everything else.
     ///
@@ -772,7 +825,7 @@ impl<'a> Engine<'a> {
 
         let mut totals = vec![0.0; (years + 1) * n];
         let mut risk_moments = Vec::with_capacity(if want.stats { r } else { 0 });
-        let (risks, _) = self.draw_risks(n, &mut rng, want.keep, &mut |i, trials, costs| {
+        let (risks, _) = self.draw_risks(n, &mut rng, &mut |i, trials, costs| {
             for &(t, f) in &self.compiled[i].spread {
                 let row = &mut totals[t * n..(t + 1) * n];
                 for (&j, &x) in trials.iter().zip(costs) {
@@ -792,37 +845,7 @@ impl<'a> Engine<'a> {
 
         let mut out = BatchOut::default();
         if let Some(floor) = want.candidates {
-            // Each candidate trial's slot: one per bucket of the plan total, in key order.
-            let mut keyed: Vec<(i64, u32)> = plan
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| **x >= floor)
-                .map(|(j, x)| (sketch::key(*x), j as u32))
-                .collect();
-            keyed.sort_unstable();
-            let mut slot = vec![u32::MAX; n];
-            let mut keys: Vec<(i64, u64)> = Vec::new();
-            for &(k, j) in &keyed {
-                match keys.last_mut() {
-                    Some(last) if last.0 == k => last.1 += 1,
-                    _ => keys.push((k, 1)),
-                }
-                slot[j as usize] = (keys.len() - 1) as u32;
-            }
-            let mut sums = vec![0.0; keys.len() * r];
-            risks.visit(self, &mut |i, trials, costs| {
-                for (&j, &x) in trials.iter().zip(costs) {
-                    let s = slot[j as usize];
-                    if s != u32::MAX {
-                        sums[s as usize * r + i] += x;
-                    }
-                }
-            });
-            out.candidates = Candidates {
-                keys: keys.iter().map(|k| k.0).collect(),
-                counts: keys.iter().map(|k| k.1).collect(),
-                sums,
-            };
+            out.candidates = self.candidates(&risks, plan, floor);
         }
         if let Some(threshold) = want.tail {
             out.tail_count = plan.iter().filter(|x| **x >= threshold).count() as u64;
@@ -862,6 +885,9 @@ impl<'a> Engine<'a> {
             });
         }
         out.sketches = totals.chunks_exact(n).map(Sketch::from_values).collect();
+        if want.hold {
+            out.held.push((risks, totals[years * n..].to_vec()));
+        }
         out
     }
 
@@ -1015,15 +1041,30 @@ pub fn batch_bytes(columns: usize) -> usize {
 pub(crate) fn thread_pool(
     threads: Option<usize>,
     per_thread_bytes: usize,
-) -> Result<rayon::ThreadPool, SimulationError> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
+) -> Result<std::sync::Arc<rayon::ThreadPool>, SimulationError> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    // The last pool made is kept for the next run with as many threads: its threads, and
+    // their allocators' memory, are warm (a new pool's first batches run about half as fast).
+    static LAST: OnceLock<Mutex<Option<Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    builder =
-        builder.num_threads(threads.unwrap_or_else(|| default_threads(cores, per_thread_bytes)));
-    builder.build().map_err(|e| SimulationError::ThreadPool {
-        threads: threads.unwrap_or(0),
-        message: e.to_string(),
-    })
+    let count = threads.unwrap_or_else(|| default_threads(cores, per_thread_bytes));
+    let mut last = LAST
+        .get_or_init(|| Mutex::new(None))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(pool) = last.as_ref().filter(|p| p.current_num_threads() == count) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(count)
+        .build()
+        .map_err(|e| SimulationError::ThreadPool {
+            threads: threads.unwrap_or(0),
+            message: e.to_string(),
+        })?;
+    let pool = Arc::new(pool);
+    *last = Some(Arc::clone(&pool));
+    Ok(pool)
 }
 
 /// Simulates `register` with `options`.
@@ -1067,9 +1108,9 @@ fn run(
     let batches = engine.batches();
 
     let mut acc = BatchOut::default();
-    // Work is counted in batches run; the pilot's batches run twice.
+    // Work is counted in batches run.
     let pilot = PILOT_BATCHES.min(batches);
-    let work = batches + pilot;
+    let work = batches;
     let mut done = 0;
     let mut step = |k: u64| {
         done += k;
@@ -1080,25 +1121,27 @@ fn run(
         keep: options.keep_trials,
         candidates: None,
         tail: None,
+        hold: false,
     };
     // 1. A pilot of the first batches sets a floor below which no trial can be in the tail
-    //    (its P90, almost surely below the run's P95).
-    engine.run_all(&pool, 0..pilot, stats, &mut step, &mut acc)?;
+    //    (its P90, almost surely below the run's P95). Its batches hold their draws.
+    let first = Want {
+        hold: true,
+        ..stats
+    };
+    engine.run_all(&pool, 0..pilot, first, &mut step, &mut acc)?;
     let floor = acc.sketches[years].quantile(pilot_floor);
     // 2. The other batches, gathering per-risk sums of the trials above the floor, by bucket
-    //    of the plan total; then the pilot's batches again for theirs.
+    //    of the plan total; then the pilot's, from their held draws, in batch order.
     let main = Want {
         candidates: Some(floor),
         ..stats
     };
     engine.run_all(&pool, pilot..batches, main, &mut step, &mut acc)?;
-    let again = Want {
-        stats: false,
-        keep: false,
-        candidates: Some(floor),
-        tail: None,
-    };
-    engine.run_all(&pool, 0..pilot, again, &mut step, &mut acc)?;
+    for (risks, plan) in std::mem::take(&mut acc.held) {
+        let c = engine.candidates(&risks, &plan, floor);
+        acc.candidates = std::mem::take(&mut acc.candidates).merge(c);
+    }
     // 3. The tail: trials in the P95's bucket or above, i.e. at or above the smallest plan
     //    total in that bucket (a value within 2^-10 of the P95 and not above it).
     let n = options.trials;
@@ -1119,6 +1162,7 @@ fn run(
             keep: false,
             candidates: None,
             tail: Some(tail_threshold),
+            hold: false,
         };
         let mut step = |_| progress(work, work);
         let mut out = BatchOut::default();
