@@ -437,6 +437,48 @@ pub(crate) fn std_normal_cdf(x: f64) -> f64 {
     Normal::standard().cdf(x)
 }
 
+/// Nodes of [`std_normal_cdf_fast`]'s table per unit of `z`.
+const CDF_STEPS: f64 = 512.0;
+/// Its table covers `[-CDF_RANGE, CDF_RANGE]`.
+const CDF_RANGE: f64 = 8.5;
+
+/// The standard normal cdf by cubic Hermite interpolation in a table of the cdf (from musl's
+/// `erfc`, to double precision) and the density at steps of 1/512 over [-8.5, 8.5] (outside
+/// it, [`std_normal_cdf`]): within 1e-13 of the exact cdf (the interpolation's error is at
+/// most the third derivative of the density, at most 1.4, times `h^4 / 384`: about 5e-14;
+/// tested), at a fraction of the cost. For the hot loop of correlated savings.
+pub(crate) fn std_normal_cdf_fast(z: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<(f64, f64)>> = std::sync::OnceLock::new();
+    if !(z > -CDF_RANGE && z < CDF_RANGE) {
+        return std_normal_cdf(z);
+    }
+    let table = TABLE.get_or_init(|| {
+        let nodes = (2.0 * CDF_RANGE * CDF_STEPS) as usize + 1;
+        (0..nodes)
+            .map(|i| {
+                let x = i as f64 / CDF_STEPS - CDF_RANGE;
+                (exact_normal_cdf(x), std_normal_pdf(x))
+            })
+            .collect()
+    });
+    let t = (z + CDF_RANGE) * CDF_STEPS;
+    let i = (t as usize).min(table.len() - 2);
+    let s = t - i as f64;
+    let ((p0, d0), (p1, d1)) = (table[i], table[i + 1]);
+    let h = 1.0 / CDF_STEPS;
+    let (s2, s3) = (s * s, s * s * s);
+    p0 * (2.0 * s3 - 3.0 * s2 + 1.0)
+        + h * d0 * (s3 - 2.0 * s2 + s)
+        + p1 * (3.0 * s2 - 2.0 * s3)
+        + h * d1 * (s3 - s2)
+}
+
+/// The standard normal cdf through musl's `erfc` (double precision everywhere; statrs' erf
+/// has a seam of 2.5e-11 where it changes approximation, at 0.5).
+fn exact_normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
+}
+
 fn std_normal_pdf(x: f64) -> f64 {
     (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
 }
@@ -1253,5 +1295,22 @@ high = 4e7
             let theirs = 1e6 + 14e6 * beta.sample(&mut r2);
             assert_eq!(ours.to_bits(), theirs.to_bits());
         }
+    }
+
+    #[test]
+    fn the_fast_normal_cdf_is_within_1e_13_of_the_exact_cdf() {
+        let (mut worst, mut statrs): (f64, f64) = (0.0, 0.0);
+        for k in -900_000..=900_000 {
+            let z = k as f64 * 1e-5 + 1e-6 * ((k % 7) as f64);
+            worst = worst.max((std_normal_cdf_fast(z) - exact_normal_cdf(z)).abs());
+            statrs = statrs.max((std_normal_cdf_fast(z) - std_normal_cdf(z)).abs());
+        }
+        assert!(worst < 1e-13, "{worst:e}");
+        // And statrs' cdf, with its seam at z = 1/sqrt(2).
+        assert!(statrs < 3e-11, "{statrs:e}");
+        for z in [f64::NEG_INFINITY, -40.0, -8.5, 8.5, 40.0, f64::INFINITY] {
+            assert_eq!(std_normal_cdf_fast(z), std_normal_cdf(z));
+        }
+        assert!(std_normal_cdf_fast(f64::NAN).is_nan());
     }
 }
