@@ -65,7 +65,8 @@ def simulate(
         aggregates are kept and memory does not grow with ``trials``.
     progress
         True (the default): a progress bar once the run has taken a second; False: none; a
-        callable: called as ``progress(done, total)`` (in batches) between windows of batches.
+        callable: called as ``progress(done, total)`` (in batches) as batches finish, at most every
+        50 ms.
 
     Returns
     -------

@@ -218,8 +218,8 @@ impl Scenario {
         self.simulate_with_progress(trials, seed, threads, &mut |_, _| ControlFlow::Continue(()))
     }
 
-    /// [`Scenario::simulate`], calling `progress(done, total)` (in batches) between windows of
-    /// batches; a `Break` stops the run with [`PlanError::Interrupted`] and no thread left
+    /// [`Scenario::simulate`], calling `progress(done, total)` (in batches) as batches finish
+    /// (at most every 50 ms); a `Break` stops the run with [`PlanError::Interrupted`] and no thread left
     /// running.
     pub fn simulate_with_progress(
         &self,

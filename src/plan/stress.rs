@@ -191,7 +191,7 @@ impl Scenario {
         })
     }
 
-    /// [`Scenario::reverse_stress`], calling `progress(done, total)` between windows of batches
+    /// [`Scenario::reverse_stress`], calling `progress(done, total)` as batches finish (at most every 50 ms)
     /// and during the search for the smallest sets; a `Break` stops it with
     /// [`PlanError::Interrupted`].
     pub fn reverse_stress_with_progress(

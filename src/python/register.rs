@@ -282,8 +282,8 @@ impl PySimulationResult {
     }
 }
 
-/// Runs the Monte Carlo engine with the GIL released. Between windows of batches the GIL is
-/// taken back briefly to check for Ctrl-C and to call `progress(done, total)` if given.
+/// Runs the Monte Carlo engine with the GIL released. As batches finish (at most every 50 ms)
+/// the GIL is taken back briefly to check for Ctrl-C and to call `progress(done, total)` if given.
 #[pyfunction]
 #[pyo3(signature = (register, trials, seed, threads=None, keep_trials=false, progress=None))]
 pub(crate) fn simulate(

@@ -1075,8 +1075,8 @@ pub fn simulate(
     simulate_with_progress(register, options, &mut |_, _| ControlFlow::Continue(()))
 }
 
-/// Simulates `register`, calling `progress(work_done, work_total)` on the calling thread between
-/// windows of batches; returning `ControlFlow::Break` stops the run with
+/// Simulates `register`, calling `progress(work_done, work_total)` on the calling thread as
+/// batches finish (at most every 50 ms); returning `ControlFlow::Break` stops the run with
 /// [`SimulationError::Interrupted`].
 pub fn simulate_with_progress(
     register: &RiskRegister,

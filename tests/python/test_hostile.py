@@ -288,8 +288,8 @@ except KeyboardInterrupt:
 def test_ctrl_c_reaches_the_main_thread_while_a_worker_simulates() -> None:
     # Thread.join() with no timeout is not interruptible in CPython (a pure-Python worker delays
     # Ctrl-C just the same, for as long as it runs); joined with a timeout, the main thread gets
-    # KeyboardInterrupt at once, and the progress callback stops the worker's run within a
-    # window of batches.
+    # KeyboardInterrupt at once, and the progress callback stops the worker's run once the
+    # batches under way finish.
     done = subprocess.run([sys.executable, "-c", WORKER], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     main, total, outcome = done.stdout.split()
