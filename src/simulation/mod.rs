@@ -981,18 +981,19 @@ pub(crate) fn run_tree<T: Send>(
         });
         // Every sender is dropped when the tree is done, which ends this loop. Progress is
         // told at most every 50 ms, and at the end.
+        // Once told to stop, it is not called again.
         let mut pending = 0;
         let mut told = std::time::Instant::now();
         for () in rx.iter() {
             pending += 1;
-            if told.elapsed().as_millis() >= 50 {
+            if told.elapsed().as_millis() >= 50 && !stop.load(Ordering::Relaxed) {
                 told = std::time::Instant::now();
                 if progress(std::mem::take(&mut pending)).is_break() {
                     stop.store(true, Ordering::Relaxed);
                 }
             }
         }
-        if pending > 0 && progress(pending).is_break() {
+        if pending > 0 && !stop.load(Ordering::Relaxed) && progress(pending).is_break() {
             stop.store(true, Ordering::Relaxed);
         }
     });
