@@ -1342,9 +1342,9 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn tail_from_candidates_equals_the_exact_pass() {
-        let reg: RiskRegister = toml::from_str(
+    /// Three risks: a correlated PERT and log-normal, and a recurring fixed cost.
+    fn three_risks() -> RiskRegister {
+        toml::from_str(
             r#"
 first_year = "2019/20"
 years = 2
@@ -1368,7 +1368,12 @@ impact = { dist = "fixed", value = 4 }
 recurring = true
 "#,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn tail_from_candidates_equals_the_exact_pass() {
+        let reg = three_risks();
         let options = SimulationOptions {
             trials: 50_000,
             seed: 3,
@@ -1388,31 +1393,7 @@ recurring = true
 
     #[test]
     fn a_streamed_batch_gives_the_numbers_of_a_held_one() {
-        let reg: RiskRegister = toml::from_str(
-            r#"
-first_year = "2019/20"
-years = 3
-correlations = [["a", "b", 0.5]]
-[[risks]]
-id = "a"
-name = "A"
-probability = 0.3
-impact = { dist = "pert", low = 1.0, mode = 2.0, high = 9.0 }
-[[risks]]
-id = "b"
-name = "B"
-probability = 0.6
-impact = { dist = "lognormal", p50 = 3.0, p90 = 7.0 }
-profile = { "2020/21" = 0.5, "2021/22" = 0.5 }
-[[risks]]
-id = "c"
-name = "C"
-probability = 0.5
-impact = { dist = "uniform", low = 1.0, high = 4.0 }
-recurring = true
-"#,
-        )
-        .unwrap();
+        let reg = three_risks();
         let options = SimulationOptions {
             trials: 30_000,
             seed: 8,
