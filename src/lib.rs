@@ -26,6 +26,7 @@
 
 pub mod correlation;
 pub mod distribution;
+pub mod funding;
 pub mod money;
 pub mod monitoring;
 pub mod period;

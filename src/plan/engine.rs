@@ -56,6 +56,8 @@ pub(crate) struct Want {
     pub(crate) stress: Option<Condition>,
     /// Keep each trial's values by year (the trial table).
     pub(crate) keep: bool,
+    /// Gather the MTFS columns' distributions (`PlanResult::mtfs`).
+    pub(crate) mtfs: bool,
 }
 
 /// Batch results, merged in batch order.
@@ -97,6 +99,10 @@ pub(crate) struct PlanAcc {
     pub(crate) exhausted_trials: u64,
     pub(crate) item_sum: Vec<f64>,
     pub(crate) item_exhausted_sum: Vec<f64>,
+    /// The MTFS columns' distributions (`[column * years + year]`, columns as
+    /// [`super::mtfs::MTFS_COLUMNS`]; empty in results stored before them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) mtfs: Vec<Sketch>,
     /// Only a reverse stress test fills it, and it never leaves that call.
     #[serde(skip)]
     pub(crate) stress: StressAcc,
@@ -116,6 +122,7 @@ impl PlanAcc {
             .chain(&mut self.sustainability)
             .chain(&mut self.change)
             .chain(&mut self.balances)
+            .chain(&mut self.mtfs)
             .chain([&mut self.cumulative_one_off, &mut self.cumulative_gap])
         {
             *s = s.compact();
@@ -149,6 +156,7 @@ impl PlanAcc {
             exhausted_trials: 0,
             item_sum: vec![0.0; items],
             item_exhausted_sum: vec![0.0; items],
+            mtfs: Vec::new(),
             stress: StressAcc::default(),
         }
     }
@@ -197,6 +205,10 @@ impl PlanAcc {
         if self.trials == 0 {
             return Err("trials is 0".into());
         }
+        let cells = super::mtfs::MTFS_COLUMNS.len() * years;
+        if !self.mtfs.is_empty() && self.mtfs.len() != cells {
+            return Err(format!("mtfs has {} values for {cells}", self.mtfs.len()));
+        }
         if !self.kept_flags.is_empty() || !self.kept.is_empty() {
             let cells = self.trials as usize * years;
             if self.kept_flags.len() != cells || self.kept.len() != cells * KEPT {
@@ -234,6 +246,13 @@ impl PlanAcc {
         self.cumulative_gap.merge(&o.cumulative_gap);
         self.kept.append(&mut o.kept);
         self.kept_flags.append(&mut o.kept_flags);
+        if self.mtfs.is_empty() {
+            self.mtfs = std::mem::take(&mut o.mtfs);
+        } else {
+            for (a, b) in self.mtfs.iter_mut().zip(&o.mtfs) {
+                a.merge(b);
+            }
+        }
         for (mine, theirs) in [
             (&mut self.gap, &o.gap),
             (&mut self.reserves, &o.reserves),
@@ -283,7 +302,7 @@ struct DeliveryFactors {
 }
 
 /// A standard normal draw (statrs' sampler, as the risks' copula uses).
-fn std_normal(rng: &mut rng::Rng) -> f64 {
+pub(crate) fn std_normal(rng: &mut rng::Rng) -> f64 {
     use rand::distr::Distribution as _;
     statrs::distribution::Normal::standard().sample(rng)
 }
@@ -340,6 +359,7 @@ impl DeliveryFactors {
         rng: &mut rng::Rng,
         risk_z: &[f64],
         pressure_z: &[Vec<f64>],
+        driver_z: &[f64],
     ) -> f64 {
         let own = std_normal(rng);
         let mut z = self.a * self.year[due * self.n + j] + self.own[k] * own;
@@ -350,6 +370,7 @@ impl DeliveryFactors {
             let x = match other {
                 Linked::Risk(slot) => risk_z[slot * self.n + j],
                 Linked::Pressure(p) => pressure_z[p][j],
+                Linked::Driver(d) => driver_z[d * self.n + j],
             };
             z -= loading * x;
         }
@@ -390,7 +411,7 @@ impl Scenario {
                     } else {
                         0.0
                     };
-                (1.0 - factors - linked_variance(&links[k], engine))
+                (1.0 - factors - linked_variance(&links[k], engine, self.finance.as_ref()))
                     .max(0.0)
                     .sqrt()
             })
@@ -400,14 +421,24 @@ impl Scenario {
 }
 
 /// The variance of a saving's linked part, `sum of loading_a * loading_b * corr(a, b)`: risks
-/// correlate as their latents do, a pressure only with itself.
-pub(crate) fn linked_variance(links: &[(Linked, f64)], engine: &Engine<'_>) -> f64 {
+/// (by latent slot) correlate as their latents do, drivers as the scenario's driver model
+/// says, a pressure only with itself.
+pub(crate) fn linked_variance(
+    links: &[(Linked, f64)],
+    engine: &Engine<'_>,
+    finance: Option<&super::mtfs::Finance>,
+) -> f64 {
     let mut v = 0.0;
     for &(a, la) in links {
         for &(b, lb) in links {
-            let r = match (a, b) {
-                (Linked::Risk(s), Linked::Risk(t)) => engine.latent_correlation(s, t),
-                (Linked::Pressure(x), Linked::Pressure(y)) if x == y => 1.0,
+            let r = match (a, b, finance) {
+                (Linked::Risk(s), Linked::Risk(t), _) => engine.latent_correlation(s, t),
+                (Linked::Pressure(x), Linked::Pressure(y), _) if x == y => 1.0,
+                (Linked::Driver(x), Linked::Driver(y), Some(f)) => f.driver_correlation(x, y, engine),
+                (Linked::Driver(x), Linked::Risk(slot), Some(f))
+                | (Linked::Risk(slot), Linked::Driver(x), Some(f)) => {
+                    f.driver_slot_correlation(x, slot, engine)
+                }
                 _ => 0.0,
             };
             v += la * lb * r;
@@ -457,8 +488,6 @@ impl Scenario {
         let minimum: Vec<f64> = match &self.spec.policy.minimum_general_fund {
             Minimum::Amount(a) => fixed(a.to_f64()),
             Minimum::PercentOfBudget(p) => self
-                .spec
-                .plan
                 .net_budget
                 .iter()
                 .map(|b| p * b.to_f64())
@@ -576,6 +605,14 @@ impl Scenario {
                 }
             }
         });
+        // The MTFS view needs the risks' part of each year's gap, and (below) the pressures'
+        // and the savings' parts.
+        let mtfs = want.mtfs;
+        let risk_part: Vec<f64> = if mtfs {
+            recurring.iter().zip(&one_off).map(|(a, b)| a + b).collect()
+        } else {
+            Vec::new()
+        };
         // A pressure linked to a saving is drawn through a latent normal (its quantile at the
         // latent's cdf), so that the saving can share it; the others as before.
         let mut pressure_z: Vec<Vec<f64>> = vec![Vec::new(); self.pressures.len()];
@@ -604,6 +641,21 @@ impl Scenario {
                 }
             }
         }
+        let before_savings: Vec<f64> = if mtfs {
+            recurring.iter().zip(&one_off).map(|(a, b)| a + b).collect()
+        } else {
+            Vec::new()
+        };
+        // Funding and spending: drivers' latents and grants are drawn here (only for a
+        // scenario that has them, so that other scenarios draw exactly as before).
+        let (driver_z, budgets, budget_varies) = match &self.finance {
+            Some(f) if f.uncertain || self.links.iter().any(|l| matches!(l.other, Linked::Driver(_))) => {
+                let (z, b) = f.draw(engine, n, &mut rng, &risk_z);
+                (z, b, true)
+            }
+            Some(f) => (Vec::new(), f.fixed_years(), false),
+            None => (Vec::new(), Vec::new(), false),
+        };
         // What every trial shares: one-off savings falling out of the base budget.
         let mut base = vec![0.0; years];
         // Deliveries that move together: a factor per year and per directorate and year
@@ -623,7 +675,15 @@ impl Scenario {
             for j in 0..n {
                 let (slipped, fraction) = match &delivery {
                     Some(f) => {
-                        model.outcome_z(f.latent(k, *due, j, &mut rng, &risk_z, &pressure_z))
+                        model.outcome_z(f.latent(
+                        k,
+                        *due,
+                        j,
+                        &mut rng,
+                        &risk_z,
+                        &pressure_z,
+                        &driver_z,
+                    ))
                     }
                     None => model.draw(&mut rng),
                 };
@@ -696,6 +756,17 @@ impl Scenario {
         // Usable reserves at each year's start (the previous year's end).
         let mut opening_usable = vec![vec![0.0; n]; years];
         let mut book = plan.book();
+        let need: Vec<f64> = self.planned_savings().1.iter().map(|d| {
+            use rust_decimal::prelude::ToPrimitive;
+            d.to_f64().unwrap_or(0.0)
+        }).collect();
+        let net_budget: Vec<f64> = self.net_budget.iter().map(|b| b.to_f64()).collect();
+        let columns = super::mtfs::MTFS_COLUMNS.len();
+        let mut mtfs_values = if mtfs {
+            vec![0.0; columns * years * n]
+        } else {
+            Vec::new()
+        };
         for j in 0..n {
             plan.open(&mut book, overspend[j]);
             let underlying = mitigations.map_or(0.0, |x| overspend[j] + x);
@@ -703,9 +774,60 @@ impl Scenario {
             let mut exhausted = false;
             cumulative[j] = overspend[j];
             for y in 0..years {
+                // The base budget's own gap: spending lines less funding less every saving due
+                // (savings enter the ledger through their shortfalls; see `mtfs`).
+                let budget = if budgets.is_empty() {
+                    None
+                } else if budget_varies {
+                    Some(&budgets[j * years + y])
+                } else {
+                    Some(&budgets[y])
+                };
+                let (funding, lines) = match budget {
+                    Some(b) => (
+                        [b.council_tax, b.business_rates, b.grants, b.fees, 0.0],
+                        b.spending,
+                    ),
+                    None => {
+                        let nb = net_budget[y];
+                        ([0.0, 0.0, 0.0, 0.0, nb], nb + need[y])
+                    }
+                };
+                let funding_total: f64 = funding.iter().sum();
+                let structural = if budget.is_some() {
+                    lines - funding_total - need[y]
+                } else {
+                    0.0
+                };
+                if mtfs {
+                    let cell = y * n + j;
+                    let pressures = before_savings[cell] - risk_part[cell] + underlying;
+                    let effect = recurring[cell] + one_off[cell] + base[y] - before_savings[cell];
+                    let spending = lines + pressures;
+                    let before = spending - funding_total;
+                    let delivered = need[y] - effect;
+                    let values = [
+                        funding[0],
+                        funding[1],
+                        funding[2],
+                        funding[3],
+                        funding[4],
+                        funding_total,
+                        lines,
+                        pressures,
+                        spending,
+                        before,
+                        delivered,
+                        before - delivered,
+                        risk_part[cell],
+                    ];
+                    for (c, v) in values.iter().enumerate() {
+                        mtfs_values[(c * years + y) * n + j] = *v;
+                    }
+                }
                 let g = closure.year(
                     y,
-                    recurring[y * n + j] + base[y] + underlying,
+                    recurring[y * n + j] + base[y] + underlying + structural,
                     one_off[y * n + j],
                 );
                 cumulative[j] += one_off[y * n + j];
@@ -779,6 +901,9 @@ impl Scenario {
             acc.gap[y] = Sketch::from_values(&gaps[y]);
             acc.reserves[y] = Sketch::from_values(&reserves[y]);
             acc.one_off[y] = Sketch::from_values(&one_off[y * n..(y + 1) * n]);
+        }
+        if mtfs {
+            acc.mtfs = mtfs_values.chunks(n).map(Sketch::from_values).collect();
         }
         acc.cumulative_one_off = Sketch::from_values(&cumulative);
         acc.cumulative_gap = Sketch::from_values(&cumulative_gap);

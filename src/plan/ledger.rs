@@ -35,16 +35,27 @@ pub(crate) trait Amount:
     fn min(self, other: Self) -> Self {
         if other < self { other } else { self }
     }
+
+    /// Rounded to the penny, half away from zero.
+    fn penny(self) -> Self;
 }
 
 impl Amount for f64 {
     const ZERO: f64 = 0.0;
     const ONE: f64 = 1.0;
+
+    fn penny(self) -> f64 {
+        (self * 100.0).round() / 100.0
+    }
 }
 
 impl Amount for Decimal {
     const ZERO: Decimal = Decimal::ZERO;
     const ONE: Decimal = Decimal::ONE;
+
+    fn penny(self) -> Decimal {
+        self.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    }
 }
 
 /// A ratio typed as a float (a management response, a share, a fraction) as an exact decimal:
@@ -516,6 +527,9 @@ impl Scenario {
         for v in &mut recurring {
             *v += underlying;
         }
+        for (v, s) in recurring.iter_mut().zip(self.exact_structural()?) {
+            *v += s;
+        }
         let minimum = self.exact_minimum()?;
         let plan = ReservePlan::new(&self.spec.reserves, &self.horizon, Money::decimal);
         let mut book = plan.book();
@@ -562,8 +576,6 @@ impl Scenario {
         Ok(match &self.spec.policy.minimum_general_fund {
             Minimum::Amount(a) => vec![a.decimal(); years],
             Minimum::PercentOfBudget(p) => self
-                .spec
-                .plan
                 .net_budget
                 .iter()
                 .map(|b| ratio(*p) * b.decimal())

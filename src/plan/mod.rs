@@ -71,11 +71,15 @@
 
 mod engine;
 pub mod ledger;
+pub mod mtfs;
 mod result;
 pub mod spec;
 mod stress;
 
 pub use ledger::LedgerRow;
+pub use mtfs::{
+    BridgeRow, Case, CouncilTaxRow, MTFS_COLUMNS, MtfsLine, MtfsRow, Sensitivity, bridge,
+};
 pub use result::{
     BreachRow, DriverRow, FORWARD_INDICATORS, ForwardRow, PlanResult, ReserveRow, TrialTable,
     USABLE_RESERVES, YearRow,

@@ -276,6 +276,7 @@ impl Scenario {
         let want = Want {
             stress: None,
             keep: options.keep_trials,
+            mtfs: true,
         };
         let run = self.run_plan(
             options.trials,
@@ -291,8 +292,6 @@ impl Scenario {
             minimum: run.minimum,
             one_off_savings: self.one_off_savings(),
             budget: self
-                .spec
-                .plan
                 .net_budget
                 .iter()
                 .map(|b| b.to_f64())
@@ -557,6 +556,69 @@ impl PlanResult {
                 first: self.years[0].clone(),
                 last: self.years[self.years.len() - 1].clone(),
             })
+    }
+
+    /// The MTFS table as distributions: by year, one value per column of
+    /// [`super::MTFS_COLUMNS`] (and `risks`, the register's cost in the year), each the
+    /// `statistic` of that column over the trials: `mean`, or a percentile `p1` to `p99`.
+    /// Means keep the table's identities (funding less spending is minus the gap before
+    /// savings; that less savings delivered is the gap after savings); percentiles are each
+    /// column's own. `savings` is what was delivered in each trial.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fiscalrisk::plan::{MTFS_COLUMNS, Scenario};
+    /// let s = Scenario::from_toml(r#"
+    /// [plan]
+    /// name = "One year"
+    /// first_year = "2024/25"
+    /// years = 1
+    /// net_budget = [100e6]
+    ///
+    /// [[pressures]]
+    /// name = "Care"
+    /// amount = { dist = "uniform", low = 0, high = 10e6 }
+    /// first_year = "2024/25"
+    /// "#).unwrap();
+    /// let r = s.simulate(10_000, 1, None).unwrap();
+    /// let t = r.mtfs("mean").unwrap();
+    /// let col = |name: &str| MTFS_COLUMNS.iter().position(|c| *c == name).unwrap();
+    /// assert_eq!(t[0][col("funding")], 100e6);
+    /// assert!((t[0][col("gap_after_savings")] - 5e6).abs() < 1e5);
+    /// ```
+    pub fn mtfs(&self, statistic: &str) -> Result<Vec<Vec<f64>>, PlanError> {
+        let years = self.years.len();
+        let columns = super::MTFS_COLUMNS.len();
+        if self.acc.mtfs.len() != columns * years {
+            return Err(PlanError::Result(
+                "it was stored before the MTFS view (fiscalrisk 0.3.0); run the plan again".into(),
+            ));
+        }
+        let p = match statistic {
+            "mean" => None,
+            s => {
+                let p = s
+                    .strip_prefix('p')
+                    .and_then(|x| x.parse::<u32>().ok())
+                    .filter(|x| (1..=99).contains(x))
+                    .ok_or_else(|| PlanError::Plan {
+                        field: "statistic",
+                        message: format!("{s:?} is not mean or a percentile p1 to p99"),
+                    })?;
+                Some(f64::from(p) / 100.0)
+            }
+        };
+        Ok((0..years)
+            .map(|y| {
+                (0..columns)
+                    .map(|c| {
+                        let sk = &self.acc.mtfs[c * years + y];
+                        p.map_or_else(|| sk.mean(), |p| sk.quantile(p))
+                    })
+                    .collect()
+            })
+            .collect())
     }
 
     /// Probability reserves are exhausted by the end of the plan.

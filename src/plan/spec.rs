@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::distribution::{Distribution, DistributionError, DistributionSpec, MAX_AMOUNT};
+use crate::funding::{DriverSpec, FundingError, FundingSpec, SpendingSpec};
 use crate::money::Money;
 use crate::period::{FinancialYear, Horizon, PeriodError};
 use crate::register::{CorrelationSpec, RegisterError, RegisterSpec, RiskRegister};
@@ -200,6 +201,9 @@ pub enum PlanError {
         /// What is wrong.
         message: String,
     },
+    /// Bad drivers, funding or spending.
+    #[error(transparent)]
+    Funding(#[from] FundingError),
     /// An error found after parsing a TOML file, with the line its key path points at.
     #[error("{source} (line {line})")]
     AtLine {
@@ -220,7 +224,9 @@ pub struct PlanSpec {
     pub first_year: String,
     /// How many years.
     pub years: u32,
-    /// Net budget per year.
+    /// Net budget per year (£). Optional with a `[funding]` section: the central case's
+    /// funding is then the net budget.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub net_budget: Vec<Money>,
     /// Each year closes this fraction of the recurring gap still open (closures are recurring
     /// and accumulate; 0: no further action).
@@ -302,6 +308,15 @@ pub struct ScenarioSpec {
     /// model ("£253.3m still to be identified").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub unidentified: crate::reserves::ByYear,
+    /// Named drivers (pay award, CPI, demand): yearly rates, fixed or uncertain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drivers: Vec<DriverSpec>,
+    /// The funding side: council tax, business rates, grants, fees and charges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funding: Option<FundingSpec>,
+    /// Spending lines before savings, indexed to drivers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spending: Vec<SpendingSpec>,
 }
 
 /// The id under which the savings still to be identified in `year` appear (drivers, trials).
@@ -383,6 +398,8 @@ pub(crate) enum Linked {
     Risk(usize),
     /// A pressure, by position.
     Pressure(usize),
+    /// A driver, by position.
+    Driver(usize),
 }
 
 /// A saving correlated with a risk or a pressure: `loading` is the latent correlation of the
@@ -445,6 +462,10 @@ pub struct Scenario {
     pub(crate) links: Vec<Link>,
     pub(crate) reserves: ReservePlan<f64>,
     pub(crate) warnings: Vec<String>,
+    /// Funding, spending and drivers, when the scenario has them.
+    pub(crate) finance: Option<super::mtfs::Finance>,
+    /// The net budget by year: `plan.net_budget`, or the central case's funding.
+    pub(crate) net_budget: Vec<Money>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -547,13 +568,19 @@ impl Scenario {
             field: "years",
             message: e.to_string().trim_start_matches("years: ").to_string(),
         })?;
-        if plan.net_budget.len() != horizon.len() {
+        let derived = plan.net_budget.is_empty() && spec.funding.is_some();
+        if !derived && plan.net_budget.len() != horizon.len() {
             return Err(PlanError::Plan {
                 field: "net_budget",
                 message: format!(
-                    "{} values for {} years",
+                    "{} values for {} years{}",
                     plan.net_budget.len(),
-                    horizon.len()
+                    horizon.len(),
+                    if plan.net_budget.is_empty() {
+                        " (give one per year, or a [funding] section)"
+                    } else {
+                        ""
+                    }
                 ),
             });
         }
@@ -706,8 +733,11 @@ impl Scenario {
             }),
             (None, None) => None,
         };
-        // Correlations naming a saving link it to a risk or a pressure; the rest are the
-        // register's, between risks.
+        // Drivers first: correlations may name them.
+        let drivers = crate::funding::Drivers::new(&spec.drivers, &horizon)?;
+        // Correlations naming a saving link it to a risk, a pressure or a driver; those naming
+        // a driver correlate it with another driver or a risk; the rest are the register's,
+        // between risks.
         let saving_ids: HashMap<&str, usize> = spec
             .savings
             .iter()
@@ -726,18 +756,45 @@ impl Scenario {
             .enumerate()
             .map(|(i, p)| (p.name.as_str(), i))
             .collect();
+        let driver_names: HashMap<&str, usize> = drivers
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.as_str(), i))
+            .collect();
+        for (i, d) in drivers.names.iter().enumerate() {
+            let d = d.as_str();
+            if saving_ids.contains_key(d) || risk_ids.contains_key(d) || pressure_names.contains_key(d) {
+                return Err(PlanError::Funding(FundingError::Invalid {
+                    field: format!("drivers[{i}].name"),
+                    message: format!(
+                        "{d:?} is also a risk, pressure or saving; correlations need one meaning for each name"
+                    ),
+                }));
+            }
+        }
         let mut between_risks = Vec::new();
         let mut links = Vec::new();
+        let mut driver_pairs: Vec<(usize, usize, f64)> = Vec::new();
+        let mut driver_risks: Vec<(usize, usize, f64)> = Vec::new();
         for (index, c) in spec.correlations.iter().enumerate() {
             let (a, b, rho) = crate::register::Correlation::from(c.clone());
             let bad = |message: String| PlanError::Correlation { index, message };
             let saving = |x: &str| saving_ids.get(x).copied();
+            let driver = |x: &str| driver_names.get(x).copied();
             let other = |x: &str| {
                 risk_ids
                     .get(x)
                     .map(|&i| Linked::Risk(i))
                     .or_else(|| pressure_names.get(x).map(|&i| Linked::Pressure(i)))
+                    .or_else(|| driver(x).map(Linked::Driver))
             };
+            let involves_driver = driver(&a).is_some() || driver(&b).is_some();
+            if (involves_driver || saving(&a).is_some() || saving(&b).is_some())
+                && !(-1.0..=1.0).contains(&rho)
+            {
+                return Err(bad(format!("rho: {rho:?} is outside [-1, 1]")));
+            }
             match (saving(&a), saving(&b)) {
                 (Some(_), Some(_)) => {
                     return Err(bad(format!(
@@ -748,18 +805,36 @@ impl Scenario {
                     let name = if saving(&a).is_some() { &b } else { &a };
                     let Some(o) = other(name) else {
                         return Err(bad(format!(
-                            "no risk or pressure has the id or name {name:?}"
+                            "no risk, pressure or driver has the id or name {name:?}"
                         )));
                     };
-                    if !(-1.0..=1.0).contains(&rho) {
-                        return Err(bad(format!("rho: {rho:?} is outside [-1, 1]")));
-                    }
                     if rho != 0.0 {
                         links.push(Link {
                             saving: s,
                             other: o,
                             loading: crate::correlation::pearson_from_spearman(rho),
                         });
+                    }
+                }
+                (None, None) if involves_driver => {
+                    let (d, name) = match driver(&a) {
+                        Some(d) => (d, &b),
+                        None => (driver(&b).expect("one is a driver"), &a),
+                    };
+                    let r = crate::correlation::pearson_from_spearman(rho);
+                    if let Some(e) = driver(name) {
+                        if e == d {
+                            return Err(bad(format!("{a:?} is correlated with itself")));
+                        }
+                        driver_pairs.push((d, e, r));
+                    } else if let Some(&risk) = risk_ids.get(name.as_str()) {
+                        if rho != 0.0 {
+                            driver_risks.push((d, risk, r));
+                        }
+                    } else {
+                        return Err(bad(format!(
+                            "{name:?}: a driver can be correlated with another driver, a risk or a saving"
+                        )));
                     }
                 }
                 (None, None) => {
@@ -778,8 +853,9 @@ impl Scenario {
             .iter()
             .filter_map(|l| match l.other {
                 Linked::Risk(i) => Some(i),
-                Linked::Pressure(_) => None,
+                Linked::Pressure(_) | Linked::Driver(_) => None,
             })
+            .chain(driver_risks.iter().map(|&(_, r, _)| r))
             .collect();
         let register = RiskRegister::from_spec_with_members(
             RegisterSpec {
@@ -794,6 +870,11 @@ impl Scenario {
         let reserves = ReservePlan::new(&spec.reserves, &horizon, Money::to_f64);
         let mut warnings = register.warnings().to_vec();
         warnings.extend(scale_warnings(&spec));
+        let finance = super::mtfs::Finance::new(&spec, drivers, &horizon, driver_pairs, driver_risks)?;
+        if let Some(f) = &finance {
+            warnings.extend(f.warnings());
+        }
+        let spec_budget = spec.plan.net_budget.clone();
         let scenario = Scenario {
             spec,
             horizon,
@@ -805,7 +886,13 @@ impl Scenario {
             links,
             reserves,
             warnings,
+            finance,
+            net_budget: spec_budget,
         };
+        let mut scenario = scenario;
+        if scenario.net_budget.is_empty() {
+            scenario.net_budget = scenario.central_funding()?;
+        }
         scenario.check_links()?;
         Ok(scenario)
     }
@@ -823,7 +910,11 @@ impl Scenario {
                 )));
             }
         }
-        if self.links.is_empty() {
+        let driver_links = self
+            .finance
+            .as_ref()
+            .is_some_and(|f| f.risk_links.iter().any(|l| !l.is_empty()));
+        if self.links.is_empty() && !driver_links {
             return Ok(());
         }
         let options = crate::simulation::SimulationOptions {
@@ -833,6 +924,16 @@ impl Scenario {
             keep_trials: false,
         };
         let engine = crate::simulation::Engine::new(&self.register, &options);
+        if let Some(f) = &self.finance {
+            for (d, v) in f.linked_variance(&engine).iter().enumerate() {
+                if *v > 1.0 + 1e-9 {
+                    return Err(PlanError::Links(format!(
+                        "driver {:?}: its correlations with risks explain {v:.3} of its variance, more than all of it",
+                        f.drivers.names[d]
+                    )));
+                }
+            }
+        }
         let (links, _) = self.delivery_loadings(&engine);
         let p = &self.spec.savings_delivery;
         for (k, (s, _)) in self.savings.iter().enumerate() {
@@ -845,7 +946,8 @@ impl Scenario {
                 } else {
                     0.0
                 };
-            let linked = super::engine::linked_variance(&links[k], &engine);
+            let linked =
+                super::engine::linked_variance(&links[k], &engine, self.finance.as_ref());
             if factors + linked > 1.0 + 1e-9 {
                 return Err(PlanError::Links(format!(
                     "{}: its correlations with risks and pressures (explaining {linked:.3} of its variance) and the programme and directorate correlations ({factors:.3}) add to more than 1",

@@ -210,6 +210,7 @@ impl Scenario {
             super::engine::Want {
                 stress: Some(condition),
                 keep: false,
+                mtfs: false,
             },
             progress,
         )?;
