@@ -429,10 +429,12 @@ pub const REFERENDUM_PRINCIPLES: &[(&str, &str, &str, &str)] = &[
 
 /// The referendum principles shipped for a year, as `(core, asc)`.
 pub fn referendum_principles(year: &str) -> Option<(Decimal, Decimal)> {
-    REFERENDUM_PRINCIPLES
-        .iter()
-        .find(|r| r.0 == year)
-        .map(|r| (r.1.parse().unwrap_or_default(), r.2.parse().unwrap_or_default()))
+    REFERENDUM_PRINCIPLES.iter().find(|r| r.0 == year).map(|r| {
+        (
+            r.1.parse().unwrap_or_default(),
+            r.2.parse().unwrap_or_default(),
+        )
+    })
 }
 
 /// The Band D charge after a year's increases: `previous * (1 + core + asc)`, to the penny
@@ -444,7 +446,11 @@ pub fn band_d_after(previous: Decimal, core: Decimal, asc: Decimal) -> Decimal {
 
 /// Whether a year's increase is excessive under `(core, asc)` limits: a core increase of
 /// `core` or more, or a precept above `asc`.
-pub fn is_excessive(core_increase: Decimal, asc_precept: Decimal, limits: (Decimal, Decimal)) -> bool {
+pub fn is_excessive(
+    core_increase: Decimal,
+    asc_precept: Decimal,
+    limits: (Decimal, Decimal),
+) -> bool {
     core_increase >= limits.0 || asc_precept > limits.1
 }
 
@@ -493,7 +499,9 @@ fn check_rate(field: &str, spec: &RateSpec) -> Result<Rate, FundingError> {
             if !x.is_finite() || *x <= -1.0 || *x > 10.0 {
                 return Err(invalid(
                     field,
-                    format!("{x:?} is not a yearly rate above -1 and at most 10 (rates are fractions: 0.02 is 2%)"),
+                    format!(
+                        "{x:?} is not a yearly rate above -1 and at most 10 (rates are fractions: 0.02 is 2%)"
+                    ),
                 ));
             }
             Ok(Rate::Fixed(*x))
@@ -510,7 +518,9 @@ fn check_rate(field: &str, spec: &RateSpec) -> Result<Rate, FundingError> {
             if low <= -1.0 || high > 10.0 {
                 return Err(invalid(
                     field,
-                    format!("the distribution reaches {low:?} to {high:?}; a yearly rate must stay above -1 and at most 10"),
+                    format!(
+                        "the distribution reaches {low:?} to {high:?}; a yearly rate must stay above -1 and at most 10"
+                    ),
                 ));
             }
             Ok(Rate::Uncertain(dist))
@@ -585,7 +595,9 @@ impl Drivers {
 
     /// Whether any rate is uncertain.
     pub(crate) fn uncertain(&self, d: usize) -> bool {
-        self.rates[d].iter().any(|r| matches!(r, Rate::Uncertain(_)))
+        self.rates[d]
+            .iter()
+            .any(|r| matches!(r, Rate::Uncertain(_)))
     }
 }
 
@@ -730,7 +742,10 @@ impl ReferendumCheck {
 fn yearly(field: &str, y: &Yearly, horizon: &Horizon, low: f64) -> Result<Vec<f64>, FundingError> {
     let check = |f: &str, x: f64| {
         if !x.is_finite() || x < low || x > 1.0 {
-            Err(invalid(f, format!("{x:?} is not a fraction between {low} and 1 (0.0199 is 1.99%)")))
+            Err(invalid(
+                f,
+                format!("{x:?} is not a fraction between {low} and 1 (0.0199 is 1.99%)"),
+            ))
         } else {
             Ok(x)
         }
@@ -793,7 +808,10 @@ fn check_money(field: &str, m: Money) -> Result<(), FundingError> {
 
 fn check_fraction(field: &str, x: f64) -> Result<(), FundingError> {
     if !(0.0..=1.0).contains(&x) {
-        return Err(invalid(field, format!("{x:?} is not a fraction between 0 and 1")));
+        return Err(invalid(
+            field,
+            format!("{x:?} is not a fraction between 0 and 1"),
+        ));
     }
     Ok(())
 }
@@ -807,7 +825,10 @@ fn growth_step(
 ) -> Result<Step<Decimal>, FundingError> {
     let check = |f: &str, x: f64| {
         if !x.is_finite() || x <= -1.0 || x > 10.0 {
-            Err(invalid(f, format!("{x:?} is not a yearly rate above -1 (0.01 is 1%)")))
+            Err(invalid(
+                f,
+                format!("{x:?} is not a yearly rate above -1 (0.01 is 1%)"),
+            ))
         } else {
             Ok(fraction(x))
         }
@@ -879,15 +900,27 @@ impl Budget<Decimal> {
             Some(c) => {
                 let f = "funding.council_tax";
                 let base = base_by_year(&format!("{f}.tax_base"), &c.tax_base, horizon)?;
-                let growth =
-                    growth_step(&format!("{f}.tax_base_growth"), &c.tax_base_growth, &drivers, horizon)?;
+                let growth = growth_step(
+                    &format!("{f}.tax_base_growth"),
+                    &c.tax_base_growth,
+                    &drivers,
+                    horizon,
+                )?;
                 check_money(&format!("{f}.band_d"), c.band_d)?;
-                let core = yearly(&format!("{f}.core_increase"), &c.core_increase, horizon, -1.0)?;
+                let core = yearly(
+                    &format!("{f}.core_increase"),
+                    &c.core_increase,
+                    horizon,
+                    -1.0,
+                )?;
                 let asc = yearly(&format!("{f}.asc_precept"), &c.asc_precept, horizon, 0.0)?;
                 if !(c.collection_rate > 0.0 && c.collection_rate <= 1.0) {
                     return Err(invalid(
                         format!("{f}.collection_rate"),
-                        format!("{:?} is not a share above 0 and at most 1", c.collection_rate),
+                        format!(
+                            "{:?} is not a share above 0 and at most 1",
+                            c.collection_rate
+                        ),
                     ));
                 }
                 let surplus = by_year_money(
@@ -971,7 +1004,12 @@ impl Budget<Decimal> {
                         &b.baseline_funding_level,
                         horizon,
                     )?,
-                    uprating: growth_step(&format!("{f}.uprating"), &b.uprating, &drivers, horizon)?,
+                    uprating: growth_step(
+                        &format!("{f}.uprating"),
+                        &b.uprating,
+                        &drivers,
+                        horizon,
+                    )?,
                     baseline: b.baseline_rates.decimal(),
                     growth: growth_step(&format!("{f}.growth"), &b.growth, &drivers, horizon)?,
                     share: fraction(b.retention_share),
@@ -986,7 +1024,10 @@ impl Budget<Decimal> {
         for (i, g) in funding.grants.iter().enumerate() {
             let f = format!("funding.grants[{i}]");
             if !names.insert(g.name.trim().to_string()) {
-                return Err(invalid(format!("{f}.name"), format!("{:?} is given twice", g.name)));
+                return Err(invalid(
+                    format!("{f}.name"),
+                    format!("{:?} is given twice", g.name),
+                ));
             }
             let ends = g
                 .ends
@@ -1060,8 +1101,16 @@ impl Budget<Decimal> {
             fees.push(Fee {
                 price: fee.price.decimal(),
                 volume: fee.volume.decimal(),
-                price_driver: optional_driver(&format!("{f}.price_driver"), &fee.price_driver, &drivers)?,
-                volume_driver: optional_driver(&format!("{f}.volume_driver"), &fee.volume_driver, &drivers)?,
+                price_driver: optional_driver(
+                    &format!("{f}.price_driver"),
+                    &fee.price_driver,
+                    &drivers,
+                )?,
+                volume_driver: optional_driver(
+                    &format!("{f}.volume_driver"),
+                    &fee.volume_driver,
+                    &drivers,
+                )?,
             });
         }
         let mut lines = Vec::new();
@@ -1069,9 +1118,16 @@ impl Budget<Decimal> {
         for (i, s) in spending.iter().enumerate() {
             let f = format!("spending[{i}]");
             if !line_names.insert(s.name.trim().to_string()) {
-                return Err(invalid(format!("{f}.name"), format!("{:?} is given twice", s.name)));
+                return Err(invalid(
+                    format!("{f}.name"),
+                    format!("{:?} is given twice", s.name),
+                ));
             }
-            let forms = [s.base.is_some(), s.population.is_some() || s.unit_cost.is_some(), s.amount.is_some()];
+            let forms = [
+                s.base.is_some(),
+                s.population.is_some() || s.unit_cost.is_some(),
+                s.amount.is_some(),
+            ];
             if forms.iter().filter(|x| **x).count() != 1 {
                 return Err(invalid(
                     f,
@@ -1102,7 +1158,10 @@ impl Budget<Decimal> {
                 }
             } else if s.population.is_some() || s.unit_cost.is_some() {
                 let (Some(p), Some(c)) = (s.population, s.unit_cost) else {
-                    return Err(invalid(f, "a demand line needs both population and unit_cost"));
+                    return Err(invalid(
+                        f,
+                        "a demand line needs both population and unit_cost",
+                    ));
                 };
                 check_money(&format!("{f}.population"), p)?;
                 check_money(&format!("{f}.unit_cost"), c)?;
@@ -1135,7 +1194,10 @@ impl Budget<Decimal> {
                             v.ok_or_else(|| {
                                 invalid(
                                     format!("{f}.amount"),
-                                    format!("no amount for {} (give every year of the plan)", labels[y]),
+                                    format!(
+                                        "no amount for {} (give every year of the plan)",
+                                        labels[y]
+                                    ),
                                 )
                             })
                         })
@@ -1319,7 +1381,8 @@ impl<T: crate::plan::ledger::Amount> Budget<T> {
             o.grants = g;
             let mut fees = T::ZERO;
             for (k, f) in self.fees.iter().enumerate() {
-                let v = (f.price * opt(f.price_driver, y) * f.volume * opt(f.volume_driver, y)).penny();
+                let v =
+                    (f.price * opt(f.price_driver, y) * f.volume * opt(f.volume_driver, y)).penny();
                 fees += v;
                 if let Some(d) = detail.as_deref_mut() {
                     d.fees[k].push(v);

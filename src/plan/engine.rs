@@ -301,6 +301,15 @@ struct DeliveryFactors {
     own: Vec<f64>,
 }
 
+/// The latent normals of a batch that a saving's delivery can be correlated with: risks' (by
+/// copula slot, `[slot * n + j]`), pressures' (`[pressure][j]`) and drivers'
+/// (`[driver * n + j]`).
+struct Latents<'a> {
+    risk: &'a [f64],
+    pressure: &'a [Vec<f64>],
+    driver: &'a [f64],
+}
+
 /// A standard normal draw (statrs' sampler, as the risks' copula uses).
 pub(crate) fn std_normal(rng: &mut rng::Rng) -> f64 {
     use rand::distr::Distribution as _;
@@ -357,9 +366,7 @@ impl DeliveryFactors {
         due: usize,
         j: usize,
         rng: &mut rng::Rng,
-        risk_z: &[f64],
-        pressure_z: &[Vec<f64>],
-        driver_z: &[f64],
+        latents: &Latents<'_>,
     ) -> f64 {
         let own = std_normal(rng);
         let mut z = self.a * self.year[due * self.n + j] + self.own[k] * own;
@@ -368,9 +375,9 @@ impl DeliveryFactors {
         }
         for &(other, loading) in &self.links[k] {
             let x = match other {
-                Linked::Risk(slot) => risk_z[slot * self.n + j],
-                Linked::Pressure(p) => pressure_z[p][j],
-                Linked::Driver(d) => driver_z[d * self.n + j],
+                Linked::Risk(slot) => latents.risk[slot * self.n + j],
+                Linked::Pressure(p) => latents.pressure[p][j],
+                Linked::Driver(d) => latents.driver[d * self.n + j],
             };
             z -= loading * x;
         }
@@ -434,7 +441,9 @@ pub(crate) fn linked_variance(
             let r = match (a, b, finance) {
                 (Linked::Risk(s), Linked::Risk(t), _) => engine.latent_correlation(s, t),
                 (Linked::Pressure(x), Linked::Pressure(y), _) if x == y => 1.0,
-                (Linked::Driver(x), Linked::Driver(y), Some(f)) => f.driver_correlation(x, y, engine),
+                (Linked::Driver(x), Linked::Driver(y), Some(f)) => {
+                    f.driver_correlation(x, y, engine)
+                }
                 (Linked::Driver(x), Linked::Risk(slot), Some(f))
                 | (Linked::Risk(slot), Linked::Driver(x), Some(f)) => {
                     f.driver_slot_correlation(x, slot, engine)
@@ -487,11 +496,7 @@ impl Scenario {
         let fixed = |x: f64| vec![x; years];
         let minimum: Vec<f64> = match &self.spec.policy.minimum_general_fund {
             Minimum::Amount(a) => fixed(a.to_f64()),
-            Minimum::PercentOfBudget(p) => self
-                .net_budget
-                .iter()
-                .map(|b| p * b.to_f64())
-                .collect(),
+            Minimum::PercentOfBudget(p) => self.net_budget.iter().map(|b| p * b.to_f64()).collect(),
             Minimum::RiskMatrix(_) => fixed(self.risk_matrix_minimum()),
             Minimum::RiskAssessed(c) => {
                 let pass = self.run(
@@ -649,12 +654,23 @@ impl Scenario {
         // Funding and spending: drivers' latents and grants are drawn here (only for a
         // scenario that has them, so that other scenarios draw exactly as before).
         let (driver_z, budgets, budget_varies) = match &self.finance {
-            Some(f) if f.uncertain || self.links.iter().any(|l| matches!(l.other, Linked::Driver(_))) => {
+            Some(f)
+                if f.uncertain
+                    || self
+                        .links
+                        .iter()
+                        .any(|l| matches!(l.other, Linked::Driver(_))) =>
+            {
                 let (z, b) = f.draw(engine, n, &mut rng, &risk_z);
                 (z, b, true)
             }
             Some(f) => (Vec::new(), f.fixed_years(), false),
             None => (Vec::new(), Vec::new(), false),
+        };
+        let latents = Latents {
+            risk: &risk_z,
+            pressure: &pressure_z,
+            driver: &driver_z,
         };
         // What every trial shares: one-off savings falling out of the base budget.
         let mut base = vec![0.0; years];
@@ -674,17 +690,7 @@ impl Scenario {
             let one_off_late = model.spec().one_off_late;
             for j in 0..n {
                 let (slipped, fraction) = match &delivery {
-                    Some(f) => {
-                        model.outcome_z(f.latent(
-                        k,
-                        *due,
-                        j,
-                        &mut rng,
-                        &risk_z,
-                        &pressure_z,
-                        &driver_z,
-                    ))
-                    }
+                    Some(f) => model.outcome_z(f.latent(k, *due, j, &mut rng, &latents)),
                     None => model.draw(&mut rng),
                 };
                 let delay = if slipped {
@@ -756,10 +762,15 @@ impl Scenario {
         // Usable reserves at each year's start (the previous year's end).
         let mut opening_usable = vec![vec![0.0; n]; years];
         let mut book = plan.book();
-        let need: Vec<f64> = self.planned_savings().1.iter().map(|d| {
-            use rust_decimal::prelude::ToPrimitive;
-            d.to_f64().unwrap_or(0.0)
-        }).collect();
+        let need: Vec<f64> = self
+            .planned_savings()
+            .1
+            .iter()
+            .map(|d| {
+                use rust_decimal::prelude::ToPrimitive;
+                d.to_f64().unwrap_or(0.0)
+            })
+            .collect();
         let net_budget: Vec<f64> = self.net_budget.iter().map(|b| b.to_f64()).collect();
         let columns = super::mtfs::MTFS_COLUMNS.len();
         let mut mtfs_values = if mtfs {

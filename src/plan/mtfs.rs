@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::distribution::{DistributionSpec, std_normal_cdf};
 use crate::funding::{
-    Budget, BudgetYear, Certainty, Detail, Drivers, FundingError, GrantYear, Rate,
-    ReferendumCheck, Sides, Step, fraction, is_excessive,
+    Budget, BudgetYear, Certainty, Detail, Drivers, FundingError, GrantYear, Rate, ReferendumCheck,
+    Sides, Step, fraction, is_excessive,
 };
 use crate::money::Money;
 use crate::period::Horizon;
@@ -251,9 +251,7 @@ pub(crate) struct CaseInputs {
 }
 
 fn dec(x: f64) -> Decimal {
-    Money::from_f64(x)
-        .map(|m| m.decimal())
-        .unwrap_or_default()
+    Money::from_f64(x).map(|m| m.decimal()).unwrap_or_default()
 }
 
 impl Finance {
@@ -268,7 +266,9 @@ impl Finance {
             if !spec.spending.is_empty() {
                 return Err(FundingError::Invalid {
                     field: "spending".into(),
-                    message: "spending lines need a [funding] section: the gap is spending less funding".into(),
+                    message:
+                        "spending lines need a [funding] section: the gap is spending less funding"
+                            .into(),
                 }
                 .into());
             }
@@ -284,12 +284,20 @@ impl Finance {
         if spec.spending.is_empty() {
             return Err(FundingError::Invalid {
                 field: "spending".into(),
-                message: "a [funding] section needs [[spending]] lines: the gap is spending less funding".into(),
+                message:
+                    "a [funding] section needs [[spending]] lines: the gap is spending less funding"
+                        .into(),
             }
             .into());
         }
-        let (exact, Sides { drivers, grants, flags }) =
-            Budget::new(funding, &spec.spending, drivers, horizon)?;
+        let (
+            exact,
+            Sides {
+                drivers,
+                grants,
+                flags,
+            },
+        ) = Budget::new(funding, &spec.spending, drivers, horizon)?;
         let d = drivers.names.len();
         let mut own_corr = vec![0.0; d * d];
         for i in 0..d {
@@ -340,8 +348,16 @@ impl Finance {
                 .iter()
                 .map(|g| (g.name.trim().to_string(), g.certainty))
                 .collect(),
-            fee_names: funding.fees.iter().map(|f| f.name.trim().to_string()).collect(),
-            line_names: spec.spending.iter().map(|s| s.name.trim().to_string()).collect(),
+            fee_names: funding
+                .fees
+                .iter()
+                .map(|f| f.name.trim().to_string())
+                .collect(),
+            line_names: spec
+                .spending
+                .iter()
+                .map(|s| s.name.trim().to_string())
+                .collect(),
             own_corr,
             chol,
             risk_links,
@@ -387,7 +403,12 @@ impl Finance {
     }
 
     /// The correlation of driver `a`'s latent with the risk latent in copula slot `slot`.
-    pub(crate) fn driver_slot_correlation(&self, a: usize, slot: usize, engine: &Engine<'_>) -> f64 {
+    pub(crate) fn driver_slot_correlation(
+        &self,
+        a: usize,
+        slot: usize,
+        engine: &Engine<'_>,
+    ) -> f64 {
         self.risk_links[a]
             .iter()
             .map(|&(s, c)| {
@@ -472,7 +493,9 @@ impl Finance {
                 }
             }
             for &(risk, c) in &self.risk_links[a] {
-                let slot = engine.member_slot(risk).expect("a linked risk is in the copula");
+                let slot = engine
+                    .member_slot(risk)
+                    .expect("a linked risk is in the copula");
                 for j in 0..n {
                     z[a * n + j] += c * risk_z[slot * n + j];
                 }
@@ -480,7 +503,11 @@ impl Finance {
         }
         let g = self.grants.len();
         let uncertain_grants: Vec<usize> = (0..g)
-            .filter(|&k| self.grants[k].iter().any(|x| matches!(x, GrantYear::Uncertain(_))))
+            .filter(|&k| {
+                self.grants[k]
+                    .iter()
+                    .any(|x| matches!(x, GrantYear::Uncertain(_)))
+            })
             .collect();
         let gz: Vec<f64> = (0..uncertain_grants.len() * n)
             .map(|_| super::engine::std_normal(rng))
@@ -515,8 +542,13 @@ impl Finance {
                 }
             }
             self.float.indexes(&rates, &mut index);
-            self.float
-                .run(&rates, &index, &grants, &mut out[j * years..(j + 1) * years], None);
+            self.float.run(
+                &rates,
+                &index,
+                &grants,
+                &mut out[j * years..(j + 1) * years],
+                None,
+            );
         }
         (z, out)
     }
@@ -608,7 +640,9 @@ impl Scenario {
                 for g in by_year {
                     grants.push(match g {
                         GrantYear::Fixed(m) => m.decimal(),
-                        GrantYear::Uncertain(d) => dec(Self::case_value(d, case, false)).round_dp(2),
+                        GrantYear::Uncertain(d) => {
+                            dec(Self::case_value(d, case, false)).round_dp(2)
+                        }
                     });
                 }
             }
@@ -661,7 +695,13 @@ impl Scenario {
                     lines: vec![Vec::new(); f.line_names.len()],
                     fees: vec![Vec::new(); f.fee_names.len()],
                 };
-                b.run(&inputs.rates, &index, &inputs.grants, &mut out, Some(&mut detail));
+                b.run(
+                    &inputs.rates,
+                    &index,
+                    &inputs.grants,
+                    &mut out,
+                    Some(&mut detail),
+                );
                 Some(detail)
             }
             _ => {
@@ -700,7 +740,10 @@ impl Scenario {
                     *r += Decimal::new(1, 2);
                 }
                 let t = self.table_with(&bumped, Some(&f.exact));
-                (0..years).map(|y| t.gap_after(y) - base.gap_after(y)).sum::<Decimal>() >= Decimal::ZERO
+                (0..years)
+                    .map(|y| t.gap_after(y) - base.gap_after(y))
+                    .sum::<Decimal>()
+                    >= Decimal::ZERO
             })
             .collect()
     }
@@ -799,7 +842,10 @@ impl Scenario {
         let t = self.table(case);
         let years = self.horizon.len();
         let m = |d: Decimal| Money::new(d).round_to_penny();
-        let ct = self.finance.as_ref().and_then(|f| f.exact.council_tax.as_ref());
+        let ct = self
+            .finance
+            .as_ref()
+            .and_then(|f| f.exact.council_tax.as_ref());
         let mut rows = Vec::with_capacity(years);
         for y in 0..years {
             let b = &t.years[y];
@@ -814,11 +860,16 @@ impl Scenario {
                 let bd = detail.band_d[y];
                 let units = detail.tax_base[y] * c.collection;
                 let extra = if units > Decimal::ZERO {
-                    (required / units).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero)
+                    (required / units)
+                        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero)
                 } else {
                     Decimal::ZERO
                 };
-                let previous = if y == 0 { c.band_d } else { detail.band_d[y - 1] };
+                let previous = if y == 0 {
+                    c.band_d
+                } else {
+                    detail.band_d[y - 1]
+                };
                 let flag = &self.finance.as_ref().expect("council tax is funding").flags[y];
                 band_d = Some(m(bd));
                 increase = Some(m(extra));
@@ -875,10 +926,22 @@ impl Scenario {
             match (&self.finance, &t.detail) {
                 (Some(f), Some(d)) => {
                     if f.exact.council_tax.is_some() {
-                        push(y, "funding", "council_tax", "council_tax", t.years[y].council_tax);
+                        push(
+                            y,
+                            "funding",
+                            "council_tax",
+                            "council_tax",
+                            t.years[y].council_tax,
+                        );
                     }
                     if f.exact.business_rates.is_some() {
-                        push(y, "funding", "business_rates", "business_rates", t.years[y].business_rates);
+                        push(
+                            y,
+                            "funding",
+                            "business_rates",
+                            "business_rates",
+                            t.years[y].business_rates,
+                        );
                     }
                     for (k, (name, _)) in f.grant_names.iter().enumerate() {
                         push(y, "funding", "grant", name, inputs.grants[k * years + y]);
@@ -892,11 +955,21 @@ impl Scenario {
                 }
                 _ => {
                     push(y, "funding", "other_funding", "net_budget", t.net_budget[y]);
-                    push(y, "spending", "line", "net budget before savings", t.lines(y));
+                    push(
+                        y,
+                        "spending",
+                        "line",
+                        "net budget before savings",
+                        t.lines(y),
+                    );
                 }
             }
             for (p, spec) in self.pressures.iter().zip(&self.spec.pressures) {
-                let applies = if p.recurring { y >= p.start } else { y == p.start };
+                let applies = if p.recurring {
+                    y >= p.start
+                } else {
+                    y == p.start
+                };
                 if applies {
                     let v = match &spec.amount {
                         DistributionSpec::Fixed { value } => value.decimal(),
@@ -964,7 +1037,8 @@ impl Scenario {
                 out.push(Sensitivity {
                     input: input.to_string(),
                     year: label(y),
-                    change_per_1pct: Money::new(t.gap_after(y) - base.gap_after(y)).round_to_penny(),
+                    change_per_1pct: Money::new(t.gap_after(y) - base.gap_after(y))
+                        .round_to_penny(),
                 });
             }
         };
@@ -995,17 +1069,29 @@ impl Scenario {
                 if let Some(Step::Fixed(v)) = b.business_rates.as_mut().map(|x| &mut x.growth) {
                     v.iter_mut().for_each(|x| *x += point);
                 }
-                row("business_rates_growth", &self.table_with(&central, Some(&b)));
+                row(
+                    "business_rates_growth",
+                    &self.table_with(&central, Some(&b)),
+                );
             }
             if !f.grants.is_empty() {
                 let mut bumped = central.clone();
-                bumped.grants.iter_mut().for_each(|g| *g *= Decimal::ONE + point);
+                bumped
+                    .grants
+                    .iter_mut()
+                    .for_each(|g| *g *= Decimal::ONE + point);
                 row("grants", &self.table_with(&bumped, Some(&f.exact)));
             }
         }
-        if self.savings.iter().any(|(s, _)| s.spec().value > Money::ZERO) {
+        if self
+            .savings
+            .iter()
+            .any(|(s, _)| s.spec().value > Money::ZERO)
+        {
             let mut t = self.table_with(&central, exact);
-            t.savings.iter_mut().for_each(|s| *s *= Decimal::ONE - point);
+            t.savings
+                .iter_mut()
+                .for_each(|s| *s *= Decimal::ONE - point);
             row("savings_delivery", &t);
         }
         out
@@ -1043,28 +1129,29 @@ pub fn bridge(old: &Scenario, new: &Scenario) -> Result<Vec<BridgeRow>, PlanErro
     let mut gap = old.central_gap();
     let mut rows = Vec::new();
     let label = |y: usize| old.horizon.first().offset(y as u32).to_string();
-    let mut step = |input: String, current: &mut ScenarioSpec, next: ScenarioSpec| -> Result<(), PlanError> {
-        if *current == next {
-            return Ok(());
-        }
-        let s = Scenario::from_spec(next.clone()).map_err(|e| PlanError::Plan {
-            field: "bridge",
-            message: format!("replacing {input} gives a scenario that is not valid: {e}"),
-        })?;
-        let g = s.central_gap();
-        if g != gap {
-            for y in 0..years {
-                rows.push(BridgeRow {
-                    year: label(y),
-                    input: input.clone(),
-                    change: Money::new(g[y] - gap[y]),
-                });
+    let mut step =
+        |input: String, current: &mut ScenarioSpec, next: ScenarioSpec| -> Result<(), PlanError> {
+            if *current == next {
+                return Ok(());
             }
-        }
-        gap = g;
-        *current = next;
-        Ok(())
-    };
+            let s = Scenario::from_spec(next.clone()).map_err(|e| PlanError::Plan {
+                field: "bridge",
+                message: format!("replacing {input} gives a scenario that is not valid: {e}"),
+            })?;
+            let g = s.central_gap();
+            if g != gap {
+                for y in 0..years {
+                    rows.push(BridgeRow {
+                        year: label(y),
+                        input: input.clone(),
+                        change: Money::new(g[y] - gap[y]),
+                    });
+                }
+            }
+            gap = g;
+            *current = next;
+            Ok(())
+        };
     // Drivers the new version adds (no effect until used).
     for d in &new.spec.drivers {
         if !current.drivers.iter().any(|x| x.name == d.name) {
@@ -1141,12 +1228,28 @@ pub fn bridge(old: &Scenario, new: &Scenario) -> Result<Vec<BridgeRow>, PlanErro
         &mut s.savings
     }
     if current.funding.is_some() || new.spec.funding.is_some() {
-        named!(grants, |g: &crate::funding::GrantSpec| g.name.clone(), "grant");
+        named!(
+            grants,
+            |g: &crate::funding::GrantSpec| g.name.clone(),
+            "grant"
+        );
         named!(fees, |g: &crate::funding::FeeSpec| g.name.clone(), "fees");
     }
-    named!(spending, |g: &crate::funding::SpendingSpec| g.name.clone(), "spending");
-    named!(pressures, |g: &super::spec::PressureSpec| g.name.clone(), "pressure");
-    named!(savings, |g: &crate::saving::SavingSpec| g.id.clone(), "saving");
+    named!(
+        spending,
+        |g: &crate::funding::SpendingSpec| g.name.clone(),
+        "spending"
+    );
+    named!(
+        pressures,
+        |g: &super::spec::PressureSpec| g.name.clone(),
+        "pressure"
+    );
+    named!(
+        savings,
+        |g: &crate::saving::SavingSpec| g.id.clone(),
+        "saving"
+    );
     {
         let mut next = current.clone();
         next.unidentified = new.spec.unidentified.clone();

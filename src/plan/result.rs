@@ -291,11 +291,7 @@ impl Scenario {
             years: self.horizon.labels(),
             minimum: run.minimum,
             one_off_savings: self.one_off_savings(),
-            budget: self
-                .net_budget
-                .iter()
-                .map(|b| b.to_f64())
-                .collect(),
+            budget: self.net_budget.iter().map(|b| b.to_f64()).collect(),
             reserve_names: self.reserves.names.clone(),
             floors: self.reserves.floor.clone(),
             acc: run.acc.compacted(),

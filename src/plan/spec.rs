@@ -764,7 +764,10 @@ impl Scenario {
             .collect();
         for (i, d) in drivers.names.iter().enumerate() {
             let d = d.as_str();
-            if saving_ids.contains_key(d) || risk_ids.contains_key(d) || pressure_names.contains_key(d) {
+            if saving_ids.contains_key(d)
+                || risk_ids.contains_key(d)
+                || pressure_names.contains_key(d)
+            {
                 return Err(PlanError::Funding(FundingError::Invalid {
                     field: format!("drivers[{i}].name"),
                     message: format!(
@@ -870,7 +873,8 @@ impl Scenario {
         let reserves = ReservePlan::new(&spec.reserves, &horizon, Money::to_f64);
         let mut warnings = register.warnings().to_vec();
         warnings.extend(scale_warnings(&spec));
-        let finance = super::mtfs::Finance::new(&spec, drivers, &horizon, driver_pairs, driver_risks)?;
+        let finance =
+            super::mtfs::Finance::new(&spec, drivers, &horizon, driver_pairs, driver_risks)?;
         if let Some(f) = &finance {
             warnings.extend(f.warnings());
         }
@@ -946,8 +950,7 @@ impl Scenario {
                 } else {
                     0.0
                 };
-            let linked =
-                super::engine::linked_variance(&links[k], &engine, self.finance.as_ref());
+            let linked = super::engine::linked_variance(&links[k], &engine, self.finance.as_ref());
             if factors + linked > 1.0 + 1e-9 {
                 return Err(PlanError::Links(format!(
                     "{}: its correlations with risks and pressures (explaining {linked:.3} of its variance) and the programme and directorate correlations ({factors:.3}) add to more than 1",
