@@ -25,7 +25,7 @@ from .distributions import (
     Uniform,
 )
 from .exceptions import FiscalRiskError, FiscalRiskWarning, MissingDependency, ValidationError
-from .plan import PlanResult, ReverseStress, Scenario
+from .plan import PlanResult, ReverseStress, Scenario, bridge, referendum_principles
 from .risk import Risk, RiskRegister
 from .savings import Saving, SavingsProgramme
 from .simulation import BATCH_SIZE, SimulationResult, simulate
@@ -55,11 +55,13 @@ __all__ = [
     "Triangular",
     "Uniform",
     "ValidationError",
+    "bridge",
     "datasets",
     "examples",
     "excel",
     "monitoring",
     "plot",
+    "referendum_principles",
     "report",
     "resilience",
     "schema",

@@ -30,7 +30,7 @@ from ._progress import ProgressOption, reporter
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
 
-__all__ = ["Scenario", "PlanResult", "ReverseStress"]
+__all__ = ["Scenario", "PlanResult", "ReverseStress", "bridge", "referendum_principles"]
 
 
 def _plain(obj: Any) -> Any:
@@ -265,6 +265,134 @@ class Scenario:
         data["in_year"] = {"overspend": overspend.to_dict(), "one_off_mitigations": str(mitigations)}
         return Scenario.from_dict(data)
 
+    def mtfs(self, case: str = "central") -> pl.DataFrame:
+        """The medium-term financial strategy table by year, exact to the penny, for a named
+        deterministic case: ``central`` (every uncertain input at its mean), ``optimistic`` or
+        ``pessimistic`` (each uncertain driver, grant, pressure and in-year overspend at its 10th
+        or 90th percentile, whichever lowers or raises the gap; savings as planned).
+
+        Columns: ``year``; funding by source (``council_tax``, ``business_rates``, ``grants``,
+        ``fees_and_charges``, ``other_funding``: the typed net budget of a scenario without
+        ``[funding]``) and ``funding``; ``spending_lines``, ``pressures`` (with the underlying
+        in-year overspend) and ``spending``; ``gap_before_savings`` (spending less funding);
+        ``savings`` (recurring savings due by the year, one-off savings due in it);
+        ``gap_after_savings`` (negative: a surplus); ``savings_required_to_balance``; and, with
+        council tax, ``band_d``, ``band_d_increase_to_balance`` (the rise in Band D that would
+        close the gap instead), ``council_tax_equivalent`` (that rise as a fraction of Band D)
+        and ``breaches_referendum_limit``. Risks are not in the MTFS: they are what reserves are
+        for (see :meth:`PlanResult.mtfs`).
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> s = fr.Scenario.from_dict({
+        ...     "plan": {"name": "m", "first_year": "2024/25", "years": 2},
+        ...     "drivers": [{"name": "pay", "rate": 0.03}],
+        ...     "funding": {"council_tax": {"tax_base": 100_000, "band_d": 2000,
+        ...                                 "core_increase": 0.0299, "asc_precept": 0.02}},
+        ...     "spending": [{"name": "Pay", "base": 200e6, "drivers": {"pay": 1.0}}]})
+        >>> t = s.mtfs()
+        >>> [str(x) for x in t["council_tax"]]  # Band D 2,099.80, then 2,204.58
+        ['209980000.00', '220458000.00']
+        >>> bool((t["funding"] - t["spending"] == -t["gap_before_savings"]).all())
+        True
+        """
+        from ._convert import money_out
+
+        rows = self._native.mtfs(case)
+        dtype = pl.Decimal(precision=38, scale=2)
+        money = ["council_tax", "business_rates", "grants", "fees_and_charges", "other_funding", "funding",
+                 "spending_lines", "pressures", "spending", "gap_before_savings", "savings", "gap_after_savings",
+                 "savings_required_to_balance", "band_d", "band_d_increase_to_balance"]
+        columns: dict[str, Any] = {"year": [r["year"] for r in rows]}
+        for c in money:
+            columns[c] = pl.Series(c, [None if r[c] is None else money_out(r[c]) for r in rows], dtype=dtype)
+        columns["council_tax_equivalent"] = pl.Series(
+            "council_tax_equivalent",
+            [None if r["council_tax_equivalent"] is None else float(money_out(r["council_tax_equivalent"])) for r in rows],
+            dtype=pl.Float64,
+        )
+        columns["breaches_referendum_limit"] = pl.Series(
+            "breaches_referendum_limit", [r["breaches_referendum_limit"] for r in rows], dtype=pl.Boolean
+        )
+        return pl.DataFrame(columns)
+
+    def mtfs_lines(self, case: str = "central") -> pl.DataFrame:
+        """Each funding source and spending line by year in a case (the detail behind
+        :meth:`mtfs`): ``year``, ``side`` (``funding`` or ``spending``), ``kind``
+        (``council_tax``, ``business_rates``, ``grant``, ``fees``, ``other_funding``; ``line``,
+        ``pressure``), ``name`` and ``amount`` (exact)."""
+        from ._convert import money_out
+
+        rows = self._native.mtfs_lines(case)
+        return pl.DataFrame(
+            [(r["year"], r["side"], r["kind"], r["name"], money_out(r["amount"])) for r in rows],
+            schema={"year": pl.String, "side": pl.String, "kind": pl.String, "name": pl.String,
+                    "amount": pl.Decimal(precision=38, scale=2)},
+            orient="row",
+        )
+
+    def sensitivities(self) -> pl.DataFrame:
+        """The gap after savings' change per 1% of each input, by year, exact from the central
+        case (the table a section 25 report carries): ``input``, ``year``, ``change_per_1pct``
+        (positive: a larger gap). Inputs: each driver (one percentage point more on its rate in
+        every year), ``council_tax_increase`` (one point more on the core increase every year),
+        ``tax_base`` (1% more), ``business_rates_growth`` (one point more a year), ``grants``
+        (1% more) and ``savings_delivery`` (1% of planned savings not delivered).
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> s = fr.Scenario.from_dict({
+        ...     "plan": {"name": "m", "first_year": "2024/25", "years": 2},
+        ...     "drivers": [{"name": "pay", "rate": 0.02}],
+        ...     "funding": {"council_tax": {"tax_base": 100_000, "band_d": 2000}},
+        ...     "spending": [{"name": "Pay", "base": 100e6, "drivers": {"pay": 1.0}}]})
+        >>> t = s.sensitivities().filter(input="pay")
+        >>> [str(x) for x in t["change_per_1pct"]]  # 100m x 1%, then 100m x (1.03^2 - 1.02^2)
+        ['1000000.00', '2050000.00']
+        """
+        from ._convert import money_out
+
+        rows = self._native.sensitivities()
+        return pl.DataFrame(
+            [(r["input"], r["year"], money_out(r["change_per_1pct"])) for r in rows],
+            schema={"input": pl.String, "year": pl.String, "change_per_1pct": pl.Decimal(precision=38, scale=2)},
+            orient="row",
+        )
+
+    def council_tax(self) -> pl.DataFrame:
+        """Council tax by year (empty without it): ``year``, ``tax_base`` (Band D
+        equivalents), ``band_d``, ``core_increase``, ``asc_precept``, ``core_limit`` (an
+        increase of this or more is excessive), ``asc_limit`` (the precept allowed),
+        ``excessive``, ``dispensation``, ``flagged`` (excessive without a dispensation) and
+        ``income``. Limits come from :func:`fiscalrisk.referendum_principles` or the scenario's
+        ``referendum_limits``."""
+        from ._convert import money_out
+
+        rows = self._native.council_tax()
+        dec = pl.Decimal(precision=38, scale=2)
+        frac = pl.Decimal(precision=38, scale=6)
+
+        def opt(v: Any) -> Any:
+            return None if v is None else money_out(v)
+
+        return pl.DataFrame(
+            {
+                "year": pl.Series("year", [r["year"] for r in rows], dtype=pl.String),
+                "tax_base": pl.Series("tax_base", [money_out(r["tax_base"]) for r in rows], dtype=dec),
+                "band_d": pl.Series("band_d", [money_out(r["band_d"]) for r in rows], dtype=dec),
+                "core_increase": pl.Series("core_increase", [money_out(r["core_increase"]) for r in rows], dtype=frac),
+                "asc_precept": pl.Series("asc_precept", [money_out(r["asc_precept"]) for r in rows], dtype=frac),
+                "core_limit": pl.Series("core_limit", [opt(r["core_limit"]) for r in rows], dtype=frac),
+                "asc_limit": pl.Series("asc_limit", [opt(r["asc_limit"]) for r in rows], dtype=frac),
+                "excessive": pl.Series("excessive", [r["excessive"] for r in rows], dtype=pl.Boolean),
+                "dispensation": pl.Series("dispensation", [r["dispensation"] for r in rows], dtype=pl.Boolean),
+                "flagged": pl.Series("flagged", [r["flagged"] for r in rows], dtype=pl.Boolean),
+                "income": pl.Series("income", [money_out(r["income"]) for r in rows], dtype=dec),
+            }
+        )
+
     @property
     def name(self) -> str:
         """The plan's name."""
@@ -315,6 +443,64 @@ class Scenario:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore_scenario, (self.to_dict(), self._source))
+
+
+def bridge(old: Scenario, new: Scenario) -> pl.DataFrame:
+    """A bridge between two versions of a plan (same years): the change in each year's central
+    gap after savings attributed to each input, ``year``, ``input``, ``change`` (exact). The
+    old version's inputs are replaced by the new one's one at a time, in a fixed order (drivers
+    added; each changed driver; council tax; business rates; each grant, fee, spending line,
+    pressure and saving; savings to be identified; the in-year position; the net budget;
+    drivers removed), so the changes sum exactly to the total change. Inputs that change
+    nothing are left out. :func:`fiscalrisk.plot.bridge_waterfall` draws it.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> data = {"plan": {"name": "m", "first_year": "2024/25", "years": 1},
+    ...         "drivers": [{"name": "pay", "rate": 0.02}],
+    ...         "funding": {"council_tax": {"tax_base": 100_000, "band_d": 2000}},
+    ...         "spending": [{"name": "Pay", "base": 150e6, "drivers": {"pay": 1.0}}]}
+    >>> old = fr.Scenario.from_dict(data)
+    >>> data["drivers"][0]["rate"] = 0.035
+    >>> b = fr.bridge(old, fr.Scenario.from_dict(data))
+    >>> b.rows()
+    [('2024/25', 'driver: pay', Decimal('2250000.00'))]
+    """
+    from ._convert import money_out
+
+    rows = _native.bridge(old._native, new._native)
+    return pl.DataFrame(
+        [(r["year"], r["input"], money_out(r["change"]).quantize(Decimal("0.01"))) for r in rows],
+        schema={"year": pl.String, "input": pl.String, "change": pl.Decimal(precision=38, scale=2)},
+        orient="row",
+    )
+
+
+def referendum_principles() -> pl.DataFrame:
+    """England's council tax referendum principles for authorities with social care
+    responsibilities, shipped with the package: ``year``, ``core_limit`` (a core increase of
+    this fraction or more is excessive), ``asc_limit`` (the adult social care precept allowed on
+    top) and ``note``. Source: the Referendums Relating to Council Tax Increases (Principles)
+    (England) Report of each year, as summarised in the House of Commons Library briefing
+    SN05682, "Council tax: local referendums"; 2025/26 also the Local Government Finance
+    Policy Statement 2025 to 2026 (28 November 2024). A scenario can add or override years with
+    ``funding.council_tax.referendum_limits``.
+
+    >>> t = referendum_principles().filter(year="2024/25")
+    >>> [str(t["core_limit"][0]), str(t["asc_limit"][0])]
+    ['0.030000', '0.020000']
+    """
+    rows = _native.referendum_principles()
+    frac = pl.Decimal(precision=38, scale=6)
+    return pl.DataFrame(
+        {
+            "year": [r[0] for r in rows],
+            "core_limit": pl.Series("core_limit", [Decimal(r[1]) for r in rows], dtype=frac),
+            "asc_limit": pl.Series("asc_limit", [Decimal(r[2]) for r in rows], dtype=frac),
+            "note": [r[3] for r in rows],
+        }
+    )
 
 
 def _with_names(table: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
@@ -547,6 +733,30 @@ class PlanResult:
         with reporter(progress, f"{self.scenario.name}: reverse stress") as callback:
             native = self.scenario._native.reverse_stress(self.trials, self.seed, str(threshold), top, None, callback)
         return ReverseStress(native, self.scenario)
+
+    def mtfs(self, statistic: str = "mean") -> pl.DataFrame:
+        """The MTFS table as distributions: by year, each column of :meth:`Scenario.mtfs` (its
+        amounts) as ``statistic`` over the trials: ``mean`` (the default; means keep the
+        table's identities) or a percentile ``p1`` to ``p99`` (each column's own). ``savings``
+        is what was delivered in each trial; ``risks`` is the register's cost in the year,
+        which the MTFS leaves out and reserves meet. With no management response, the
+        ``gap`` of :meth:`by_year` is ``gap_after_savings`` plus ``risks``, trial by trial.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
+        >>> t = r.mtfs()
+        >>> bool(((t["funding"] - t["spending"] + t["gap_before_savings"]).abs() < 1e-3).all())
+        True
+        """
+        from ._fiscalrisk import MTFS_COLUMNS
+
+        values = self._native.mtfs(statistic)
+        columns: dict[str, Any] = {"year": [r["year"] for r in self._native.by_year()]}
+        for c, name in enumerate(MTFS_COLUMNS):
+            columns[name] = [row[c] for row in values]
+        return pl.DataFrame(columns)
 
     @property
     def p_exhausted(self) -> float:

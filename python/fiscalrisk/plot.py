@@ -28,7 +28,16 @@ if TYPE_CHECKING:
     from .plan import PlanResult
     from .savings import SavingsProgramme
 
-__all__ = ["reserves_fan", "gap_exceedance", "drivers_tornado", "savings_delivery", "monitoring_track", "millions"]
+__all__ = [
+    "reserves_fan",
+    "gap_exceedance",
+    "drivers_tornado",
+    "sensitivity_tornado",
+    "bridge_waterfall",
+    "savings_delivery",
+    "monitoring_track",
+    "millions",
+]
 
 MILLION = 1e6
 
@@ -160,6 +169,76 @@ def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
     ax.set_xlabel("mean contribution to the gap over the plan")
     ax.set_title("What drives the gap and exhaustion")
     ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def sensitivity_tornado(sensitivities: pl.DataFrame, year: Optional[str] = None) -> Figure:
+    """The gap after savings' change per 1% of each input in ``year`` (default: the plan's last
+    year), largest first: the tornado a section 25 report carries. ``sensitivities`` is
+    :meth:`fiscalrisk.Scenario.sensitivities`.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> t = fr.examples.birmingham_2019().sensitivities()
+    >>> fig = sensitivity_tornado(t)
+    >>> fig.axes[0].get_title()
+    'Change in the 2022/23 gap after savings per 1% of each input'
+    """
+    years = sensitivities["year"].unique(maintain_order=True).to_list()
+    if not years:
+        raise ValidationError("sensitivities: the table is empty")
+    year = years[-1] if year is None else year
+    if year not in years:
+        raise ValidationError(f"year: {year!r} is not a year of the table ({', '.join(years)})")
+    t = sensitivities.filter(pl.col("year") == year).with_columns(pl.col("change_per_1pct").cast(pl.Float64).alias("x"))
+    t = t.sort(pl.col("x").abs())
+    fig, ax = _figure((8.0, 0.35 * max(t.height, 4) + 1.5))
+    colours = ["C3" if x > 0 else "C2" for x in t["x"]]
+    ax.barh(t["input"].to_list(), t["x"].to_list(), color=colours)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    _money_axis(ax, "x")
+    ax.set_xlabel("change in the gap after savings (positive: a larger gap)")
+    ax.set_title(f"Change in the {year} gap after savings per 1% of each input")
+    return fig
+
+
+def bridge_waterfall(bridge: pl.DataFrame, year: Optional[str] = None, old_gap: Optional[float] = None) -> Figure:
+    """A waterfall of :func:`fiscalrisk.bridge` for ``year`` (default: the last): each input's
+    change in the gap after savings, from the old version's gap (``old_gap``, default 0: the
+    changes alone) to the new one's.
+
+    Examples
+    --------
+    >>> import fiscalrisk as fr
+    >>> old = fr.examples.birmingham_2019()
+    >>> d = old.to_dict(); d["drivers"][0]["rate"] = 0.035
+    >>> fig = bridge_waterfall(fr.bridge(old, fr.Scenario.from_dict(d)))
+    >>> fig.axes[0].get_title()
+    'Bridge of the 2022/23 gap after savings, old version to new'
+    """
+    years = bridge["year"].unique(maintain_order=True).to_list()
+    if not years:
+        raise ValidationError("bridge: the two versions have the same gap in every year")
+    year = years[-1] if year is None else year
+    if year not in years:
+        raise ValidationError(f"year: {year!r} is not a year of the bridge ({', '.join(years)})")
+    t = bridge.filter(pl.col("year") == year)
+    changes = [float(x) for x in t["change"]]
+    labels = ["old"] + t["input"].to_list() + ["new"]
+    start = 0.0 if old_gap is None else float(old_gap)
+    fig, ax = _figure((max(6.0, 0.9 * len(labels) + 2.0), 4.5))
+    level = start
+    ax.bar(0, start, color="grey")
+    for i, c in enumerate(changes, start=1):
+        ax.bar(i, c, bottom=level, color="C3" if c > 0 else "C2")
+        level += c
+    ax.bar(len(labels) - 1, level, color="grey")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    _money_axis(ax)
+    ax.set_ylabel("gap after savings" if old_gap is not None else "change in the gap after savings")
+    ax.set_title(f"Bridge of the {year} gap after savings, old version to new")
     return fig
 
 

@@ -566,7 +566,10 @@ impl Scenario {
     }
 
     pub(crate) fn item_count(&self) -> usize {
-        self.register.risks().len() + self.pressures.len() + self.savings.len()
+        self.register.risks().len()
+            + self.pressures.len()
+            + self.savings.len()
+            + usize::from(self.finance.is_some())
     }
 
     fn batch(
@@ -772,6 +775,14 @@ impl Scenario {
             })
             .collect();
         let net_budget: Vec<f64> = self.net_budget.iter().map(|b| b.to_f64()).collect();
+        // Funding and spending as an input of the drivers table: the structural gap's
+        // departure from the central case, over the plan.
+        let central_structural = if self.finance.is_some() {
+            self.central_structural()
+        } else {
+            Vec::new()
+        };
+        let budget_item = (self.finance.is_some()).then(|| items - r - 1);
         let columns = super::mtfs::MTFS_COLUMNS.len();
         let mut mtfs_values = if mtfs {
             vec![0.0; columns * years * n]
@@ -810,6 +821,12 @@ impl Scenario {
                 } else {
                     0.0
                 };
+                if let Some(b) = budget_item {
+                    if y == 0 {
+                        item_cost[b * n + j] = 0.0;
+                    }
+                    item_cost[b * n + j] += structural - central_structural[y];
+                }
                 if mtfs {
                     let cell = y * n + j;
                     let pressures = before_savings[cell] - risk_part[cell] + underlying;

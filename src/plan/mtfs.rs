@@ -800,6 +800,24 @@ impl Scenario {
             .collect())
     }
 
+    /// The central case's structural gap by year in floats (see [`Scenario::exact_structural`];
+    /// zero without `[funding]`), uncertain drivers and grants at their means.
+    pub(crate) fn central_structural(&self) -> Vec<f64> {
+        use rust_decimal::prelude::ToPrimitive;
+        let years = self.horizon.len();
+        if self.finance.is_none() {
+            return vec![0.0; years];
+        }
+        let t = self.table(Case::Central);
+        (0..years)
+            .map(|y| {
+                (t.lines(y) - t.funding(y) - t.need[y])
+                    .to_f64()
+                    .unwrap_or(0.0)
+            })
+            .collect()
+    }
+
     /// The MTFS table by year for a deterministic case (`central`: every uncertain input at
     /// its mean), exact to the penny: funding by source, spending, the gap before savings,
     /// savings, the gap after savings and its council tax equivalent. Risks are not in it.

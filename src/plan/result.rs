@@ -12,6 +12,10 @@ use crate::simulation::sketch::{Sketch, from_ordered_bits, ordered_bits};
 use super::engine::{BELOW_MINIMUM, EXHAUSTED, KEPT, PlanAcc, S114, Want};
 use super::spec::{PlanError, Scenario};
 
+/// The id under which [`PlanResult::drivers`] reports funding and spending: the gap's departure
+/// from the central case through drivers and uncertain grants.
+pub const BUDGET_ITEM: &str = "funding and spending drivers";
+
 /// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
 pub const USABLE_RESERVES: &str = "usable_reserves";
 
@@ -95,7 +99,8 @@ pub struct BreachRow {
 /// One row of [`PlanResult::drivers`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverRow {
-    /// `risk`, `pressure` or `saving` (its shortfall).
+    /// `risk`, `pressure`, `saving` (its shortfall), `unidentified`, or `budget` (funding and
+    /// spending: the gap's departure from the central case through drivers and grants).
     pub kind: String,
     /// Its id (or a pressure's name).
     pub id: String,
@@ -326,6 +331,9 @@ impl Scenario {
                 .keys()
                 .map(|y| ("unidentified".to_string(), super::spec::unidentified_id(y))),
         );
+        if self.finance.is_some() {
+            items.push(("budget".to_string(), BUDGET_ITEM.to_string()));
+        }
         items
     }
 }

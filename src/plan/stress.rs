@@ -114,6 +114,10 @@ impl Scenario {
             recurring[*due..].iter_mut().for_each(|v| *v += lasting);
             recurring[due + 1..].iter_mut().for_each(|v| *v += later);
         }
+        // The base budget's own gap (funding and spending at their central values).
+        for (v, s) in recurring.iter_mut().zip(self.central_structural()) {
+            *v += s;
+        }
         let overspend = self.in_year.as_ref().map_or(0.0, |i| i.overspend.mean());
         if let Some(x) = self.in_year.as_ref().and_then(|i| i.mitigations) {
             recurring.iter_mut().for_each(|v| *v += overspend + x);

@@ -193,6 +193,15 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(monitoring::tracker_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::financial_year_start, m)?)?;
     m.add_function(wrap_pyfunction!(plan::default_delivery_models, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::bridge, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::referendum_principles, m)?)?;
+    m.add(
+        "MTFS_COLUMNS",
+        crate::plan::MTFS_COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>(),
+    )?;
     m.add_function(wrap_pyfunction!(resilience::resilience_indicators, m)?)?;
     m.add_function(wrap_pyfunction!(resilience::resilience_catalogue, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;

@@ -1,6 +1,6 @@
 //! The financial plan: scenarios, their simulation, results and the reverse stress test.
 
-use crate::plan::{Condition, PlanResult, Scenario, ScenarioSpec};
+use crate::plan::{Case, Condition, PlanResult, Scenario, ScenarioSpec};
 
 use pyo3::prelude::*;
 
@@ -49,6 +49,38 @@ impl PyScenario {
 
     fn reserve_names(&self) -> Vec<String> {
         self.inner.reserve_names()
+    }
+
+    fn mtfs<'py>(&self, py: Python<'py>, case: &str) -> PyResult<Bound<'py, PyAny>> {
+        let case: Case = case.parse().map_err(Failure::from)?;
+        let rows = self.inner.mtfs(case).map_err(Failure::from)?;
+        to_py(py, &rows)
+    }
+
+    fn mtfs_lines<'py>(&self, py: Python<'py>, case: &str) -> PyResult<Bound<'py, PyAny>> {
+        let case: Case = case.parse().map_err(Failure::from)?;
+        to_py(py, &self.inner.mtfs_lines(case))
+    }
+
+    fn sensitivities<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.sensitivities())
+    }
+
+    fn council_tax<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.council_tax())
+    }
+
+    fn has_funding(&self) -> bool {
+        self.inner.spec().funding.is_some()
+    }
+
+    fn driver_names(&self) -> Vec<String> {
+        self.inner
+            .spec()
+            .drivers
+            .iter()
+            .map(|d| d.name.trim().to_string())
+            .collect()
     }
 
     fn risk_matrix_minimum(&self) -> f64 {
@@ -207,9 +239,33 @@ impl PyPlanResult {
         to_py(py, &self.inner.resilience())
     }
 
+    fn mtfs(&self, statistic: &str) -> Result<Vec<Vec<f64>>> {
+        Ok(self.inner.mtfs(statistic)?)
+    }
+
     fn probability_below(&self, indicator: &str, threshold: f64, year: &str) -> Result<f64> {
         Ok(self.inner.probability_below(indicator, threshold, year)?)
     }
+}
+
+/// A bridge between two versions of a plan: `[{year, input, change}]`.
+#[pyfunction]
+pub(crate) fn bridge<'py>(
+    py: Python<'py>,
+    old: &PyScenario,
+    new: &PyScenario,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows = crate::plan::bridge(&old.inner, &new.inner).map_err(Failure::from)?;
+    to_py(py, &rows)
+}
+
+/// The referendum principles shipped: `[(year, core, asc, note)]`.
+#[pyfunction]
+pub(crate) fn referendum_principles() -> Vec<(String, String, String, String)> {
+    crate::funding::REFERENDUM_PRINCIPLES
+        .iter()
+        .map(|r| (r.0.into(), r.1.into(), r.2.into(), r.3.into()))
+        .collect()
 }
 
 /// The documented default delivery model of each RAG status, `{rag: {p_full, partial, p_slip}}`:
