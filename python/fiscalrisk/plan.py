@@ -170,6 +170,13 @@ class Scenario:
         )
 
     @property
+    def net_budget(self) -> list[Decimal]:
+        """The net budget by year: ``plan.net_budget``, or, for a scenario with ``[funding]``
+        and no net budget typed, the central case's funding (what a ``percent_of_budget``
+        minimum and the resilience ratios use)."""
+        return [Decimal(x) for x in self._native.net_budget()]
+
+    @property
     def reserve_names(self) -> list[str]:
         """The reserves as results name them: ``general_fund``, then each earmarked reserve."""
         return self._native.reserve_names()

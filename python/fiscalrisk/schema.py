@@ -125,6 +125,113 @@ def _correlations() -> dict[str, Any]:
                            "(its shortfall with their cost)"}
 
 
+def _rate(description: str) -> dict[str, Any]:
+    return {"description": description + " (a fraction a year: 0.02 is 2%; above -1)",
+            "oneOf": [{"type": "number", "exclusiveMinimum": -1}, _distribution("an uncertain rate")]}
+
+
+def _growth(description: str) -> dict[str, Any]:
+    return {
+        "description": description + ": a fraction a year (0.01 is 1%), a driver's name, or fractions by year (missing: 0)",
+        "default": 0.0,
+        "oneOf": [
+            {"type": "number", "exclusiveMinimum": -1},
+            {"type": "string"},
+            {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]}, "additionalProperties": {"type": "number"}},
+        ],
+    }
+
+
+def _yearly(description: str) -> dict[str, Any]:
+    return {
+        "description": description + ": one fraction for every year, or one per year of the plan (0.0199 is 1.99%)",
+        "default": 0.0,
+        "oneOf": [
+            {"type": "number"},
+            {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]}, "additionalProperties": {"type": "number"}},
+        ],
+    }
+
+
+def _first_or_by_year(description: str) -> dict[str, Any]:
+    return {
+        "description": description + ": the first plan year's, or by year (the first year given; later years not given grow)",
+        "oneOf": [
+            {"type": ["number", "string"]},
+            {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]}, "additionalProperties": {"type": ["number", "string"]}},
+        ],
+    }
+
+
+def _funding() -> dict[str, Any]:
+    amount = {"oneOf": [{"type": ["number", "string"]}, _distribution("an uncertain amount (pounds, ≥ 0)")]}
+    council_tax = _table(
+        {
+            "tax_base": _first_or_by_year("the tax base in Band D equivalents"),
+            "tax_base_growth": _growth("growth of the tax base in years not given"),
+            "band_d": _money("the Band D charge of the year before the plan, the base the increases apply to"),
+            "core_increase": _yearly("the core increase, a fraction of the previous year's Band D"),
+            "asc_precept": _yearly("the adult social care precept, a fraction of the previous year's Band D"),
+            "collection_rate": _number("share of the charge collected (published tax bases usually allow for it already)",
+                                       0, 1, 1.0),
+            "collection_fund_surplus": _by_year("collection fund surplus distributed to the council"),
+            "collection_fund_deficit": _by_year("collection fund deficit the council meets"),
+            "dispensation": {"type": "array", "items": YEAR,
+                             "description": "years in which the government allowed an increase above the referendum limit"},
+            "referendum_limits": {
+                "type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
+                "description": "referendum limits by year, adding to or overriding the table shipped",
+                "additionalProperties": _table({"core": _number("a core increase of this or more is excessive", 0, 1),
+                                                "asc": _number("the social care precept allowed", 0, 1)}, ["core", "asc"]),
+            },
+        },
+        ["tax_base", "band_d"],
+        "council tax: income = tax base x Band D x collection rate, to the penny, plus surplus less deficit",
+    )
+    business_rates = _table(
+        {
+            "baseline_funding_level": _first_or_by_year("the baseline funding level (pounds)"),
+            "uprating": _growth("the yearly uprating of the baseline funding level and the rates baseline"),
+            "baseline_rates": _money("rates collected at the baseline in the first plan year"),
+            "growth": _growth("growth in rates collected, each year after the first"),
+            "retention_share": _number("share of growth kept (0.49 under 50% retention, 0.99 in the pilots)", 0, 1),
+            "levy_rate": _number("levy on retained growth", 0, 1, 0.0),
+            "safety_net": _number("income never below this fraction of the baseline funding level", 0, 1, 0.0),
+            "reset_year": {**YEAR, "description": "a reset: growth accumulated before it is lost from it"},
+        },
+        ["baseline_funding_level", "baseline_rates", "retention_share"],
+        "business rates: baseline funding level + retained share of growth - levy, at least the safety net",
+    )
+    grant = _table(
+        {
+            "name": {"type": "string"},
+            "amount": {"description": "pounds a year: one amount for every year until it ends, or by year; "
+                                      "each a number or a distribution",
+                       "oneOf": [amount, {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
+                                          "additionalProperties": amount}]},
+            "certainty": {"enum": ["confirmed", "indicative", "assumed"], "default": "confirmed"},
+            "ends": {**YEAR, "description": "the last year it is paid: nothing after (a cliff edge)"},
+        },
+        ["name", "amount"],
+    )
+    fee = _table(
+        {
+            "name": {"type": "string"},
+            "price": _money("price per unit in the year before the plan"),
+            "volume": {"type": ["number", "string"], "description": "units a year in the year before the plan"},
+            "price_driver": {"type": "string", "description": "the driver of the price (none: unchanged)"},
+            "volume_driver": {"type": "string", "description": "the driver of the volume (none: unchanged)"},
+        },
+        ["name", "price", "volume"],
+    )
+    return _table(
+        {"council_tax": council_tax, "business_rates": business_rates,
+         "grants": {"type": "array", "items": grant}, "fees": {"type": "array", "items": fee}},
+        [],
+        "the funding side of the MTFS: with it, the gap is spending less funding less savings",
+    )
+
+
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file (TOML or JSON).
 
@@ -187,11 +294,12 @@ def scenario_schema() -> dict[str, Any]:
                         "first_year": YEAR,
                         "years": {"type": "integer", "minimum": 1},
                         "net_budget": {"type": "array", "items": _money("net budget of a year, > 0"),
-                                       "description": "net budget of each year, one per year"},
+                                       "description": "net budget of each year, one per year; optional with [funding] "
+                                                      "(then the central case's funding)"},
                         "management_response": _number(
                             "fraction of the recurring gap still open that each year closes (accumulating)", 0, 1, 0.0),
                     },
-                    ["name", "first_year", "years", "net_budget"],
+                    ["name", "first_year", "years"],
                 ),
                 "pressures": {"type": "array", "items": _table(
                     {"name": {"type": "string"},
@@ -238,6 +346,30 @@ def scenario_schema() -> dict[str, Any]:
                 "opening_overspend": _distribution("the older one-off form of in_year.overspend"),
                 "unidentified": _by_year("savings the budget assumes but no one has yet found, by due year; recurring, "
                                          "never delivered unless savings_delivery.unidentified gives a model"),
+                "drivers": {"type": "array", "description": "named yearly rates that compound: a driver's index in year y "
+                                                            "is the product of 1 + rate up to y",
+                            "items": _table(
+                                {"name": {"type": "string", "description": "unique; spending, funding and correlations name it"},
+                                 "rate": {"description": "one rate for every year, or one per year of the plan",
+                                          "oneOf": [_rate("the rate"),
+                                                    {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
+                                                     "additionalProperties": _rate("the year's rate")}]},
+                                 "description": {"type": "string"}},
+                                ["name", "rate"])},
+                "funding": _funding(),
+                "spending": {"type": "array", "description": "spending lines before savings, in one of three forms",
+                             "items": _table(
+                                 {"name": {"type": "string"},
+                                  "base": _money("the budget of the year before the plan"),
+                                  "drivers": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                                              "description": "driver name -> share of the base it moves (at most 1 in total)"},
+                                  "population": {"type": ["number", "string"],
+                                                 "description": "a demand line: people or cases in the year before the plan"},
+                                  "population_driver": {"type": "string"},
+                                  "unit_cost": _money("pounds per person or case a year, the year before the plan"),
+                                  "unit_cost_driver": {"type": "string"},
+                                  "amount": _by_year("fixed amounts, every year of the plan")},
+                                 ["name"])},
             },
             ["plan"],
         ),

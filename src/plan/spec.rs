@@ -541,6 +541,12 @@ impl Scenario {
         self.horizon
     }
 
+    /// The net budget by year: `plan.net_budget`, or with `[funding]` and no net budget typed,
+    /// the central case's funding (what `percent_of_budget` and the resilience ratios use).
+    pub fn net_budget(&self) -> &[Money] {
+        &self.net_budget
+    }
+
     /// The risks as a register.
     pub fn register(&self) -> &RiskRegister {
         &self.register

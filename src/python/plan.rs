@@ -70,6 +70,10 @@ impl PyScenario {
         to_py(py, &self.inner.council_tax())
     }
 
+    fn net_budget(&self) -> Vec<String> {
+        self.inner.net_budget().iter().map(|m| m.to_string()).collect()
+    }
+
     fn has_funding(&self) -> bool {
         self.inner.spec().funding.is_some()
     }

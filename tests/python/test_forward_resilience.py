@@ -60,7 +60,7 @@ def test_reserve_ratio_percentiles_match_the_reserves_distribution() -> None:
     s = fr.examples.birmingham_2019()
     r = s.simulate(trials=50_000, seed=11)
     by_year = r.by_year()
-    budget = s.to_dict()["plan"]["net_budget"]
+    budget = s.net_budget
     ratio = r.resilience().filter(pl.col("indicator") == "reserves_to_nre")
     for i, (year, p50) in enumerate(by_year.select("year", "reserves_p50").rows()):
         got = ratio.filter(pl.col("year") == year)["p50"][0]

@@ -396,7 +396,7 @@ def test_a_zero_link_changes_nothing_and_links_round_trip() -> None:
 @pytest.mark.parametrize(
     "correlations, says",
     [
-        ('[["WF", "nobody", 0.5]]', 'correlations[0]: no risk or pressure has the id or name "nobody"'),
+        ('[["WF", "nobody", 0.5]]', 'correlations[0]: no risk, pressure or driver has the id or name "nobody"'),
         ('[["Demand", "strike", 0.5]]', "a pressure can be correlated with a saving, not with a risk"),
         ('[["WF", "strike", 1.5]]', "rho: 1.5 is outside [-1, 1]"),
         ('[["WF", "strike", 0.9], ["WF", "Demand", 0.9]]', "add to more than 1"),

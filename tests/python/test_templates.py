@@ -123,6 +123,17 @@ def test_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
     assert _core_keys(data, path) == expected
 
 
+@pytest.mark.parametrize(
+    "path",
+    [[], ["plan"], ["drivers", 0], ["funding"], ["funding", "council_tax"], ["funding", "business_rates"],
+     ["funding", "grants", 0], ["funding", "fees", 0], ["spending", 0], ["spending", 2]],
+)
+def test_funding_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
+    data = tomllib.loads((DATA / "birmingham_2019.toml").read_text())
+    expected = _schema_keys(schema.scenario_schema(), path, data)
+    assert _core_keys(data, path) == expected
+
+
 # -- errors in the user's words ------------------------------------------------------------------
 
 BASE = (DATA / "birmingham_2019.toml").read_text()
