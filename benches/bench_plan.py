@@ -54,6 +54,11 @@ def scaled_scenario() -> fr.Scenario:
         }
         for i in range(20)
     ]
+    # The reference plan's funding side (drivers, council tax, business rates, grants, spending
+    # lines) is not in this benchmark yet: its numpy twin does not model it. The benchmark keeps
+    # the net-budget form of the plan, so the two implementations do the same work.
+    for key in ("drivers", "funding", "spending"):
+        base.pop(key, None)
     base["plan"].update(years=YEARS, net_budget=[850e6 + 15e6 * k for k in range(YEARS)], management_response=0.5)
     base.update(savings=savings, pressures=pressures, risks=register["risks"], correlations=register.get("correlations", []))
     base["reserves"]["general_fund"] = 500e6  # with the reference plan's earmarked reserves: P(exhausted) about 0.83

@@ -369,21 +369,28 @@ impl Finance {
     pub(crate) fn warnings(&self) -> Vec<String> {
         let pct = |x: Decimal| format!("{}%", (x * Decimal::ONE_HUNDRED).normalize());
         let mut out = Vec::new();
+        let unchecked: Vec<&str> = self
+            .flags
+            .iter()
+            .filter(|f| f.limits.is_none() && f.core_increase + f.asc_precept > Decimal::ZERO)
+            .map(|f| f.year.as_str())
+            .collect();
+        if !unchecked.is_empty() {
+            out.push(format!(
+                "funding.council_tax: no referendum principles are shipped for {}; the increases there are not checked (give funding.council_tax.referendum_limits)",
+                unchecked.join(", ")
+            ));
+        }
         for f in &self.flags {
-            match f.limits {
-                None => out.push(format!(
-                    "funding.council_tax: no referendum principles are shipped for {}; its increase is not checked (give funding.council_tax.referendum_limits)",
-                    f.year
-                )),
-                Some((core, asc)) if f.flagged() => out.push(format!(
+            if let (Some((core, asc)), true) = (f.limits, f.flagged()) {
+                out.push(format!(
                     "funding.council_tax: the increase in {} (core {}, social care precept {}) is excessive under the referendum limits (core under {}, precept up to {}): it needs a referendum, or a dispensation recorded in funding.council_tax.dispensation",
                     f.year,
                     pct(f.core_increase),
                     pct(f.asc_precept),
                     pct(core),
                     pct(asc)
-                )),
-                Some(_) => {}
+                ));
             }
         }
         out

@@ -71,7 +71,11 @@ impl PyScenario {
     }
 
     fn net_budget(&self) -> Vec<String> {
-        self.inner.net_budget().iter().map(|m| m.to_string()).collect()
+        self.inner
+            .net_budget()
+            .iter()
+            .map(|m| m.to_string())
+            .collect()
     }
 
     fn has_funding(&self) -> bool {

@@ -1,0 +1,246 @@
+"""Funding, drivers and the MTFS view from Python: the reference plan balances as the council
+set it, published council tax figures, exact identities (hypothesis), sensitivities against
+re-evaluated scenarios, exact bridges, simulated distributions against closed forms."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+import fiscalrisk as fr
+from tolerances import ARITHMETIC_RTOL, MC_SIGMAS, SKETCH_RTOL
+
+YEARS = ["2019/20", "2020/21", "2021/22", "2022/23"]
+
+
+def test_the_reference_plan_balances_in_every_year_as_the_council_set_it() -> None:
+    # "A balanced four-year budget (2019/20-2022/23) with no reliance on reserves for savings"
+    # (Birmingham City Council, Improvement Stock-take Report, March 2019).
+    s = fr.examples.birmingham_2019()
+    t = s.mtfs()
+    assert t["year"].to_list() == YEARS
+    assert [str(x) for x in t["gap_after_savings"]] == ["0.00"] * 4
+    # Its tax base is the published one (Report to Cabinet, "Council Tax Tax-base for 2019/20",
+    # 22 January 2019), and its 2019/20 increase is within the referendum principles.
+    ct = s.council_tax()
+    assert ct["tax_base"][0] == Decimal("251580")
+    assert not ct["flagged"].any()
+    # The net budget is the central case's funding.
+    assert s.net_budget == list(t["funding"])
+
+
+def test_the_increases_actually_set_give_the_published_band_d() -> None:
+    # Rolling the 2018/19 Band D forward by the increases Birmingham set (4.99% in 2019/20,
+    # 3.99% in 2020/21, 4.99% with 3% for social care in 2021/22, 2.99% in 2022/23) gives
+    # £1,748.19 in 2021/22 and £1,800.46 in 2022/23 (Express & Star, "Council tax set to rise
+    # in Birmingham ...", 19 January 2022).
+    d = fr.examples.birmingham_2019().to_dict()
+    ct = d["funding"]["council_tax"]
+    ct["core_increase"] = {"2019/20": 0.0299, "2020/21": 0.0199, "2021/22": 0.0199, "2022/23": 0.0199}
+    ct["asc_precept"] = {"2019/20": 0.02, "2020/21": 0.02, "2021/22": 0.03, "2022/23": 0.01}
+    band_d = fr.Scenario.from_dict(d).council_tax()["band_d"]
+    assert [str(x) for x in band_d[2:]] == ["1748.19", "1800.46"]
+
+
+def test_a_bridge_from_plan_to_what_was_set_attributes_council_tax() -> None:
+    # The plan of February 2019 assumed 1.99% a year after 2019/20; the council set more.
+    old = fr.examples.birmingham_2019()
+    d = old.to_dict()
+    ct = d["funding"]["council_tax"]
+    ct["asc_precept"] = {"2019/20": 0.02, "2020/21": 0.02, "2021/22": 0.03, "2022/23": 0.01}
+    ct["tax_base"] = {"2019/20": 251580, "2021/22": 253995}  # Report to Cabinet, 19 January 2021
+    new = fr.Scenario.from_dict(d)
+    b = fr.bridge(old, new)
+    assert set(b["input"]) == {"council_tax"}
+    total = b.group_by("year", maintain_order=True).agg(pl.col("change").sum())
+    change = new.mtfs()["gap_after_savings"] - old.mtfs()["gap_after_savings"]
+    assert total["change"].to_list() == change.to_list()
+    assert total["change"][0] == 0  # 2019/20 did not change
+    assert all(x < 0 for x in total["change"][1:])  # more council tax: a smaller gap
+
+
+def _funded(draw: Any) -> dict[str, Any]:
+    years = draw(st.integers(1, 4))
+    rate = st.decimals(min_value=Decimal("-0.05"), max_value=Decimal("0.10"), places=4).map(float)
+    drivers = [{"name": f"d{i}", "rate": draw(rate)} for i in range(draw(st.integers(1, 3)))]
+    names = [x["name"] for x in drivers]
+    lines = []
+    for i in range(draw(st.integers(1, 4))):
+        base = draw(st.integers(1, 500)) * 1e6
+        chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
+        shares = {n: 1.0 / (len(chosen) + 1) for n in chosen}
+        lines.append({"name": f"L{i}", "base": base, "drivers": shares})
+    data: dict[str, Any] = {
+        "plan": {"name": "h", "first_year": "2024/25", "years": years},
+        "drivers": drivers,
+        "funding": {
+            "council_tax": {"tax_base": draw(st.integers(1_000, 400_000)), "band_d": draw(st.integers(800, 2500)),
+                            # Years beyond the shipped principles: limits as 2025/26's.
+                            "referendum_limits": {y: {"core": 0.03, "asc": 0.02} for y in ("2026/27", "2027/28")},
+                            "core_increase": draw(st.sampled_from([0.0, 0.0199, 0.0299])),
+                            "asc_precept": draw(st.sampled_from([0.0, 0.01, 0.02])),
+                            "tax_base_growth": draw(st.sampled_from(names + [0.0, 0.01]))},
+            "grants": [{"name": "G", "amount": draw(st.integers(0, 100)) * 1e6}],
+            "fees": [{"name": "F", "price": 2.5, "volume": draw(st.integers(0, 10)) * 1e6, "price_driver": names[0]}],
+        },
+        "spending": lines,
+        "savings": [{"id": f"S{k}", "name": "s", "year": "2024/25", "value": draw(st.integers(0, 20)) * 1e6,
+                     "rag": "green", "recurring": draw(st.booleans())} for k in range(draw(st.integers(0, 3)))],
+    }
+    return data
+
+
+@given(st.data())
+def test_mtfs_identities_hold_exactly(data: st.DataObject) -> None:
+    s = fr.Scenario.from_dict(_funded(data.draw))
+    t = s.mtfs()
+    sources = t["council_tax"] + t["business_rates"] + t["grants"] + t["fees_and_charges"] + t["other_funding"]
+    assert (sources == t["funding"]).all()
+    assert (t["spending_lines"] + t["pressures"] == t["spending"]).all()
+    assert (t["funding"] - t["spending"] == -t["gap_before_savings"]).all()
+    assert (t["gap_before_savings"] - t["savings"] == t["gap_after_savings"]).all()
+    lines = s.mtfs_lines().filter(side="spending", kind="line").group_by("year", maintain_order=True).agg(pl.col("amount").sum())
+    assert lines["amount"].to_list() == t["spending_lines"].to_list()
+
+
+@given(st.data())
+def test_each_driver_sensitivity_is_the_ledgers_change(data: st.DataObject) -> None:
+    spec = _funded(data.draw)
+    s = fr.Scenario.from_dict(spec)
+    sens = s.sensitivities()
+    base = s.mtfs()["gap_after_savings"]
+    for k, d in enumerate(spec["drivers"]):
+        bumped = copy.deepcopy(spec)
+        bumped["drivers"][k]["rate"] = float(Decimal(str(d["rate"])) + Decimal("0.01"))
+        change = fr.Scenario.from_dict(bumped).mtfs()["gap_after_savings"] - base
+        got = sens.filter(input=d["name"])["change_per_1pct"]
+        assert got.to_list() == change.to_list()
+
+
+@given(st.data())
+def test_a_bridge_sums_exactly(data: st.DataObject) -> None:
+    spec = _funded(data.draw)
+    new = copy.deepcopy(spec)
+    new["drivers"][0]["rate"] = data.draw(st.sampled_from([0.0, 0.02, 0.07]))
+    new["spending"][0]["base"] = spec["spending"][0]["base"] + 5e6
+    if data.draw(st.booleans()):
+        new["funding"]["grants"].append({"name": "Extra", "amount": 3e6})
+    if data.draw(st.booleans()):
+        new["savings"] = []
+    old_s, new_s = fr.Scenario.from_dict(spec), fr.Scenario.from_dict(new)
+    b = fr.bridge(old_s, new_s)
+    expected = new_s.mtfs()["gap_after_savings"] - old_s.mtfs()["gap_after_savings"]
+    for year, change in zip(new_s.mtfs()["year"], expected):
+        assert sum(b.filter(year=year)["change"].to_list(), Decimal(0)) == change
+
+
+def _uncertain_pay(sd: float = 0.01) -> fr.Scenario:
+    return fr.Scenario.from_dict({
+        "plan": {"name": "u", "first_year": "2023/24", "years": 2},
+        "drivers": [{"name": "pay", "rate": {"dist": "normal", "mean": 0.03, "sd": sd}}],
+        "funding": {"council_tax": {"tax_base": 100_000, "band_d": 2100}},
+        "spending": [{"name": "Pay", "base": 200e6, "drivers": {"pay": 1.0}}],
+        "reserves": {"general_fund": 30e6},
+    })
+
+
+def test_simulated_spending_follows_the_drivers_distribution() -> None:
+    # One line indexed to a normal rate: in the first year, 200m x (1 + r), r ~ N(3%, 1%); the
+    # rate is one draw per trial for every year, so the second year is 200m x (1 + r)^2.
+    r = _uncertain_pay().simulate(trials=50_000, seed=3, progress=False)
+    for p in (10, 50, 90):
+        t = r.mtfs(f"p{p}")
+        z = norm.ppf(p / 100)
+        first = 200e6 * (1 + 0.03 + z * 0.01)
+        second = 200e6 * (1 + 0.03 + z * 0.01) ** 2
+        # Sampling error of a quantile: sd x sqrt(p(1-p)/n) / density, plus the sketch's bucket.
+        se = 200e6 * 0.01 * np.sqrt(p / 100 * (1 - p / 100) / r.trials) / norm.pdf(z)
+        assert t["spending_lines"][0] == pytest.approx(first, abs=MC_SIGMAS * se + SKETCH_RTOL * first)
+        assert t["spending_lines"][1] == pytest.approx(second, abs=2 * MC_SIGMAS * se + SKETCH_RTOL * second)
+    mean = r.mtfs()
+    assert mean["spending_lines"][0] == pytest.approx(206e6, abs=MC_SIGMAS * 2e6 / np.sqrt(r.trials))
+
+
+def test_simulated_means_keep_the_identities_and_add_up_to_the_gap() -> None:
+    r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=5, progress=False)
+    t = r.mtfs()
+    scale = 1e9
+    for a, b in [
+        (t["funding"] - t["spending"], -t["gap_before_savings"]),
+        (t["gap_before_savings"] - t["savings"], t["gap_after_savings"]),
+        (t["council_tax"] + t["business_rates"] + t["grants"] + t["fees_and_charges"], t["funding"]),
+    ]:
+        assert np.allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=ARITHMETIC_RTOL * scale * 100)
+    # No management response: each trial's gap is its gap after savings plus its risks.
+    gap = r.by_year()["gap_mean"].to_numpy()
+    assert np.allclose(gap, (t["gap_after_savings"] + t["risks"]).to_numpy(), rtol=1e-9)
+
+
+def test_a_result_keeps_its_mtfs_through_pickle_and_json() -> None:
+    r = _uncertain_pay().simulate(trials=5_000, seed=1, progress=False)
+    again = pickle.loads(pickle.dumps(r))
+    assert again.mtfs("p90").equals(r.mtfs("p90"))
+
+
+def test_cases_and_bad_arguments() -> None:
+    s = _uncertain_pay()
+    o, c, p = (s.mtfs(k)["gap_after_savings"] for k in ("optimistic", "central", "pessimistic"))
+    assert (o < c).all() and (c < p).all()
+    # The pessimistic pay award is the 90th percentile of N(3%, 1%).
+    z = float(norm.ppf(0.9))
+    pay = s.mtfs_lines("pessimistic").filter(name="Pay")["amount"][0]
+    assert float(pay) == pytest.approx(200e6 * (1.03 + z * 0.01), abs=0.01)
+    with pytest.raises(fr.ValidationError, match="case: \"likely\" is not one of central"):
+        s.mtfs("likely")
+    r = s.simulate(trials=2_000, seed=1, progress=False)
+    with pytest.raises(fr.ValidationError, match="statistic: \"p100\" is not mean or a percentile"):
+        r.mtfs("p100")
+
+
+def test_bad_funding_from_python_names_the_field() -> None:
+    d = _uncertain_pay().to_dict()
+    d["spending"][0]["drivers"] = {"wages": 1.0}
+    with pytest.raises(fr.ValidationError, match=r"spending\[0\]\.drivers\.wages: \"wages\" is not the name of a driver"):
+        fr.Scenario.from_dict(d)
+    d = _uncertain_pay().to_dict()
+    d["funding"]["council_tax"]["collection_rate"] = float("nan")
+    with pytest.raises(fr.ValidationError, match="collection_rate"):
+        fr.Scenario.from_dict(d)
+    d = _uncertain_pay().to_dict()
+    d["drivers"][0]["rate"] = {"dist": "normal", "mean": 0.0, "sd": 0.5}
+    with pytest.raises(fr.ValidationError, match=r"drivers\[0\]\.rate: the distribution reaches"):
+        fr.Scenario.from_dict(d)
+
+
+def test_referendum_table_and_flags() -> None:
+    t = fr.referendum_principles()
+    assert t["year"].to_list()[0] == "2016/17"
+    assert t.filter(year="2022/23")["asc_limit"][0] == Decimal("0.01")
+    d = _uncertain_pay().to_dict()
+    d["funding"]["council_tax"].update(core_increase=0.0799, asc_precept=0.02)
+    with pytest.warns(fr.FiscalRiskWarning, match="excessive under the referendum limits"):
+        s = fr.Scenario.from_dict(d)
+    assert s.council_tax()["flagged"].all()
+    d["funding"]["council_tax"]["dispensation"] = ["2023/24", "2024/25"]
+    assert not fr.Scenario.from_dict(d).council_tax()["flagged"].any()
+
+
+def test_figures_say_which_balance_they_show() -> None:
+    s = fr.examples.birmingham_2019()
+    fig = fr.plot.sensitivity_tornado(s.sensitivities(), year="2020/21")
+    assert "gap after savings" in fig.axes[0].get_title()
+    d = s.to_dict()
+    d["drivers"][0]["rate"] = 0.035
+    fig = fr.plot.bridge_waterfall(fr.bridge(s, fr.Scenario.from_dict(d)), year="2022/23")
+    assert fig.axes[0].get_title() == "Bridge of the 2022/23 gap after savings, old version to new"
+    with pytest.raises(fr.ValidationError, match="year: '2030/31' is not a year"):
+        fr.plot.sensitivity_tornado(s.sensitivities(), year="2030/31")
