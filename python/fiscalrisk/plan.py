@@ -618,7 +618,7 @@ class PlanResult:
         --------
         >>> import fiscalrisk as fr
         >>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1, progress=False)
-        >>> r.exceedance(0.0) >= r.exceedance(0.0, "2019/20")  # the plan's gap includes the year's
+        >>> 0.0 < r.exceedance(100e6) < r.exceedance(0.0) < 1.0  # the plan's gap, over £100m and over zero
         True
         """
         return self._native.exceedance(float(amount), None if year is None else str(year))
@@ -695,14 +695,15 @@ class PlanResult:
         """
         return self._native.probability_below(str(indicator), float(threshold), str(year))
 
-    def to_html(self, path: Union[str, "PathLike[str]", None] = None) -> str:
+    def to_html(self, path: Union[str, "PathLike[str]", None] = None, *, previous: Optional[Scenario] = None) -> str:
         """The committee report (:mod:`fiscalrisk.report`): one self-contained HTML document,
-        returned, and written atomically to ``path`` when given."""
+        returned, and written atomically to ``path`` when given. ``previous``: an earlier
+        version of the plan, bridged to this one in the MTFS section."""
         from . import report
 
         if path is not None:
-            report.write(self, path)
-        return report.render(self)
+            report.write(self, path, previous=previous)
+        return report.render(self, previous=previous)
 
     def to_excel(self, path: Union[str, "PathLike[str]"]) -> Path:
         """One Excel workbook (:mod:`fiscalrisk.excel`): the by-year table, each reserve, the

@@ -175,8 +175,8 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
 
     >>> import fiscalrisk as fr
     >>> table = assumptions(fr.examples.birmingham_2019())
-    >>> sorted(set(table["kind"]))[:4]
-    ['correlation', 'earmarked reserve', 'plan', 'policy']
+    >>> sorted(set(table["kind"]))[:5]
+    ['correlation', 'driver', 'earmarked reserve', 'funding', 'plan']
     """
     d = scenario.to_dict()
     rows: list[tuple[str, str, str]] = []
@@ -257,8 +257,25 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
         else:
             text = _by_year(v)
         rows.append(("policy", k.replace("_", " "), text))
+    for drv in d.get("drivers", []):
+        rate = drv["rate"]
+        text = ("each year " + _describe(rate)) if not isinstance(rate, dict) or "dist" in rate else _by_year(rate)
+        rows.append(("driver", str(drv["name"]), text + (f" ({drv['description']})" if drv.get("description") else "")))
+    funding = dict(d.get("funding") or {})
+    for source in ("council_tax", "business_rates"):
+        if funding.get(source):
+            text = ", ".join(f"{k.replace('_', ' ')} {_by_year(v) if isinstance(v, dict) else v}" for k, v in funding[source].items())
+            rows.append(("funding", source.replace("_", " "), text))
+    for g in funding.get("grants", []):
+        extra = f", ends {g['ends']}" if g.get("ends") else ""
+        rows.append(("funding", f"grant: {g['name']}", f"{_by_year(g['amount'])}, {g.get('certainty', 'confirmed')}{extra}"))
+    for fee in funding.get("fees", []):
+        rows.append(("funding", f"fees: {fee['name']}", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fee.items() if k != "name")))
+    for line in d.get("spending", []):
+        rows.append(("spending line", str(line["name"]),
+                     ", ".join(f"{k.replace('_', ' ')} {_by_year(v) if isinstance(v, dict) else v}" for k, v in line.items() if k != "name")))
     known = {"plan", "pressures", "savings", "savings_delivery", "risks", "correlations", "in_year", "opening_overspend",
-             "reserves", "policy", "unidentified"}
+             "reserves", "policy", "unidentified", "drivers", "funding", "spending"}
     rows += [("other", k, str(v)) for k, v in d.items() if k not in known]
     return pl.DataFrame(rows, schema=["kind", "input", "assumption"], orient="row")
 
@@ -322,8 +339,57 @@ def _savings_section(result: PlanResult) -> list[str]:
     ]
 
 
-def render(result: PlanResult, *, title: Optional[str] = None) -> str:
-    """The report as one HTML document (a string)."""
+def _mtfs_section(result: PlanResult, previous: Optional[Scenario]) -> list[str]:
+    """The MTFS: the central case exactly, the simulated gap after savings beside the risks,
+    the sensitivities with their tornado, and a bridge from ``previous`` when given."""
+    from . import plot
+    from .plan import bridge
+
+    scenario = result.scenario
+    central = scenario.mtfs().select(
+        "year", "funding", "spending", "gap_before_savings", "savings", "gap_after_savings", "savings_required_to_balance"
+    )
+    mean = result.mtfs().select("year", "funding", "spending", "savings", "gap_after_savings", "risks")
+    p90 = result.mtfs("p90").select("year", pl.col("gap_after_savings").alias("gap_after_savings_p90"))
+    simulated = mean.join(p90, on="year", maintain_order="left")
+    money = ["funding", "spending", "gap_before_savings", "savings", "gap_after_savings", "savings_required_to_balance",
+             "risks", "gap_after_savings_p90"]
+    parts = [
+        "<h2>Medium-term financial strategy</h2>",
+        "<p class='note'>The central case, exactly: funding against spending before savings, the gap before and after "
+        "savings (negative: a surplus). Risks are not in it: they are what reserves are for.</p>",
+        _table(central, money=money),
+        "<h3>Simulated: means over the trials (savings as delivered), the P90 gap after savings, and the risks "
+        "beside them</h3>",
+        _table(simulated, money=money),
+    ]
+    sens = scenario.sensitivities()
+    if sens.height:
+        wide = sens.with_columns(pl.col("change_per_1pct").cast(pl.Float64)).pivot(
+            on="year", index="input", values="change_per_1pct"
+        )
+        parts += [
+            "<h3>Sensitivities: the gap after savings' change per 1% of each input</h3>",
+            "<p class='note'>One percentage point more on each driver's rate, the core council tax increase and "
+            "business rates growth in every year; 1% more tax base or grants; 1% of planned savings not delivered. "
+            "Positive: a larger gap.</p>",
+            _svg(plot.sensitivity_tornado(sens)),
+            _table(wide, money=[c for c in wide.columns if c != "input"]),
+        ]
+    if previous is not None:
+        b = bridge(previous, scenario)
+        parts.append(f"<h3>Bridge from the previous version ({html.escape(previous.name)})</h3>")
+        if b.height:
+            wide = b.with_columns(pl.col("change").cast(pl.Float64)).pivot(on="year", index="input", values="change")
+            parts += [_svg(plot.bridge_waterfall(b)), _table(wide, money=[c for c in wide.columns if c != "input"])]
+        else:
+            parts.append("<p>The two versions have the same central gap after savings in every year.</p>")
+    return parts
+
+
+def render(result: PlanResult, *, title: Optional[str] = None, previous: Optional[Scenario] = None) -> str:
+    """The report as one HTML document (a string). ``previous``: an earlier version of the plan
+    (same years), bridged to this one in the MTFS section."""
     from . import __version__
     from . import plot
 
@@ -371,6 +437,7 @@ def render(result: PlanResult, *, title: Optional[str] = None) -> str:
                percent=["p_below_minimum"]),
         "<h3>Each reserve, against its own minimum</h3>",
         _table(each, money=["p5", "p50", "p95", "minimum"], percent=["p_below_minimum"]),
+        *_mtfs_section(result, previous),
         "<h2>The gap and the balanced-budget test</h2>",
         f"<p>{html.escape(S114_NOTE)}</p>",
         _table(gaps, money=["gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean", "unidentified"], percent=["p_s114"]),
@@ -398,10 +465,16 @@ def render(result: PlanResult, *, title: Optional[str] = None) -> str:
     )
 
 
-def write(result: PlanResult, path: Union[str, "PathLike[str]"], *, inputs: Sequence[Union[str, "PathLike[str]"]] = ()) -> Path:
+def write(
+    result: PlanResult,
+    path: Union[str, "PathLike[str]"],
+    *,
+    inputs: Sequence[Union[str, "PathLike[str]"]] = (),
+    previous: Optional[Scenario] = None,
+) -> Path:
     """Writes :func:`render` to ``path`` (``.html``) atomically; never over one of ``inputs``."""
     target = Path(path)
     check_output(target, [Path(i) for i in inputs], (".html", ".htm"), option="path")
-    text = render(result)
+    text = render(result, previous=previous)
     atomic_write(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return target

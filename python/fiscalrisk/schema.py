@@ -237,7 +237,7 @@ def scenario_schema() -> dict[str, Any]:
 
     >>> s = scenario_schema()
     >>> sorted(s["properties"])[:4]
-    ['correlations', 'in_year', 'opening_overspend', 'plan']
+    ['correlations', 'drivers', 'funding', 'in_year']
     """
     minimum = {
         "description": "the general fund's minimum balance: one of the forms; default { amount = 0 }",

@@ -244,3 +244,17 @@ def test_figures_say_which_balance_they_show() -> None:
     assert fig.axes[0].get_title() == "Bridge of the 2022/23 gap after savings, old version to new"
     with pytest.raises(fr.ValidationError, match="year: '2030/31' is not a year"):
         fr.plot.sensitivity_tornado(s.sensitivities(), year="2030/31")
+
+
+def test_the_report_shows_the_mtfs_sensitivities_and_bridge() -> None:
+    s = fr.examples.birmingham_2019()
+    d = s.to_dict()
+    d["drivers"][0]["rate"] = 0.03
+    new = fr.Scenario.from_dict(d)
+    html = new.simulate(trials=3_000, seed=1, progress=False).to_html(previous=s)
+    assert "<h2>Medium-term financial strategy</h2>" in html
+    assert "change per 1% of each input" in html
+    assert f"Bridge from the previous version ({s.name})" in html
+    assert "driver: pay_award" in html
+    # Without a previous version there is no bridge.
+    assert "Bridge from" not in s.simulate(trials=3_000, seed=1, progress=False).to_html()

@@ -57,7 +57,7 @@ def test_audit_block_reproduces(result: fr.PlanResult, page: str) -> None:
 
 
 def test_self_contained(page: str) -> None:
-    assert page.count("<svg") == 4  # fan chart, savings programme, gap exceedance, drivers
+    assert page.count("<svg") == 5  # fan chart, sensitivities, gap exceedance, savings programme, drivers
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "url(http" not in page and "@import" not in page
     # The assumptions and their sources come from the scenario file's comments.
@@ -119,7 +119,7 @@ def test_cli_report_and_atomic_output(tmp_path: Path) -> None:
 def test_to_html_writes_and_returns(result: fr.PlanResult, tmp_path: Path) -> None:
     path = tmp_path / "r.html"
     text = result.to_html(path)
-    assert path.read_text(encoding="utf-8").count("<svg") == text.count("<svg") == 4  # fan chart, savings programme, gap exceedance, drivers
+    assert path.read_text(encoding="utf-8").count("<svg") == text.count("<svg") == 5  # with the sensitivities
 
 
 def test_the_savings_programme_section(result: fr.PlanResult, page: str) -> None:
