@@ -267,8 +267,8 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
             text = ", ".join(f"{k.replace('_', ' ')} {_by_year(v) if isinstance(v, dict) else v}" for k, v in funding[source].items())
             rows.append(("funding", source.replace("_", " "), text))
     for g in funding.get("grants", []):
-        extra = f", ends {g['ends']}" if g.get("ends") else ""
-        rows.append(("funding", f"grant: {g['name']}", f"{_by_year(g['amount'])}, {g.get('certainty', 'confirmed')}{extra}"))
+        ends = f", ends {g['ends']}" if g.get("ends") else ""
+        rows.append(("funding", f"grant: {g['name']}", f"{_by_year(g['amount'])}, {g.get('certainty', 'confirmed')}{ends}"))
     for fee in funding.get("fees", []):
         rows.append(("funding", f"fees: {fee['name']}", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fee.items() if k != "name")))
     for line in d.get("spending", []):
