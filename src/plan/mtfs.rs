@@ -25,7 +25,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::distribution::{DistributionSpec, std_normal_cdf};
+use crate::distribution::{DistributionSpec, LatentQuantile};
 use crate::funding::{
     Budget, BudgetYear, Certainty, Detail, Drivers, FundingError, GrantYear, Rate, ReferendumCheck,
     Sides, Step, fraction, is_excessive,
@@ -239,6 +239,26 @@ pub(crate) struct Finance {
     pub(crate) risk_links: Vec<Vec<(usize, f64)>>,
     /// Whether any driver or grant is uncertain.
     pub(crate) uncertain: bool,
+    /// Per driver and year, and per grant and year: whether the year's distribution is the
+    /// previous year's (one quantile serves both: a trial's latent is the same every year).
+    pub(crate) rate_repeats: Vec<Vec<bool>>,
+    pub(crate) grant_repeats: Vec<Vec<bool>>,
+    /// Each uncertain rate's and grant's quantile at a latent, built at the first run.
+    latent: std::sync::OnceLock<LatentTables>,
+}
+
+/// `[driver][year]` and `[grant][year]`: the quantile at a latent of each uncertain year (none
+/// for fixed years and for years that repeat the previous year's distribution).
+#[derive(Debug, Clone)]
+struct LatentTables {
+    rates: Vec<Vec<Option<LatentQuantile>>>,
+    grants: Vec<Vec<Option<LatentQuantile>>>,
+}
+
+fn repeats<T>(by_year: &[T], spec: impl Fn(&T) -> Option<&DistributionSpec>) -> Vec<bool> {
+    (0..by_year.len())
+        .map(|y| y > 0 && spec(&by_year[y]).is_some() && spec(&by_year[y]) == spec(&by_year[y - 1]))
+        .collect()
 }
 
 /// The inputs of a deterministic case: drivers' rates (`[d * years + y]`), grants' amounts
@@ -337,7 +357,29 @@ impl Finance {
             use rust_decimal::prelude::ToPrimitive;
             x.to_f64().unwrap_or(f64::NAN)
         });
+        let rate_repeats = drivers
+            .rates
+            .iter()
+            .map(|r| {
+                repeats(r, |x| match x {
+                    Rate::Uncertain(d) => Some(d.spec()),
+                    Rate::Fixed(_) => None,
+                })
+            })
+            .collect();
+        let grant_repeats = grants
+            .iter()
+            .map(|g| {
+                repeats(g, |x| match x {
+                    GrantYear::Uncertain(d) => Some(d.spec()),
+                    GrantYear::Fixed(_) => None,
+                })
+            })
+            .collect();
         Ok(Some(Finance {
+            latent: std::sync::OnceLock::new(),
+            rate_repeats,
+            grant_repeats,
             exact,
             float,
             drivers,
@@ -530,21 +572,63 @@ impl Finance {
         }
         let mut index = Vec::with_capacity(d * years);
         let mut out = vec![BudgetYear::default(); n * years];
-        let u = |x: f64| std_normal_cdf(x).clamp(1e-15, 1.0 - 1e-15);
+        let tables = self.latent.get_or_init(|| {
+            let table = |repeats: &[bool], y: usize, dist: &crate::distribution::Distribution| {
+                (!repeats[y]).then(|| dist.latent_quantile())
+            };
+            LatentTables {
+                rates: self
+                    .drivers
+                    .rates
+                    .iter()
+                    .enumerate()
+                    .map(|(a, by_year)| {
+                        by_year
+                            .iter()
+                            .enumerate()
+                            .map(|(y, r)| match r {
+                                Rate::Uncertain(dist) => table(&self.rate_repeats[a], y, dist),
+                                Rate::Fixed(_) => None,
+                            })
+                            .collect()
+                    })
+                    .collect(),
+                grants: self
+                    .grants
+                    .iter()
+                    .enumerate()
+                    .map(|(k, by_year)| {
+                        by_year
+                            .iter()
+                            .enumerate()
+                            .map(|(y, g)| match g {
+                                GrantYear::Uncertain(dist) => {
+                                    table(&self.grant_repeats[k], y, dist)
+                                }
+                                GrantYear::Fixed(_) => None,
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            }
+        });
         for j in 0..n {
             for a in 0..d {
                 for (y, r) in self.drivers.rates[a].iter().enumerate() {
-                    rates[a * years + y] = match r {
-                        Rate::Fixed(x) => *x,
-                        Rate::Uncertain(dist) => dist.quantile(u(z[a * n + j])).unwrap_or(0.0),
+                    rates[a * years + y] = match (r, &tables.rates[a][y]) {
+                        (Rate::Fixed(x), _) => *x,
+                        (Rate::Uncertain(_), Some(q)) => q.at(z[a * n + j]),
+                        (Rate::Uncertain(_), None) => rates[a * years + y - 1],
                     };
                 }
             }
             for (slot, &k) in uncertain_grants.iter().enumerate() {
-                let p = u(gz[slot * n + j]);
-                for (y, x) in self.grants[k].iter().enumerate() {
-                    if let GrantYear::Uncertain(dist) = x {
-                        grants[k * years + y] = dist.quantile(p).unwrap_or(0.0);
+                let latent = gz[slot * n + j];
+                for y in 0..years {
+                    if let Some(q) = &tables.grants[k][y] {
+                        grants[k * years + y] = q.at(latent);
+                    } else if matches!(self.grants[k][y], GrantYear::Uncertain(_)) {
+                        grants[k * years + y] = grants[k * years + y - 1];
                     }
                 }
             }
