@@ -28,7 +28,8 @@
 //! are the same; how they are summed and summarised is not): sketch buckets 2^-10 wide (were
 //! 2^-12), batches merged in one tree over the run (were trees within windows of 16 batches,
 //! and a plan's batches merged in order), and a register's risk moments summed over the trials
-//! in which each risk happens.
+//! in which each risk happens. 0.3.0 draws what 0.2.0 drew for any scenario without drivers or
+//! funding (a funded scenario draws its drivers' and grants' latents after the pressures).
 //!
 //! # Memory
 //!
