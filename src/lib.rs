@@ -24,6 +24,7 @@
 //! Each module has one error enum; every message names the field and the value.
 #![warn(missing_docs)]
 
+pub mod capital;
 pub mod correlation;
 pub mod distribution;
 pub mod funding;

@@ -281,7 +281,7 @@ class Scenario:
         Columns: ``year``; funding by source (``council_tax``, ``business_rates``, ``grants``,
         ``fees_and_charges``, ``other_funding``: the typed net budget of a scenario without
         ``[funding]``) and ``funding``; ``spending_lines``, ``pressures`` (with the underlying
-        in-year overspend) and ``spending``; ``gap_before_savings`` (spending less funding);
+        in-year overspend), ``capital_financing`` (see :meth:`capital`) and ``spending``; ``gap_before_savings`` (spending less funding);
         ``savings`` (recurring savings due by the year, one-off savings due in it);
         ``gap_after_savings`` (negative: a surplus); ``savings_required_to_balance``; and, with
         council tax, ``band_d``, ``band_d_increase_to_balance`` (the rise in Band D that would
@@ -309,7 +309,8 @@ class Scenario:
         rows = self._native.mtfs(case)
         dtype = pl.Decimal(precision=38, scale=2)
         money = ["council_tax", "business_rates", "grants", "fees_and_charges", "other_funding", "funding",
-                 "spending_lines", "pressures", "spending", "gap_before_savings", "savings", "gap_after_savings",
+                 "spending_lines", "pressures", "capital_financing", "spending", "gap_before_savings", "savings",
+                 "gap_after_savings",
                  "savings_required_to_balance", "band_d", "band_d_increase_to_balance"]
         columns: dict[str, Any] = {"year": [r["year"] for r in rows]}
         for c in money:
@@ -366,6 +367,79 @@ class Scenario:
             [(r["input"], r["year"], money_out(r["change_per_1pct"])) for r in rows],
             schema={"input": pl.String, "year": pl.String, "change_per_1pct": pl.Decimal(precision=38, scale=2)},
             orient="row",
+        )
+
+    def capital(self) -> pl.DataFrame:
+        """The capital plan by year, exact (empty without ``[capital]``): ``cfr_start``,
+        ``borrowing`` (the programme's and capitalisation directions'), ``capitalised``,
+        ``mrp`` (charged), ``mrp_required`` (by the stated policies) and ``mrp_below_policy``
+        (the prudence flag), ``cfr_end``, ``debt_end``, ``interest``, ``investment_income``,
+        ``commercial_income``, ``revenue_contributions``, ``financing_cost`` (MRP + interest +
+        revenue contributions - investment and commercial income), ``budgeted`` and
+        ``gap_effect`` (the cost beyond what is budgeted, less capitalisation directions that
+        fund the year's gap: what enters the gap).
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> s = fr.Scenario.from_dict({
+        ...     "plan": {"name": "c", "first_year": "2024/25", "years": 3, "net_budget": [500e6] * 3},
+        ...     "capital": {"opening_cfr": 100e6, "opening_debt": 80e6, "debt_rate": 0.04, "borrowing_rate": 0.05,
+        ...                 "mrp": {"method": "straight_line", "years": 50},
+        ...                 "programme": [{"name": "Depot", "spend": {"2024/25": 10e6},
+        ...                                "mrp": {"method": "straight_line", "years": 5}}]}})
+        >>> c = s.capital()
+        >>> [str(x) for x in c["mrp"]]  # 100m / 50; then with the depot's 10m / 5 from the next year
+        ['2000000.00', '4000000.00', '4000000.00']
+        >>> [str(x) for x in c["cfr_end"]]
+        ['108000000.00', '104000000.00', '100000000.00']
+        """
+        from ._convert import money_out
+
+        rows = self._native.capital()
+        dec = pl.Decimal(precision=38, scale=2)
+        money = ["cfr_start", "borrowing", "capitalised", "mrp", "mrp_required", "cfr_end", "debt_end", "interest",
+                 "investment_income", "commercial_income", "revenue_contributions", "financing_cost", "budgeted",
+                 "gap_effect"]
+        columns: dict[str, Any] = {"year": pl.Series("year", [r["year"] for r in rows], dtype=pl.String)}
+        for c in money:
+            columns[c] = pl.Series(c, [money_out(r[c]) for r in rows], dtype=dec)
+        columns["mrp_below_policy"] = pl.Series("mrp_below_policy", [r["mrp_below_policy"] for r in rows], dtype=pl.Boolean)
+        return pl.DataFrame(columns)
+
+    def prudential_indicators(self) -> pl.DataFrame:
+        """The prudential indicators by year (empty without ``[capital]``):
+        ``financing_costs_to_net_revenue`` (MRP and interest less investment income over the
+        net revenue stream, the net budget), ``cfr``, ``gross_debt``, ``debt_above_cfr``,
+        ``above_operational_boundary`` and ``above_authorised_limit`` (null when no limit is
+        given), ``debt_to_net_revenue``, ``debt_to_core_spending_power`` (with
+        ``capital.core_spending_power``) and ``mrp_below_policy``."""
+        from ._convert import money_out
+
+        rows = self._native.prudential_indicators()
+        frac = pl.Decimal(precision=38, scale=6)
+        dec = pl.Decimal(precision=38, scale=2)
+
+        def opt(v: Any) -> Any:
+            return None if v is None else money_out(v)
+
+        return pl.DataFrame(
+            {
+                "year": pl.Series("year", [r["year"] for r in rows], dtype=pl.String),
+                "financing_costs_to_net_revenue": pl.Series(
+                    "financing_costs_to_net_revenue", [opt(r["financing_costs_to_net_revenue"]) for r in rows], dtype=frac),
+                "cfr": pl.Series("cfr", [money_out(r["cfr"]) for r in rows], dtype=dec),
+                "gross_debt": pl.Series("gross_debt", [money_out(r["gross_debt"]) for r in rows], dtype=dec),
+                "debt_above_cfr": pl.Series("debt_above_cfr", [r["debt_above_cfr"] for r in rows], dtype=pl.Boolean),
+                "above_operational_boundary": pl.Series(
+                    "above_operational_boundary", [r["above_operational_boundary"] for r in rows], dtype=pl.Boolean),
+                "above_authorised_limit": pl.Series(
+                    "above_authorised_limit", [r["above_authorised_limit"] for r in rows], dtype=pl.Boolean),
+                "debt_to_net_revenue": pl.Series("debt_to_net_revenue", [opt(r["debt_to_net_revenue"]) for r in rows], dtype=frac),
+                "debt_to_core_spending_power": pl.Series(
+                    "debt_to_core_spending_power", [opt(r["debt_to_core_spending_power"]) for r in rows], dtype=frac),
+                "mrp_below_policy": pl.Series("mrp_below_policy", [r["mrp_below_policy"] for r in rows], dtype=pl.Boolean),
+            }
         )
 
     def council_tax(self) -> pl.DataFrame:

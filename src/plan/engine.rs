@@ -782,6 +782,18 @@ impl Scenario {
         } else {
             Vec::new()
         };
+        // Capital financing's effect on each year's gap (the same in every trial).
+        let capital: Vec<f64> = match &self.capital {
+            Some(c) => c
+                .gap_effect()
+                .iter()
+                .map(|d| {
+                    use rust_decimal::prelude::ToPrimitive;
+                    d.to_f64().unwrap_or(0.0)
+                })
+                .collect(),
+            None => vec![0.0; years],
+        };
         let budget_item = (self.finance.is_some()).then(|| items - r - 1);
         let columns = super::mtfs::MTFS_COLUMNS.len();
         let mut mtfs_values = if mtfs {
@@ -820,7 +832,7 @@ impl Scenario {
                     lines - funding_total - need[y]
                 } else {
                     0.0
-                };
+                } + capital[y];
                 if let Some(b) = budget_item {
                     if y == 0 {
                         item_cost[b * n + j] = 0.0;
@@ -831,7 +843,7 @@ impl Scenario {
                     let cell = y * n + j;
                     let pressures = before_savings[cell] - risk_part[cell] + underlying;
                     let effect = recurring[cell] + one_off[cell] + base[y] - before_savings[cell];
-                    let spending = lines + pressures;
+                    let spending = lines + pressures + capital[y];
                     let before = spending - funding_total;
                     let delivered = need[y] - effect;
                     let values = [
@@ -843,6 +855,7 @@ impl Scenario {
                         funding_total,
                         lines,
                         pressures,
+                        capital[y],
                         spending,
                         before,
                         delivered,

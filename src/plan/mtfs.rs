@@ -38,7 +38,7 @@ use super::spec::{PlanError, Scenario, ScenarioSpec};
 
 /// The columns of [`Scenario::mtfs`] and [`super::PlanResult::mtfs`] that are amounts, in
 /// order (the exact table adds the council tax columns).
-pub const MTFS_COLUMNS: [&str; 13] = [
+pub const MTFS_COLUMNS: [&str; 14] = [
     "council_tax",
     "business_rates",
     "grants",
@@ -47,6 +47,7 @@ pub const MTFS_COLUMNS: [&str; 13] = [
     "funding",
     "spending_lines",
     "pressures",
+    "capital_financing",
     "spending",
     "gap_before_savings",
     "savings",
@@ -107,7 +108,11 @@ pub struct MtfsRow {
     /// Pressures of the year (recurring ones from their first year) and the underlying in-year
     /// overspend.
     pub pressures: Money,
-    /// Spending lines plus pressures.
+    /// Capital financing beyond what the budget provides (MRP, interest and revenue
+    /// contributions, less investment and commercial income, less `capital.budgeted`), less
+    /// capitalisation directions that fund the year's gap (see [`crate::capital`]).
+    pub capital_financing: Money,
+    /// Spending lines plus pressures plus capital financing.
     pub spending: Money,
     /// Spending less funding.
     pub gap_before_savings: Money,
@@ -133,7 +138,7 @@ pub struct MtfsRow {
 
 impl MtfsRow {
     /// The amount columns in [`MTFS_COLUMNS`] order (risks: zero, they are not in the MTFS).
-    pub fn amounts(&self) -> [Money; 13] {
+    pub fn amounts(&self) -> [Money; 14] {
         [
             self.council_tax,
             self.business_rates,
@@ -143,6 +148,7 @@ impl MtfsRow {
             self.funding,
             self.spending_lines,
             self.pressures,
+            self.capital_financing,
             self.spending,
             self.gap_before_savings,
             self.savings,
@@ -659,6 +665,7 @@ struct Table {
     detail: Option<Detail<Decimal>>,
     net_budget: Vec<Decimal>,
     pressures: Vec<Decimal>,
+    capital: Vec<Decimal>,
     need: Vec<Decimal>,
     savings: Vec<Decimal>,
 }
@@ -677,8 +684,23 @@ impl Table {
         }
     }
 
+    fn spending(&self, y: usize) -> Decimal {
+        self.lines(y) + self.pressures[y] + self.capital[y]
+    }
+
     fn gap_after(&self, y: usize) -> Decimal {
-        self.lines(y) + self.pressures[y] - self.funding(y) - self.savings[y]
+        self.spending(y) - self.funding(y) - self.savings[y]
+    }
+
+    /// The gap the base budget leaves beyond pressures and savings shortfalls: spending lines
+    /// less funding less every saving due (with `[funding]`), plus capital financing.
+    fn structural(&self, y: usize) -> Decimal {
+        let base = if self.detail.is_some() {
+            self.lines(y) - self.funding(y) - self.need[y]
+        } else {
+            Decimal::ZERO
+        };
+        base + self.capital[y]
     }
 }
 
@@ -800,11 +822,17 @@ impl Scenario {
                 None
             }
         };
+        let capital = self
+            .capital
+            .as_ref()
+            .map(|c| c.gap_effect())
+            .unwrap_or_else(|| vec![Decimal::ZERO; years]);
         Table {
             years: out,
             detail,
             net_budget,
             pressures: inputs.pressures.clone(),
+            capital,
             need,
             savings,
         }
@@ -867,7 +895,8 @@ impl Scenario {
     pub(crate) fn exact_structural(&self) -> Result<Vec<Decimal>, PlanError> {
         let years = self.horizon.len();
         let Some(f) = &self.finance else {
-            return Ok(vec![Decimal::ZERO; years]);
+            let t = self.table(Case::Central);
+            return Ok((0..years).map(|y| t.structural(y)).collect());
         };
         for (a, by_year) in f.drivers.rates.iter().enumerate() {
             if by_year.iter().any(|r| matches!(r, Rate::Uncertain(_))) {
@@ -886,9 +915,7 @@ impl Scenario {
             }
         }
         let t = self.table(Case::Central);
-        Ok((0..years)
-            .map(|y| t.lines(y) - t.funding(y) - t.need[y])
-            .collect())
+        Ok((0..years).map(|y| t.structural(y)).collect())
     }
 
     /// The central case's structural gap by year in floats (see [`Scenario::exact_structural`];
@@ -960,7 +987,7 @@ impl Scenario {
             let b = &t.years[y];
             let funding = t.funding(y);
             let lines = t.lines(y);
-            let spending = lines + t.pressures[y];
+            let spending = t.spending(y);
             let before = spending - funding;
             let after = before - t.savings[y];
             let required = after.max(Decimal::ZERO);
@@ -1001,6 +1028,7 @@ impl Scenario {
                 funding: m(funding),
                 spending_lines: m(lines),
                 pressures: m(t.pressures[y]),
+                capital_financing: m(t.capital[y]),
                 spending: m(spending),
                 gap_before_savings: m(before),
                 savings: m(t.savings[y]),

@@ -204,6 +204,9 @@ pub enum PlanError {
     /// Bad drivers, funding or spending.
     #[error(transparent)]
     Funding(#[from] FundingError),
+    /// A bad capital section.
+    #[error(transparent)]
+    Capital(#[from] crate::capital::CapitalError),
     /// An error found after parsing a TOML file, with the line its key path points at.
     #[error("{source} (line {line})")]
     AtLine {
@@ -317,6 +320,9 @@ pub struct ScenarioSpec {
     /// Spending lines before savings, indexed to drivers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spending: Vec<SpendingSpec>,
+    /// Capital financing: CFR, MRP, debt, the capital programme, capitalisation directions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capital: Option<crate::capital::CapitalSpec>,
 }
 
 /// The id under which the savings still to be identified in `year` appear (drivers, trials).
@@ -466,6 +472,8 @@ pub struct Scenario {
     pub(crate) finance: Option<super::mtfs::Finance>,
     /// The net budget by year: `plan.net_budget`, or the central case's funding.
     pub(crate) net_budget: Vec<Money>,
+    /// The capital plan, when the scenario has one.
+    pub(crate) capital: Option<crate::capital::CapitalPlan>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -545,6 +553,23 @@ impl Scenario {
     /// the central case's funding (what `percent_of_budget` and the resilience ratios use).
     pub fn net_budget(&self) -> &[Money] {
         &self.net_budget
+    }
+
+    /// The capital plan by year (empty without `[capital]`).
+    pub fn capital(&self) -> Vec<crate::capital::CapitalYear> {
+        self.capital
+            .as_ref()
+            .map(|c| c.years().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The prudential indicators by year against the net revenue stream (the net budget;
+    /// empty without `[capital]`).
+    pub fn prudential_indicators(&self) -> Vec<crate::capital::PrudentialRow> {
+        self.capital
+            .as_ref()
+            .map(|c| c.indicators(&self.net_budget))
+            .unwrap_or_default()
     }
 
     /// The risks as a register.
@@ -881,6 +906,11 @@ impl Scenario {
         warnings.extend(scale_warnings(&spec));
         let finance =
             super::mtfs::Finance::new(&spec, drivers, &horizon, driver_pairs, driver_risks)?;
+        let capital = spec
+            .capital
+            .as_ref()
+            .map(|c| crate::capital::CapitalPlan::new(c, &horizon))
+            .transpose()?;
         if let Some(f) = &finance {
             warnings.extend(f.warnings());
         }
@@ -898,6 +928,7 @@ impl Scenario {
             warnings,
             finance,
             net_budget: spec_budget,
+            capital,
         };
         let mut scenario = scenario;
         if scenario.net_budget.is_empty() {

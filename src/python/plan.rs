@@ -70,6 +70,14 @@ impl PyScenario {
         to_py(py, &self.inner.council_tax())
     }
 
+    fn capital<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.capital())
+    }
+
+    fn prudential_indicators<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.prudential_indicators())
+    }
+
     fn net_budget(&self) -> Vec<String> {
         self.inner
             .net_budget()
