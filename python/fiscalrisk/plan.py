@@ -665,7 +665,8 @@ class PlanResult:
         name), ``mean`` contribution to the gap over the plan, ``exhausted_mean`` in the trials
         in which reserves are exhausted, and ``name`` as the scenario gives it; largest
         contribution to exhaustion first."""
-        table = _with_names(pl.DataFrame(self._native.drivers()), self.scenario)
+        schema = {"kind": pl.String, "id": pl.String, "mean": pl.Float64, "exhausted_mean": pl.Float64}
+        table = _with_names(pl.DataFrame(self._native.drivers(), schema=schema), self.scenario)
         return table.sort(["exhausted_mean", "mean"], descending=True)
 
     def risk_assessed_minimum(self, confidence: float = 0.95) -> float:

@@ -387,6 +387,30 @@ def _mtfs_section(result: PlanResult, previous: Optional[Scenario]) -> list[str]
     return parts
 
 
+def _capital_section(result: PlanResult) -> list[str]:
+    """Capital and treasury: the CFR, MRP against the policy, debt, interest and the net cost by
+    year, and the prudential indicators (only for a scenario with ``[capital]``)."""
+    scenario = result.scenario
+    c = scenario.capital()
+    if not c.height:
+        return []
+    money = ["cfr_start", "borrowing", "capitalised", "mrp", "mrp_required", "cfr_end", "debt_end", "interest",
+             "financing_cost", "gap_effect"]
+    p = scenario.prudential_indicators()
+    flagged = c.filter(pl.col("mrp_below_policy"))["year"].to_list()
+    note = ("MRP is below what the stated policy requires in " + ", ".join(flagged) + "."
+            if flagged else "MRP meets the stated policy in every year.")
+    return [
+        "<h2>Capital and treasury</h2>",
+        "<p class='note'>The capital financing requirement (CFR), minimum revenue provision (MRP) charged against what "
+        "the policy requires, external debt and interest, and the net revenue cost; capitalisation directions fund "
+        "their year's gap and are repaid in later years. " + html.escape(note) + "</p>",
+        _table(c.select("year", *money), money=money),
+        "<h3>Prudential indicators</h3>",
+        _table(p.with_columns(pl.col(pl.Decimal).cast(pl.Float64)), money=["cfr", "gross_debt"]),
+    ]
+
+
 def render(result: PlanResult, *, title: Optional[str] = None, previous: Optional[Scenario] = None) -> str:
     """The report as one HTML document (a string). ``previous``: an earlier version of the plan
     (same years), bridged to this one in the MTFS section."""
@@ -438,6 +462,7 @@ def render(result: PlanResult, *, title: Optional[str] = None, previous: Optiona
         "<h3>Each reserve, against its own minimum</h3>",
         _table(each, money=["p5", "p50", "p95", "minimum"], percent=["p_below_minimum"]),
         *_mtfs_section(result, previous),
+        *_capital_section(result),
         "<h2>The gap and the balanced-budget test</h2>",
         f"<p>{html.escape(S114_NOTE)}</p>",
         _table(gaps, money=["gap_mean", "gap_p90", "one_off_reliance", "underlying_gap_mean", "unidentified"], percent=["p_s114"]),

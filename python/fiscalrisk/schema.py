@@ -232,12 +232,74 @@ def _funding() -> dict[str, Any]:
     )
 
 
+def _mrp(description: str) -> dict[str, Any]:
+    years = {"type": "integer", "minimum": 1, "maximum": 250, "description": "years (asset life)"}
+    return {
+        "description": description + ": an MRP method",
+        "oneOf": [
+            _table({"method": {"const": "straight_line"}, "years": years}, ["method", "years"]),
+            _table({"method": {"const": "annuity"}, "years": years, "rate": _number("the annuity rate", 0, 1)},
+                   ["method", "years", "rate"]),
+            _table({"method": {"const": "fixed"}, "amount": _money("a fixed MRP a year, until repaid")}, ["method", "amount"]),
+        ],
+    }
+
+
+def _capital() -> dict[str, Any]:
+    project = _table(
+        {
+            "name": {"type": "string"},
+            "spend": _by_year("capital spend"),
+            "grants": _by_year("financed by capital grants"),
+            "receipts": _by_year("financed by capital receipts"),
+            "revenue": _by_year("financed from revenue (a cost in the year)"),
+            "mrp": _mrp("the MRP method of the project's borrowing (the rest of the spend is borrowed)"),
+        },
+        ["name", "spend", "mrp"],
+    )
+    direction = _table(
+        {
+            "name": {"type": "string"},
+            "amount": _by_year("revenue spending capitalised (exceptional financial support)"),
+            "mrp_years": {"type": "integer", "minimum": 1, "maximum": 250, "default": 20,
+                          "description": "years of straight-line MRP"},
+            "premium": _number("interest premium over borrowing_rate (0.01 is one point)", 0, 1, 0.0),
+            "funds_plan_gap": {"type": "boolean", "default": True,
+                               "description": "the amount funds the plan's gap in its year (false: a gap outside the plan)"},
+        },
+        ["name", "amount"],
+    )
+    return _table(
+        {
+            "opening_cfr": _money("capital financing requirement at the start of the plan"),
+            "opening_debt": _money("external debt at the start of the plan"),
+            "mrp": _mrp("the MRP policy on the opening CFR"),
+            "mrp_charged": _by_year("MRP actually charged on the opening CFR, when it differs from the policy (below it: flagged)"),
+            "debt_rate": _number("average interest rate on the opening debt", 0, 1),
+            "borrowing_rate": _number("interest rate on new borrowing", 0, 1),
+            "investments": _money("investments held", 0),
+            "investment_rate": _number("yield on investments", 0, 1, 0.0),
+            "budgeted": _by_year("capital financing costs the budget already provides (the gap takes the rest)"),
+            "authorised_limit": _money("the authorised limit for external debt"),
+            "operational_boundary": _money("the operational boundary for external debt"),
+            "core_spending_power": _by_year("core spending power, for debt relative to it"),
+            "programme": {"type": "array", "items": project},
+            "directions": {"type": "array", "items": direction},
+            "commercial": {"type": "array", "items": _table(
+                {"name": {"type": "string"}, "income": _money("commercial income a year (its risks are register risks)")},
+                ["name", "income"])},
+        },
+        ["opening_cfr", "opening_debt", "mrp", "debt_rate", "borrowing_rate"],
+        "capital financing: MRP, interest and capitalisation directions; the net cost beyond `budgeted` enters the gap",
+    )
+
+
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file (TOML or JSON).
 
     >>> s = scenario_schema()
     >>> sorted(s["properties"])[:4]
-    ['correlations', 'drivers', 'funding', 'in_year']
+    ['capital', 'correlations', 'drivers', 'funding']
     """
     minimum = {
         "description": "the general fund's minimum balance: one of the forms; default { amount = 0 }",
@@ -357,6 +419,7 @@ def scenario_schema() -> dict[str, Any]:
                                  "description": {"type": "string"}},
                                 ["name", "rate"])},
                 "funding": _funding(),
+                "capital": _capital(),
                 "spending": {"type": "array", "description": "spending lines before savings, in one of three forms",
                              "items": _table(
                                  {"name": {"type": "string"},

@@ -258,3 +258,52 @@ def test_the_report_shows_the_mtfs_sensitivities_and_bridge() -> None:
     assert "driver: pay_award" in html
     # Without a previous version there is no bridge.
     assert "Bridge from" not in s.simulate(trials=3_000, seed=1, progress=False).to_html()
+
+
+CAPITAL = {
+    "plan": {"name": "EFS", "first_year": "2020/21", "years": 7, "net_budget": [1000e6] * 7},
+    "reserves": {"general_fund": 100e6},
+    "capital": {
+        "opening_cfr": 3000e6, "opening_debt": 2500e6, "debt_rate": 0.04, "borrowing_rate": 0.045,
+        "mrp": {"method": "annuity", "years": 40, "rate": 0.03},
+        "authorised_limit": 4000e6, "operational_boundary": 3800e6,
+        # The direction in principle of 29 February 2024 (Local Government Lawyer, 29 February 2024).
+        "directions": [{"name": "EFS", "amount": {"2020/21": 288.4e6, "2021/22": 109.5e6, "2022/23": 172.2e6,
+                                                  "2024/25": 685.0e6}, "premium": 0.01}],
+    },
+}
+
+
+def test_capital_tables_and_indicators_from_python() -> None:
+    s = fr.Scenario.from_dict(CAPITAL)
+    c = s.capital()
+    assert c["capitalised"].sum() == Decimal("1255100000")
+    # CFR identity, every year: start + borrowing - MRP = end; debt moves by the same.
+    assert (c["cfr_start"] + c["borrowing"] - c["mrp"] == c["cfr_end"]).all()
+    # The annuity MRP on the opening CFR: 3,000m x 3% / (1.03^40 - 1) in the first year.
+    first = 3000e6 * 0.03 / (1.03**40 - 1)
+    assert float(c["mrp"][0]) == pytest.approx(first, abs=0.01)
+    p = s.prudential_indicators()
+    assert p["above_authorised_limit"].to_list() == [False] * 7
+    assert (p["gross_debt"] == c["debt_end"]).all()
+    # The MTFS carries the cost: capital financing is its own column inside spending.
+    t = s.mtfs()
+    assert (t["spending"] == t["spending_lines"] + t["pressures"] + t["capital_financing"]).all()
+    assert (t["capital_financing"] == c["gap_effect"]).all()
+
+
+def test_the_cost_of_exceptional_support_lands_in_later_years() -> None:
+    s = fr.Scenario.from_dict(CAPITAL)
+    gap = s.ledger()["gap"]
+    c = s.capital()
+    # In 2024/25 the direction funds £685m of the gap; from 2025/26 its MRP and interest are
+    # a gap the plan must close, year after year.
+    assert gap[4] == c["financing_cost"][4] - Decimal("685000000")
+    assert all(g > 0 for g in gap[5:])
+    assert (gap[5:] == c["financing_cost"][5:]).all()
+
+
+def test_the_report_has_a_capital_and_treasury_section() -> None:
+    html = fr.Scenario.from_dict(CAPITAL).simulate(trials=2_000, seed=1, progress=False).to_html()
+    assert "<h2>Capital and treasury</h2>" in html and "Prudential indicators" in html
+    assert "Capital and treasury" not in fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False).to_html()
