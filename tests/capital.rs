@@ -245,3 +245,51 @@ fn bad_capital_input_is_refused_with_its_key_path() {
         assert!(e.contains(expected), "{e}\nexpected: {expected}");
     }
 }
+
+#[test]
+fn the_forward_resilience_view_gains_the_debt_measures() {
+    let s = birmingham("");
+    let r = s.simulate(1_000, 1, None).unwrap();
+    let c = s.capital();
+    let rows = r.resilience();
+    for (y, row) in c.iter().enumerate() {
+        let debt = rows
+            .iter()
+            .find(|f| f.indicator == "gross_debt_to_nre" && f.year == row.year)
+            .unwrap();
+        // Gross debt at the year's end over the net revenue stream (1,000m), the same in every
+        // trial.
+        let expected = row.debt_end.to_f64() / 1000e6;
+        assert_eq!(
+            (debt.p10, debt.p90, debt.defined),
+            (debt.p50, debt.p50, 1.0)
+        );
+        assert!((debt.p50 - expected).abs() < 1e-15, "{y}");
+        let financing = rows
+            .iter()
+            .find(|f| f.indicator == "capital_financing_to_nre" && f.year == row.year)
+            .unwrap();
+        assert!(
+            (financing.p50 - (row.mrp.to_f64() + row.interest.to_f64()) / 1000e6).abs() < 1e-15
+        );
+    }
+    // 2025/26: 1,163.775m of debt is 1.16 times the net revenue stream.
+    assert_eq!(
+        r.probability_below("gross_debt_to_nre", 1.2, "2025/26")
+            .unwrap(),
+        1.0
+    );
+    assert_eq!(
+        r.probability_below("gross_debt_to_nre", 1.1, "2025/26")
+            .unwrap(),
+        0.0
+    );
+    // A result without capital has none of them.
+    let plain = scenario(PLAN).simulate(1_000, 1, None).unwrap();
+    assert!(
+        !plain
+            .resilience()
+            .iter()
+            .any(|f| f.indicator == "gross_debt_to_nre")
+    );
+}

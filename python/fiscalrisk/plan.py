@@ -747,7 +747,9 @@ class PlanResult:
         earmarked, and the net budget for net revenue expenditure; the window of the
         indicators of change starts with the reserves at the start of the plan. With no
         uncertainty the percentiles equal what :func:`fiscalrisk.resilience.indicators` gives
-        for the plan's ledger.
+        for the plan's ledger. A plan with ``[capital]`` adds the debt measures
+        ``interest_payable_to_nre``, ``capital_financing_to_nre`` and ``gross_debt_to_nre``
+        (the same in every trial: the capital plan is exact).
 
         Examples
         --------

@@ -127,7 +127,19 @@ pub struct PlanResult {
     floors: Vec<f64>,
     acc: PlanAcc,
     items: Vec<(String, String)>,
+    /// With `[capital]`, by year: interest, capital financing (MRP and interest) and gross
+    /// debt at the year's end (the same in every trial; empty without capital).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    debt: Vec<[f64; 3]>,
 }
+
+/// The debt indicators a plan with `[capital]` adds to [`PlanResult::resilience`]: the same in
+/// every trial (the capital plan is exact), as shares of the net revenue stream.
+pub const DEBT_INDICATORS: [&str; 3] = [
+    "interest_payable_to_nre",
+    "capital_financing_to_nre",
+    "gross_debt_to_nre",
+];
 
 /// A result as stored, before it is checked.
 #[derive(Deserialize)]
@@ -142,6 +154,8 @@ struct Stored {
     floors: Vec<f64>,
     acc: PlanAcc,
     items: Vec<(String, String)>,
+    #[serde(default)]
+    debt: Vec<[f64; 3]>,
 }
 
 impl TryFrom<Stored> for PlanResult {
@@ -160,6 +174,12 @@ impl TryFrom<Stored> for PlanResult {
             if len != years {
                 return bad(format!("{name} has {len} values for {years} years"));
             }
+        }
+        if !s.debt.is_empty() && s.debt.len() != years {
+            return bad(format!(
+                "debt has {} values for {years} years",
+                s.debt.len()
+            ));
         }
         if s.reserve_names.is_empty() || s.floors.len() != s.reserve_names.len() {
             return bad(format!(
@@ -186,6 +206,7 @@ impl TryFrom<Stored> for PlanResult {
             budget: s.budget,
             reserve_names: s.reserve_names,
             floors: s.floors,
+            debt: s.debt,
             acc: s.acc,
             items: s.items,
         })
@@ -299,6 +320,14 @@ impl Scenario {
             budget: self.net_budget.iter().map(|b| b.to_f64()).collect(),
             reserve_names: self.reserves.names.clone(),
             floors: self.reserves.floor.clone(),
+            debt: self
+                .capital()
+                .iter()
+                .map(|c| {
+                    let interest = c.interest.to_f64();
+                    [interest, c.mrp.to_f64() + interest, c.debt_end.to_f64()]
+                })
+                .collect(),
             acc: run.acc.compacted(),
             items: self.items(),
         })
@@ -669,6 +698,20 @@ impl PlanResult {
                 });
             }
         }
+        for (k, name) in DEBT_INDICATORS.iter().enumerate() {
+            for (y, year) in self.years.iter().enumerate().take(self.debt.len()) {
+                let x = self.debt[y][k] / self.budget[y];
+                rows.push(ForwardRow {
+                    year: year.clone(),
+                    indicator: name.to_string(),
+                    mean: x,
+                    p10: x,
+                    p50: x,
+                    p90: x,
+                    defined: 1.0,
+                });
+            }
+        }
         rows
     }
 
@@ -686,6 +729,13 @@ impl PlanResult {
                 field: "threshold",
                 value: threshold,
             });
+        }
+        if let Some(k) = DEBT_INDICATORS.iter().position(|n| *n == indicator)
+            && !self.debt.is_empty()
+        {
+            return Ok(f64::from(u8::from(
+                self.debt[y][k] / self.budget[y] < threshold,
+            )));
         }
         let (s, scale) = self.indicator(indicator, y)?;
         // Below `t` is not above the largest float under `t`.
