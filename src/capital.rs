@@ -37,9 +37,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::distribution::MAX_AMOUNT;
 use crate::money::Money;
-use crate::period::{FinancialYear, Horizon};
+use crate::period::Horizon;
 
 /// Errors in `[capital]`, each naming its key path.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -290,31 +289,14 @@ fn by_year(
     for (label, m) in map {
         let f = format!("{field}.{label:?}");
         money(&f, *m)?;
-        let year: FinancialYear = label
-            .parse()
-            .map_err(|e: crate::period::PeriodError| invalid(&f, e.to_string()))?;
-        let y = horizon
-            .index_of(year)
-            .map_err(|e| invalid(&f, e.to_string()))?;
+        let y = crate::funding::plan_year(label, horizon).map_err(|e| invalid(&f, e))?;
         out[y] = m.decimal();
     }
     Ok(out)
 }
 
 fn money(field: &str, m: Money) -> Result<(), CapitalError> {
-    if m < Money::ZERO {
-        return Err(invalid(
-            field,
-            format!("{m} is negative (amounts are positive; the key says the direction)"),
-        ));
-    }
-    if m.to_f64() > MAX_AMOUNT {
-        return Err(invalid(
-            field,
-            format!("{m} is beyond the {MAX_AMOUNT:e} fiscalrisk accepts"),
-        ));
-    }
-    Ok(())
+    crate::funding::amount_problem(m).map_or(Ok(()), |e| Err(invalid(field, e)))
 }
 
 fn rate(field: &str, x: f64) -> Result<Decimal, CapitalError> {

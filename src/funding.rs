@@ -484,13 +484,32 @@ pub(crate) struct Drivers {
     pub(crate) rates: Vec<Vec<Rate>>,
 }
 
-fn year_of(field: &str, label: &str, horizon: &Horizon) -> Result<usize, FundingError> {
+/// The index of a year label in the plan, or what is wrong with it.
+pub(crate) fn plan_year(label: &str, horizon: &Horizon) -> Result<usize, String> {
     let year: FinancialYear = label
         .parse()
-        .map_err(|e: crate::period::PeriodError| invalid(field, e.to_string()))?;
-    horizon
-        .index_of(year)
-        .map_err(|e| invalid(field, e.to_string()))
+        .map_err(|e: crate::period::PeriodError| e.to_string())?;
+    horizon.index_of(year).map_err(|e| e.to_string())
+}
+
+/// What is wrong with an amount typed where pounds of one direction are meant: negative, or
+/// beyond what fiscalrisk accepts.
+pub(crate) fn amount_problem(m: Money) -> Option<String> {
+    if m < Money::ZERO {
+        Some(format!(
+            "{m} is negative (amounts are positive; the key says the direction)"
+        ))
+    } else if m.to_f64() > MAX_AMOUNT {
+        Some(format!(
+            "{m} is beyond the {MAX_AMOUNT:e} fiscalrisk accepts"
+        ))
+    } else {
+        None
+    }
+}
+
+fn year_of(field: &str, label: &str, horizon: &Horizon) -> Result<usize, FundingError> {
+    plan_year(label, horizon).map_err(|e| invalid(field, e))
 }
 
 fn check_rate(field: &str, spec: &RateSpec) -> Result<Rate, FundingError> {
@@ -791,19 +810,7 @@ fn by_year_money(
 }
 
 fn check_money(field: &str, m: Money) -> Result<(), FundingError> {
-    if m < Money::ZERO {
-        return Err(invalid(
-            field,
-            format!("{m} is negative (amounts are positive; the key says the direction)"),
-        ));
-    }
-    if m.to_f64() > MAX_AMOUNT {
-        return Err(invalid(
-            field,
-            format!("{m} is beyond the {MAX_AMOUNT:e} fiscalrisk accepts"),
-        ));
-    }
-    Ok(())
+    amount_problem(m).map_or(Ok(()), |e| Err(invalid(field, e)))
 }
 
 fn check_fraction(field: &str, x: f64) -> Result<(), FundingError> {

@@ -394,18 +394,11 @@ class Scenario:
         >>> [str(x) for x in c["cfr_end"]]
         ['108000000.00', '104000000.00', '100000000.00']
         """
-        from ._convert import money_out
-
-        rows = self._native.capital()
-        dec = pl.Decimal(precision=38, scale=2)
         money = ["cfr_start", "borrowing", "capitalised", "mrp", "mrp_required", "cfr_end", "debt_end", "interest",
                  "investment_income", "commercial_income", "revenue_contributions", "financing_cost", "budgeted",
                  "gap_effect"]
-        columns: dict[str, Any] = {"year": pl.Series("year", [r["year"] for r in rows], dtype=pl.String)}
-        for c in money:
-            columns[c] = pl.Series(c, [money_out(r[c]) for r in rows], dtype=dec)
-        columns["mrp_below_policy"] = pl.Series("mrp_below_policy", [r["mrp_below_policy"] for r in rows], dtype=pl.Boolean)
-        return pl.DataFrame(columns)
+        return _typed_rows(self._native.capital(),
+                           {"year": pl.String, **{c: _MONEY for c in money}, "mrp_below_policy": pl.Boolean})
 
     def prudential_indicators(self) -> pl.DataFrame:
         """The prudential indicators by year (empty without ``[capital]``):
@@ -414,33 +407,11 @@ class Scenario:
         ``above_operational_boundary`` and ``above_authorised_limit`` (null when no limit is
         given), ``debt_to_net_revenue``, ``debt_to_core_spending_power`` (with
         ``capital.core_spending_power``) and ``mrp_below_policy``."""
-        from ._convert import money_out
-
-        rows = self._native.prudential_indicators()
-        frac = pl.Decimal(precision=38, scale=6)
-        dec = pl.Decimal(precision=38, scale=2)
-
-        def opt(v: Any) -> Any:
-            return None if v is None else money_out(v)
-
-        return pl.DataFrame(
-            {
-                "year": pl.Series("year", [r["year"] for r in rows], dtype=pl.String),
-                "financing_costs_to_net_revenue": pl.Series(
-                    "financing_costs_to_net_revenue", [opt(r["financing_costs_to_net_revenue"]) for r in rows], dtype=frac),
-                "cfr": pl.Series("cfr", [money_out(r["cfr"]) for r in rows], dtype=dec),
-                "gross_debt": pl.Series("gross_debt", [money_out(r["gross_debt"]) for r in rows], dtype=dec),
-                "debt_above_cfr": pl.Series("debt_above_cfr", [r["debt_above_cfr"] for r in rows], dtype=pl.Boolean),
-                "above_operational_boundary": pl.Series(
-                    "above_operational_boundary", [r["above_operational_boundary"] for r in rows], dtype=pl.Boolean),
-                "above_authorised_limit": pl.Series(
-                    "above_authorised_limit", [r["above_authorised_limit"] for r in rows], dtype=pl.Boolean),
-                "debt_to_net_revenue": pl.Series("debt_to_net_revenue", [opt(r["debt_to_net_revenue"]) for r in rows], dtype=frac),
-                "debt_to_core_spending_power": pl.Series(
-                    "debt_to_core_spending_power", [opt(r["debt_to_core_spending_power"]) for r in rows], dtype=frac),
-                "mrp_below_policy": pl.Series("mrp_below_policy", [r["mrp_below_policy"] for r in rows], dtype=pl.Boolean),
-            }
-        )
+        return _typed_rows(self._native.prudential_indicators(), {
+            "year": pl.String, "financing_costs_to_net_revenue": _FRACTION, "cfr": _MONEY, "gross_debt": _MONEY,
+            "debt_above_cfr": pl.Boolean, "above_operational_boundary": pl.Boolean, "above_authorised_limit": pl.Boolean,
+            "debt_to_net_revenue": _FRACTION, "debt_to_core_spending_power": _FRACTION, "mrp_below_policy": pl.Boolean,
+        })
 
     def council_tax(self) -> pl.DataFrame:
         """Council tax by year (empty without it): ``year``, ``tax_base`` (Band D
@@ -449,30 +420,11 @@ class Scenario:
         ``excessive``, ``dispensation``, ``flagged`` (excessive without a dispensation) and
         ``income``. Limits come from :func:`fiscalrisk.referendum_principles` or the scenario's
         ``referendum_limits``."""
-        from ._convert import money_out
-
-        rows = self._native.council_tax()
-        dec = pl.Decimal(precision=38, scale=2)
-        frac = pl.Decimal(precision=38, scale=6)
-
-        def opt(v: Any) -> Any:
-            return None if v is None else money_out(v)
-
-        return pl.DataFrame(
-            {
-                "year": pl.Series("year", [r["year"] for r in rows], dtype=pl.String),
-                "tax_base": pl.Series("tax_base", [money_out(r["tax_base"]) for r in rows], dtype=dec),
-                "band_d": pl.Series("band_d", [money_out(r["band_d"]) for r in rows], dtype=dec),
-                "core_increase": pl.Series("core_increase", [money_out(r["core_increase"]) for r in rows], dtype=frac),
-                "asc_precept": pl.Series("asc_precept", [money_out(r["asc_precept"]) for r in rows], dtype=frac),
-                "core_limit": pl.Series("core_limit", [opt(r["core_limit"]) for r in rows], dtype=frac),
-                "asc_limit": pl.Series("asc_limit", [opt(r["asc_limit"]) for r in rows], dtype=frac),
-                "excessive": pl.Series("excessive", [r["excessive"] for r in rows], dtype=pl.Boolean),
-                "dispensation": pl.Series("dispensation", [r["dispensation"] for r in rows], dtype=pl.Boolean),
-                "flagged": pl.Series("flagged", [r["flagged"] for r in rows], dtype=pl.Boolean),
-                "income": pl.Series("income", [money_out(r["income"]) for r in rows], dtype=dec),
-            }
-        )
+        return _typed_rows(self._native.council_tax(), {
+            "year": pl.String, "tax_base": _MONEY, "band_d": _MONEY, "core_increase": _FRACTION, "asc_precept": _FRACTION,
+            "core_limit": _FRACTION, "asc_limit": _FRACTION, "excessive": pl.Boolean, "dispensation": pl.Boolean,
+            "flagged": pl.Boolean, "income": _MONEY,
+        })
 
     @property
     def name(self) -> str:
@@ -524,6 +476,26 @@ class Scenario:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore_scenario, (self.to_dict(), self._source))
+
+
+_MONEY = pl.Decimal(precision=38, scale=2)
+_FRACTION = pl.Decimal(precision=38, scale=6)
+
+
+def _typed_rows(rows: list[dict[str, Any]], columns: Mapping[str, Any]) -> pl.DataFrame:
+    """A table from the core's rows: each column of ``columns`` with its dtype; decimal columns
+    read exactly (the core's money as text or a float that reads back), nulls kept."""
+    from ._convert import money_out
+
+    def cell(v: Any, dtype: Any) -> Any:
+        return None if v is None or not isinstance(dtype, pl.Decimal) else money_out(v)
+
+    return pl.DataFrame(
+        {
+            c: pl.Series(c, [cell(r[c], t) if isinstance(t, pl.Decimal) else r[c] for r in rows], dtype=t)
+            for c, t in columns.items()
+        }
+    )
 
 
 def bridge(old: Scenario, new: Scenario) -> pl.DataFrame:

@@ -172,6 +172,18 @@ def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
     return fig
 
 
+def _year_of(table: pl.DataFrame, year: Optional[str], empty: str) -> str:
+    """``year``, or the table's last; an error naming the years there are."""
+    years = table["year"].unique(maintain_order=True).to_list()
+    if not years:
+        raise ValidationError(empty)
+    if year is None:
+        return str(years[-1])
+    if year not in years:
+        raise ValidationError(f"year: {year!r} is not a year of the table ({', '.join(years)})")
+    return year
+
+
 def sensitivity_tornado(sensitivities: pl.DataFrame, year: Optional[str] = None) -> Figure:
     """The gap after savings' change per 1% of each input in ``year`` (default: the plan's last
     year), largest first: the tornado a section 25 report carries. ``sensitivities`` is
@@ -185,12 +197,7 @@ def sensitivity_tornado(sensitivities: pl.DataFrame, year: Optional[str] = None)
     >>> fig.axes[0].get_title()
     'Change in the 2022/23 gap after savings per 1% of each input'
     """
-    years = sensitivities["year"].unique(maintain_order=True).to_list()
-    if not years:
-        raise ValidationError("sensitivities: the table is empty")
-    year = years[-1] if year is None else year
-    if year not in years:
-        raise ValidationError(f"year: {year!r} is not a year of the table ({', '.join(years)})")
+    year = _year_of(sensitivities, year, "sensitivities: the table is empty")
     t = sensitivities.filter(pl.col("year") == year).with_columns(pl.col("change_per_1pct").cast(pl.Float64).alias("x"))
     t = t.sort(pl.col("x").abs())
     fig, ax = _figure((8.0, 0.35 * max(t.height, 4) + 1.5))
@@ -217,12 +224,7 @@ def bridge_waterfall(bridge: pl.DataFrame, year: Optional[str] = None, old_gap: 
     >>> fig.axes[0].get_title()
     'Bridge of the 2022/23 gap after savings, old version to new'
     """
-    years = bridge["year"].unique(maintain_order=True).to_list()
-    if not years:
-        raise ValidationError("bridge: the two versions have the same gap in every year")
-    year = years[-1] if year is None else year
-    if year not in years:
-        raise ValidationError(f"year: {year!r} is not a year of the bridge ({', '.join(years)})")
+    year = _year_of(bridge, year, "bridge: the two versions have the same gap in every year")
     t = bridge.filter(pl.col("year") == year)
     changes = [float(x) for x in t["change"]]
     labels = ["old"] + t["input"].to_list() + ["new"]
