@@ -537,3 +537,36 @@ fn cases_move_the_gap_in_their_direction() {
         money("154500000.00")
     );
 }
+
+#[test]
+fn the_council_tax_equivalent_of_the_gap_is_checked_against_the_limit() {
+    // Band D 2,000 x 1.0299 = 2,059.80 on 100,000 Band D equivalents: 205.98m of council tax.
+    let with = |spending: &str| {
+        scenario(&format!(
+            "[plan]\nname = \"t\"\nfirst_year = \"2024/25\"\nyears = 1\n\
+             [funding.council_tax]\ntax_base = 100000\nband_d = 2000\ncore_increase = 0.0299\n\
+             [[spending]]\nname = \"L\"\nbase = {spending}\n"
+        ))
+        .mtfs(Case::Central)
+        .unwrap()
+        .remove(0)
+    };
+    // A 9.02m gap: £90.20 more on Band D (4.3791% of 2,059.80); 2.99% + 90.20 / 2,000 = 7.5%
+    // of the previous Band D is at or above the 3% limit of 2024/25.
+    let r = with("215e6");
+    assert_eq!(r.savings_required_to_balance, money("9020000.00"));
+    assert_eq!(r.band_d_increase_to_balance, Some(money("90.20")));
+    assert_eq!(r.council_tax_equivalent, Some(money("0.043791")));
+    assert_eq!(r.breaches_referendum_limit, Some(true));
+    // A £10,000 gap: £0.10 more, 2.99% + 0.005% stays under 3%.
+    let r = with("205.99e6");
+    assert_eq!(r.band_d_increase_to_balance, Some(money("0.10")));
+    assert_eq!(r.breaches_referendum_limit, Some(false));
+    // £20,000: £0.20, exactly 3.00%: excessive ("3% or more").
+    assert_eq!(with("206e6").breaches_referendum_limit, Some(true));
+    // A surplus needs nothing.
+    let r = with("200e6");
+    assert_eq!(r.savings_required_to_balance, money("0.00"));
+    assert_eq!(r.band_d_increase_to_balance, Some(money("0.00")));
+    assert_eq!(r.breaches_referendum_limit, Some(false));
+}
