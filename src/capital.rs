@@ -18,7 +18,16 @@
 //!   its balance at the start of each year: the opening debt at `debt_rate`, new borrowing at
 //!   `borrowing_rate`, a capitalisation direction at `borrowing_rate + premium`;
 //! * external debt moves with the CFR (new borrowing is external; MRP repays it), so internal
-//!   borrowing (CFR less debt) stays what it was at the start.
+//!   borrowing (CFR less debt) stays what it was at the start;
+//! * new borrowing, refinancing and a capitalisation direction carry the borrowing rate of the
+//!   year they are taken (fixed-rate loans): a number, a number per year, or a driver's rate;
+//! * a project's `slippage` defers that share of each year's spend, with its financing, to the
+//!   next year (what slips past the plan's last year leaves it); `overrun` adds that share to
+//!   the spend, borrowed; `receipts_shortfall` is the share of its capital receipts not
+//!   realised, borrowed instead. Each is drawn once per project and trial (a programme's
+//!   projects move together by `programme_correlation`); the exact tables use their means;
+//! * flexible use of capital receipts funds revenue costs of transformation in the year (off
+//!   the gap); the receipts then do not finance the programme, which borrows as much instead.
 //!
 //! # Examples
 //!
@@ -37,8 +46,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use std::ops::Div;
+
+use crate::distribution::{Distribution, DistributionError, DistributionSpec, LatentQuantile};
+use crate::funding::{Drivers, Growth};
 use crate::money::Money;
 use crate::period::Horizon;
+use crate::plan::ledger::Amount;
 
 /// Errors in `[capital]`, each naming its key path.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -50,6 +64,14 @@ pub enum CapitalError {
         field: String,
         /// What is wrong.
         message: String,
+    },
+    /// A bad distribution.
+    #[error("{field}.{source}")]
+    Distribution {
+        /// The key path.
+        field: String,
+        /// What is wrong.
+        source: DistributionError,
     },
 }
 
@@ -103,6 +125,17 @@ pub struct ProjectSpec {
     pub revenue: BTreeMap<String, Money>,
     /// The MRP method of its borrowing (asset life).
     pub mrp: Mrp,
+    /// The share of each year's spend (with its financing) that slips to the next year, a
+    /// distribution on 0 to 1 (none: nothing slips).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slippage: Option<DistributionSpec>,
+    /// Cost overrun as a share of the spend, borrowed (a distribution at or above 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrun: Option<DistributionSpec>,
+    /// The share of its capital receipts not realised (an asset sale that fetches less or
+    /// falls through), borrowed instead: a distribution on 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipts_shortfall: Option<DistributionSpec>,
 }
 
 /// A capitalisation direction (`[[capital.directions]]`): revenue spending the government
@@ -128,6 +161,21 @@ pub struct DirectionSpec {
     pub funds_plan_gap: bool,
 }
 
+/// Flexible use of capital receipts (`[[capital.flexible_receipts]]`): receipts that fund the
+/// revenue costs of transformation in the year, as the statutory guidance allows, so that the
+/// programme they would have financed is borrowed instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlexibleReceiptsSpec {
+    /// Its name.
+    pub name: String,
+    /// Receipts used by year (£ ≥ 0): off the year's gap, and borrowed in the programme.
+    pub amount: BTreeMap<String, Money>,
+    /// Years of straight-line MRP on the borrowing that replaces them (20 unless stated).
+    #[serde(default = "twenty")]
+    pub mrp_years: u32,
+}
+
 fn twenty() -> u32 {
     20
 }
@@ -145,6 +193,14 @@ pub struct CommercialSpec {
     pub name: String,
     /// Income a year (£ ≥ 0).
     pub income: Money,
+    /// The register risk whose cost is this income lost (a tenant default, an impairment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
+    /// MRP no longer charged in a year the income is lost (£ a year ≥ 0: the asset sold and
+    /// its debt repaid, say): in each year the risk costs the plan, the gap moves by the lost
+    /// income less this. Needs `risk`.
+    #[serde(default, skip_serializing_if = "Money::is_zero")]
+    pub mrp_relief: Money,
 }
 
 /// The capital section (`[capital]`).
@@ -163,8 +219,13 @@ pub struct CapitalSpec {
     pub mrp_charged: BTreeMap<String, Money>,
     /// The average interest rate on the opening debt (a fraction).
     pub debt_rate: f64,
-    /// The rate on new borrowing (a fraction).
-    pub borrowing_rate: f64,
+    /// The rate on new borrowing and refinancing in the year it is taken (a fraction, a
+    /// fraction per year, or a driver's name).
+    pub borrowing_rate: Growth,
+    /// Opening debt that matures and is refinanced, by year (£): from that year it carries the
+    /// year's borrowing rate instead of `debt_rate`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refinancing: BTreeMap<String, Money>,
     /// Investments held (£) and their yield.
     #[serde(default)]
     pub investments: Money,
@@ -193,44 +254,278 @@ pub struct CapitalSpec {
     /// Commercial income.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commercial: Vec<CommercialSpec>,
+    /// Flexible use of capital receipts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flexible_receipts: Vec<FlexibleReceiptsSpec>,
+    /// The correlation of the programme's projects' slippage, overrun and receipts (0 to 1:
+    /// one common factor per kind; 0, the default, draws each project on its own).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub programme_correlation: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// MRP on `amount` by year from its first year (index 0) for `years` years: straight-line,
 /// the principal part of an annuity (`amount * r (1 + r)^(k-1) / ((1 + r)^n - 1)` in year k),
 /// or a fixed amount until repaid. Never more than what is left.
 pub fn mrp_schedule(method: &Mrp, amount: Decimal, years: usize) -> Vec<Decimal> {
+    let rule = Rule::new(method, crate::funding::fraction, Money::decimal);
     let mut out = vec![Decimal::ZERO; years];
     let mut left = amount;
     for (k, slot) in out.iter_mut().enumerate() {
-        let due = match method {
-            Mrp::StraightLine { years: n } => {
-                if (k as u32) < *n {
-                    amount / Decimal::from(*n)
-                } else {
-                    Decimal::ZERO
-                }
-            }
-            Mrp::Annuity { years: n, rate } => {
-                if (k as u32) >= *n {
-                    Decimal::ZERO
-                } else {
-                    let r = crate::funding::fraction(*rate);
-                    if r.is_zero() {
-                        amount / Decimal::from(*n)
-                    } else {
-                        let growth =
-                            |p: u32| (0..p).fold(Decimal::ONE, |acc, _| acc * (Decimal::ONE + r));
-                        amount * r * growth(k as u32) / (growth(*n) - Decimal::ONE)
-                    }
-                }
-            }
-            Mrp::Fixed { amount: a } => a.decimal(),
-        };
-        let take = due.min(left);
+        let take = rule.due(amount, k).min(left);
         *slot = take;
         left -= take;
     }
     out
+}
+
+/// A number the capital plan runs on: `Decimal` for the exact tables, `f64` per trial.
+pub(crate) trait Num: Amount + Div<Output = Self> + From<u32> {}
+
+impl<T: Amount + Div<Output = T> + From<u32>> Num for T {}
+
+/// An MRP method compiled for one number type.
+#[derive(Debug, Clone)]
+enum Rule<T> {
+    Straight(u32),
+    /// Years, rate and `(1 + rate)^k` for k = 0..=years.
+    Annuity(u32, T, Vec<T>),
+    Fixed(T),
+}
+
+impl<T: Num> Rule<T> {
+    fn new(m: &Mrp, rate: impl Fn(f64) -> T, money: impl Fn(Money) -> T) -> Rule<T> {
+        match m {
+            Mrp::StraightLine { years } => Rule::Straight(*years),
+            Mrp::Annuity { years, rate: r } => {
+                let r = rate(*r);
+                let mut pow = vec![T::ONE];
+                for k in 0..*years as usize {
+                    pow.push(pow[k] * (T::ONE + r));
+                }
+                Rule::Annuity(*years, r, pow)
+            }
+            Mrp::Fixed { amount } => Rule::Fixed(money(*amount)),
+        }
+    }
+
+    /// What the method charges on `amount` in its year `k` (before the cap at what is left).
+    fn due(&self, amount: T, k: usize) -> T {
+        match self {
+            Rule::Straight(n) if (k as u32) < *n => amount / T::from(*n),
+            Rule::Annuity(n, r, pow) if (k as u32) < *n => {
+                if *r == T::ZERO {
+                    amount / T::from(*n)
+                } else {
+                    amount * *r * pow[k] / (pow[*n as usize] - T::ONE)
+                }
+            }
+            Rule::Fixed(a) => *a,
+            _ => T::ZERO,
+        }
+    }
+}
+
+/// A project's inputs by year.
+#[derive(Debug, Clone)]
+struct Project<T> {
+    spend: Vec<T>,
+    grants: Vec<T>,
+    receipts: Vec<T>,
+    revenue: Vec<T>,
+    rule: Rule<T>,
+}
+
+/// Borrowing that funds revenue: a capitalisation direction or flexible receipts.
+#[derive(Debug, Clone)]
+struct Direction<T> {
+    amount: Vec<T>,
+    rule: Rule<T>,
+    premium: T,
+    funds_gap: bool,
+    flexible: bool,
+}
+
+/// The capital plan's inputs, compiled for one number type.
+#[derive(Debug, Clone)]
+struct Inputs<T> {
+    years: usize,
+    opening_cfr: T,
+    opening_debt: T,
+    opening_rule: Rule<T>,
+    charged: Vec<Option<T>>,
+    debt_rate: T,
+    investment_income: T,
+    commercial: T,
+    budgeted: Vec<T>,
+    refinancing: Vec<T>,
+    projects: Vec<Project<T>>,
+    directions: Vec<Direction<T>>,
+}
+
+/// What varies between trials: the borrowing rate by year, and each project's slippage,
+/// overrun and receipts shortfall.
+#[derive(Debug, Clone)]
+struct Draw<T> {
+    borrowing_rate: Vec<T>,
+    projects: Vec<[T; 3]>,
+}
+
+/// One year's flows.
+#[derive(Debug, Clone, Copy)]
+struct Flows<T> {
+    cfr_start: T,
+    borrowing: T,
+    capitalised: T,
+    flexible: T,
+    mrp: T,
+    mrp_required: T,
+    cfr_end: T,
+    debt_end: T,
+    interest: T,
+    revenue: T,
+    cost: T,
+    gap_effect: T,
+}
+
+/// A tranche: its amount, the year its MRP and interest start, its method and rate.
+struct Tranche<'a, T> {
+    amount: T,
+    from: usize,
+    rule: &'a Rule<T>,
+    rate: T,
+}
+
+/// The capital plan's arithmetic, written once for the exact tables and the trials.
+fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
+    let years = inp.years;
+    let zero = || vec![T::ZERO; years];
+    let (mut borrowing, mut capitalised, mut flexible, mut funds_gap, mut revenue) =
+        (zero(), zero(), zero(), zero(), zero());
+    let mut tranches: Vec<Tranche<'_, T>> = Vec::new();
+    for (p, [slip, overrun, shortfall]) in inp.projects.iter().zip(&draw.projects) {
+        // What slippage carries into the year: spend, grants, receipts, revenue.
+        let mut carried = [T::ZERO; 4];
+        for y in 0..years {
+            let now = [
+                p.spend[y] + carried[0],
+                p.grants[y] + carried[1],
+                p.receipts[y] + carried[2],
+                p.revenue[y] + carried[3],
+            ];
+            let kept = now.map(|x| x * (T::ONE - *slip));
+            carried = now.map(|x| x * *slip);
+            let spend = kept[0] * (T::ONE + *overrun);
+            let receipts = kept[2] * (T::ONE - *shortfall);
+            let borrowed = spend - kept[1] - receipts - kept[3];
+            revenue[y] += kept[3];
+            if borrowed > T::ZERO {
+                borrowing[y] += borrowed;
+                tranches.push(Tranche {
+                    amount: borrowed,
+                    from: y + 1,
+                    rule: &p.rule,
+                    rate: draw.borrowing_rate[y],
+                });
+            }
+        }
+    }
+    for d in &inp.directions {
+        for (y, a) in d.amount.iter().enumerate() {
+            if *a > T::ZERO {
+                borrowing[y] += *a;
+                if d.flexible {
+                    flexible[y] += *a;
+                } else {
+                    capitalised[y] += *a;
+                }
+                if d.funds_gap {
+                    funds_gap[y] += *a;
+                }
+                tranches.push(Tranche {
+                    amount: *a,
+                    from: y + 1,
+                    rule: &d.rule,
+                    rate: draw.borrowing_rate[y] + d.premium,
+                });
+            }
+        }
+    }
+    // Each tranche's MRP and the interest on its balance at the start of each year.
+    let (mut mrp_required, mut mrp, mut interest) = (zero(), zero(), zero());
+    let mut opening_repaid = zero();
+    let (mut left, mut balance) = (inp.opening_cfr, inp.opening_cfr);
+    for y in 0..years {
+        let due = inp.opening_rule.due(inp.opening_cfr, y).min(left);
+        left -= due;
+        mrp_required[y] += due;
+        let charge = inp.charged[y].map_or(due, |c| c.min(balance));
+        mrp[y] += charge;
+        balance -= charge;
+        opening_repaid[y] = inp.charged[y].unwrap_or(due);
+    }
+    for t in &tranches {
+        let (mut left, mut balance) = (t.amount, t.amount);
+        for y in t.from..years {
+            interest[y] += t.rate * balance;
+            let due = t.rule.due(t.amount, y - t.from).min(left);
+            left -= due;
+            mrp_required[y] += due;
+            mrp[y] += due;
+            balance -= due;
+        }
+    }
+    // The opening debt carries its own rate on what is not yet repaid, and what is refinanced
+    // carries the rate of its year.
+    let mut repaid = T::ZERO;
+    let mut refinanced = T::ZERO;
+    let mut refinanced_interest = T::ZERO;
+    for y in 0..years {
+        if inp.refinancing[y] > T::ZERO {
+            refinanced += inp.refinancing[y];
+            refinanced_interest += inp.refinancing[y] * draw.borrowing_rate[y];
+        }
+        let outstanding = if inp.opening_debt > T::ZERO {
+            (inp.opening_debt - repaid).max0()
+        } else {
+            T::ZERO
+        };
+        interest[y] += inp.debt_rate * (outstanding - refinanced).max0();
+        if refinanced > T::ZERO {
+            interest[y] += if refinanced > outstanding {
+                refinanced_interest * outstanding / refinanced
+            } else {
+                refinanced_interest
+            };
+        }
+        repaid += opening_repaid[y];
+    }
+    let (mut cfr, mut debt) = (inp.opening_cfr, inp.opening_debt);
+    (0..years)
+        .map(|y| {
+            let start = cfr;
+            cfr = cfr + borrowing[y] - mrp[y];
+            debt = debt + borrowing[y] - mrp[y];
+            let cost = mrp[y] + interest[y] + revenue[y] - inp.investment_income - inp.commercial;
+            Flows {
+                cfr_start: start,
+                borrowing: borrowing[y],
+                capitalised: capitalised[y],
+                flexible: flexible[y],
+                mrp: mrp[y],
+                mrp_required: mrp_required[y],
+                cfr_end: cfr,
+                debt_end: debt,
+                interest: interest[y],
+                revenue: revenue[y],
+                cost,
+                gap_effect: cost - inp.budgeted[y] - funds_gap[y],
+            }
+        })
+        .collect()
 }
 
 /// One year of [`CapitalPlan::years`], exact.
@@ -244,6 +539,8 @@ pub struct CapitalYear {
     pub borrowing: Money,
     /// Of which capitalisation directions.
     pub capitalised: Money,
+    /// Of which borrowing in place of capital receipts used flexibly for revenue.
+    pub flexible_receipts: Money,
     /// MRP charged.
     pub mrp: Money,
     /// MRP the stated policies require (the opening CFR's policy, not what is charged).
@@ -267,17 +564,36 @@ pub struct CapitalYear {
     pub financing_cost: Money,
     /// What the budget already provides.
     pub budgeted: Money,
-    /// The cost beyond it, less the capitalisation directions that fund the plan's gap: what
-    /// enters the year's gap.
+    /// The cost beyond it, less the capitalisation directions and flexible receipts that fund
+    /// the plan's gap: what enters the year's gap.
     pub gap_effect: Money,
 }
 
-/// The capital plan compiled: tranches and flows by year.
+/// Where the borrowing rate comes from.
+#[derive(Debug, Clone)]
+enum BorrowingRate {
+    /// By year.
+    Fixed(Vec<Decimal>),
+    /// A driver's rate (its index), with its central rates by year.
+    Driver(usize, Vec<Decimal>),
+}
+
+/// A project's slippage, overrun and receipts shortfall (none: 0).
+type Uncertain = [Option<Distribution>; 3];
+
+/// The capital plan compiled: its inputs (exact and for trials), what varies, and the exact
+/// flows by year at the central inputs.
 #[derive(Debug, Clone)]
 pub struct CapitalPlan {
     spec: CapitalSpec,
     labels: Vec<String>,
     rows: Vec<CapitalYear>,
+    exact: Inputs<Decimal>,
+    float: Inputs<f64>,
+    rate: BorrowingRate,
+    uncertain: Vec<Uncertain>,
+    /// Each uncertain input's quantile at a latent, built at the first run.
+    latent: std::sync::OnceLock<Vec<[Option<LatentQuantile>; 3]>>,
 }
 
 fn by_year(
@@ -332,19 +648,117 @@ fn check_mrp(field: &str, m: &Mrp) -> Result<(), CapitalError> {
     }
 }
 
-/// A tranche: its amount, the year it is borrowed, its MRP method and interest rate.
-struct Tranche {
-    amount: Decimal,
-    from: usize,
-    mrp: Mrp,
-    rate: Decimal,
-    /// The opening CFR (its MRP may be overridden by what is charged).
-    opening: bool,
+/// A share drawn for a project: slippage and receipts shortfall on 0 to 1, overrun at or
+/// above 0.
+fn share(
+    field: String,
+    spec: &Option<DistributionSpec>,
+    at_most_one: bool,
+) -> Result<Option<Distribution>, CapitalError> {
+    let Some(spec) = spec else {
+        return Ok(None);
+    };
+    let dist =
+        Distribution::from_spec(spec.clone()).map_err(|source| CapitalError::Distribution {
+            field: field.clone(),
+            source,
+        })?;
+    let (low, high) = dist.support();
+    if low < 0.0 || (at_most_one && high > 1.0) {
+        return Err(invalid(
+            field,
+            format!(
+                "the distribution reaches {low:?} to {high:?}; a share must stay {}",
+                if at_most_one {
+                    "between 0 and 1 (0.2 is 20%)"
+                } else {
+                    "at or above 0 (0.2 is 20% more)"
+                }
+            ),
+        ));
+    }
+    Ok(Some(dist))
+}
+
+fn to_f64(d: Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().unwrap_or(0.0)
+}
+
+impl Rule<Decimal> {
+    fn to_f64(&self) -> Rule<f64> {
+        match self {
+            Rule::Straight(n) => Rule::Straight(*n),
+            Rule::Annuity(n, r, _) => {
+                let r = to_f64(*r);
+                let mut p = vec![1.0];
+                for k in 0..*n as usize {
+                    p.push(p[k] * (1.0 + r));
+                }
+                Rule::Annuity(*n, r, p)
+            }
+            Rule::Fixed(a) => Rule::Fixed(to_f64(*a)),
+        }
+    }
+}
+
+impl Inputs<Decimal> {
+    fn to_f64(&self) -> Inputs<f64> {
+        let v = |x: &[Decimal]| x.iter().map(|d| to_f64(*d)).collect::<Vec<f64>>();
+        Inputs {
+            years: self.years,
+            opening_cfr: to_f64(self.opening_cfr),
+            opening_debt: to_f64(self.opening_debt),
+            opening_rule: self.opening_rule.to_f64(),
+            charged: self.charged.iter().map(|c| c.map(to_f64)).collect(),
+            debt_rate: to_f64(self.debt_rate),
+            investment_income: to_f64(self.investment_income),
+            commercial: to_f64(self.commercial),
+            budgeted: v(&self.budgeted),
+            refinancing: v(&self.refinancing),
+            projects: self
+                .projects
+                .iter()
+                .map(|p| Project {
+                    spend: v(&p.spend),
+                    grants: v(&p.grants),
+                    receipts: v(&p.receipts),
+                    revenue: v(&p.revenue),
+                    rule: p.rule.to_f64(),
+                })
+                .collect(),
+            directions: self
+                .directions
+                .iter()
+                .map(|d| Direction {
+                    amount: v(&d.amount),
+                    rule: d.rule.to_f64(),
+                    premium: to_f64(d.premium),
+                    funds_gap: d.funds_gap,
+                    flexible: d.flexible,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn years_error(field: &str, years: u32) -> CapitalError {
+    invalid(field, format!("{years} is not between 1 and 250"))
 }
 
 impl CapitalPlan {
-    /// Validates `[capital]` against the plan's years and runs it.
+    /// Validates `[capital]` against the plan's years and runs it (a borrowing rate may not
+    /// name a driver here: see the scenario).
     pub fn new(spec: &CapitalSpec, horizon: &Horizon) -> Result<CapitalPlan, CapitalError> {
+        CapitalPlan::with_drivers(spec, horizon, None)
+    }
+
+    /// The same, with the scenario's drivers (for a borrowing rate that names one).
+    pub(crate) fn with_drivers(
+        spec: &CapitalSpec,
+        horizon: &Horizon,
+        drivers: Option<&Drivers>,
+    ) -> Result<CapitalPlan, CapitalError> {
         let f = "capital";
         let years = horizon.len();
         money(&format!("{f}.opening_cfr"), spec.opening_cfr)?;
@@ -352,8 +766,49 @@ impl CapitalPlan {
         money(&format!("{f}.investments"), spec.investments)?;
         check_mrp(&format!("{f}.mrp"), &spec.mrp)?;
         let debt_rate = rate(&format!("{f}.debt_rate"), spec.debt_rate)?;
-        let borrowing_rate = rate(&format!("{f}.borrowing_rate"), spec.borrowing_rate)?;
         let investment_rate = rate(&format!("{f}.investment_rate"), spec.investment_rate)?;
+        let borrowing_field = format!("{f}.borrowing_rate");
+        let borrowing = match &spec.borrowing_rate {
+            Growth::Value(x) => BorrowingRate::Fixed(vec![rate(&borrowing_field, *x)?; years]),
+            Growth::ByYear(map) => {
+                let mut out = vec![None; years];
+                for (label, x) in map {
+                    let field = format!("{borrowing_field}.{label:?}");
+                    let y = crate::funding::plan_year(label, horizon)
+                        .map_err(|e| invalid(&field, e))?;
+                    out[y] = Some(rate(&field, *x)?);
+                }
+                let missing: Vec<String> = (0..years)
+                    .filter(|&y| out[y].is_none())
+                    .map(|y| horizon.first().offset(y as u32).to_string())
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(invalid(
+                        borrowing_field,
+                        format!("gives no rate for {}", missing.join(", ")),
+                    ));
+                }
+                BorrowingRate::Fixed(out.into_iter().flatten().collect())
+            }
+            Growth::Driver(name) => {
+                let Some(d) = drivers else {
+                    return Err(invalid(
+                        borrowing_field,
+                        format!(
+                            "names the driver {name:?}, but the scenario has no [[drivers]] (they need a [funding] section)"
+                        ),
+                    ));
+                };
+                let a = d
+                    .index(&borrowing_field, name)
+                    .map_err(|e| invalid(&borrowing_field, e.to_string()))?;
+                let central = d.rates[a]
+                    .iter()
+                    .map(|r| crate::funding::fraction(r.mean()))
+                    .collect();
+                BorrowingRate::Driver(a, central)
+            }
+        };
         for (k, v) in [
             ("authorised_limit", spec.authorised_limit),
             ("operational_boundary", spec.operational_boundary),
@@ -364,9 +819,10 @@ impl CapitalPlan {
         }
         let charged = by_year(&format!("{f}.mrp_charged"), &spec.mrp_charged, horizon)?;
         let labels = horizon.labels();
-        let charged_given: Vec<bool> = labels
+        let charged: Vec<Option<Decimal>> = labels
             .iter()
-            .map(|l| spec.mrp_charged.contains_key(l))
+            .zip(charged)
+            .map(|(l, c)| spec.mrp_charged.contains_key(l).then_some(c))
             .collect();
         let budgeted = by_year(&format!("{f}.budgeted"), &spec.budgeted, horizon)?;
         by_year(
@@ -374,18 +830,28 @@ impl CapitalPlan {
             &spec.core_spending_power,
             horizon,
         )?;
-        let mut tranches = vec![Tranche {
-            amount: spec.opening_cfr.decimal(),
-            from: 0,
-            mrp: spec.mrp.clone(),
-            rate: Decimal::ZERO,
-            opening: true,
-        }];
-        let mut borrowing = vec![Decimal::ZERO; years];
-        let mut capitalised = vec![Decimal::ZERO; years];
-        let mut funds_gap = vec![Decimal::ZERO; years];
-        let mut revenue = vec![Decimal::ZERO; years];
+        let refinancing = by_year(&format!("{f}.refinancing"), &spec.refinancing, horizon)?;
+        let total: Decimal = refinancing.iter().sum();
+        if total > spec.opening_debt.decimal() {
+            return Err(invalid(
+                format!("{f}.refinancing"),
+                format!(
+                    "refinances {total} of an opening debt of {}",
+                    spec.opening_debt
+                ),
+            ));
+        }
+        let c = spec.programme_correlation;
+        if !c.is_finite() || !(0.0..=1.0).contains(&c) {
+            return Err(invalid(
+                format!("{f}.programme_correlation"),
+                format!("{c:?} is not between 0 and 1"),
+            ));
+        }
+        let dec_rule = |m: &Mrp| Rule::new(m, crate::funding::fraction, Money::decimal);
         let mut names = std::collections::BTreeSet::new();
+        let mut projects = Vec::new();
+        let mut uncertain = Vec::new();
         for (i, p) in spec.programme.iter().enumerate() {
             let pf = format!("{f}.programme[{i}]");
             if !names.insert(p.name.trim().to_string()) {
@@ -398,9 +864,9 @@ impl CapitalPlan {
             let spend = by_year(&format!("{pf}.spend"), &p.spend, horizon)?;
             let grants = by_year(&format!("{pf}.grants"), &p.grants, horizon)?;
             let receipts = by_year(&format!("{pf}.receipts"), &p.receipts, horizon)?;
-            let rev = by_year(&format!("{pf}.revenue"), &p.revenue, horizon)?;
+            let revenue = by_year(&format!("{pf}.revenue"), &p.revenue, horizon)?;
             for y in 0..years {
-                let borrowed = spend[y] - grants[y] - receipts[y] - rev[y];
+                let borrowed = spend[y] - grants[y] - receipts[y] - revenue[y];
                 if borrowed < Decimal::ZERO {
                     return Err(invalid(
                         pf.clone(),
@@ -412,127 +878,252 @@ impl CapitalPlan {
                         ),
                     ));
                 }
-                revenue[y] += rev[y];
-                if borrowed > Decimal::ZERO {
-                    borrowing[y] += borrowed;
-                    tranches.push(Tranche {
-                        amount: borrowed,
-                        from: y + 1,
-                        mrp: p.mrp.clone(),
-                        rate: borrowing_rate,
-                        opening: false,
-                    });
-                }
             }
+            uncertain.push([
+                share(format!("{pf}.slippage"), &p.slippage, true)?,
+                share(format!("{pf}.overrun"), &p.overrun, false)?,
+                share(
+                    format!("{pf}.receipts_shortfall"),
+                    &p.receipts_shortfall,
+                    true,
+                )?,
+            ]);
+            projects.push(Project {
+                spend,
+                grants,
+                receipts,
+                revenue,
+                rule: dec_rule(&p.mrp),
+            });
         }
+        let mut directions = Vec::new();
         for (i, d) in spec.directions.iter().enumerate() {
             let df = format!("{f}.directions[{i}]");
-            if d.mrp_years == 0 || d.mrp_years > 250 {
-                return Err(invalid(
-                    format!("{df}.mrp_years"),
-                    format!("{} is not between 1 and 250", d.mrp_years),
-                ));
-            }
-            let premium = rate(&format!("{df}.premium"), d.premium)?;
-            let amount = by_year(&format!("{df}.amount"), &d.amount, horizon)?;
-            for (y, a) in amount.iter().enumerate() {
-                if *a > Decimal::ZERO {
-                    borrowing[y] += a;
-                    capitalised[y] += a;
-                    if d.funds_plan_gap {
-                        funds_gap[y] += a;
-                    }
-                    tranches.push(Tranche {
-                        amount: *a,
-                        from: y + 1,
-                        mrp: Mrp::StraightLine { years: d.mrp_years },
-                        rate: borrowing_rate + premium,
-                        opening: false,
-                    });
-                }
-            }
+            check_mrp(&df, &Mrp::StraightLine { years: d.mrp_years })
+                .map_err(|_| years_error(&format!("{df}.mrp_years"), d.mrp_years))?;
+            directions.push(Direction {
+                amount: by_year(&format!("{df}.amount"), &d.amount, horizon)?,
+                rule: Rule::Straight(d.mrp_years),
+                premium: rate(&format!("{df}.premium"), d.premium)?,
+                funds_gap: d.funds_plan_gap,
+                flexible: false,
+            });
+        }
+        for (i, d) in spec.flexible_receipts.iter().enumerate() {
+            let df = format!("{f}.flexible_receipts[{i}]");
+            check_mrp(&df, &Mrp::StraightLine { years: d.mrp_years })
+                .map_err(|_| years_error(&format!("{df}.mrp_years"), d.mrp_years))?;
+            directions.push(Direction {
+                amount: by_year(&format!("{df}.amount"), &d.amount, horizon)?,
+                rule: Rule::Straight(d.mrp_years),
+                premium: Decimal::ZERO,
+                funds_gap: true,
+                flexible: true,
+            });
         }
         let mut commercial = Decimal::ZERO;
         for (i, c) in spec.commercial.iter().enumerate() {
-            money(&format!("{f}.commercial[{i}].income"), c.income)?;
+            let cf = format!("{f}.commercial[{i}]");
+            money(&format!("{cf}.income"), c.income)?;
+            money(&format!("{cf}.mrp_relief"), c.mrp_relief)?;
+            if c.risk.is_none() && !c.mrp_relief.is_zero() {
+                return Err(invalid(
+                    format!("{cf}.mrp_relief"),
+                    "needs `risk`: the register risk whose cost is the income lost",
+                ));
+            }
             commercial += c.income.decimal();
         }
-        // Each tranche's MRP and its balance at the start of each year.
-        let mut mrp_required = vec![Decimal::ZERO; years];
-        let mut mrp = vec![Decimal::ZERO; years];
-        let mut interest = vec![Decimal::ZERO; years];
-        for t in &tranches {
-            if t.from >= years {
-                continue;
-            }
-            let schedule = mrp_schedule(&t.mrp, t.amount, years - t.from);
-            let mut balance = t.amount;
-            for (k, m) in schedule.iter().enumerate() {
-                let y = t.from + k;
-                if !t.opening {
-                    interest[y] += t.rate * balance;
-                }
-                mrp_required[y] += m;
-                let charge = if t.opening && charged_given[y] {
-                    charged[y].min(balance)
-                } else {
-                    *m
-                };
-                mrp[y] += charge;
-                balance -= charge;
-            }
-        }
-        // The opening debt carries its own rate, on the part not yet repaid.
-        let mut debt = spec.opening_debt.decimal();
-        let mut cfr = spec.opening_cfr.decimal();
-        let opening_share = |repaid: Decimal| {
-            if spec.opening_debt.decimal() > Decimal::ZERO {
-                (spec.opening_debt.decimal() - repaid).max(Decimal::ZERO)
-            } else {
-                Decimal::ZERO
-            }
+        let exact = Inputs {
+            years,
+            opening_cfr: spec.opening_cfr.decimal(),
+            opening_debt: spec.opening_debt.decimal(),
+            opening_rule: dec_rule(&spec.mrp),
+            charged,
+            debt_rate,
+            investment_income: investment_rate * spec.investments.decimal(),
+            commercial,
+            budgeted,
+            refinancing,
+            projects,
+            directions,
         };
-        let mut repaid_opening = Decimal::ZERO;
-        let m = |d: Decimal| Money::new(d).round_to_penny();
-        let mut rows = Vec::with_capacity(years);
-        let opening_schedule: Vec<Decimal> = {
-            let s = mrp_schedule(&spec.mrp, spec.opening_cfr.decimal(), years);
-            (0..years)
-                .map(|y| if charged_given[y] { charged[y] } else { s[y] })
-                .collect()
-        };
-        for y in 0..years {
-            interest[y] += debt_rate * opening_share(repaid_opening);
-            repaid_opening += opening_schedule[y];
-            let start = cfr;
-            cfr = cfr + borrowing[y] - mrp[y];
-            debt = debt + borrowing[y] - mrp[y];
-            let investment_income = investment_rate * spec.investments.decimal();
-            let cost = mrp[y] + interest[y] + revenue[y] - investment_income - commercial;
-            rows.push(CapitalYear {
-                year: horizon.first().offset(y as u32).to_string(),
-                cfr_start: m(start),
-                borrowing: m(borrowing[y]),
-                capitalised: m(capitalised[y]),
-                mrp: m(mrp[y]),
-                mrp_required: m(mrp_required[y]),
-                mrp_below_policy: mrp[y] < mrp_required[y],
-                cfr_end: m(cfr),
-                debt_end: m(debt),
-                interest: m(interest[y]),
-                investment_income: m(investment_income),
-                commercial_income: m(commercial),
-                revenue_contributions: m(revenue[y]),
-                financing_cost: m(cost),
-                budgeted: m(budgeted[y]),
-                gap_effect: m(cost - budgeted[y] - funds_gap[y]),
-            });
-        }
-        Ok(CapitalPlan {
+        let mut plan = CapitalPlan {
             spec: spec.clone(),
             labels,
-            rows,
-        })
+            rows: Vec::new(),
+            float: exact.to_f64(),
+            exact,
+            rate: borrowing,
+            uncertain,
+            latent: std::sync::OnceLock::new(),
+        };
+        plan.rows = plan.rows_at(None);
+        Ok(plan)
+    }
+
+    /// The exact rows at the central inputs, with a driver's rates (`[d * years + y]`) when
+    /// the borrowing rate names one (none: its central rates).
+    pub(crate) fn rows_at(&self, driver_rates: Option<&[Decimal]>) -> Vec<CapitalYear> {
+        let years = self.labels.len();
+        let borrowing_rate = match (&self.rate, driver_rates) {
+            (BorrowingRate::Fixed(r), _) => r.clone(),
+            (BorrowingRate::Driver(a, _), Some(rates)) => {
+                rates[a * years..(a + 1) * years].to_vec()
+            }
+            (BorrowingRate::Driver(_, central), None) => central.clone(),
+        };
+        let projects = self
+            .uncertain
+            .iter()
+            .map(|u| {
+                u.clone()
+                    .map(|d| d.map_or(Decimal::ZERO, |d| crate::funding::fraction(d.mean())))
+            })
+            .collect();
+        let flows = run(
+            &self.exact,
+            &Draw {
+                borrowing_rate,
+                projects,
+            },
+        );
+        let m = |d: Decimal| Money::new(d).round_to_penny();
+        flows
+            .iter()
+            .zip(&self.labels)
+            .enumerate()
+            .map(|(y, (x, label))| CapitalYear {
+                year: label.clone(),
+                cfr_start: m(x.cfr_start),
+                borrowing: m(x.borrowing),
+                capitalised: m(x.capitalised),
+                flexible_receipts: m(x.flexible),
+                mrp: m(x.mrp),
+                mrp_required: m(x.mrp_required),
+                mrp_below_policy: x.mrp < x.mrp_required,
+                cfr_end: m(x.cfr_end),
+                debt_end: m(x.debt_end),
+                interest: m(x.interest),
+                investment_income: m(self.exact.investment_income),
+                commercial_income: m(self.exact.commercial),
+                revenue_contributions: m(x.revenue),
+                financing_cost: m(x.cost),
+                budgeted: m(self.exact.budgeted[y]),
+                gap_effect: m(x.gap_effect),
+            })
+            .collect()
+    }
+
+    /// The driver the borrowing rate follows, if any.
+    pub(crate) fn driver(&self) -> Option<usize> {
+        match self.rate {
+            BorrowingRate::Driver(a, _) => Some(a),
+            BorrowingRate::Fixed(_) => None,
+        }
+    }
+
+    /// Whether the projects draw anything (slippage, overrun, receipts).
+    pub(crate) fn draws(&self) -> bool {
+        self.uncertain.iter().flatten().any(Option::is_some)
+    }
+
+    /// Each commercial income's linked risk and its MRP relief a year (£).
+    pub(crate) fn reliefs(&self) -> Vec<(usize, &str, f64)> {
+        self.spec
+            .commercial
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.risk.as_deref().map(|r| (i, r, c.mrp_relief.to_f64())))
+            .collect()
+    }
+
+    /// A batch's capital flows by trial (`[j * years + y]`: gap effect, interest, MRP plus
+    /// interest, debt at the year's end): the projects' draws from `rng` (latents, one per
+    /// project and uncertain input, sharing a factor per input by `programme_correlation`),
+    /// the borrowing rate from the driver's rates of each trial (`[j * years + y]`, when the
+    /// rate follows an uncertain driver).
+    pub(crate) fn trials(
+        &self,
+        n: usize,
+        rng: &mut crate::rng::Rng,
+        driver_rates: Option<&[f64]>,
+    ) -> Vec<[f64; 4]> {
+        let years = self.labels.len();
+        let tables = self.latent.get_or_init(|| {
+            self.uncertain
+                .iter()
+                .map(|u| u.clone().map(|d| d.map(|d| d.latent_quantile())))
+                .collect()
+        });
+        let rho = self.spec.programme_correlation;
+        let (common, own) = (rho.sqrt(), (1.0 - rho).sqrt());
+        let normals = |rng: &mut crate::rng::Rng| -> Vec<f64> {
+            (0..n)
+                .map(|_| crate::plan::engine::std_normal(rng))
+                .collect()
+        };
+        let factors: Vec<Vec<f64>> = (0..3)
+            .map(|k| {
+                if rho > 0.0 && tables.iter().any(|t| t[k].is_some()) {
+                    normals(rng)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let mut values: Vec<[Vec<f64>; 3]> = Vec::with_capacity(tables.len());
+        for t in tables {
+            let mut v: [Vec<f64>; 3] = Default::default();
+            for k in 0..3 {
+                if let Some(q) = &t[k] {
+                    let e = normals(rng);
+                    v[k] = (0..n)
+                        .map(|j| {
+                            let z = if factors[k].is_empty() {
+                                e[j]
+                            } else {
+                                common * factors[k][j] + own * e[j]
+                            };
+                            q.at(z)
+                        })
+                        .collect();
+                }
+            }
+            values.push(v);
+        }
+        let fixed_rate: Vec<f64> = match &self.rate {
+            BorrowingRate::Fixed(r) | BorrowingRate::Driver(_, r) => {
+                r.iter().map(|d| to_f64(*d)).collect()
+            }
+        };
+        let mut out = Vec::with_capacity(n * years);
+        let mut draw = Draw {
+            borrowing_rate: fixed_rate,
+            projects: vec![[0.0; 3]; tables.len()],
+        };
+        for j in 0..n {
+            if let Some(rates) = driver_rates {
+                draw.borrowing_rate
+                    .copy_from_slice(&rates[j * years..(j + 1) * years]);
+            }
+            for (p, v) in draw.projects.iter_mut().zip(&values) {
+                for k in 0..3 {
+                    p[k] = if v[k].is_empty() {
+                        0.0
+                    } else {
+                        let x = v[k][j].max(0.0);
+                        if k == 1 { x } else { x.min(1.0) }
+                    };
+                }
+            }
+            out.extend(
+                run(&self.float, &draw)
+                    .iter()
+                    .map(|x| [x.gap_effect, x.interest, x.mrp + x.interest, x.debt_end]),
+            );
+        }
+        out
     }
 
     /// The capital plan by year.

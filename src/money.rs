@@ -64,6 +64,11 @@ impl Money {
         Money(value)
     }
 
+    /// Whether it is zero pounds.
+    pub fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
+
     /// The decimal amount.
     pub fn decimal(self) -> Decimal {
         self.0

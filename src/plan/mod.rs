@@ -69,7 +69,7 @@
 //! assert_eq!(years[0].p_s114, 1.0);
 //! ```
 
-mod engine;
+pub(crate) mod engine;
 pub mod ledger;
 pub mod mtfs;
 mod result;
