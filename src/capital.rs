@@ -1028,16 +1028,6 @@ impl CapitalPlan {
         self.uncertain.iter().flatten().any(Option::is_some)
     }
 
-    /// Each commercial income's linked risk and its MRP relief a year (£).
-    pub(crate) fn reliefs(&self) -> Vec<(usize, &str, f64)> {
-        self.spec
-            .commercial
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.risk.as_deref().map(|r| (i, r, c.mrp_relief.to_f64())))
-            .collect()
-    }
-
     /// A batch's capital flows by trial (`[j * years + y]`: gap effect, interest, MRP plus
     /// interest, debt at the year's end): the projects' draws from `rng` (latents, one per
     /// project and uncertain input, sharing a factor per input by `programme_correlation`),

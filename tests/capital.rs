@@ -293,3 +293,333 @@ fn the_forward_resilience_view_gains_the_debt_measures() {
             .any(|f| f.indicator == "gross_debt_to_nre")
     );
 }
+
+mod common;
+use common::MC_SIGMAS;
+use fiscalrisk::plan::MTFS_COLUMNS;
+
+fn column(name: &str) -> usize {
+    MTFS_COLUMNS.iter().position(|c| *c == name).unwrap()
+}
+
+/// A three-year plan with one £10m project, all borrowed in 2024/25 and repaid in one year, at
+/// 5% (so each year's capital cost is 1.05 times what was borrowed the year before).
+fn project(extra: &str) -> String {
+    format!(
+        "{PLAN}[capital]\nopening_cfr = 0\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
+         mrp = {{ method = \"straight_line\", years = 50 }}\n\
+         [[capital.programme]]\nname = \"Library\"\nspend = {{ \"2024/25\" = 10e6 }}\n\
+         mrp = {{ method = \"straight_line\", years = 1 }}\n{extra}"
+    )
+}
+
+#[test]
+fn a_fixed_slippage_defers_borrowing_and_its_cost_by_a_year() {
+    // 30% of the spend slips each year: 7m borrowed in 2024/25, 2.1m in 2025/26 (70% of the
+    // 3m carried), 0.63m in 2026/27. Costs start the year after: 7.35m, then 2.205m.
+    let s = scenario(&project("slippage = { dist = \"fixed\", value = 0.3 }\n"));
+    let c = s.capital();
+    let b: Vec<_> = c.iter().map(|r| r.borrowing).collect();
+    assert_eq!(
+        b,
+        vec![money("7000000.00"), money("2100000.00"), money("630000.00")]
+    );
+    assert_eq!(c[1].gap_effect, money("7350000.00"));
+    assert_eq!(c[2].gap_effect, money("2205000.00"));
+}
+
+#[test]
+fn overrun_and_receipts_shortfall_are_borrowed() {
+    // 20% overrun on 10m, of which 4m was to come from receipts that fetch 25% less: borrowing
+    // is 12m - 3m = 9m.
+    let s = scenario(&project(
+        "receipts = { \"2024/25\" = 4e6 }\noverrun = { dist = \"fixed\", value = 0.2 }\n\
+         receipts_shortfall = { dist = \"fixed\", value = 0.25 }\n",
+    ));
+    assert_eq!(s.capital()[0].borrowing, money("9000000.00"));
+    assert_eq!(s.capital()[1].gap_effect, money("9450000.00"));
+}
+
+#[test]
+fn uncertain_slippage_gives_the_closed_form_mean_cost() {
+    // Slippage s ~ U(0, 0.5), drawn once per trial: 2025/26 costs 1.05 x 10m x (1 - s) and
+    // 2026/27 costs 1.05 x 10m x s (1 - s). E[1 - s] = 0.75, E[s - s^2] = 0.25 - 1/12.
+    let s = scenario(&project(
+        "slippage = { dist = \"uniform\", low = 0, high = 0.5 }\n",
+    ));
+    // The exact tables take the mean slippage: 10.5m x 0.75 and 10.5m x 0.25 x 0.75.
+    assert_eq!(s.capital()[1].gap_effect, money("7875000.00"));
+    assert_eq!(s.capital()[2].gap_effect, money("1968750.00"));
+    assert!(s.ledger().unwrap_err().to_string().contains("capital.programme[0]"));
+    let n = 40_000;
+    let r = s.simulate(n, 7, None).unwrap();
+    let t = r.mtfs("mean").unwrap();
+    let k = column("capital_financing");
+    // Standard deviations: 10.5m x sd(1 - s) and 10.5m x sd(s - s^2) (by quadrature below).
+    let sd1 = 10.5e6 * 0.5 / 12f64.sqrt();
+    let m2 = 0.25 - 1.0 / 12.0;
+    let e2: f64 = (0..100_000)
+        .map(|i| {
+            let x = 0.5 * (i as f64 + 0.5) / 100_000.0;
+            (x - x * x).powi(2)
+        })
+        .sum::<f64>()
+        / 100_000.0;
+    let sd2 = 10.5e6 * (e2 - m2 * m2).sqrt();
+    let se = |sd: f64| MC_SIGMAS * sd / (n as f64).sqrt();
+    assert!((t[1][k] - 10.5e6 * 0.75).abs() < se(sd1), "{}", t[1][k]);
+    assert!((t[2][k] - 10.5e6 * m2).abs() < se(sd2), "{}", t[2][k]);
+    // Capital financing is an input of the drivers table, and the debt measures become
+    // distributions.
+    let row = r.drivers().into_iter().find(|d| d.kind == "capital").unwrap();
+    assert!((row.mean - t.iter().map(|y| y[k]).sum::<f64>()).abs() < 1.0);
+    let debt = r
+        .resilience()
+        .into_iter()
+        .find(|f| f.indicator == "capital_financing_to_nre" && f.year == "2025/26")
+        .unwrap();
+    assert!(debt.p90 > debt.p10, "{debt:?}");
+}
+
+#[test]
+fn a_programme_that_slips_together_spreads_its_cost_wider() {
+    // Two £5m projects with slippage U(0, 1): drawn on their own, or moving as one (correlation
+    // 1). Moving as one, their total is 10m x (1 - s) for one s: the same distribution as one
+    // £10m project; on their own it is narrower (the variance halves).
+    let two = |corr: &str| {
+        format!(
+            "{PLAN}[capital]\nopening_cfr = 0\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
+             mrp = {{ method = \"straight_line\", years = 50 }}\n{corr}\
+             [[capital.programme]]\nname = \"A\"\nspend = {{ \"2024/25\" = 5e6 }}\nmrp = {{ method = \"straight_line\", years = 1 }}\n\
+             slippage = {{ dist = \"uniform\", low = 0, high = 1 }}\n\
+             [[capital.programme]]\nname = \"B\"\nspend = {{ \"2024/25\" = 5e6 }}\nmrp = {{ method = \"straight_line\", years = 1 }}\n\
+             slippage = {{ dist = \"uniform\", low = 0, high = 1 }}\n"
+        )
+    };
+    let k = column("capital_financing");
+    let spread = |text: &str| {
+        let r = scenario(text).simulate(40_000, 3, None).unwrap();
+        r.mtfs("p90").unwrap()[1][k] - r.mtfs("p10").unwrap()[1][k]
+    };
+    let one = spread(&project(
+        "slippage = { dist = \"uniform\", low = 0, high = 1 }\n",
+    ));
+    let together = spread(&two("programme_correlation = 1.0\n"));
+    let apart = spread(&two(""));
+    // Uniform: P90 - P10 = 0.8 x 10.5m.
+    assert!((one / (0.8 * 10.5e6) - 1.0).abs() < 0.02, "{one}");
+    assert!((together / one - 1.0).abs() < 0.02, "{together} {one}");
+    // The mean of two uniforms is triangular on 0 to 1: P10 = sqrt(0.05), so P90 - P10 =
+    // (1 - 2 sqrt(0.05)) x 10.5m = 0.5528 x 10.5m.
+    let expected = (1.0 - 2.0 * 0.05f64.sqrt()) * 10.5e6;
+    assert!((apart / expected - 1.0).abs() < 0.02, "{apart} {expected}");
+}
+
+fn funded(rate: &str, extra: &str) -> String {
+    format!(
+        "[plan]\nname = \"f\"\nfirst_year = \"2024/25\"\nyears = 3\n[reserves]\ngeneral_fund = 100e6\n\
+         [[drivers]]\nname = \"pwlb\"\nrate = {rate}\n\
+         [funding.council_tax]\ntax_base = 100000\nband_d = 2000\n\
+         [[spending]]\nname = \"Net budget\"\nbase = 200e6\n\
+         [capital]\nopening_cfr = 0\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = \"pwlb\"\n\
+         mrp = {{ method = \"straight_line\", years = 50 }}\n\
+         [[capital.programme]]\nname = \"Depot\"\nspend = {{ \"2024/25\" = 20e6 }}\nmrp = {{ method = \"straight_line\", years = 20 }}\n{extra}"
+    )
+}
+
+#[test]
+fn a_borrowing_rate_from_a_driver_moves_interest_by_trial() {
+    // A fixed driver rate gives the same capital plan as the same number typed.
+    let by_driver = scenario(&funded("0.05", ""));
+    let typed = scenario(&funded("0.05", "").replace("borrowing_rate = \"pwlb\"", "borrowing_rate = 0.05"));
+    assert_eq!(by_driver.capital(), typed.capital());
+    // 20m borrowed in 2024/25 at 5%: 1m of interest in 2025/26.
+    assert_eq!(by_driver.capital()[1].interest, money("1000000.00"));
+    // An uncertain rate: interest is linear in it, so its mean is the interest at the mean
+    // rate, and its spread is 20m times the rate's.
+    let s = scenario(&funded(
+        "{ dist = \"normal\", mean = 0.05, sd = 0.01 }",
+        "",
+    ));
+    assert_eq!(s.capital()[1].interest, money("1000000.00"));
+    let n = 40_000;
+    let r = s.simulate(n, 11, None).unwrap();
+    let rows = r.resilience();
+    let interest = rows
+        .iter()
+        .find(|f| f.indicator == "interest_payable_to_nre" && f.year == "2025/26")
+        .unwrap();
+    let nre = s.net_budget()[1].to_f64();
+    let se = MC_SIGMAS * 20e6 * 0.01 / (n as f64).sqrt() / nre;
+    assert!((interest.mean - 1e6 / nre).abs() < se, "{interest:?}");
+    // P90 - P10 of a normal: 2 x 1.2816 sd.
+    let spread = (interest.p90 - interest.p10) * nre;
+    assert!((spread / (2.0 * 1.2816 * 20e6 * 0.01) - 1.0).abs() < 0.02, "{spread}");
+    // The pessimistic case takes the rate's 90th percentile.
+    let central = s.mtfs(Case::Central).unwrap();
+    let pessimistic = s.mtfs(Case::Pessimistic).unwrap();
+    let lift = pessimistic[1].capital_financing.decimal() - central[1].capital_financing.decimal();
+    assert!((lift.to_f64().unwrap() - 20e6 * 0.01 * 1.2816).abs() < 100.0, "{lift}");
+    // The same numbers on one and two threads.
+    let one = s.simulate(5_000, 5, Some(1)).unwrap();
+    let both = s.simulate(5_000, 5, Some(2)).unwrap();
+    assert_eq!(one.mtfs("mean").unwrap(), both.mtfs("mean").unwrap());
+    assert_eq!(one.resilience(), both.resilience());
+}
+
+#[test]
+fn refinanced_debt_carries_the_rate_of_its_year() {
+    // Opening debt 80m at 4%, MRP 2m a year on a CFR of 100m over 50 years; 30m refinanced in
+    // 2025/26 at 6%. 2025/26: old debt 80 - 2 (repaid in 2024/25) - 30 = 48m at 4% (1.92m) and
+    // 30m at 6% (1.8m): 3.72m.
+    let s = scenario(&format!(
+        "{PLAN}[capital]\nopening_cfr = 100e6\nopening_debt = 80e6\ndebt_rate = 0.04\n\
+         borrowing_rate = {{ \"2024/25\" = 0.05, \"2025/26\" = 0.06, \"2026/27\" = 0.07 }}\n\
+         refinancing = {{ \"2025/26\" = 30e6 }}\nmrp = {{ method = \"straight_line\", years = 50 }}\n"
+    ));
+    let c = s.capital();
+    assert_eq!(c[0].interest, money("3200000.00"));
+    assert_eq!(c[1].interest, money("3720000.00"));
+    // 2026/27: 80 - 4 - 30 = 46m at 4% (1.84m) and 30m at 6%: 3.64m.
+    assert_eq!(c[2].interest, money("3640000.00"));
+}
+
+#[test]
+fn flexible_receipts_fund_the_year_and_cost_later_years() {
+    // £5m of receipts fund transformation in 2024/25: off that year's gap; the programme
+    // borrows 5m instead, repaid over 20 years (0.25m) with 5% interest (0.25m) from 2025/26.
+    let base = format!(
+        "{PLAN}[capital]\nopening_cfr = 0\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
+         mrp = {{ method = \"straight_line\", years = 50 }}\n"
+    );
+    let flex = format!(
+        "{base}[[capital.flexible_receipts]]\nname = \"Transformation\"\namount = {{ \"2024/25\" = 5e6 }}\n"
+    );
+    let c = scenario(&flex).capital();
+    assert_eq!(c[0].flexible_receipts, money("5000000.00"));
+    assert_eq!(c[0].borrowing, money("5000000.00"));
+    assert_eq!(c[0].capitalised, money("0.00"));
+    let without = scenario(&base).ledger().unwrap();
+    let with = scenario(&flex).ledger().unwrap();
+    let change: Vec<Decimal> = with
+        .iter()
+        .zip(&without)
+        .map(|(a, b)| a.gap.decimal() - b.gap.decimal())
+        .collect();
+    assert_eq!(change, vec![d("-5000000"), d("500000"), d("487500")]);
+}
+
+#[test]
+fn lost_commercial_income_moves_the_gap_by_the_loss_less_mrp_relief() {
+    // The tenant default of the test above, with the property sold when it happens: the £1.5m
+    // a year of MRP on its debt stops. The gap moves by 4m - 1.5m in each year of the loss.
+    let base = format!(
+        "{PLAN}[capital]\nopening_cfr = 50e6\nopening_debt = 50e6\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
+         mrp = {{ method = \"straight_line\", years = 50 }}\n\
+         [[capital.commercial]]\nname = \"Investment property\"\nincome = 10e6\nrisk = \"tenant_default\"\nmrp_relief = 1.5e6\n"
+    );
+    let risk = |p: f64| {
+        format!(
+            "[[risks]]\nid = \"tenant_default\"\nname = \"Anchor tenant defaults\"\nprobability = {p:?}\n\
+             impact = {{ dist = \"fixed\", value = 4e6 }}\nrecurring = true\nprofile = {{ \"2025/26\" = 1.0 }}\ncategory = \"commercial\"\n"
+        )
+    };
+    let without = scenario(&format!("{base}{}", risk(0.0)));
+    let with = scenario(&format!("{base}{}", risk(1.0)));
+    let change: Vec<Decimal> = with
+        .ledger()
+        .unwrap()
+        .iter()
+        .zip(&without.ledger().unwrap())
+        .map(|(a, b)| a.gap.decimal() - b.gap.decimal())
+        .collect();
+    assert_eq!(change, vec![d("0"), d("2500000"), d("2500000")]);
+    // The simulation nets the same way, in the gap and in the drivers table.
+    let (a, b) = (
+        with.simulate(1_000, 1, None).unwrap(),
+        without.simulate(1_000, 1, None).unwrap(),
+    );
+    for (x, y) in a.by_year().iter().zip(b.by_year()).skip(1) {
+        assert!((x.gap_mean - y.gap_mean - 2.5e6).abs() < 1e-6);
+    }
+    let risk_row = a.drivers().into_iter().find(|r| r.kind == "risk").unwrap();
+    assert!((risk_row.mean - 5e6).abs() < 1e-6, "{risk_row:?}");
+    // At a 50% chance, the gap moves by the net loss in the trials in which it happens.
+    let half = scenario(&format!("{base}{}", risk(0.5))).simulate(20_000, 2, None).unwrap();
+    let mean = half.by_year()[1].gap_mean - b.by_year()[1].gap_mean;
+    let se = MC_SIGMAS * 2.5e6 * 0.5 / (20_000f64).sqrt();
+    assert!((mean - 1.25e6).abs() < se, "{mean}");
+}
+
+#[test]
+fn a_capital_plan_with_every_new_key_round_trips() {
+    let s = scenario(&format!(
+        "{}[[capital.flexible_receipts]]\nname = \"T\"\namount = {{ \"2024/25\" = 1e6 }}\nmrp_years = 10\n",
+        project(
+            "slippage = { dist = \"pert\", low = 0, mode = 0.1, high = 0.4 }\noverrun = { dist = \"uniform\", low = 0, high = 0.3 }\n"
+        )
+        .replacen(
+            "mrp = {",
+            "programme_correlation = 0.4\nrefinancing = { \"2025/26\" = 0 }\nmrp = {",
+            1
+        )
+        .replace("[[capital.programme]]", "[[capital.commercial]]\nname = \"Rent\"\nincome = 1e6\n[[capital.programme]]")
+    ));
+    let again = scenario(&s.to_toml().unwrap());
+    assert_eq!(s, again);
+    assert_eq!(s.capital(), again.capital());
+}
+
+#[test]
+fn bad_uncertain_capital_input_is_refused_with_its_key_path() {
+    let cases = [
+        (
+            project("slippage = { dist = \"uniform\", low = 0, high = 1.5 }\n"),
+            "capital.programme[0].slippage: the distribution reaches 0.0 to 1.5",
+        ),
+        (
+            project("overrun = { dist = \"normal\", mean = 0.1, sd = 0.1 }\n"),
+            "capital.programme[0].overrun: the distribution reaches",
+        ),
+        (
+            project("receipts_shortfall = { dist = \"pert\", low = 0.5, mode = 0.2, high = 0.9 }\n"),
+            "capital.programme[0].receipts_shortfall",
+        ),
+        (
+            project("").replace("opening_debt = 0\n", "opening_debt = 0\nrefinancing = { \"2025/26\" = 1e6 }\n"),
+            "capital.refinancing: refinances 1000000 of an opening debt of 0",
+        ),
+        (
+            project("").replace("borrowing_rate = 0.05", "borrowing_rate = \"gilts\""),
+            "capital.borrowing_rate: names the driver \"gilts\", but the scenario has no [[drivers]]",
+        ),
+        (
+            funded("0.05", "").replace("borrowing_rate = \"pwlb\"", "borrowing_rate = \"gilts\""),
+            "capital.borrowing_rate",
+        ),
+        (
+            project("").replace("borrowing_rate = 0.05", "borrowing_rate = { \"2024/25\" = 0.05 }"),
+            "capital.borrowing_rate: gives no rate for 2025/26, 2026/27",
+        ),
+        (
+            project("").replacen("mrp = {", "programme_correlation = 1.5\nmrp = {", 1),
+            "capital.programme_correlation: 1.5 is not between 0 and 1",
+        ),
+        (
+            format!("{}[[capital.commercial]]\nname = \"R\"\nincome = 1e6\nmrp_relief = 1e5\n", project("")),
+            "capital.commercial[0].mrp_relief: needs `risk`",
+        ),
+        (
+            format!("{}[[capital.commercial]]\nname = \"R\"\nincome = 1e6\nrisk = \"nope\"\n", project("")),
+            "capital.commercial[0].risk: \"nope\" is not a risk of the register",
+        ),
+        (
+            format!("{}[[capital.flexible_receipts]]\nname = \"F\"\namount = {{ \"2024/25\" = 1e6 }}\nmrp_years = 0\n", project("")),
+            "capital.flexible_receipts[0].mrp_years: 0 is not between 1 and 250",
+        ),
+    ];
+    for (text, expected) in cases {
+        let e = Scenario::from_toml(&text).unwrap_err().to_string();
+        assert!(e.contains(expected), "{e}\nexpected: {expected}");
+    }
+}

@@ -371,13 +371,15 @@ class Scenario:
 
     def capital(self) -> pl.DataFrame:
         """The capital plan by year, exact (empty without ``[capital]``): ``cfr_start``,
-        ``borrowing`` (the programme's and capitalisation directions'), ``capitalised``,
-        ``mrp`` (charged), ``mrp_required`` (by the stated policies) and ``mrp_below_policy``
+        ``borrowing`` (the programme's, capitalisation directions' and in place of flexible
+        receipts), ``capitalised`` (directions), ``flexible_receipts``, ``mrp`` (charged), ``mrp_required`` (by the stated policies) and ``mrp_below_policy``
         (the prudence flag), ``cfr_end``, ``debt_end``, ``interest``, ``investment_income``,
         ``commercial_income``, ``revenue_contributions``, ``financing_cost`` (MRP + interest +
         revenue contributions - investment and commercial income), ``budgeted`` and
-        ``gap_effect`` (the cost beyond what is budgeted, less capitalisation directions that
-        fund the year's gap: what enters the gap).
+        ``gap_effect`` (the cost beyond what is budgeted, less capitalisation directions and
+        flexible receipts that fund the year's gap: what enters the gap). Uncertain project
+        inputs (``slippage``, ``overrun``, ``receipts_shortfall``) are at their means and a
+        borrowing rate from a driver at the driver's mean; ``simulate`` draws them.
 
         Examples
         --------
@@ -394,8 +396,8 @@ class Scenario:
         >>> [str(x) for x in c["cfr_end"]]
         ['108000000.00', '104000000.00', '100000000.00']
         """
-        money = ["cfr_start", "borrowing", "capitalised", "mrp", "mrp_required", "cfr_end", "debt_end", "interest",
-                 "investment_income", "commercial_income", "revenue_contributions", "financing_cost", "budgeted",
+        money = ["cfr_start", "borrowing", "capitalised", "flexible_receipts", "mrp", "mrp_required", "cfr_end",
+                 "debt_end", "interest", "investment_income", "commercial_income", "revenue_contributions", "financing_cost", "budgeted",
                  "gap_effect"]
         return _typed_rows(self._native.capital(),
                            {"year": pl.String, **{c: _MONEY for c in money}, "mrp_below_policy": pl.Boolean})

@@ -394,8 +394,8 @@ def _capital_section(result: PlanResult) -> list[str]:
     c = scenario.capital()
     if not c.height:
         return []
-    money = ["cfr_start", "borrowing", "capitalised", "mrp", "mrp_required", "cfr_end", "debt_end", "interest",
-             "financing_cost", "gap_effect"]
+    money = ["cfr_start", "borrowing", "capitalised", "flexible_receipts", "mrp", "mrp_required", "cfr_end", "debt_end",
+             "interest", "financing_cost", "gap_effect"]
     p = scenario.prudential_indicators()
     flagged = c.filter(pl.col("mrp_below_policy"))["year"].to_list()
     note = ("MRP is below what the stated policy requires in " + ", ".join(flagged) + "."

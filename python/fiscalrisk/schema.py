@@ -254,8 +254,23 @@ def _capital() -> dict[str, Any]:
             "receipts": _by_year("financed by capital receipts"),
             "revenue": _by_year("financed from revenue (a cost in the year)"),
             "mrp": _mrp("the MRP method of the project's borrowing (the rest of the spend is borrowed)"),
+            "slippage": _distribution("the share of each year's spend (with its financing) that slips to the next "
+                                      "year, 0 to 1, drawn once per trial"),
+            "overrun": _distribution("cost overrun as a share of the spend (0.2 is 20% more), at or above 0, borrowed"),
+            "receipts_shortfall": _distribution("the share of the project's capital receipts not realised, 0 to 1, "
+                                                "borrowed instead"),
         },
         ["name", "spend", "mrp"],
+    )
+    flexible = _table(
+        {
+            "name": {"type": "string"},
+            "amount": _by_year("capital receipts used for the revenue costs of transformation (off the year's gap; "
+                               "the programme borrows as much instead)"),
+            "mrp_years": {"type": "integer", "minimum": 1, "maximum": 250, "default": 20,
+                          "description": "years of straight-line MRP on the borrowing that replaces them"},
+        },
+        ["name", "amount"],
     )
     direction = _table(
         {
@@ -276,7 +291,19 @@ def _capital() -> dict[str, Any]:
             "mrp": _mrp("the MRP policy on the opening CFR"),
             "mrp_charged": _by_year("MRP actually charged on the opening CFR, when it differs from the policy (below it: flagged)"),
             "debt_rate": _number("average interest rate on the opening debt", 0, 1),
-            "borrowing_rate": _number("interest rate on new borrowing", 0, 1),
+            "borrowing_rate": {
+                "description": "interest rate on new borrowing and refinancing in the year it is taken: a fraction, "
+                               "a driver's name, or fractions by year (every year given)",
+                "oneOf": [
+                    {"type": "number", "minimum": 0, "maximum": 1},
+                    {"type": "string"},
+                    {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
+                     "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
+                ],
+            },
+            "refinancing": _by_year("opening debt refinanced in the year at that year's borrowing rate"),
+            "programme_correlation": _number("correlation of the projects' slippage, overrun and receipts shortfall "
+                                             "(one common factor per input)", 0, 1, 0.0),
             "investments": _money("investments held", 0),
             "investment_rate": _number("yield on investments", 0, 1, 0.0),
             "budgeted": _by_year("capital financing costs the budget already provides (the gap takes the rest)"),
@@ -286,8 +313,11 @@ def _capital() -> dict[str, Any]:
             "programme": {"type": "array", "items": project},
             "directions": {"type": "array", "items": direction},
             "commercial": {"type": "array", "items": _table(
-                {"name": {"type": "string"}, "income": _money("commercial income a year (its risks are register risks)")},
+                {"name": {"type": "string"}, "income": _money("commercial income a year (its risks are register risks)"),
+                 "risk": {"type": "string", "description": "the register risk whose cost is this income lost"},
+                 "mrp_relief": _money("MRP no longer charged in a year the income is lost (needs risk)", 0)},
                 ["name", "income"])},
+            "flexible_receipts": {"type": "array", "items": flexible},
         },
         ["opening_cfr", "opening_debt", "mrp", "debt_rate", "borrowing_rate"],
         "capital financing: MRP, interest and capitalisation directions; the net cost beyond `budgeted` enters the gap",

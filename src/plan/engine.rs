@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
 
 use crate::reserves::Minimum;
 use crate::resilience;
@@ -103,6 +106,11 @@ pub(crate) struct PlanAcc {
     /// [`super::mtfs::MTFS_COLUMNS`]; empty in results stored before them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) mtfs: Vec<Sketch>,
+    /// With a capital plan that varies by trial: interest, capital financing (MRP and
+    /// interest) and gross debt at each year's end (`[measure * years + year]`; empty when the
+    /// capital plan is the same in every trial).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) debt: Vec<Sketch>,
     /// Only a reverse stress test fills it, and it never leaves that call.
     #[serde(skip)]
     pub(crate) stress: StressAcc,
@@ -123,6 +131,7 @@ impl PlanAcc {
             .chain(&mut self.change)
             .chain(&mut self.balances)
             .chain(&mut self.mtfs)
+            .chain(&mut self.debt)
             .chain([&mut self.cumulative_one_off, &mut self.cumulative_gap])
         {
             *s = s.compact();
@@ -157,6 +166,7 @@ impl PlanAcc {
             item_sum: vec![0.0; items],
             item_exhausted_sum: vec![0.0; items],
             mtfs: Vec::new(),
+            debt: Vec::new(),
             stress: StressAcc::default(),
         }
     }
@@ -209,6 +219,13 @@ impl PlanAcc {
         if !self.mtfs.is_empty() && self.mtfs.len() != cells {
             return Err(format!("mtfs has {} values for {cells}", self.mtfs.len()));
         }
+        if !self.debt.is_empty() && self.debt.len() != 3 * years {
+            return Err(format!(
+                "debt has {} values for {}",
+                self.debt.len(),
+                3 * years
+            ));
+        }
         if !self.kept_flags.is_empty() || !self.kept.is_empty() {
             let cells = self.trials as usize * years;
             if self.kept_flags.len() != cells || self.kept.len() != cells * KEPT {
@@ -246,11 +263,13 @@ impl PlanAcc {
         self.cumulative_gap.merge(&o.cumulative_gap);
         self.kept.append(&mut o.kept);
         self.kept_flags.append(&mut o.kept_flags);
-        if self.mtfs.is_empty() {
-            self.mtfs = std::mem::take(&mut o.mtfs);
-        } else {
-            for (a, b) in self.mtfs.iter_mut().zip(&o.mtfs) {
-                a.merge(b);
+        for (mine, theirs) in [(&mut self.mtfs, &mut o.mtfs), (&mut self.debt, &mut o.debt)] {
+            if mine.is_empty() {
+                *mine = std::mem::take(theirs);
+            } else {
+                for (a, b) in mine.iter_mut().zip(theirs.iter()) {
+                    a.merge(b);
+                }
             }
         }
         for (mine, theirs) in [
@@ -570,6 +589,43 @@ impl Scenario {
             + self.pressures.len()
             + self.savings.len()
             + usize::from(self.finance.is_some())
+            + usize::from(self.capital.is_some())
+    }
+
+    /// Whether the capital plan varies by trial (projects that draw, or a borrowing rate that
+    /// follows an uncertain driver), and the driver whose rates it needs.
+    fn capital_varies(&self) -> (bool, Option<usize>) {
+        let Some(c) = &self.capital else {
+            return (false, None);
+        };
+        let driver = c.driver().filter(|&a| {
+            self.finance.as_ref().is_some_and(|f| {
+                f.drivers.rates[a]
+                    .iter()
+                    .any(|r| matches!(r, crate::funding::Rate::Uncertain(_)))
+            })
+        });
+        (c.draws() || driver.is_some(), driver)
+    }
+
+    /// Each risk's MRP relief a year (commercial income it takes away; see
+    /// [`crate::capital::CommercialSpec`]), by register index.
+    pub(crate) fn reliefs(&self) -> Vec<Decimal> {
+        let mut out = vec![Decimal::ZERO; self.register.risks().len()];
+        if let Some(c) = &self.spec.capital {
+            for x in &c.commercial {
+                if let Some(id) = &x.risk
+                    && let Some(i) = self
+                        .register
+                        .risks()
+                        .iter()
+                        .position(|r| r.id() == id.trim())
+                {
+                    out[i] += x.mrp_relief.decimal();
+                }
+            }
+        }
+        out
     }
 
     fn batch(
@@ -599,6 +655,19 @@ impl Scenario {
             .iter()
             .map(|c| c.spread.iter().map(|s| s.1).sum::<f64>())
             .collect();
+        // A risk that takes commercial income away relieves MRP in each year it costs the
+        // plan (`relief[i]` a year; `relief_total[i]` over its years).
+        let relief: Vec<f64> = self
+            .reliefs()
+            .iter()
+            .map(|d| Money::new(*d).to_f64())
+            .collect();
+        let relief_total: Vec<f64> = engine
+            .compiled()
+            .iter()
+            .zip(&relief)
+            .map(|(c, r)| r * c.spread.iter().filter(|s| s.1 > 0.0).count() as f64)
+            .collect();
         let (risks, risk_z) = engine.draw_risks(n, &mut rng, &mut |i, trials, costs| {
             let c = &engine.compiled()[i];
             let target = if c.recurring {
@@ -608,11 +677,14 @@ impl Scenario {
             };
             for &(t, f) in &c.spread {
                 let row = &mut target[t * n..(t + 1) * n];
+                let less = if f > 0.0 { relief[i] } else { 0.0 };
                 for (&j, &x) in trials.iter().zip(costs) {
-                    row[j as usize] += f * x;
+                    row[j as usize] += f * x - if x > 0.0 { less } else { 0.0 };
                 }
             }
         });
+        // A risk's cost to the plan in a trial in which it happens, `x` its drawn cost.
+        let net = |i: usize, x: f64| factors[i] * x - if x > 0.0 { relief_total[i] } else { 0.0 };
         // The MTFS view needs the risks' part of each year's gap, and (below) the pressures'
         // and the savings' parts.
         let mtfs = want.mtfs;
@@ -656,7 +728,8 @@ impl Scenario {
         };
         // Funding and spending: drivers' latents and grants are drawn here (only for a
         // scenario that has them, so that other scenarios draw exactly as before).
-        let (driver_z, budgets, budget_varies) = match &self.finance {
+        let (capital_varies, capital_driver) = self.capital_varies();
+        let (driver_z, budgets, driver_rates, budget_varies) = match &self.finance {
             Some(f)
                 if f.uncertain
                     || self
@@ -664,11 +737,11 @@ impl Scenario {
                         .iter()
                         .any(|l| matches!(l.other, Linked::Driver(_))) =>
             {
-                let (z, b) = f.draw(engine, n, &mut rng, &risk_z);
-                (z, b, true)
+                let (z, b, r) = f.draw(engine, n, &mut rng, &risk_z, capital_driver);
+                (z, b, r, true)
             }
-            Some(f) => (Vec::new(), f.fixed_years(), false),
-            None => (Vec::new(), Vec::new(), false),
+            Some(f) => (Vec::new(), f.fixed_years(), Vec::new(), false),
+            None => (Vec::new(), Vec::new(), Vec::new(), false),
         };
         let latents = Latents {
             risk: &risk_z,
@@ -744,6 +817,16 @@ impl Scenario {
             Some(i) => (0..n).map(|_| i.overspend.draw(&mut rng)).collect(),
             None => vec![0.0; n],
         };
+        // The capital plan of each trial, when it varies (drawn last, so that adding it leaves
+        // every other draw as it was).
+        let capital_trials: Vec<[f64; 4]> = match &self.capital {
+            Some(c) if capital_varies => c.trials(
+                n,
+                &mut rng,
+                (!driver_rates.is_empty()).then_some(driver_rates.as_slice()),
+            ),
+            _ => Vec::new(),
+        };
         let mitigations = self.in_year.as_ref().and_then(|i| i.mitigations);
         let m = self.spec.plan.management_response;
         let allowed = self.spec.policy.reserves_for_recurring_gaps;
@@ -794,7 +877,9 @@ impl Scenario {
                 .collect(),
             None => vec![0.0; years],
         };
-        let budget_item = (self.finance.is_some()).then(|| items - r - 1);
+        let budget_item =
+            (self.finance.is_some()).then(|| items - r - 1 - usize::from(self.capital.is_some()));
+        let capital_item = self.capital.is_some().then(|| items - r - 1);
         let columns = super::mtfs::MTFS_COLUMNS.len();
         let mut mtfs_values = if mtfs {
             vec![0.0; columns * years * n]
@@ -828,22 +913,34 @@ impl Scenario {
                     }
                 };
                 let funding_total: f64 = funding.iter().sum();
-                let structural = if budget.is_some() {
+                let capital_y = if capital_trials.is_empty() {
+                    capital[y]
+                } else {
+                    capital_trials[j * years + y][0]
+                };
+                let base_gap = if budget.is_some() {
                     lines - funding_total - need[y]
                 } else {
                     0.0
-                } + capital[y];
+                };
+                let structural = base_gap + capital_y;
                 if let Some(b) = budget_item {
                     if y == 0 {
                         item_cost[b * n + j] = 0.0;
                     }
-                    item_cost[b * n + j] += structural - central_structural[y];
+                    item_cost[b * n + j] += base_gap - central_structural[y];
+                }
+                if let Some(c) = capital_item {
+                    if y == 0 {
+                        item_cost[c * n + j] = 0.0;
+                    }
+                    item_cost[c * n + j] += capital_y;
                 }
                 if mtfs {
                     let cell = y * n + j;
                     let pressures = before_savings[cell] - risk_part[cell] + underlying;
                     let effect = recurring[cell] + one_off[cell] + base[y] - before_savings[cell];
-                    let spending = lines + pressures + capital[y];
+                    let spending = lines + pressures + capital_y;
                     let before = spending - funding_total;
                     let delivered = need[y] - effect;
                     let values = [
@@ -855,7 +952,7 @@ impl Scenario {
                         funding_total,
                         lines,
                         pressures,
-                        capital[y],
+                        capital_y,
                         spending,
                         before,
                         delivered,
@@ -946,6 +1043,20 @@ impl Scenario {
         if mtfs {
             acc.mtfs = mtfs_values.chunks(n).map(Sketch::from_values).collect();
         }
+        if !capital_trials.is_empty() {
+            let mut column = vec![0.0; n];
+            for k in 1..4 {
+                for y in 0..years {
+                    for (v, t) in column
+                        .iter_mut()
+                        .zip(capital_trials[y..].iter().step_by(years))
+                    {
+                        *v = t[k];
+                    }
+                    acc.debt.push(Sketch::from_values(&column));
+                }
+            }
+        }
         acc.cumulative_one_off = Sketch::from_values(&cumulative);
         acc.cumulative_gap = Sketch::from_values(&cumulative_gap);
         acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
@@ -976,20 +1087,19 @@ impl Scenario {
         let mut keys = vec![0u64; met_count as usize * words];
         let mut stress_sum = vec![0.0; if met.is_some() { items } else { 0 }];
         risks.visit(engine, &mut |i, trials, costs| {
-            let f = factors[i];
-            acc.item_sum[i] = costs.iter().map(|x| f * x).sum();
+            acc.item_sum[i] = costs.iter().map(|&x| net(i, x)).sum();
             acc.item_exhausted_sum[i] = trials
                 .iter()
                 .zip(costs)
                 .filter(|(j, _)| exhausted_by_end[**j as usize])
-                .map(|(_, x)| f * x)
+                .map(|(_, &x)| net(i, x))
                 .sum();
             if met.is_some() {
                 let mut sum = 0.0;
                 for (&j, &x) in trials.iter().zip(costs) {
                     let slot = met_slot[j as usize];
                     if slot != u32::MAX {
-                        sum += f * x;
+                        sum += net(i, x);
                         if x > 0.0 {
                             keys[slot as usize * words + i / 64] |= 1 << (i % 64);
                         }

@@ -414,6 +414,17 @@ impl Scenario {
         let years = self.horizon.len();
         let mut recurring = vec![Decimal::ZERO; years];
         let mut one_off = vec![Decimal::ZERO; years];
+        let relief = self.reliefs();
+        if let Some(c) = &self.spec.capital
+            && let Some(i) = c.programme.iter().position(|p| {
+                p.slippage.is_some() || p.overrun.is_some() || p.receipts_shortfall.is_some()
+            })
+        {
+            return Err(PlanError::Uncertain {
+                what: format!("capital.programme[{i}]"),
+                why: "its slippage, overrun or receipts shortfall is drawn".into(),
+            });
+        }
         for (i, r) in self.register.risks().iter().enumerate() {
             let spec = r.spec();
             if spec.probability != 0.0 && spec.probability != 1.0 {
@@ -434,15 +445,22 @@ impl Scenario {
                 .profile()
                 .first()
                 .map_or(0, |(y, _)| self.horizon.index_of(*y).unwrap_or(0));
+            // Commercial income this risk takes away relieves MRP in each year it costs.
+            let less = if cost > Decimal::ZERO {
+                relief[i]
+            } else {
+                Decimal::ZERO
+            };
             if spec.recurring {
                 for v in &mut recurring[start..] {
-                    *v += cost;
+                    *v += cost - less;
                 }
             } else if r.profile().is_empty() {
-                one_off[0] += cost;
+                one_off[0] += cost - less;
             } else {
                 for (y, f) in r.profile() {
-                    one_off[self.horizon.index_of(*y).unwrap_or(0)] += ratio(*f) * cost;
+                    let less = if *f > 0.0 { less } else { Decimal::ZERO };
+                    one_off[self.horizon.index_of(*y).unwrap_or(0)] += ratio(*f) * cost - less;
                 }
             }
         }

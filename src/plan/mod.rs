@@ -81,8 +81,8 @@ pub use mtfs::{
     BridgeRow, Case, CouncilTaxRow, MTFS_COLUMNS, MtfsLine, MtfsRow, Sensitivity, bridge,
 };
 pub use result::{
-    BUDGET_ITEM, BreachRow, DEBT_INDICATORS, DriverRow, FORWARD_INDICATORS, ForwardRow, PlanResult,
-    ReserveRow, TrialTable, USABLE_RESERVES, YearRow,
+    BUDGET_ITEM, BreachRow, CAPITAL_ITEM, DEBT_INDICATORS, DriverRow, FORWARD_INDICATORS,
+    ForwardRow, PlanResult, ReserveRow, TrialTable, USABLE_RESERVES, YearRow,
 };
 pub use spec::{
     Condition, InYearSpec, MAX_INPUT_BYTES, MAX_ITEMS, PlanError, PlanSpec, PressureSpec, Scenario,

@@ -524,15 +524,17 @@ impl Finance {
     }
 
     /// Draws a batch's driver latents (`[d * n + j]`, standard normals correlated as the
-    /// scenario says) and grant amounts, and runs each trial's budget. Returns the latents and
-    /// the budget by trial and year (`[j * years + y]`).
+    /// scenario says) and grant amounts, and runs each trial's budget. Returns the latents,
+    /// the budget by trial and year (`[j * years + y]`) and, for driver `keep`, its rates by
+    /// trial and year (same layout; empty without `keep`).
     pub(crate) fn draw(
         &self,
         engine: &Engine<'_>,
         n: usize,
         rng: &mut crate::rng::Rng,
         risk_z: &[f64],
-    ) -> (Vec<f64>, Vec<BudgetYear<f64>>) {
+        keep: Option<usize>,
+    ) -> (Vec<f64>, Vec<BudgetYear<f64>>, Vec<f64>) {
         let d = self.drivers.names.len();
         let years = self.float.years;
         let e: Vec<f64> = (0..d * n).map(|_| super::engine::std_normal(rng)).collect();
@@ -578,6 +580,7 @@ impl Finance {
         }
         let mut index = Vec::with_capacity(d * years);
         let mut out = vec![BudgetYear::default(); n * years];
+        let mut kept = Vec::with_capacity(if keep.is_some() { n * years } else { 0 });
         let tables = self.latent.get_or_init(|| {
             let table = |repeats: &[bool], y: usize, dist: &crate::distribution::Distribution| {
                 (!repeats[y]).then(|| dist.latent_quantile())
@@ -638,6 +641,9 @@ impl Finance {
                     }
                 }
             }
+            if let Some(a) = keep {
+                kept.extend_from_slice(&rates[a * years..(a + 1) * years]);
+            }
             self.float.indexes(&rates, &mut index);
             self.float.run(
                 &rates,
@@ -647,7 +653,7 @@ impl Finance {
                 None,
             );
         }
-        (z, out)
+        (z, out, kept)
     }
 }
 
@@ -822,11 +828,16 @@ impl Scenario {
                 None
             }
         };
-        let capital = self
-            .capital
-            .as_ref()
-            .map(|c| c.gap_effect())
-            .unwrap_or_else(|| vec![Decimal::ZERO; years]);
+        // Capital financing at the case's rates when the borrowing rate follows a driver.
+        let capital = match &self.capital {
+            Some(c) if c.driver().is_some() && !inputs.rates.is_empty() => c
+                .rows_at(Some(&inputs.rates))
+                .iter()
+                .map(|r| r.gap_effect.decimal())
+                .collect(),
+            Some(c) => c.gap_effect(),
+            None => vec![Decimal::ZERO; years],
+        };
         Table {
             years: out,
             detail,

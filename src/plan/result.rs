@@ -16,6 +16,10 @@ use super::spec::{PlanError, Scenario};
 /// from the central case through drivers and uncertain grants.
 pub const BUDGET_ITEM: &str = "funding and spending drivers";
 
+/// The drivers table's input of kind `capital`: the capital plan's cost to the gap (MRP,
+/// interest and revenue contributions less income, beyond what is budgeted).
+pub const CAPITAL_ITEM: &str = "capital financing";
+
 /// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
 pub const USABLE_RESERVES: &str = "usable_reserves";
 
@@ -99,8 +103,9 @@ pub struct BreachRow {
 /// One row of [`PlanResult::drivers`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverRow {
-    /// `risk`, `pressure`, `saving` (its shortfall), `unidentified`, or `budget` (funding and
-    /// spending: the gap's departure from the central case through drivers and grants).
+    /// `risk`, `pressure`, `saving` (its shortfall), `unidentified`, `budget` (funding and
+    /// spending: the gap's departure from the central case through drivers and grants), or
+    /// `capital` (capital financing's cost to the gap).
     pub kind: String,
     /// Its id (or a pressure's name).
     pub id: String,
@@ -128,13 +133,15 @@ pub struct PlanResult {
     acc: PlanAcc,
     items: Vec<(String, String)>,
     /// With `[capital]`, by year: interest, capital financing (MRP and interest) and gross
-    /// debt at the year's end (the same in every trial; empty without capital).
+    /// debt at the year's end in the central case (empty without capital); when the capital
+    /// plan varies by trial, their distributions are in the accumulators.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     debt: Vec<[f64; 3]>,
 }
 
-/// The debt indicators a plan with `[capital]` adds to [`PlanResult::resilience`]: the same in
-/// every trial (the capital plan is exact), as shares of the net revenue stream.
+/// The debt indicators a plan with `[capital]` adds to [`PlanResult::resilience`], as shares
+/// of the net revenue stream: distributions when the capital plan varies by trial (slippage,
+/// overrun, receipts, a borrowing rate from an uncertain driver), else the same in every trial.
 pub const DEBT_INDICATORS: [&str; 3] = [
     "interest_payable_to_nre",
     "capital_financing_to_nre",
@@ -362,6 +369,9 @@ impl Scenario {
         );
         if self.finance.is_some() {
             items.push(("budget".to_string(), BUDGET_ITEM.to_string()));
+        }
+        if self.capital.is_some() {
+            items.push(("capital".to_string(), CAPITAL_ITEM.to_string()));
         }
         items
     }
@@ -698,17 +708,25 @@ impl PlanResult {
                 });
             }
         }
+        let years = self.years.len();
         for (k, name) in DEBT_INDICATORS.iter().enumerate() {
             for (y, year) in self.years.iter().enumerate().take(self.debt.len()) {
-                let x = self.debt[y][k] / self.budget[y];
-                rows.push(ForwardRow {
+                let b = self.budget[y];
+                let row = |mean: f64, p10: f64, p50: f64, p90: f64| ForwardRow {
                     year: year.clone(),
                     indicator: name.to_string(),
-                    mean: x,
-                    p10: x,
-                    p50: x,
-                    p90: x,
+                    mean: mean / b,
+                    p10: p10 / b,
+                    p50: p50 / b,
+                    p90: p90 / b,
                     defined: 1.0,
+                };
+                rows.push(match self.acc.debt.get(k * years + y) {
+                    Some(s) => row(s.mean(), s.quantile(0.1), s.quantile(0.5), s.quantile(0.9)),
+                    None => {
+                        let x = self.debt[y][k];
+                        row(x, x, x, x)
+                    }
                 });
             }
         }
@@ -730,14 +748,19 @@ impl PlanResult {
                 value: threshold,
             });
         }
-        if let Some(k) = DEBT_INDICATORS.iter().position(|n| *n == indicator)
-            && !self.debt.is_empty()
-        {
-            return Ok(f64::from(u8::from(
-                self.debt[y][k] / self.budget[y] < threshold,
-            )));
-        }
-        let (s, scale) = self.indicator(indicator, y)?;
+        let debt = DEBT_INDICATORS
+            .iter()
+            .position(|n| *n == indicator)
+            .filter(|_| !self.debt.is_empty());
+        let (s, scale) = match debt {
+            Some(k) if self.acc.debt.is_empty() => {
+                return Ok(f64::from(u8::from(
+                    self.debt[y][k] / self.budget[y] < threshold,
+                )));
+            }
+            Some(k) => (&self.acc.debt[k * self.years.len() + y], self.budget[y]),
+            None => self.indicator(indicator, y)?,
+        };
         // Below `t` is not above the largest float under `t`.
         let under = from_ordered_bits(ordered_bits(threshold * scale) - 1);
         let below = s.count() as f64 * (1.0 - s.exceedance(under));

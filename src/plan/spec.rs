@@ -909,8 +909,27 @@ impl Scenario {
         let capital = spec
             .capital
             .as_ref()
-            .map(|c| crate::capital::CapitalPlan::new(c, &horizon))
+            .map(|c| {
+                crate::capital::CapitalPlan::with_drivers(
+                    c,
+                    &horizon,
+                    finance.as_ref().map(|f| &f.drivers),
+                )
+            })
             .transpose()?;
+        if let Some(c) = &spec.capital {
+            for (i, x) in c.commercial.iter().enumerate() {
+                if let Some(id) = &x.risk
+                    && !register.risks().iter().any(|r| r.id() == id.trim())
+                {
+                    return Err(crate::capital::CapitalError::Invalid {
+                        field: format!("capital.commercial[{i}].risk"),
+                        message: format!("{id:?} is not a risk of the register"),
+                    }
+                    .into());
+                }
+            }
+        }
         if let Some(f) = &finance {
             warnings.extend(f.warnings());
         }

@@ -64,8 +64,9 @@ pub struct ReverseStress {
     pub smallest_exact: bool,
 }
 
-/// A risk in the central case: its mean cost if it occurs, whether it recurs, its spread.
-type CentralRisk = (f64, bool, Vec<(usize, f64)>);
+/// A risk in the central case: its mean cost if it occurs, whether it recurs, its spread, and
+/// the MRP relief a year of the commercial income it takes away.
+type CentralRisk = (f64, bool, Vec<(usize, f64)>, f64);
 
 /// The central case, computed once: every pressure, saving shortfall and the in-year overspend
 /// at its mean; each risk's mean cost if it occurs, with its spread.
@@ -128,7 +129,11 @@ impl Scenario {
             .risks()
             .iter()
             .zip(compiled)
-            .map(|(r, c)| (r.expected_cost_if_occurs(), c.recurring, c.spread))
+            .zip(self.reliefs())
+            .map(|((r, c), relief)| {
+                let relief = crate::Money::new(relief).to_f64();
+                (r.expected_cost_if_occurs(), c.recurring, c.spread, relief)
+            })
             .collect();
         Central {
             recurring,
@@ -154,10 +159,12 @@ impl Scenario {
 
     fn meets(&self, c: &Central, occurs: &[bool], condition: Condition, minimum: &[f64]) -> bool {
         let (mut recurring, mut one_off) = (c.recurring.clone(), c.one_off.clone());
-        for ((cost, rec, spread), _) in c.risks.iter().zip(occurs).filter(|(_, o)| **o) {
+        for ((cost, rec, spread, relief), _) in c.risks.iter().zip(occurs).filter(|(_, o)| **o) {
             let target = if *rec { &mut recurring } else { &mut one_off };
             for &(t, f) in spread {
-                target[t] += f * cost;
+                // Commercial income the risk takes away relieves MRP in each year it costs.
+                let less = if f > 0.0 && *cost > 0.0 { *relief } else { 0.0 };
+                target[t] += f * cost - less;
             }
         }
         let plan = &self.reserves;

@@ -307,3 +307,64 @@ def test_the_report_has_a_capital_and_treasury_section() -> None:
     html = fr.Scenario.from_dict(CAPITAL).simulate(trials=2_000, seed=1, progress=False).to_html()
     assert "<h2>Capital and treasury</h2>" in html and "Prudential indicators" in html
     assert "Capital and treasury" not in fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False).to_html()
+
+
+def _slipping(extra: dict[str, Any]) -> dict[str, Any]:
+    """A three-year plan with a £10m library, all borrowed and repaid over one year at 5%."""
+    return {
+        "plan": {"name": "Slip", "first_year": "2024/25", "years": 3, "net_budget": [500e6] * 3},
+        "reserves": {"general_fund": 100e6},
+        "capital": {
+            "opening_cfr": 0, "opening_debt": 0, "debt_rate": 0.04, "borrowing_rate": 0.05,
+            "mrp": {"method": "straight_line", "years": 50},
+            "programme": [{"name": "Library", "spend": {"2024/25": 10e6},
+                           "mrp": {"method": "straight_line", "years": 1}, **extra}],
+        },
+    }
+
+
+def test_capital_slippage_and_overrun_match_a_numpy_twin() -> None:
+    # A second method: numpy draws slippage s ~ PERT(0, 0.1, 0.5) (a scaled Beta) and overrun
+    # o ~ U(0, 0.3), and runs the year arithmetic by hand: 2025/26 costs
+    # 1.05 x 10m x (1 - s)(1 + o); 2026/27 costs 1.05 x 10m x s (1 - s)(1 + o).
+    s = fr.Scenario.from_dict(_slipping({
+        "slippage": {"dist": "pert", "low": 0, "mode": 0.1, "high": 0.5},
+        "overrun": {"dist": "uniform", "low": 0, "high": 0.3},
+    }))
+    r = s.simulate(trials=40_000, seed=5, progress=False)
+    mean = r.mtfs("mean")
+    rng = np.random.default_rng(5)
+    alpha, beta = 1 + 4 * 0.1 / 0.5, 1 + 4 * 0.4 / 0.5
+    slip = 0.5 * rng.beta(alpha, beta, 400_000)
+    over = rng.uniform(0, 0.3, 400_000)
+    for y, cost in [(1, 10.5e6 * (1 - slip) * (1 + over)), (2, 10.5e6 * slip * (1 - slip) * (1 + over))]:
+        se = MC_SIGMAS * cost.std() * np.sqrt(1 / 40_000 + 1 / 400_000)
+        assert float(mean["capital_financing"][y]) == pytest.approx(cost.mean(), abs=se)
+    # The exact table takes the means: E[s] = 0.5 x alpha / (alpha + beta), E[o] = 0.15.
+    es = 0.5 * alpha / (alpha + beta)
+    assert float(s.capital()["gap_effect"][1]) == pytest.approx(10.5e6 * (1 - es) * 1.15, abs=0.01)
+    # Capital financing is an input of the drivers table.
+    d = r.drivers().filter(pl.col("kind") == "capital")
+    assert d.height == 1 and d["id"][0] == "capital financing"
+
+
+def test_flexible_receipts_and_mrp_relief_from_python() -> None:
+    spec = _slipping({})
+    spec["capital"]["flexible_receipts"] = [{"name": "Transformation", "amount": {"2024/25": 2e6}}]
+    spec["capital"]["commercial"] = [{"name": "Rent", "income": 3e6, "risk": "tenant", "mrp_relief": 0.5e6}]
+    spec["risks"] = [{"id": "tenant", "name": "Tenant default", "probability": 1.0, "category": "commercial",
+                      "impact": {"dist": "fixed", "value": 1e6}, "recurring": True, "profile": {"2025/26": 1.0}}]
+    s = fr.Scenario.from_dict(spec)
+    c = s.capital()
+    assert c["flexible_receipts"].to_list() == [Decimal("2000000.00"), Decimal("0.00"), Decimal("0.00")]
+    again = fr.Scenario.from_dict(s.to_dict())
+    assert again.to_dict() == s.to_dict()
+    without = copy.deepcopy(spec)
+    without["risks"][0]["probability"] = 0.0
+    change = s.ledger()["gap"] - fr.Scenario.from_dict(without).ledger()["gap"]
+    # The lost £1m of rent less the £0.5m of MRP relief, from 2025/26.
+    assert change.to_list() == [Decimal("0.00"), Decimal("500000.00"), Decimal("500000.00")]
+    with pytest.raises(fr.ValidationError, match=r"capital\.commercial\[0\]\.risk"):
+        bad = copy.deepcopy(spec)
+        bad["capital"]["commercial"][0]["risk"] = "nope"
+        fr.Scenario.from_dict(bad)
