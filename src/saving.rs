@@ -285,6 +285,12 @@ impl DeliveryModel {
         }
     }
 
+    /// Whether a slipped saving's delay is drawn (a `delay` distribution), so that
+    /// [`DeliveryModel::draw_delay`] takes from the stream.
+    pub(crate) fn draws_delay(&self) -> bool {
+        self.delay.is_some()
+    }
+
     /// The probability that a saving is still late `k` years after its due year
     /// (`P(slipped and delay > k)`; `k = 0` gives `p_slip`).
     pub fn p_late_beyond(&self, k: usize) -> f64 {

@@ -350,7 +350,12 @@ fn uncertain_slippage_gives_the_closed_form_mean_cost() {
     // The exact tables take the mean slippage: 10.5m x 0.75 and 10.5m x 0.25 x 0.75.
     assert_eq!(s.capital()[1].gap_effect, money("7875000.00"));
     assert_eq!(s.capital()[2].gap_effect, money("1968750.00"));
-    assert!(s.ledger().unwrap_err().to_string().contains("capital.programme[0]"));
+    assert!(
+        s.ledger()
+            .unwrap_err()
+            .to_string()
+            .contains("capital.programme[0]")
+    );
     let n = 40_000;
     let r = s.simulate(n, 7, None).unwrap();
     let t = r.mtfs("mean").unwrap();
@@ -371,7 +376,11 @@ fn uncertain_slippage_gives_the_closed_form_mean_cost() {
     assert!((t[2][k] - 10.5e6 * m2).abs() < se(sd2), "{}", t[2][k]);
     // Capital financing is an input of the drivers table, and the debt measures become
     // distributions.
-    let row = r.drivers().into_iter().find(|d| d.kind == "capital").unwrap();
+    let row = r
+        .drivers()
+        .into_iter()
+        .find(|d| d.kind == "capital")
+        .unwrap();
     assert!((row.mean - t.iter().map(|y| y[k]).sum::<f64>()).abs() < 1.0);
     let debt = r
         .resilience()
@@ -431,16 +440,14 @@ fn funded(rate: &str, extra: &str) -> String {
 fn a_borrowing_rate_from_a_driver_moves_interest_by_trial() {
     // A fixed driver rate gives the same capital plan as the same number typed.
     let by_driver = scenario(&funded("0.05", ""));
-    let typed = scenario(&funded("0.05", "").replace("borrowing_rate = \"pwlb\"", "borrowing_rate = 0.05"));
+    let typed =
+        scenario(&funded("0.05", "").replace("borrowing_rate = \"pwlb\"", "borrowing_rate = 0.05"));
     assert_eq!(by_driver.capital(), typed.capital());
     // 20m borrowed in 2024/25 at 5%: 1m of interest in 2025/26.
     assert_eq!(by_driver.capital()[1].interest, money("1000000.00"));
     // An uncertain rate: interest is linear in it, so its mean is the interest at the mean
     // rate, and its spread is 20m times the rate's.
-    let s = scenario(&funded(
-        "{ dist = \"normal\", mean = 0.05, sd = 0.01 }",
-        "",
-    ));
+    let s = scenario(&funded("{ dist = \"normal\", mean = 0.05, sd = 0.01 }", ""));
     assert_eq!(s.capital()[1].interest, money("1000000.00"));
     let n = 40_000;
     let r = s.simulate(n, 11, None).unwrap();
@@ -454,12 +461,18 @@ fn a_borrowing_rate_from_a_driver_moves_interest_by_trial() {
     assert!((interest.mean - 1e6 / nre).abs() < se, "{interest:?}");
     // P90 - P10 of a normal: 2 x 1.2816 sd.
     let spread = (interest.p90 - interest.p10) * nre;
-    assert!((spread / (2.0 * 1.2816 * 20e6 * 0.01) - 1.0).abs() < 0.02, "{spread}");
+    assert!(
+        (spread / (2.0 * 1.2816 * 20e6 * 0.01) - 1.0).abs() < 0.02,
+        "{spread}"
+    );
     // The pessimistic case takes the rate's 90th percentile.
     let central = s.mtfs(Case::Central).unwrap();
     let pessimistic = s.mtfs(Case::Pessimistic).unwrap();
     let lift = pessimistic[1].capital_financing.decimal() - central[1].capital_financing.decimal();
-    assert!((lift.to_f64().unwrap() - 20e6 * 0.01 * 1.2816).abs() < 100.0, "{lift}");
+    assert!(
+        (lift.to_f64().unwrap() - 20e6 * 0.01 * 1.2816).abs() < 100.0,
+        "{lift}"
+    );
     // The same numbers on one and two threads.
     let one = s.simulate(5_000, 5, Some(1)).unwrap();
     let both = s.simulate(5_000, 5, Some(2)).unwrap();
@@ -545,7 +558,9 @@ fn lost_commercial_income_moves_the_gap_by_the_loss_less_mrp_relief() {
     let risk_row = a.drivers().into_iter().find(|r| r.kind == "risk").unwrap();
     assert!((risk_row.mean - 5e6).abs() < 1e-6, "{risk_row:?}");
     // At a 50% chance, the gap moves by the net loss in the trials in which it happens.
-    let half = scenario(&format!("{base}{}", risk(0.5))).simulate(20_000, 2, None).unwrap();
+    let half = scenario(&format!("{base}{}", risk(0.5)))
+        .simulate(20_000, 2, None)
+        .unwrap();
     let mean = half.by_year()[1].gap_mean - b.by_year()[1].gap_mean;
     let se = MC_SIGMAS * 2.5e6 * 0.5 / (20_000f64).sqrt();
     assert!((mean - 1.25e6).abs() < se, "{mean}");
@@ -582,11 +597,16 @@ fn bad_uncertain_capital_input_is_refused_with_its_key_path() {
             "capital.programme[0].overrun: the distribution reaches",
         ),
         (
-            project("receipts_shortfall = { dist = \"pert\", low = 0.5, mode = 0.2, high = 0.9 }\n"),
+            project(
+                "receipts_shortfall = { dist = \"pert\", low = 0.5, mode = 0.2, high = 0.9 }\n",
+            ),
             "capital.programme[0].receipts_shortfall",
         ),
         (
-            project("").replace("opening_debt = 0\n", "opening_debt = 0\nrefinancing = { \"2025/26\" = 1e6 }\n"),
+            project("").replace(
+                "opening_debt = 0\n",
+                "opening_debt = 0\nrefinancing = { \"2025/26\" = 1e6 }\n",
+            ),
             "capital.refinancing: refinances 1000000 of an opening debt of 0",
         ),
         (
@@ -598,7 +618,10 @@ fn bad_uncertain_capital_input_is_refused_with_its_key_path() {
             "capital.borrowing_rate",
         ),
         (
-            project("").replace("borrowing_rate = 0.05", "borrowing_rate = { \"2024/25\" = 0.05 }"),
+            project("").replace(
+                "borrowing_rate = 0.05",
+                "borrowing_rate = { \"2024/25\" = 0.05 }",
+            ),
             "capital.borrowing_rate: gives no rate for 2025/26, 2026/27",
         ),
         (
@@ -606,15 +629,24 @@ fn bad_uncertain_capital_input_is_refused_with_its_key_path() {
             "capital.programme_correlation: 1.5 is not between 0 and 1",
         ),
         (
-            format!("{}[[capital.commercial]]\nname = \"R\"\nincome = 1e6\nmrp_relief = 1e5\n", project("")),
+            format!(
+                "{}[[capital.commercial]]\nname = \"R\"\nincome = 1e6\nmrp_relief = 1e5\n",
+                project("")
+            ),
             "capital.commercial[0].mrp_relief: needs `risk`",
         ),
         (
-            format!("{}[[capital.commercial]]\nname = \"R\"\nincome = 1e6\nrisk = \"nope\"\n", project("")),
+            format!(
+                "{}[[capital.commercial]]\nname = \"R\"\nincome = 1e6\nrisk = \"nope\"\n",
+                project("")
+            ),
             "capital.commercial[0].risk: \"nope\" is not a risk of the register",
         ),
         (
-            format!("{}[[capital.flexible_receipts]]\nname = \"F\"\namount = {{ \"2024/25\" = 1e6 }}\nmrp_years = 0\n", project("")),
+            format!(
+                "{}[[capital.flexible_receipts]]\nname = \"F\"\namount = {{ \"2024/25\" = 1e6 }}\nmrp_years = 0\n",
+                project("")
+            ),
             "capital.flexible_receipts[0].mrp_years: 0 is not between 1 and 250",
         ),
     ];

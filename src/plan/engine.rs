@@ -376,6 +376,43 @@ impl DeliveryFactors {
         }
     }
 
+    /// [`DeliveryFactors::latent`] for every trial of the batch at once, into `out`: the own
+    /// draws first, in trial order (the stream `latent` takes trial by trial when nothing
+    /// else draws between trials), then the same sums in the same order.
+    fn latents_into(
+        &self,
+        k: usize,
+        due: usize,
+        rng: &mut rng::Rng,
+        latents: &Latents<'_>,
+        out: &mut [f64],
+    ) {
+        let n = self.n;
+        for o in out.iter_mut() {
+            *o = std_normal(rng);
+        }
+        let (a, own) = (self.a, self.own[k]);
+        for (o, y) in out.iter_mut().zip(&self.year[due * n..(due + 1) * n]) {
+            *o = a * y + own * *o;
+        }
+        if let Some(d) = self.of[k] {
+            let start = (d * self.years + due) * n;
+            for (o, x) in out.iter_mut().zip(&self.directorate[start..start + n]) {
+                *o += self.b * x;
+            }
+        }
+        for &(other, loading) in &self.links[k] {
+            let column = match other {
+                Linked::Risk(slot) => &latents.risk[slot * n..(slot + 1) * n],
+                Linked::Pressure(p) => &latents.pressure[p][..],
+                Linked::Driver(d) => &latents.driver[d * n..(d + 1) * n],
+            };
+            for (o, x) in out.iter_mut().zip(column) {
+                *o -= loading * x;
+            }
+        }
+    }
+
     /// Saving `k`'s delivery latent (a standard normal) in trial `j`, for its due year `due`:
     /// a costlier outcome of a linked risk or pressure (a higher latent) with a positive loading
     /// is a worse delivery.
@@ -756,9 +793,19 @@ impl Scenario {
         let programme = &self.spec.savings_delivery;
         let delivery = (programme.is_correlated() || !self.links.is_empty())
             .then(|| DeliveryFactors::draw(self, engine, n, &mut rng));
+        let mut batch_z = vec![0.0; if delivery.is_some() { n } else { 0 }];
         for (k, (saving, due)) in self.savings.iter().enumerate() {
             let item = self.pressures.len() + k;
             let model = self.model(saving);
+            // With no delay to draw between trials, the latents are drawn for the whole batch
+            // first: the same stream, in a tighter loop.
+            let whole_batch = match &delivery {
+                Some(f) if !model.draws_delay() => {
+                    f.latents_into(k, *due, &mut rng, &latents, &mut batch_z);
+                    true
+                }
+                _ => false,
+            };
             let value = saving.spec().value.to_f64();
             let recurring_saving = saving.spec().recurring;
             let mut lasting = vec![0.0; n];
@@ -766,6 +813,7 @@ impl Scenario {
             let one_off_late = model.spec().one_off_late;
             for j in 0..n {
                 let (slipped, fraction) = match &delivery {
+                    Some(_) if whole_batch => model.outcome_z(batch_z[j]),
                     Some(f) => model.outcome_z(f.latent(k, *due, j, &mut rng, &latents)),
                     None => model.draw(&mut rng),
                 };
