@@ -408,6 +408,24 @@ def _capital_section(result: PlanResult) -> list[str]:
         _table(c.select("year", *money), money=money),
         "<h3>Prudential indicators</h3>",
         _table(p.with_columns(pl.col(pl.Decimal).cast(pl.Float64)), money=["cfr", "gross_debt"]),
+        *_capital_spread(result),
+    ]
+
+
+def _capital_spread(result: PlanResult) -> list[str]:
+    """When the capital plan varies by trial (slippage, overrun, receipts, a borrowing rate from
+    an uncertain driver): the debt measures' spread over the trials."""
+    rows = result.resilience().filter(
+        pl.col("indicator").is_in(["capital_financing_to_nre", "gross_debt_to_nre"])
+    )
+    if not rows.height or (rows["p10"] == rows["p90"]).all():
+        return []
+    return [
+        "<h3>Capital financing and debt over the trials</h3>",
+        "<p class='note'>The capital plan varies by trial: capital financing (MRP and interest) and gross debt at "
+        "the year's end, as shares of the net revenue stream (the net budget): 10th, 50th and 90th percentiles. "
+        "The tables above are at the inputs' means.</p>",
+        _table(rows.select("indicator", "year", "p10", "p50", "p90")),
     ]
 
 

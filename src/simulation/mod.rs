@@ -30,6 +30,8 @@
 //! and a plan's batches merged in order), and a register's risk moments summed over the trials
 //! in which each risk happens. 0.3.0 draws what 0.2.0 drew for any scenario without drivers or
 //! funding (a funded scenario draws its drivers' and grants' latents after the pressures).
+//! 0.4.0 draws what 0.3.0 drew for any scenario whose capital plan is the same in every trial
+//! (one that varies draws its projects' latents after everything else).
 //!
 //! # Memory
 //!

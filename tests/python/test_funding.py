@@ -368,3 +368,12 @@ def test_flexible_receipts_and_mrp_relief_from_python() -> None:
         bad = copy.deepcopy(spec)
         bad["capital"]["commercial"][0]["risk"] = "nope"
         fr.Scenario.from_dict(bad)
+
+
+def test_the_report_shows_the_spread_of_a_capital_plan_that_varies() -> None:
+    fixed = fr.Scenario.from_dict(_slipping({}))
+    varies = fr.Scenario.from_dict(_slipping({"slippage": {"dist": "uniform", "low": 0, "high": 0.5}}))
+    title = "Capital financing and debt over the trials"
+    assert title not in fixed.simulate(trials=2_000, seed=1, progress=False).to_html()
+    html = varies.simulate(trials=2_000, seed=1, progress=False).to_html()
+    assert title in html and "capital_financing_to_nre" in html
