@@ -655,3 +655,16 @@ fn bad_uncertain_capital_input_is_refused_with_its_key_path() {
         assert!(e.contains(expected), "{e}\nexpected: {expected}");
     }
 }
+
+#[test]
+fn the_reverse_stress_tests_central_case_carries_capital_financing() {
+    // MRP of £150m a year (3,000m over 20 years) against £100m of reserves: exhausted in the
+    // central case with no risk at all; without the capital plan, not.
+    let with = scenario(&format!(
+        "{PLAN}[capital]\nopening_cfr = 3000e6\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
+         mrp = {{ method = \"straight_line\", years = 20 }}\n"
+    ));
+    let minimum = [0.0; 3];
+    assert!(with.central_case(&[], fiscalrisk::plan::Condition::Exhausted, &minimum));
+    assert!(!scenario(PLAN).central_case(&[], fiscalrisk::plan::Condition::Exhausted, &minimum));
+}

@@ -119,6 +119,12 @@ impl Scenario {
         for (v, s) in recurring.iter_mut().zip(self.central_structural()) {
             *v += s;
         }
+        // Capital financing, as the simulation adds it to each year's gap.
+        if let Some(c) = &self.capital {
+            for (v, d) in recurring.iter_mut().zip(c.gap_effect()) {
+                *v += crate::Money::new(d).to_f64();
+            }
+        }
         let overspend = self.in_year.as_ref().map_or(0.0, |i| i.overspend.mean());
         if let Some(x) = self.in_year.as_ref().and_then(|i| i.mitigations) {
             recurring.iter_mut().for_each(|v| *v += overspend + x);
@@ -151,8 +157,9 @@ impl Scenario {
     }
 
     /// Whether `condition` holds in the central case with the risks in `occurs` occurring:
-    /// every pressure, saving shortfall and the in-year overspend at its mean, each occurring
-    /// risk at its mean cost if it occurs, every other risk absent.
+    /// every pressure, saving shortfall and the in-year overspend at its mean, funding, spending
+    /// and capital financing at their central values, each occurring risk at its mean cost if
+    /// it occurs, every other risk absent.
     pub fn central_case(&self, occurs: &[bool], condition: Condition, minimum: &[f64]) -> bool {
         self.meets(&self.central(), occurs, condition, minimum)
     }

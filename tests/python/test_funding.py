@@ -377,3 +377,65 @@ def test_the_report_shows_the_spread_of_a_capital_plan_that_varies() -> None:
     assert title not in fixed.simulate(trials=2_000, seed=1, progress=False).to_html()
     html = varies.simulate(trials=2_000, seed=1, progress=False).to_html()
     assert title in html and "capital_financing_to_nre" in html
+
+
+def _capital(draw: Any) -> dict[str, Any]:
+    """A random capital plan: projects with their financing (never more than the spend) and
+    fixed slippage, overrun and receipts shortfall, a direction, flexible receipts, refinancing
+    and a borrowing rate by year."""
+    years = draw(st.integers(1, 5))
+    labels = [f"{2024 + k}/{(25 + k) % 100:02d}" for k in range(years)]
+    share = st.sampled_from([0.0, 0.1, 0.25, 0.5])
+    mrp = st.one_of(
+        st.builds(lambda n: {"method": "straight_line", "years": n}, st.integers(1, 40)),
+        st.builds(lambda n, r: {"method": "annuity", "years": n, "rate": r}, st.integers(1, 40),
+                  st.sampled_from([0.0, 0.02, 0.035])),
+        st.builds(lambda a: {"method": "fixed", "amount": a * 1e5}, st.integers(1, 50)),
+    )
+    projects = []
+    for i in range(draw(st.integers(0, 3))):
+        spend = {y: draw(st.integers(0, 40)) * 1e6 for y in labels}
+        grants = {y: draw(st.integers(0, int(spend[y] // 1e6))) * 1e6 for y in labels}
+        receipts = {y: draw(st.integers(0, int((spend[y] - grants[y]) // 1e6))) * 1e6 for y in labels}
+        projects.append({"name": f"P{i}", "spend": spend, "grants": grants, "receipts": receipts, "mrp": draw(mrp),
+                         "slippage": {"dist": "fixed", "value": draw(share)},
+                         "overrun": {"dist": "fixed", "value": draw(share)},
+                         "receipts_shortfall": {"dist": "fixed", "value": draw(share)}})
+    debt = draw(st.integers(0, 500)) * 1e6
+    return {
+        "plan": {"name": "c", "first_year": labels[0], "years": years, "net_budget": [800e6] * years},
+        "capital": {
+            "opening_cfr": debt + draw(st.integers(0, 200)) * 1e6, "opening_debt": debt, "debt_rate": 0.04,
+            "borrowing_rate": {y: draw(st.sampled_from([0.03, 0.045, 0.06])) for y in labels},
+            "refinancing": {labels[-1]: draw(st.integers(0, int(debt // 1e6))) * 1e6},
+            "mrp": draw(mrp), "investments": 50e6, "investment_rate": 0.03,
+            "budgeted": {labels[0]: draw(st.integers(0, 30)) * 1e6},
+            "programme": projects,
+            "directions": [{"name": "D", "amount": {labels[0]: draw(st.integers(0, 100)) * 1e6}, "premium": 0.01}],
+            "flexible_receipts": [{"name": "F", "amount": {labels[-1]: draw(st.integers(0, 10)) * 1e6}}],
+            "commercial": [{"name": "Rent", "income": draw(st.integers(0, 5)) * 1e6}],
+        },
+    }
+
+
+@given(st.data())
+def test_the_capital_plan_keeps_its_identities(data: st.DataObject) -> None:
+    # Each column is rounded to the penny on its own, so sums of columns agree to a few pence.
+    penny = Decimal("0.03")
+    spec = _capital(data.draw)
+    c = fr.Scenario.from_dict(spec).capital()
+    assert ((c["cfr_start"] + c["borrowing"] - c["mrp"] - c["cfr_end"]).abs() <= penny).all()
+    assert (c["cfr_start"][1:] == c["cfr_end"][:-1]).all()
+    assert (c["cfr_end"] >= 0).all()
+    debt = [Decimal(str(spec["capital"]["opening_debt"])), *c["debt_end"].to_list()]
+    for y in range(c.height):
+        assert abs(debt[y] + c["borrowing"][y] - c["mrp"][y] - debt[y + 1]) <= penny
+    cost = c["mrp"] + c["interest"] + c["revenue_contributions"] - c["investment_income"] - c["commercial_income"]
+    assert ((cost - c["financing_cost"]).abs() <= penny).all()
+    effect = c["financing_cost"] - c["budgeted"] - c["capitalised"] - c["flexible_receipts"]
+    assert ((effect - c["gap_effect"]).abs() <= penny).all()
+    # Slippage only defers (and past the last year, drops) borrowing: never more in total.
+    still = copy.deepcopy(spec)
+    for p in still["capital"]["programme"]:
+        p["slippage"]["value"] = 0.0
+    assert c["borrowing"].sum() <= fr.Scenario.from_dict(still).capital()["borrowing"].sum() + penny
