@@ -13,6 +13,9 @@
 //!
 //! * borrowing in a year adds to the CFR at the year's end; its MRP and interest start the next
 //!   year (MRP "in the year after the asset comes into use");
+//! * the opening CFR's supported part (`supported_cfr`, pre-2008 borrowing the government's
+//!   revenue support recognised) is repaid by `supported_mrp`, 4% of the balance a year unless
+//!   stated (the regulatory method); the rest by `mrp`;
 //! * every tranche of borrowing (the opening CFR, each project's borrowing of a year, each
 //!   year's capitalisation direction) is repaid by its own MRP method, and carries interest on
 //!   its balance at the start of each year: the opening debt at `debt_rate`, new borrowing at
@@ -102,6 +105,12 @@ pub enum Mrp {
     Fixed {
         /// £ a year.
         amount: Money,
+    },
+    /// A share of the balance at the start of each year: the regulatory method for supported
+    /// borrowing (4% in the statutory guidance on MRP).
+    ReducingBalance {
+        /// The share a year (a fraction).
+        rate: f64,
     },
 }
 
@@ -211,8 +220,15 @@ pub struct CapitalSpec {
     pub opening_cfr: Money,
     /// External debt at the start of the plan (£).
     pub opening_debt: Money,
-    /// The MRP policy on the opening CFR.
+    /// The MRP policy on the opening CFR (on its unsupported part, with `supported_cfr`).
     pub mrp: Mrp,
+    /// Of the opening CFR, the supported borrowing (pre-2008 borrowing the government's
+    /// revenue support recognised), repaid by `supported_mrp` (£; 0: none).
+    #[serde(default, skip_serializing_if = "Money::is_zero")]
+    pub supported_cfr: Money,
+    /// The MRP policy on the supported part (default: 4% of the balance a year).
+    #[serde(default = "four_percent", skip_serializing_if = "is_four_percent")]
+    pub supported_mrp: Mrp,
     /// The MRP the council actually charges on the opening CFR, by year, when it differs from
     /// the policy (below it: flagged as imprudent).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -263,13 +279,22 @@ pub struct CapitalSpec {
     pub programme_correlation: f64,
 }
 
+fn four_percent() -> Mrp {
+    Mrp::ReducingBalance { rate: 0.04 }
+}
+
+fn is_four_percent(m: &Mrp) -> bool {
+    *m == four_percent()
+}
+
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
 }
 
 /// MRP on `amount` by year from its first year (index 0) for `years` years: straight-line,
 /// the principal part of an annuity (`amount * r (1 + r)^(k-1) / ((1 + r)^n - 1)` in year k),
-/// or a fixed amount until repaid. Never more than what is left.
+/// a fixed amount until repaid, or a share `r` of the reducing balance
+/// (`amount * r (1 - r)^(k-1)`). Never more than what is left.
 pub fn mrp_schedule(method: &Mrp, amount: Decimal, years: usize) -> Vec<Decimal> {
     let rule = Rule::new(method, crate::funding::fraction, Money::decimal);
     let mut out = vec![Decimal::ZERO; years];
@@ -294,6 +319,8 @@ enum Rule<T> {
     /// Years, rate and `(1 + rate)^k` for k = 0..=years.
     Annuity(u32, T, Vec<T>),
     Fixed(T),
+    /// A share of the balance at the start of each year.
+    Reducing(T),
 }
 
 impl<T: Num> Rule<T> {
@@ -309,6 +336,7 @@ impl<T: Num> Rule<T> {
                 Rule::Annuity(*years, r, pow)
             }
             Mrp::Fixed { amount } => Rule::Fixed(money(*amount)),
+            Mrp::ReducingBalance { rate: r } => Rule::Reducing(rate(*r)),
         }
     }
 
@@ -324,6 +352,13 @@ impl<T: Num> Rule<T> {
                 }
             }
             Rule::Fixed(a) => *a,
+            Rule::Reducing(r) => {
+                let mut left = amount;
+                for _ in 0..k {
+                    left -= *r * left;
+                }
+                *r * left
+            }
             _ => T::ZERO,
         }
     }
@@ -355,7 +390,8 @@ struct Inputs<T> {
     years: usize,
     opening_cfr: T,
     opening_debt: T,
-    opening_rule: Rule<T>,
+    /// The opening CFR's parts (unsupported, supported) with their MRP methods.
+    opening: Vec<(T, Rule<T>)>,
     charged: Vec<Option<T>>,
     debt_rate: T,
     investment_income: T,
@@ -457,10 +493,15 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
     // Each tranche's MRP and the interest on its balance at the start of each year.
     let (mut mrp_required, mut mrp, mut interest) = (zero(), zero(), zero());
     let mut opening_repaid = zero();
-    let (mut left, mut balance) = (inp.opening_cfr, inp.opening_cfr);
+    let mut left: Vec<T> = inp.opening.iter().map(|p| p.0).collect();
+    let mut balance = inp.opening_cfr;
     for y in 0..years {
-        let due = inp.opening_rule.due(inp.opening_cfr, y).min(left);
-        left -= due;
+        let mut due = T::ZERO;
+        for ((amount, rule), left) in inp.opening.iter().zip(left.iter_mut()) {
+            let d = rule.due(*amount, y).min(*left);
+            *left -= d;
+            due += d;
+        }
         mrp_required[y] += due;
         let charge = inp.charged[y].map_or(due, |c| c.min(balance));
         mrp[y] += charge;
@@ -634,6 +675,15 @@ fn check_mrp(field: &str, m: &Mrp) -> Result<(), CapitalError> {
             ))
         }
         Mrp::Annuity { rate: r, .. } => rate(&format!("{field}.rate"), *r).map(|_| ()),
+        Mrp::ReducingBalance { rate: r } => {
+            if *r <= 0.0 {
+                return Err(invalid(
+                    format!("{field}.rate"),
+                    format!("{r:?} never repays the debt"),
+                ));
+            }
+            rate(&format!("{field}.rate"), *r).map(|_| ())
+        }
         Mrp::Fixed { amount } => {
             money(&format!("{field}.amount"), *amount)?;
             if amount.decimal().is_zero() {
@@ -698,6 +748,7 @@ impl Rule<Decimal> {
                 Rule::Annuity(*n, r, p)
             }
             Rule::Fixed(a) => Rule::Fixed(to_f64(*a)),
+            Rule::Reducing(r) => Rule::Reducing(to_f64(*r)),
         }
     }
 }
@@ -709,7 +760,11 @@ impl Inputs<Decimal> {
             years: self.years,
             opening_cfr: to_f64(self.opening_cfr),
             opening_debt: to_f64(self.opening_debt),
-            opening_rule: self.opening_rule.to_f64(),
+            opening: self
+                .opening
+                .iter()
+                .map(|(a, r)| (to_f64(*a), r.to_f64()))
+                .collect(),
             charged: self.charged.iter().map(|c| c.map(to_f64)).collect(),
             debt_rate: to_f64(self.debt_rate),
             investment_income: to_f64(self.investment_income),
@@ -765,6 +820,17 @@ impl CapitalPlan {
         money(&format!("{f}.opening_debt"), spec.opening_debt)?;
         money(&format!("{f}.investments"), spec.investments)?;
         check_mrp(&format!("{f}.mrp"), &spec.mrp)?;
+        money(&format!("{f}.supported_cfr"), spec.supported_cfr)?;
+        check_mrp(&format!("{f}.supported_mrp"), &spec.supported_mrp)?;
+        if spec.supported_cfr > spec.opening_cfr {
+            return Err(invalid(
+                format!("{f}.supported_cfr"),
+                format!(
+                    "{} is more than the opening CFR of {}",
+                    spec.supported_cfr, spec.opening_cfr
+                ),
+            ));
+        }
         let debt_rate = rate(&format!("{f}.debt_rate"), spec.debt_rate)?;
         let investment_rate = rate(&format!("{f}.investment_rate"), spec.investment_rate)?;
         let borrowing_field = format!("{f}.borrowing_rate");
@@ -938,7 +1004,13 @@ impl CapitalPlan {
             years,
             opening_cfr: spec.opening_cfr.decimal(),
             opening_debt: spec.opening_debt.decimal(),
-            opening_rule: dec_rule(&spec.mrp),
+            opening: vec![
+                (
+                    spec.opening_cfr.decimal() - spec.supported_cfr.decimal(),
+                    dec_rule(&spec.mrp),
+                ),
+                (spec.supported_cfr.decimal(), dec_rule(&spec.supported_mrp)),
+            ],
             charged,
             debt_rate,
             investment_income: investment_rate * spec.investments.decimal(),

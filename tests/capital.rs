@@ -668,3 +668,42 @@ fn the_reverse_stress_tests_central_case_carries_capital_financing() {
     assert!(with.central_case(&[], fiscalrisk::plan::Condition::Exhausted, &minimum));
     assert!(!scenario(PLAN).central_case(&[], fiscalrisk::plan::Condition::Exhausted, &minimum));
 }
+
+#[test]
+fn supported_borrowing_is_repaid_at_4_percent_of_the_reducing_balance() {
+    // The regulatory method: 4% of the balance a year, 100m x 0.04 x 0.96^k.
+    let s = mrp_schedule(&Mrp::ReducingBalance { rate: 0.04 }, d("100000000"), 3);
+    assert_eq!(s, vec![d("4000000"), d("3840000"), d("3686400")]);
+    // An opening CFR of 150m, 100m of it supported (4% reducing balance by default) and 50m
+    // unsupported at 50 years straight-line (1m): 5m, 4.84m, 4.6864m, and flagged when less
+    // is charged.
+    let s = scenario(&format!(
+        "{PLAN}[capital]\nopening_cfr = 150e6\nsupported_cfr = 100e6\nopening_debt = 0\ndebt_rate = 0.04\n\
+         borrowing_rate = 0.05\nmrp = {{ method = \"straight_line\", years = 50 }}\nmrp_charged = {{ \"2026/27\" = 4e6 }}\n"
+    ));
+    let c = s.capital();
+    let mrp: Vec<_> = c.iter().map(|r| r.mrp_required).collect();
+    assert_eq!(
+        mrp,
+        vec![
+            money("5000000.00"),
+            money("4840000.00"),
+            money("4686400.00")
+        ]
+    );
+    assert!(!c[1].mrp_below_policy && c[2].mrp_below_policy);
+    let again = scenario(&s.to_toml().unwrap());
+    assert_eq!(s.capital(), again.capital());
+    let e = Scenario::from_toml(&format!(
+        "{PLAN}[capital]\nopening_cfr = 50e6\nsupported_cfr = 60e6\nopening_debt = 0\ndebt_rate = 0.04\n\
+         borrowing_rate = 0.05\nmrp = {{ method = \"straight_line\", years = 50 }}\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains(
+            "capital.supported_cfr: 60000000.00 is more than the opening CFR of 50000000.00"
+        ),
+        "{e}"
+    );
+}

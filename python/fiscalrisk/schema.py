@@ -241,6 +241,10 @@ def _mrp(description: str) -> dict[str, Any]:
             _table({"method": {"const": "annuity"}, "years": years, "rate": _number("the annuity rate", 0, 1)},
                    ["method", "years", "rate"]),
             _table({"method": {"const": "fixed"}, "amount": _money("a fixed MRP a year, until repaid")}, ["method", "amount"]),
+            _table({"method": {"const": "reducing_balance"},
+                    "rate": _number("the share of the balance a year (0.04: the regulatory method for supported borrowing)",
+                                    0, 1)},
+                   ["method", "rate"]),
         ],
     }
 
@@ -288,7 +292,10 @@ def _capital() -> dict[str, Any]:
         {
             "opening_cfr": _money("capital financing requirement at the start of the plan"),
             "opening_debt": _money("external debt at the start of the plan"),
-            "mrp": _mrp("the MRP policy on the opening CFR"),
+            "mrp": _mrp("the MRP policy on the opening CFR (its unsupported part, with supported_cfr)"),
+            "supported_cfr": _money("of the opening CFR, supported borrowing (pre-2008, recognised by revenue support)", 0),
+            "supported_mrp": {**_mrp("the MRP policy on the supported part"),
+                              "default": {"method": "reducing_balance", "rate": 0.04}},
             "mrp_charged": _by_year("MRP actually charged on the opening CFR, when it differs from the policy (below it: flagged)"),
             "debt_rate": _number("average interest rate on the opening debt", 0, 1),
             "borrowing_rate": {

@@ -391,6 +391,7 @@ def _capital(draw: Any) -> dict[str, Any]:
         st.builds(lambda n, r: {"method": "annuity", "years": n, "rate": r}, st.integers(1, 40),
                   st.sampled_from([0.0, 0.02, 0.035])),
         st.builds(lambda a: {"method": "fixed", "amount": a * 1e5}, st.integers(1, 50)),
+        st.builds(lambda r: {"method": "reducing_balance", "rate": r}, st.sampled_from([0.02, 0.04])),
     )
     projects = []
     for i in range(draw(st.integers(0, 3))):
@@ -406,6 +407,7 @@ def _capital(draw: Any) -> dict[str, Any]:
         "plan": {"name": "c", "first_year": labels[0], "years": years, "net_budget": [800e6] * years},
         "capital": {
             "opening_cfr": debt + draw(st.integers(0, 200)) * 1e6, "opening_debt": debt, "debt_rate": 0.04,
+            "supported_cfr": draw(st.integers(0, int(debt // 1e6))) * 1e6, "supported_mrp": draw(mrp),
             "borrowing_rate": {y: draw(st.sampled_from([0.03, 0.045, 0.06])) for y in labels},
             "refinancing": {labels[-1]: draw(st.integers(0, int(debt // 1e6))) * 1e6},
             "mrp": draw(mrp), "investments": 50e6, "investment_rate": 0.03,
