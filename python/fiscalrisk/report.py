@@ -420,13 +420,26 @@ def _capital_spread(result: PlanResult) -> list[str]:
     )
     if not rows.height or (rows["p10"] == rows["p90"]).all():
         return []
-    return [
+    out = [
         "<h3>Capital financing and debt over the trials</h3>",
         "<p class='note'>The capital plan varies by trial: capital financing (MRP and interest) and gross debt at "
         "the year's end, as shares of the net revenue stream (the net budget): 10th, 50th and 90th percentiles. "
         "The tables above are at the inputs' means.</p>",
         _table(rows.select("indicator", "year", "p10", "p50", "p90")),
     ]
+    limits = {k: v for k, v in result.scenario.to_dict()["capital"].items()
+              if k in ("authorised_limit", "operational_boundary")}
+    if limits:
+        years = result.by_year()["year"].to_list()
+        budget = [float(b) for b in result.scenario.net_budget]
+        table = pl.DataFrame({"year": years, **{
+            f"p_debt_above_{k}": [1.0 - result.probability_below("gross_debt_to_nre", float(v) / b, y)
+                                  for y, b in zip(years, budget)]
+            for k, v in limits.items()}})
+        out += ["<p class='note'>The probability that gross external debt at the year's end is above the "
+                "authorised limit and the operational boundary.</p>",
+                _table(table, percent=[c for c in table.columns if c != "year"])]
+    return out
 
 
 def render(result: PlanResult, *, title: Optional[str] = None, previous: Optional[Scenario] = None) -> str:

@@ -377,6 +377,19 @@ def test_the_report_shows_the_spread_of_a_capital_plan_that_varies() -> None:
     assert title not in fixed.simulate(trials=2_000, seed=1, progress=False).to_html()
     html = varies.simulate(trials=2_000, seed=1, progress=False).to_html()
     assert title in html and "capital_financing_to_nre" in html
+    assert "p debt above authorised limit" not in html
+
+
+def test_the_chance_of_debt_above_the_authorised_limit_is_read_from_the_trials() -> None:
+    # 10m of spend, all borrowed, of which U(0, 1) slips a year: debt at the end of 2024/25 is
+    # 10m x (1 - s), above an authorised limit of 7.5m when s < 0.25, a chance of 0.25.
+    spec = _slipping({"slippage": {"dist": "uniform", "low": 0, "high": 1}})
+    spec["capital"]["authorised_limit"] = 7.5e6
+    r = fr.Scenario.from_dict(spec).simulate(trials=20_000, seed=4, progress=False)
+    p = 1.0 - r.probability_below("gross_debt_to_nre", 7.5e6 / 500e6, "2024/25")
+    assert p == pytest.approx(0.25, abs=MC_SIGMAS * np.sqrt(0.25 * 0.75 / 20_000) + 1 / 1024)
+    html = r.to_html()
+    assert "p debt above authorised limit" in html
 
 
 def _capital(draw: Any) -> dict[str, Any]:
