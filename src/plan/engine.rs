@@ -15,7 +15,7 @@ use crate::rng;
 use crate::simulation::sketch::Sketch;
 use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
 
-use super::ledger::{Closure, saving_gap, spread};
+use super::ledger::{Closure, relieved, saving_gap, spread};
 use super::spec::{Condition, Linked, PlanError, Scenario};
 
 /// The trials that meet a reverse stress test's condition, batch by batch.
@@ -714,9 +714,8 @@ impl Scenario {
             };
             for &(t, f) in &c.spread {
                 let row = &mut target[t * n..(t + 1) * n];
-                let less = if f > 0.0 { relief[i] } else { 0.0 };
                 for (&j, &x) in trials.iter().zip(costs) {
-                    row[j as usize] += f * x - if x > 0.0 { less } else { 0.0 };
+                    row[j as usize] += relieved(f, x, relief[i]);
                 }
             }
         });

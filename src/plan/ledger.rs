@@ -58,6 +58,19 @@ impl Amount for Decimal {
     }
 }
 
+/// A risk's cost to one year of the plan: the share `f` of its cost `x` that falls in the year,
+/// less the MRP relief of any commercial income it takes away, in each year it costs the plan
+/// (see [`crate::capital::CommercialSpec`]). The ledger, the simulation and the reverse stress
+/// test's central case all net it here.
+pub(crate) fn relieved<T: Amount>(f: T, x: T, relief: T) -> T {
+    f * x
+        - if f > T::ZERO && x > T::ZERO {
+            relief
+        } else {
+            T::ZERO
+        }
+}
+
 /// A ratio typed as a float (a management response, a share, a fraction) as an exact decimal:
 /// through its shortest text, so 0.1 is one tenth.
 pub(crate) fn ratio(x: f64) -> Decimal {
@@ -445,22 +458,16 @@ impl Scenario {
                 .profile()
                 .first()
                 .map_or(0, |(y, _)| self.horizon.index_of(*y).unwrap_or(0));
-            // Commercial income this risk takes away relieves MRP in each year it costs.
-            let less = if cost > Decimal::ZERO {
-                relief[i]
-            } else {
-                Decimal::ZERO
-            };
+            let net = |f: Decimal| relieved(f, cost, relief[i]);
             if spec.recurring {
                 for v in &mut recurring[start..] {
-                    *v += cost - less;
+                    *v += net(Decimal::ONE);
                 }
             } else if r.profile().is_empty() {
-                one_off[0] += cost - less;
+                one_off[0] += net(Decimal::ONE);
             } else {
                 for (y, f) in r.profile() {
-                    let less = if *f > 0.0 { less } else { Decimal::ZERO };
-                    one_off[self.horizon.index_of(*y).unwrap_or(0)] += ratio(*f) * cost - less;
+                    one_off[self.horizon.index_of(*y).unwrap_or(0)] += net(ratio(*f));
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
-use super::ledger::{Closure, saving_gap};
+use super::ledger::{Closure, relieved, saving_gap};
 use super::spec::{Condition, PlanError, Scenario};
 
 /// Sizes of risk set searched exhaustively by the reverse stress test while a size has at
@@ -169,9 +169,7 @@ impl Scenario {
         for ((cost, rec, spread, relief), _) in c.risks.iter().zip(occurs).filter(|(_, o)| **o) {
             let target = if *rec { &mut recurring } else { &mut one_off };
             for &(t, f) in spread {
-                // Commercial income the risk takes away relieves MRP in each year it costs.
-                let less = if f > 0.0 && *cost > 0.0 { *relief } else { 0.0 };
-                target[t] += f * cost - less;
+                target[t] += relieved(f, *cost, *relief);
             }
         }
         let plan = &self.reserves;
