@@ -12,7 +12,7 @@ use crate::money::Money;
 use crate::reserves::Minimum;
 use crate::resilience;
 use crate::rng;
-use crate::simulation::sketch::Sketch;
+use crate::simulation::sketch::{Bank, Banks, Sketch};
 use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
 
 use super::ledger::{Closure, relieved, saving_gap, spread};
@@ -61,6 +61,50 @@ pub(crate) struct Want {
     pub(crate) keep: bool,
     /// Gather the MTFS columns' distributions (`PlanResult::mtfs`).
     pub(crate) mtfs: bool,
+}
+
+/// Where each of a batch's sketches is counted in its thread's banks: the order of
+/// [`PlanAcc::sketches_mut`] (seven sketches a year, then the reserves' balances, the MTFS
+/// columns, the debt measures, and the two over the plan).
+struct SketchSlots {
+    years: usize,
+    balances: usize,
+    mtfs: usize,
+    debt: usize,
+}
+
+/// The per-year sketches, in slot order.
+const GAP: usize = 0;
+const RESERVES: usize = 1;
+const ONE_OFF: usize = 2;
+const GENERAL_FUND: usize = 3;
+const EARMARKED: usize = 4;
+const SUSTAINABILITY: usize = 5;
+const CHANGE: usize = 6;
+const PER_YEAR: usize = 7;
+
+impl SketchSlots {
+    fn field(&self, field: usize, year: usize) -> usize {
+        field * self.years + year
+    }
+    fn balance(&self, k: usize) -> usize {
+        PER_YEAR * self.years + k
+    }
+    fn mtfs(&self, k: usize) -> usize {
+        self.balance(self.balances) + k
+    }
+    fn debt(&self, k: usize) -> usize {
+        self.mtfs(self.mtfs) + k
+    }
+    fn cumulative_one_off(&self) -> usize {
+        self.debt(self.debt)
+    }
+    fn cumulative_gap(&self) -> usize {
+        self.cumulative_one_off() + 1
+    }
+    fn total(&self) -> usize {
+        self.cumulative_gap() + 1
+    }
 }
 
 /// Batch results, merged in batch order.
@@ -120,8 +164,15 @@ impl PlanAcc {
     /// The accumulators as a finished result keeps them: every sketch compacted (see
     /// [`Sketch::compact`]).
     pub(crate) fn compacted(mut self) -> PlanAcc {
-        for s in self
-            .gap
+        for s in self.sketches_mut() {
+            *s = s.compact();
+        }
+        self
+    }
+
+    /// Every sketch, in the order of [`SketchSlots`].
+    fn sketches_mut(&mut self) -> impl Iterator<Item = &mut Sketch> {
+        self.gap
             .iter_mut()
             .chain(&mut self.reserves)
             .chain(&mut self.one_off)
@@ -133,10 +184,17 @@ impl PlanAcc {
             .chain(&mut self.mtfs)
             .chain(&mut self.debt)
             .chain([&mut self.cumulative_one_off, &mut self.cumulative_gap])
-        {
-            *s = s.compact();
+    }
+
+    /// Gives every tallied sketch the buckets its values were counted into (see
+    /// [`Sketch::fill`]).
+    fn fill(&mut self, banks: &[Bank]) {
+        let mut sketches = 0;
+        for (s, bank) in self.sketches_mut().zip(banks) {
+            s.fill(bank);
+            sketches += 1;
         }
-        self
+        debug_assert_eq!(sketches, banks.len());
     }
 
     pub(crate) fn new(years: usize, items: usize, reserves: usize) -> PlanAcc {
@@ -602,10 +660,11 @@ impl Scenario {
             stopped |= flow.is_break();
             flow
         };
+        let banks = Banks::new(pool.current_num_threads());
         let merged = simulation::run_tree(
             pool,
             0..batches,
-            &|b| self.batch(engine, b, (trials, seed), minimum, &fallout, want),
+            &|b| self.batch(engine, b, (trials, seed), minimum, &fallout, (want, &banks)),
             &|mut a: PlanAcc, b: PlanAcc| {
                 a.merge(b);
                 a
@@ -618,6 +677,7 @@ impl Scenario {
         if let Some(m) = merged {
             acc.merge(m);
         }
+        acc.fill(&banks.gather());
         Ok(acc)
     }
 
@@ -672,7 +732,7 @@ impl Scenario {
         (trials, seed): (u64, u64),
         minimum: &[f64],
         fallout: &[f64],
-        want: Want,
+        (want, banks): (Want, &Banks),
     ) -> PlanAcc {
         let start = b * BATCH_SIZE as u64;
         let n = (trials - start).min(BATCH_SIZE as u64) as usize;
@@ -1061,51 +1121,78 @@ impl Scenario {
             }
             exhausted_by_end[j] = exhausted;
         }
-        // Resilience indicators of each year, over a window of up to three years.
-        for y in 0..years {
-            let first = (y + 1).saturating_sub(resilience::WINDOW);
-            let span = (y - first + 1) as f64;
-            let mut sustain = Vec::with_capacity(n);
-            let mut change = Vec::with_capacity(n);
-            for j in 0..n {
-                let (open, close) = (opening_usable[first][j], reserves[y][j]);
-                sustain.push(resilience::sustainability(close, (close - open) / span));
-                if let Some(c) = resilience::change(close, open) {
-                    change.push(c);
-                }
-            }
-            acc.sustainability[y] = Sketch::from_values(&sustain);
-            acc.change[y] = Sketch::from_values(&change);
-            acc.general_fund[y] = Sketch::from_values(&balances[y]);
-            acc.earmarked[y] = Sketch::from_values(&earmarked[y]);
-        }
-        for (s, v) in acc.balances.iter_mut().zip(balances.iter()) {
-            *s = Sketch::from_values(v);
-        }
-        for y in 0..years {
-            acc.gap[y] = Sketch::from_values(&gaps[y]);
-            acc.reserves[y] = Sketch::from_values(&reserves[y]);
-            acc.one_off[y] = Sketch::from_values(&one_off[y * n..(y + 1) * n]);
-        }
-        if mtfs {
-            acc.mtfs = mtfs_values.chunks(n).map(Sketch::from_values).collect();
-        }
-        if !capital_trials.is_empty() {
-            let mut column = vec![0.0; n];
-            for k in 1..4 {
-                for y in 0..years {
-                    for (v, t) in column
-                        .iter_mut()
-                        .zip(capital_trials[y..].iter().step_by(years))
-                    {
-                        *v = t[k];
+        // The sketches: each batch tallies its values' count and sum, and counts them into its
+        // thread's banks (see `Banks`), slot by slot in the order of `PlanAcc::sketches_mut`.
+        let reserve_count = self.reserves.names.len();
+        let mtfs_count = if mtfs { mtfs_values.len() / n } else { 0 };
+        let debt_count = if capital_trials.is_empty() {
+            0
+        } else {
+            3 * years
+        };
+        let slots = SketchSlots {
+            years,
+            balances: balances.len(),
+            mtfs: mtfs_count,
+            debt: debt_count,
+        };
+        debug_assert_eq!(balances.len(), years * reserve_count);
+        banks.with(slots.total(), |bank| {
+            let mut put = |slot: usize, values: &[f64]| {
+                bank[slot].add(values);
+                Sketch::tally(values)
+            };
+            // Resilience indicators of each year, over a window of up to three years.
+            for y in 0..years {
+                let first = (y + 1).saturating_sub(resilience::WINDOW);
+                let span = (y - first + 1) as f64;
+                let mut sustain = Vec::with_capacity(n);
+                let mut change = Vec::with_capacity(n);
+                for j in 0..n {
+                    let (open, close) = (opening_usable[first][j], reserves[y][j]);
+                    sustain.push(resilience::sustainability(close, (close - open) / span));
+                    if let Some(c) = resilience::change(close, open) {
+                        change.push(c);
                     }
-                    acc.debt.push(Sketch::from_values(&column));
+                }
+                acc.sustainability[y] = put(slots.field(SUSTAINABILITY, y), &sustain);
+                acc.change[y] = put(slots.field(CHANGE, y), &change);
+                acc.general_fund[y] = put(slots.field(GENERAL_FUND, y), &balances[y]);
+                acc.earmarked[y] = put(slots.field(EARMARKED, y), &earmarked[y]);
+            }
+            for (k, (s, v)) in acc.balances.iter_mut().zip(balances.iter()).enumerate() {
+                *s = put(slots.balance(k), v);
+            }
+            for y in 0..years {
+                acc.gap[y] = put(slots.field(GAP, y), &gaps[y]);
+                acc.reserves[y] = put(slots.field(RESERVES, y), &reserves[y]);
+                acc.one_off[y] = put(slots.field(ONE_OFF, y), &one_off[y * n..(y + 1) * n]);
+            }
+            if mtfs {
+                acc.mtfs = mtfs_values
+                    .chunks(n)
+                    .enumerate()
+                    .map(|(k, v)| put(slots.mtfs(k), v))
+                    .collect();
+            }
+            if !capital_trials.is_empty() {
+                let mut column = vec![0.0; n];
+                for k in 1..4 {
+                    for y in 0..years {
+                        for (v, t) in column
+                            .iter_mut()
+                            .zip(capital_trials[y..].iter().step_by(years))
+                        {
+                            *v = t[k];
+                        }
+                        let d = acc.debt.len();
+                        acc.debt.push(put(slots.debt(d), &column));
+                    }
                 }
             }
-        }
-        acc.cumulative_one_off = Sketch::from_values(&cumulative);
-        acc.cumulative_gap = Sketch::from_values(&cumulative_gap);
+            acc.cumulative_one_off = put(slots.cumulative_one_off(), &cumulative);
+            acc.cumulative_gap = put(slots.cumulative_gap(), &cumulative_gap);
+        });
         acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
         // The pressures' and savings' costs over the plan.
         let cost = |i: usize, j: usize| item_cost[(i - r) * n + j];

@@ -79,7 +79,7 @@ use thiserror::Error;
 use crate::distribution::{Distribution, std_normal_quantile};
 use crate::register::{Compiled, RiskRegister};
 use crate::rng;
-use sketch::Sketch;
+use sketch::{Banks, Sketch};
 
 /// Trials per batch: part of the reproducibility contract (changing it changes the numbers).
 pub const BATCH_SIZE: usize = 4096;
@@ -819,7 +819,7 @@ impl<'a> Engine<'a> {
     ///
     /// Layout: risk costs are sparse ([`Hits`]), totals period-major (`totals[t * n + j]`, the
     /// plan total last).
-    fn run_batch(&self, b: u64, want: Want) -> BatchOut {
+    fn run_batch(&self, b: u64, want: Want, banks: &Banks) -> BatchOut {
         let start = b * BATCH_SIZE as u64;
         let n = (self.trials - start).min(BATCH_SIZE as u64) as usize;
         let r = self.compiled.len();
@@ -887,7 +887,12 @@ impl<'a> Engine<'a> {
                 risks: table,
             });
         }
-        out.sketches = totals.chunks_exact(n).map(Sketch::from_values).collect();
+        out.sketches = totals.chunks_exact(n).map(Sketch::tally).collect();
+        banks.with(years + 1, |banks| {
+            for (bank, row) in banks.iter_mut().zip(totals.chunks_exact(n)) {
+                bank.add(row);
+            }
+        });
         if want.hold {
             out.held.push((risks, totals[years * n..].to_vec()));
         }
@@ -900,6 +905,7 @@ impl<'a> Engine<'a> {
         pool: &rayon::ThreadPool,
         range: std::ops::Range<u64>,
         want: Want,
+        banks: &Banks,
         progress: &mut dyn FnMut(u64) -> ControlFlow<()>,
         acc: &mut BatchOut,
     ) -> Result<(), SimulationError> {
@@ -912,7 +918,7 @@ impl<'a> Engine<'a> {
         let merged = run_tree(
             pool,
             range,
-            &|b| self.run_batch(b, want),
+            &|b| self.run_batch(b, want, banks),
             &BatchOut::merge,
             &mut step,
         );
@@ -921,6 +927,11 @@ impl<'a> Engine<'a> {
         }
         if let Some(m) = merged {
             *acc = std::mem::take(acc).merge(m);
+        }
+        if want.stats {
+            for (s, bank) in acc.sketches.iter_mut().zip(banks.gather()) {
+                s.fill(&bank);
+            }
         }
         Ok(())
     }
@@ -1110,6 +1121,8 @@ fn run(
     let pool = thread_pool(options.threads, batch_bytes(3 * r + 4 * (years + 1)))?;
     let engine = Engine::new(register, options);
     let batches = engine.batches();
+    // The period sketches' buckets, counted by thread across the pilot and the main pass.
+    let banks = Banks::new(pool.current_num_threads());
 
     let mut acc = BatchOut::default();
     // Work is counted in batches run.
@@ -1133,7 +1146,7 @@ fn run(
         hold: true,
         ..stats
     };
-    engine.run_all(&pool, 0..pilot, first, &mut step, &mut acc)?;
+    engine.run_all(&pool, 0..pilot, first, &banks, &mut step, &mut acc)?;
     let floor = acc.sketches[years].quantile(pilot_floor);
     // 2. The other batches, gathering per-risk sums of the trials above the floor, by bucket
     //    of the plan total; then the pilot's, from their held draws, in batch order.
@@ -1141,7 +1154,7 @@ fn run(
         candidates: Some(floor),
         ..stats
     };
-    engine.run_all(&pool, pilot..batches, main, &mut step, &mut acc)?;
+    engine.run_all(&pool, pilot..batches, main, &banks, &mut step, &mut acc)?;
     for (risks, plan) in std::mem::take(&mut acc.held) {
         let c = engine.candidates(&risks, &plan, floor);
         acc.candidates = std::mem::take(&mut acc.candidates).merge(c);
@@ -1170,7 +1183,7 @@ fn run(
         };
         let mut step = |_| progress(work, work);
         let mut out = BatchOut::default();
-        engine.run_all(&pool, 0..batches, exact, &mut step, &mut out)?;
+        engine.run_all(&pool, 0..batches, exact, &banks, &mut step, &mut out)?;
         tail_count = out.tail_count;
         tail_sums = out.tail_sums;
     }

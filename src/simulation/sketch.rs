@@ -414,6 +414,28 @@ impl Sketch {
         }
     }
 
+    /// The count and sum of `values`, without buckets: a batch's share of a sketch whose
+    /// buckets are gathered in [`Banks`] (see [`Sketch::fill`]). Merged in the run's fixed
+    /// tree, it keeps the sum in the same order as [`Sketch::from_values`] would.
+    pub fn tally(values: &[f64]) -> Sketch {
+        Sketch {
+            buckets: Vec::new(),
+            count: values.len() as u64,
+            sum: values.iter().sum(),
+        }
+    }
+
+    /// Gives a tallied sketch (see [`Sketch::tally`]) the buckets of `bank`, which counted the
+    /// same values. Its quantiles are then those of [`Sketch::from_values`] over them, and so is
+    /// its [`Sketch::compact`] form, bit for bit.
+    pub fn fill(&mut self, bank: &Bank) {
+        self.buckets = bank.buckets();
+        debug_assert_eq!(
+            self.buckets.iter().map(|b| b.count).sum::<u64>(),
+            self.count
+        );
+    }
+
     /// [`Sketch::from_values`] for keys (offset) within `lo..lo + width`.
     fn dense(values: &[f64], keys: &[u32], lo: u32, width: usize) -> Sketch {
         let mut count = vec![0u64; width];
@@ -629,6 +651,218 @@ impl Sketch {
     }
 }
 
+/// Keys in a page of a [`Bank`]: one binade (one float exponent) of buckets.
+const PAGE: usize = 1 << MANTISSA_BITS;
+/// Pages a [`Bank`] can hold: every exponent, for each sign.
+const PAGES: usize = 2 << 11;
+
+/// Bucket counts and extremes gathered value by value, without sorting: a page of
+/// [`PAGE`] buckets is opened for each binade the values reach, and a value is counted into its
+/// bucket where it falls. Counts, minima and maxima do not depend on the order in which values
+/// arrive, so each thread of a run keeps one bank per sketch for all the batches it runs (see
+/// [`Banks`]), and the banks merge into the same buckets on any number of threads. A bank keeps
+/// no sums of its buckets: a finished result has none either (see [`Sketch::compact`]); the
+/// sum of all the values travels with the [`Sketch`] it fills (see [`Sketch::tally`]).
+#[derive(Debug, Clone)]
+pub struct Bank {
+    /// `slot[page]`: 1 + which page of `cells` it is, or 0 when not opened.
+    slot: Vec<u16>,
+    /// Which page each run of [`PAGE`] cells (after the first, the zeros') is.
+    pages: Vec<u16>,
+    /// The zeros' count, then each bucket's count, minimum and maximum, a page at a time.
+    cells: Vec<Cell>,
+    /// Whether any zero was `-0.0`, and any `+0.0`.
+    negative_zero: bool,
+    positive_zero: bool,
+    /// Each value's cell, for [`Bank::add`].
+    scratch: Vec<u32>,
+}
+
+impl Default for Bank {
+    fn default() -> Bank {
+        Bank {
+            slot: vec![0; PAGES],
+            pages: Vec::new(),
+            cells: vec![Cell::EMPTY],
+            negative_zero: false,
+            positive_zero: false,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Bank {
+    /// Opens page `page`; returns its slot (1-based).
+    #[cold]
+    fn open(&mut self, page: usize) -> usize {
+        self.pages.push(page as u16);
+        self.slot[page] = self.pages.len() as u16;
+        self.cells.resize(self.cells.len() + PAGE, Cell::EMPTY);
+        self.pages.len()
+    }
+
+    /// The first cell of page `page`, opening it if need be.
+    fn page_start(&mut self, page: usize) -> usize {
+        let s = match self.slot[page] {
+            0 => self.open(page),
+            s => s as usize,
+        };
+        1 + (s - 1) * PAGE
+    }
+
+    /// Counts `values` (NaN never reaches it). First each value's cell, then the counts and
+    /// extremes: the second loop's updates do not wait on each other, so the cache misses of
+    /// a wide sketch overlap.
+    pub fn add(&mut self, values: &[f64]) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        for &x in values {
+            let bits = x.to_bits();
+            let magnitude = bits & !(1 << 63);
+            self.negative_zero |= bits == 1 << 63;
+            self.positive_zero |= bits == 0;
+            // |key| - 1 (see [`key`]): the exponent and the top mantissa bits.
+            let u = (magnitude >> SHIFT) as usize;
+            let page = (u >> MANTISSA_BITS) | (((bits >> 63) as usize) << 11);
+            let mut s = self.slot[page] as usize;
+            if s == 0 && magnitude != 0 {
+                s = self.open(page);
+            }
+            let cell = 1 + (s.max(1) - 1) * PAGE + (u & (PAGE - 1));
+            scratch.push(if magnitude == 0 { 0 } else { cell as u32 });
+        }
+        for (&x, &i) in values.iter().zip(&scratch) {
+            let c = &mut self.cells[i as usize];
+            c.count += 1;
+            c.min = c.min.min(x);
+            c.max = c.max.max(x);
+        }
+        self.scratch = scratch;
+    }
+
+    /// Adds `other`'s counts and extremes into `self`.
+    pub fn merge(&mut self, other: &Bank) {
+        for (p, &page) in other.pages.iter().enumerate() {
+            let at = self.page_start(page as usize);
+            let from = 1 + p * PAGE;
+            for (a, b) in self.cells[at..at + PAGE]
+                .iter_mut()
+                .zip(&other.cells[from..from + PAGE])
+            {
+                a.count += b.count;
+                a.min = a.min.min(b.min);
+                a.max = a.max.max(b.max);
+            }
+        }
+        self.cells[0].count += other.cells[0].count;
+        self.negative_zero |= other.negative_zero;
+        self.positive_zero |= other.positive_zero;
+    }
+
+    /// The buckets in key order, each with its count and extremes, and as its sum the count
+    /// times its midpoint (what [`Sketch::compact`] would make of it).
+    fn buckets(&self) -> Vec<Bucket> {
+        let mut order: Vec<usize> = (0..self.pages.len()).collect();
+        order.sort_unstable_by_key(|&p| self.pages[p]);
+        let bucket = |p: usize, d: usize| -> Option<Bucket> {
+            let c = self.cells[1 + p * PAGE + d];
+            (c.count > 0).then(|| {
+                let page = self.pages[p] as usize;
+                let k = ((page & 2047) * PAGE + d) as i64 + 1;
+                Bucket {
+                    key: if page >= 2048 { -k } else { k },
+                    count: c.count,
+                    sum: c.count as f64 * (0.5 * c.min + 0.5 * c.max),
+                    min: c.min,
+                    max: c.max,
+                }
+            })
+        };
+        let split = order.partition_point(|&p| self.pages[p] < 2048);
+        let mut out = Vec::new();
+        // Negative values: the largest magnitude (the most negative key) first.
+        for &p in order[split..].iter().rev() {
+            out.extend((0..PAGE).rev().filter_map(|d| bucket(p, d)));
+        }
+        let zeros = self.cells[0].count;
+        if zeros > 0 {
+            let min = if self.negative_zero { -0.0 } else { 0.0 };
+            let max = if self.positive_zero { 0.0 } else { -0.0 };
+            out.push(Bucket {
+                key: 0,
+                count: zeros,
+                sum: 0.0,
+                min,
+                max,
+            });
+        }
+        for &p in &order[..split] {
+            out.extend((0..PAGE).filter_map(|d| bucket(p, d)));
+        }
+        out
+    }
+}
+
+/// A bucket of a [`Bank`].
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Cell {
+    const EMPTY: Cell = Cell {
+        count: 0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+}
+
+/// One [`Bank`] per sketch for each thread of a pool: a batch counts its values into the
+/// banks of the thread it runs on (see [`Banks::with`]), and [`Banks::gather`] merges the
+/// threads' banks, which gives the same buckets whatever the number of threads.
+#[derive(Debug)]
+pub struct Banks {
+    threads: Vec<std::sync::Mutex<Vec<Bank>>>,
+}
+
+impl Banks {
+    /// Banks for a pool of `threads` threads.
+    pub fn new(threads: usize) -> Banks {
+        Banks {
+            threads: (0..threads.max(1))
+                .map(|_| std::sync::Mutex::new(Vec::new()))
+                .collect(),
+        }
+    }
+
+    /// Calls `f` with the banks of the thread it runs on, at least `sketches` of them.
+    pub fn with<R>(&self, sketches: usize, f: impl FnOnce(&mut [Bank]) -> R) -> R {
+        let t = rayon::current_thread_index().unwrap_or(0) % self.threads.len();
+        let mut banks = self.threads[t].lock().unwrap_or_else(|e| e.into_inner());
+        if banks.len() < sketches {
+            banks.resize_with(sketches, Bank::default);
+        }
+        f(&mut banks)
+    }
+
+    /// Every thread's banks merged, one per sketch.
+    pub fn gather(&self) -> Vec<Bank> {
+        let mut out: Vec<Bank> = Vec::new();
+        for t in &self.threads {
+            let banks = t.lock().unwrap_or_else(|e| e.into_inner());
+            if out.len() < banks.len() {
+                out.resize_with(banks.len(), Bank::default);
+            }
+            for (a, b) in out.iter_mut().zip(banks.iter()) {
+                a.merge(b);
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,6 +896,61 @@ mod tests {
             }
             assert_eq!(fast.buckets, slow.buckets);
             assert_eq!(fast.count, slow.count);
+        }
+    }
+
+    #[test]
+    fn banks_give_the_buckets_of_a_sorted_sketch_on_any_number_of_threads() {
+        // Values over many binades of both signs, zeros, subnormals and repeats, counted in
+        // chunks on banks of 1, 2 and 3 threads: the same keys, counts and extremes as
+        // `from_values` over all of them, and the same compact sketch, bit for bit, as merging
+        // each chunk's sketch in turn.
+        let mut state = 11u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let values: Vec<f64> = (0..20_000)
+            .map(|i| match i % 9 {
+                0 => 0.0,
+                1 => -3e6 * next(),
+                2 => 4.5e6,
+                3 => 1e-310 * next(),
+                4 => -1e12 * next().powi(5),
+                _ => 1e9 * next().powi(3),
+            })
+            .collect();
+        let sorted = Sketch::from_values(&values);
+        for threads in 1..=3 {
+            let banks = Banks::new(threads);
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (mut tallied, mut merged) = (Sketch::default(), Sketch::default());
+            for chunk in values.chunks(1000) {
+                tallied.merge(&Sketch::tally(chunk));
+                merged.merge(&Sketch::from_values(chunk));
+                pool.install(|| banks.with(2, |b| b[1].add(chunk)));
+            }
+            let gathered = banks.gather();
+            assert!(gathered[0].buckets().is_empty());
+            tallied.fill(&gathered[1]);
+            let strip = |s: &Sketch| -> Vec<(i64, u64, u64, u64)> {
+                s.buckets
+                    .iter()
+                    .map(|b| (b.key, b.count, b.min.to_bits(), b.max.to_bits()))
+                    .collect()
+            };
+            assert_eq!(strip(&tallied), strip(&sorted));
+            assert_eq!(tallied.count, sorted.count);
+            // What the engines did before banks: each chunk's sketch merged in turn.
+            assert_eq!(tallied.compact(), merged.compact());
+            for q in [0.0, 0.05, 0.5, 0.95, 1.0] {
+                assert_eq!(tallied.quantile(q), sorted.quantile(q));
+            }
         }
     }
 
