@@ -31,7 +31,9 @@
 //! in which each risk happens. 0.3.0 draws what 0.2.0 drew for any scenario without drivers or
 //! funding (a funded scenario draws its drivers' and grants' latents after the pressures).
 //! 0.4.0 draws what 0.3.0 drew for any scenario whose capital plan is the same in every trial
-//! (one that varies draws its projects' latents after everything else).
+//! (one that varies draws its projects' latents after everything else). 0.4.1 gives what
+//! 0.4.0 gave, bit for bit: only how the sketches' buckets are gathered changed (per thread,
+//! see [`sketch::Bank`]).
 //!
 //! # Memory
 //!

@@ -2,8 +2,9 @@
 //!
 //! Values are grouped into logarithmic buckets: the bucket of a positive `x` is its float's
 //! exponent and top [`MANTISSA_BITS`] mantissa bits, so a bucket spans a relative width of
-//! `2^-10` (0.098%). While a simulation runs, each bucket keeps its count, sum, minimum and
-//! maximum; a finished result keeps less ([`Sketch::compact`]):
+//! `2^-10` (0.098%). While a simulation runs, each bucket keeps its count, minimum and maximum
+//! (and the sketch the sum of all its values); a finished result keeps less
+//! ([`Sketch::compact`]):
 //!
 //! * each bucket's count;
 //! * the exact value of a bucket whose values are all equal (an atom, such as the cost of a
@@ -15,8 +16,12 @@
 //! Memory depends on the spread of the values, not on the number of trials, and a compact
 //! sketch stores in about three bytes a bucket (its keys and counts as base64 varints).
 //!
-//! Sketches merge by adding bucket statistics; the engine merges batches in batch order, so the
-//! floating-point sums, and therefore every result, are the same on any number of threads.
+//! Sketches merge by adding bucket statistics. While an engine runs, each thread counts its
+//! batches' values into its own [`Bank`] per sketch (counts, minima and maxima, which do not
+//! depend on order), and each batch's count and sum travel up the run's fixed merge tree
+//! ([`Sketch::tally`]); the banks are merged at the end ([`Banks::gather`], [`Sketch::fill`]).
+//! Every result is therefore the same on any number of threads, and (since 0.4.1) bit for bit
+//! what sorting each batch's sketch and merging them up the tree gave.
 
 use serde::{Deserialize, Serialize};
 
