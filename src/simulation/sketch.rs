@@ -30,9 +30,6 @@ use serde::{Deserialize, Serialize};
 pub const MANTISSA_BITS: u32 = 10;
 /// Where a value's bits are cut to make its key.
 const SHIFT: u32 = 52 - MANTISSA_BITS;
-/// A batch whose keys span fewer buckets than this is counted into a dense run of buckets
-/// instead of sorted (see [`Sketch::from_values`]).
-const DENSE_BUCKETS: usize = 2048;
 /// The largest key of a finite value, plus one.
 const KEY_LIMIT: i64 = (0x7FF << MANTISSA_BITS) + 1;
 
@@ -355,6 +352,8 @@ mod base64 {
 impl Sketch {
     /// The sketch of `values` (NaN never reaches it). The values are grouped by bucket with a
     /// stable radix sort of their keys, so each bucket's sum is taken in the values' order.
+    /// The engines no longer build sketches this way (see [`Bank`]); it is the reference their
+    /// banks are tested against.
     pub fn from_values(values: &[f64]) -> Sketch {
         let n = values.len();
         // Keys offset to be non-negative: below 2^23.
@@ -362,15 +361,6 @@ impl Sketch {
             .iter()
             .map(|&x| (key(x) + KEY_LIMIT) as u32)
             .collect();
-        // Values in a narrow band of buckets (a funding line, a reserve balance) are counted
-        // straight into a dense run of buckets, in the order of the values: the same buckets,
-        // and the same sums in the same order, as the radix sort below gives.
-        let (lo, hi) = keys
-            .iter()
-            .fold((u32::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
-        if n > 0 && ((hi - lo) as usize) < DENSE_BUCKETS {
-            return Sketch::dense(values, &keys, lo, (hi - lo) as usize + 1);
-        }
         let varying = keys.iter().fold(0, |acc, &k| acc | (k ^ keys[0]));
         let mut order: Vec<u32> = (0..n as u32).collect();
         let mut spare = vec![0u32; n];
@@ -439,42 +429,6 @@ impl Sketch {
             self.buckets.iter().map(|b| b.count).sum::<u64>(),
             self.count
         );
-    }
-
-    /// [`Sketch::from_values`] for keys (offset) within `lo..lo + width`.
-    fn dense(values: &[f64], keys: &[u32], lo: u32, width: usize) -> Sketch {
-        let mut count = vec![0u64; width];
-        let mut stats = vec![(0.0f64, 0.0f64, 0.0f64); width];
-        for (&x, &k) in values.iter().zip(keys) {
-            let d = (k - lo) as usize;
-            let s = &mut stats[d];
-            if count[d] == 0 {
-                *s = (x, x, x);
-            } else {
-                s.0 += x;
-                s.1 = s.1.min(x);
-                s.2 = s.2.max(x);
-            }
-            count[d] += 1;
-        }
-        let buckets = count
-            .iter()
-            .zip(&stats)
-            .enumerate()
-            .filter(|(_, (c, _))| **c > 0)
-            .map(|(d, (&count, &(sum, min, max)))| Bucket {
-                key: (lo as usize + d) as i64 - KEY_LIMIT,
-                count,
-                sum,
-                min,
-                max,
-            })
-            .collect();
-        Sketch {
-            sum: values.iter().sum(),
-            buckets,
-            count: values.len() as u64,
-        }
     }
 
     /// The sketch a finished result keeps: each bucket's count, the value of each atom (a
@@ -872,18 +826,23 @@ impl Banks {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_batch_sketch_is_the_merge_of_its_values_one_by_one() {
-        // Narrow (the dense path), wide (the radix sort), with zeros, negatives and repeats:
-        // the same buckets, counts, extremes and bit-identical sums as merging each value in
-        // turn.
-        let mut state = 7u64;
-        let mut next = || {
+    /// Uniforms in [0, 1) from a 64-bit linear congruential generator seeded with `seed`.
+    fn uniforms(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        }
+    }
+
+    #[test]
+    fn a_batch_sketch_is_the_merge_of_its_values_one_by_one() {
+        // Narrow, wide, with zeros, negatives and repeats:
+        // the same buckets, counts, extremes and bit-identical sums as merging each value in
+        // turn.
+        let mut next = uniforms(7);
         let narrow: Vec<f64> = (0..4096).map(|_| 8.1e8 + 2e6 * next()).collect();
         let wide: Vec<f64> = (0..4096)
             .map(|i| match i % 7 {
@@ -910,13 +869,7 @@ mod tests {
         // chunks on banks of 1, 2 and 3 threads: the same keys, counts and extremes as
         // `from_values` over all of them, and the same compact sketch, bit for bit, as merging
         // each chunk's sketch in turn.
-        let mut state = 11u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniforms(11);
         let values: Vec<f64> = (0..20_000)
             .map(|i| match i % 9 {
                 0 => 0.0,
