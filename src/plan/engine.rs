@@ -660,7 +660,9 @@ impl Scenario {
             stopped |= flow.is_break();
             flow
         };
-        let banks = Banks::new(pool.current_num_threads());
+        // Counted a batch at a time: a plan has many sketches, and gathering several batches'
+        // values for each would cost more memory than it saves time.
+        let banks = Banks::new(pool.current_num_threads(), 0);
         let merged = simulation::run_tree(
             pool,
             0..batches,

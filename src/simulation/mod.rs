@@ -592,20 +592,32 @@ impl<'a> Engine<'a> {
         self.trials.div_ceil(BATCH_SIZE as u64)
     }
 
-    /// The latent normals of the correlated risks for a batch, member-major (`z[s * n + j]`).
+    /// The latent normals of the correlated risks for a batch, member-major (`z[s * n + j]`):
+    /// independent normals drawn trial by trial, `k` for each, then each member's row of the
+    /// Cholesky factor applied to them a member at a time (the terms added in the order of
+    /// the factor's columns, as a dot product would add them, over the whole batch at once).
     fn latents(&self, n: usize, rng: &mut rng::Rng) -> Vec<f64> {
         let k = self.members.len();
         let normal = Normal::standard();
         let mut z = vec![0.0; k * n];
-        let mut eps = vec![0.0; k];
         for j in 0..n {
-            for e in eps.iter_mut() {
-                *e = normal.sample(rng);
+            for c in 0..k {
+                z[c * n + j] = normal.sample(rng);
             }
-            for s in 0..k {
-                let row = &self.cholesky[s * k..s * k + s + 1];
-                z[s * n + j] = row.iter().zip(&eps).map(|(l, e)| l * e).sum();
+        }
+        // From the last member up, so that the normals a row needs are not yet overwritten.
+        let mut row = vec![0.0; n];
+        for s in (0..k).rev() {
+            let factor = &self.cholesky[s * k..s * k + s + 1];
+            for (acc, e) in row.iter_mut().zip(&z[..n]) {
+                *acc = factor[0] * e;
             }
+            for (c, &l) in factor.iter().enumerate().skip(1) {
+                for (acc, e) in row.iter_mut().zip(&z[c * n..(c + 1) * n]) {
+                    *acc += l * e;
+                }
+            }
+            z[s * n..(s + 1) * n].copy_from_slice(&row);
         }
         z
     }
@@ -1124,7 +1136,10 @@ fn run(
     let engine = Engine::new(register, options);
     let batches = engine.batches();
     // The period sketches' buckets, counted by thread across the pilot and the main pass.
-    let banks = Banks::new(pool.current_num_threads());
+    // Each gathers four batches' values before it counts them (see `Bank::with_limit`): a
+    // register has few sketches, and counting 16,384 values at a time keeps a bank's cells
+    // in cache for more of them.
+    let banks = Banks::new(pool.current_num_threads(), 4 * BATCH_SIZE);
 
     let mut acc = BatchOut::default();
     // Work is counted in batches run.
