@@ -21,7 +21,7 @@
 //!
 //! Trials are cut into fixed batches of [`BATCH_SIZE`]; batch `b` draws from
 //! [`crate::rng::stream`]`(seed, b)`. Batch results are merged in a fixed binary tree over the
-//! batch numbers ([`run_tree`]), so every floating-point sum is taken in the same order: the
+//! batch numbers (`run_tree`), so every floating-point sum is taken in the same order: the
 //! same inputs and seed give bit-identical results on any number of threads.
 //!
 //! The contract is per version. 0.2.0 changed the numbers a seed gives from 0.1.0 (the draws
@@ -33,7 +33,12 @@
 //! 0.4.0 draws what 0.3.0 drew for any scenario whose capital plan is the same in every trial
 //! (one that varies draws its projects' latents after everything else). 0.4.1 gives what
 //! 0.4.0 gave, bit for bit: only how the sketches' buckets are gathered changed (per thread,
-//! see [`sketch::Bank`]).
+//! see [`sketch::Bank`]). 0.5.0 draws PERTs by an exact envelope sampler (see
+//! `distribution::beta`) instead of two gamma draws: the same distribution, but any run that
+//! draws a PERT gives different numbers from 0.4.1's (its own draws, and, as it takes a
+//! different number of draws from the batch's stream, every draw after it in the batch). A
+//! run without a PERT gives what 0.4.1 gave, bit for bit; so does a PERT whose envelope fits
+//! badly (a weight of 200 or more with the mode at or near an end), which keeps the gammas.
 //!
 //! # Memory
 //!

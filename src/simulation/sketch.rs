@@ -616,7 +616,7 @@ const PAGE: usize = 1 << MANTISSA_BITS;
 const PAGES: usize = 2 << 11;
 
 /// Bucket counts and extremes gathered value by value, without sorting: a page of
-/// [`PAGE`] buckets is opened for each binade the values reach, and a value is counted into its
+/// 1,024 (`PAGE`) buckets is opened for each binade the values reach, and a value is counted into its
 /// bucket where it falls. Counts, minima and maxima do not depend on the order in which values
 /// arrive, so each thread of a run keeps one bank per sketch for all the batches it runs (see
 /// [`Banks`]), and the banks merge into the same buckets on any number of threads. A bank keeps

@@ -10,6 +10,8 @@ pub const MC_SIGMAS: f64 = 4.0;
 /// Relative error of a quantile read from the result's sketch (one bucket, 2^-10: the
 /// documented accuracy, under 0.1%).
 pub const SKETCH_RELATIVE: f64 = 1.0 / 1024.0;
+/// Goodness-of-fit tests of fixed-seed samples pass when their p-value is above this.
+pub const FIT_PVALUE: f64 = 1e-4;
 /// Numerical-integration results against closed forms.
 pub const INTEGRATION_RELATIVE: f64 = 1e-9;
 
