@@ -23,7 +23,9 @@ fn deeply_nested_toml_and_json_are_refused_quickly() {
     let json = format!("{{\"plan\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
     let e = Scenario::from_json(&json).unwrap_err().to_string();
     assert!(e.starts_with("plan"), "{e}");
-    assert!(t0.elapsed().as_secs_f64() < 1.0);
+    // A guard against a hang (a parser that walked the nesting), not a speed target: a debug
+    // build on a busy machine takes a fraction of a second; the bound is far above it.
+    assert!(t0.elapsed().as_secs_f64() < 30.0);
 }
 
 #[test]
