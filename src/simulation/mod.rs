@@ -636,16 +636,31 @@ impl<'a> Engine<'a> {
         let base = out.trial.len();
         out.trial.resize(base + n + 1, 0);
         let threshold = occurrence_threshold(c.probability);
-        let certain = c.probability >= 1.0;
         let hits = &mut out.trial[base..];
         let mut count = 0;
-        for j in 0..n {
-            hits[count] = j as u32;
-            count += usize::from(rng.next_u64() < threshold || certain);
+        // On a local copy of the generator, so that its state stays in registers.
+        let mut r = rng.clone();
+        if c.probability >= 1.0 {
+            for (j, h) in hits[..n].iter_mut().enumerate() {
+                *h = j as u32;
+                let _ = r.next_u64();
+            }
+            count = n;
+        } else {
+            for j in 0..n {
+                hits[count] = j as u32;
+                count += usize::from(r.next_u64() < threshold);
+            }
         }
+        *rng = r;
         out.trial.truncate(base + count);
-        out.cost
-            .extend((0..count).map(|_| (c.share * impact.draw(rng)).min(c.cap)));
+        let from = out.cost.len();
+        out.cost.resize(from + count, 0.0);
+        let costs = &mut out.cost[from..];
+        impact.draw_into(rng, costs);
+        for x in costs {
+            *x = (c.share * *x).min(c.cap);
+        }
     }
 
     /// Appends correlated risk `i` (member `s`) by Iman-Conover: the impacts of the trials in
@@ -666,7 +681,8 @@ impl<'a> Engine<'a> {
             .map(|(j, v)| (sketch::ordered_bits(*v) & !TRIAL_MASK) | j as u64)
             .collect();
         hits.sort_unstable();
-        let mut draws: Vec<f64> = (0..hits.len()).map(|_| self.impacts[i].draw(rng)).collect();
+        let mut draws = vec![0.0; hits.len()];
+        self.impacts[i].draw_into(rng, &mut draws);
         sketch::sort_floats(&mut draws);
         // Each trial with its cost, put back in trial order through a scratch column.
         let mut column = vec![f64::NAN; n];
