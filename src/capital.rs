@@ -1120,11 +1120,7 @@ impl CapitalPlan {
         });
         let rho = self.spec.programme_correlation;
         let (common, own) = (rho.sqrt(), (1.0 - rho).sqrt());
-        let normals = |rng: &mut crate::rng::Rng| -> Vec<f64> {
-            (0..n)
-                .map(|_| crate::plan::engine::std_normal(rng))
-                .collect()
-        };
+        let normals = |rng: &mut crate::rng::Rng| crate::plan::engine::std_normals(rng, n);
         let factors: Vec<Vec<f64>> = (0..3)
             .map(|k| {
                 if rho > 0.0 && tables.iter().any(|t| t[k].is_some()) {

@@ -353,13 +353,14 @@ impl DeliveryModel {
     pub fn outcome(&self, u: f64) -> (bool, f64) {
         let (p_slip, p_full) = (self.spec.p_slip, self.spec.p_full);
         let slipped = u < p_slip;
-        let w = if slipped {
-            u / p_slip
-        } else if p_slip < 1.0 {
+        // Both sides computed and one chosen without a branch: in a batch's loop whether a
+        // partial delivery slipped cannot be predicted.
+        let on_time = if p_slip < 1.0 {
             (u - p_slip) / (1.0 - p_slip)
         } else {
             u
         };
+        let w = std::hint::select_unpredictable(slipped, u / p_slip, on_time);
         let short = 1.0 - p_full;
         let fraction = if w >= short {
             1.0
@@ -396,6 +397,34 @@ impl DeliveryModel {
             return (false, 1.0);
         }
         self.outcome(crate::distribution::std_normal_cdf_fast(z))
+    }
+
+    /// [`DeliveryModel::outcome_z`] for each latent of `z`, into `slipped` and `fraction`
+    /// (the same values). The full deliveries are told apart without a branch, and the
+    /// partial ones (the only ones that need `Φ(z)`) gathered and done after them, so that
+    /// the loop over a batch does not stall on branches it cannot predict. `partial` is
+    /// scratch space.
+    pub(crate) fn outcomes_z(
+        &self,
+        z: &[f64],
+        (slipped, fraction): (&mut [bool], &mut [f64]),
+        partial: &mut Vec<u32>,
+    ) {
+        let [slip_partial, slip, stay_partial] = self.thresholds;
+        partial.clear();
+        partial.resize(z.len(), 0);
+        let mut m = 0;
+        for (j, ((&z, s), f)) in z.iter().zip(&mut *slipped).zip(&mut *fraction).enumerate() {
+            *s = z < slip;
+            *f = 1.0;
+            partial[m] = j as u32;
+            m += usize::from((z < slip_partial) | ((z >= slip) & (z < stay_partial)));
+        }
+        for &j in &partial[..m] {
+            let j = j as usize;
+            (slipped[j], fraction[j]) =
+                self.outcome(crate::distribution::std_normal_cdf_fast(z[j]));
+        }
     }
 
     /// One trial's delivery: whether it slipped, and the fraction delivered (in the due year
@@ -682,6 +711,64 @@ mod tests {
             bad(0.5, 1.0, 0.0, 0.1),
             "partial.high: 0.0 is below low 1.0"
         );
+    }
+
+    #[test]
+    fn batch_outcomes_are_the_single_outcomes() {
+        let model = |p_full, partial, p_slip| {
+            DeliveryModel::from_spec(DeliverySpec {
+                p_full,
+                partial,
+                p_slip,
+                delay: None,
+                one_off_late: false,
+            })
+            .unwrap()
+        };
+        let uniform = |low, high| DistributionSpec::Uniform { low, high };
+        let mut models: Vec<DeliveryModel> = Rag::ALL
+            .iter()
+            .map(|&r| DeliveryModel::default_for(r))
+            .collect();
+        models.extend([
+            model(0.0, uniform(0.0, 1.0), 0.0),
+            model(0.0, uniform(0.2, 0.9), 1.0),
+            model(1.0, uniform(0.0, 1.0), 1.0),
+            model(0.5, uniform(0.0, 1.0), 0.5),
+            model(
+                0.3,
+                DistributionSpec::Pert {
+                    low: 0.1,
+                    mode: 0.7,
+                    high: 1.0,
+                    lamb: 4.0,
+                },
+                0.25,
+            ),
+        ]);
+        let mut rng = crate::rng::stream(7, 0);
+        for m in &models {
+            // Normal latents, the thresholds themselves and their neighbours, and the ends.
+            let mut z = crate::plan::engine::std_normals(&mut rng, 5000);
+            for t in m.thresholds {
+                z.extend([t, t.next_down(), t.next_up()]);
+            }
+            z.extend([-40.0, 40.0, 0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY]);
+            let (mut slipped, mut fraction) = (vec![false; z.len()], vec![-1.0; z.len()]);
+            m.outcomes_z(&z, (&mut slipped, &mut fraction), &mut Vec::new());
+            let mut partial = 0;
+            for (j, &x) in z.iter().enumerate() {
+                let (s, f) = m.outcome_z(x);
+                assert_eq!(
+                    (slipped[j], fraction[j].to_bits()),
+                    (s, f.to_bits()),
+                    "z = {x}"
+                );
+                partial += usize::from(f < 1.0);
+            }
+            // The batch's partial deliveries were exercised wherever the model has them.
+            assert_eq!(partial > 0, m.spec.p_full < 1.0, "{:?}", m.spec);
+        }
     }
 
     #[test]

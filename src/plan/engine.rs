@@ -378,6 +378,16 @@ struct DeliveryFactors {
     own: Vec<f64>,
 }
 
+/// A batch's working space for the savings' deliveries, one value per trial: the delivery
+/// latents, the recurring shortfalls, and the outcomes (with the partial deliveries' trials).
+struct SavingScratch {
+    z: Vec<f64>,
+    lasting: Vec<f64>,
+    slipped: Vec<bool>,
+    fraction: Vec<f64>,
+    partial: Vec<u32>,
+}
+
 /// The latent normals of a batch that a saving's delivery can be correlated with: risks' (by
 /// copula slot, `[slot * n + j]`), pressures' (`[pressure][j]`) and drivers'
 /// (`[driver * n + j]`).
@@ -391,6 +401,25 @@ struct Latents<'a> {
 pub(crate) fn std_normal(rng: &mut rng::Rng) -> f64 {
     use rand::distr::Distribution as _;
     statrs::distribution::Normal::standard().sample(rng)
+}
+
+/// Fills `out` with the draws of as many [`std_normal`] calls, in order, leaving `rng` where
+/// they would: the generator's state is kept on a local copy (in registers) for the loop.
+pub(crate) fn std_normals_into(rng: &mut rng::Rng, out: &mut [f64]) {
+    use rand::distr::Distribution as _;
+    let normal = statrs::distribution::Normal::standard();
+    let mut r = rng.clone();
+    for o in out {
+        *o = normal.sample(&mut r);
+    }
+    *rng = r;
+}
+
+/// `n` draws of [`std_normal`], in order.
+pub(crate) fn std_normals(rng: &mut rng::Rng, n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n];
+    std_normals_into(rng, &mut out);
+    out
 }
 
 impl DeliveryFactors {
@@ -414,10 +443,8 @@ impl DeliveryFactors {
                 })
             })
             .collect();
-        let year: Vec<f64> = (0..years * n).map(|_| std_normal(rng)).collect();
-        let directorate: Vec<f64> = (0..names.len() * years * n)
-            .map(|_| std_normal(rng))
-            .collect();
+        let year = std_normals(rng, years * n);
+        let directorate = std_normals(rng, names.len() * years * n);
         let p = &scenario.spec.savings_delivery;
         let (rp, rd) = (p.programme_correlation, p.directorate_correlation);
         let (links, own) = scenario.delivery_loadings(engine);
@@ -446,9 +473,7 @@ impl DeliveryFactors {
         out: &mut [f64],
     ) {
         let n = self.n;
-        for o in out.iter_mut() {
-            *o = std_normal(rng);
-        }
+        std_normals_into(rng, out);
         let (a, own) = (self.a, self.own[k]);
         for (o, y) in out.iter_mut().zip(&self.year[due * n..(due + 1) * n]) {
             *o = a * y + own * *o;
@@ -727,6 +752,112 @@ impl Scenario {
         out
     }
 
+    /// Saving `k`'s deliveries in every trial of a batch of `cost.len()` trials (drawn from
+    /// the delivery factors and latents when the programme is correlated, from `rng` alone
+    /// otherwise): its shortfalls added to the batch's one-off and recurring gaps (year-major),
+    /// its cost over the plan into `cost`; returns what it leaves in the base budget from the
+    /// year after its due year (a one-off saving falls out of it).
+    fn saving_ledger(
+        &self,
+        k: usize,
+        delivery: Option<(&DeliveryFactors, &Latents<'_>)>,
+        rng: &mut rng::Rng,
+        scratch: &mut SavingScratch,
+        cost: &mut [f64],
+        (one_off, recurring): (&mut [f64], &mut [f64]),
+    ) -> f64 {
+        let n = cost.len();
+        let SavingScratch {
+            z: batch_z,
+            lasting,
+            slipped,
+            fraction,
+            partial,
+        } = scratch;
+        let years = self.horizon.len();
+        let (saving, due) = &self.savings[k];
+        let due = *due;
+        let model = self.model(saving);
+        // With no delay to draw between trials, the latents are drawn for the whole batch
+        // first: the same stream, in a tighter loop.
+        let whole_batch = match delivery {
+            Some((f, latents)) if !model.draws_delay() => {
+                f.latents_into(k, due, rng, latents, batch_z);
+                true
+            }
+            _ => false,
+        };
+        let value = saving.spec().value.to_f64();
+        let recurring_saving = saving.spec().recurring;
+        let mut later = 0.0;
+        let one_off_late = model.spec().one_off_late;
+        if whole_batch && !one_off_late {
+            // No delay and no late delivery: every outcome falls in the due year (a span of
+            // one year, nothing received late), so the loop below reduces to this one.
+            model.outcomes_z(batch_z, (slipped, fraction), partial);
+            let row = &mut one_off[due * n..(due + 1) * n];
+            for j in 0..n {
+                let (slipped, fraction) = (slipped[j], fraction[j]);
+                let due_fraction = if slipped { 0.0 } else { fraction };
+                let (once, last, after) =
+                    saving_gap(value, recurring_saving, due_fraction, fraction);
+                row[j] += once;
+                lasting[j] = last;
+                later = after;
+                // The general loop's expression with a span of one year and nothing received
+                // late, written the same way so that it gives the same bits.
+                cost[j] =
+                    once * 1.0 + last * (years - due) as f64 + after * (years - due - 1) as f64
+                        - 0.0;
+            }
+        } else {
+            for j in 0..n {
+                let (slipped, fraction) = match delivery {
+                    Some(_) if whole_batch => model.outcome_z(batch_z[j]),
+                    Some((f, latents)) => model.outcome_z(f.latent(k, due, j, rng, latents)),
+                    None => model.draw(rng),
+                };
+                let delay = if slipped { model.draw_delay(rng) } else { 0 };
+                let due_fraction = if slipped { 0.0 } else { fraction };
+                let (once, last, after) =
+                    saving_gap(value, recurring_saving, due_fraction, fraction);
+                let (span, late) = spread(
+                    value,
+                    recurring_saving,
+                    one_off_late,
+                    slipped,
+                    delay,
+                    fraction,
+                );
+                let span = span.min(years - due);
+                for y in due..due + span {
+                    one_off[y * n + j] += once;
+                }
+                let mut received = 0.0;
+                if let Some((k, amount)) = late
+                    && due + k < years
+                {
+                    one_off[(due + k) * n + j] -= amount;
+                    received = amount;
+                }
+                lasting[j] = last;
+                later = after;
+                cost[j] = once * span as f64
+                    + last * (years - due) as f64
+                    + after * (years - due - 1) as f64
+                    - received;
+            }
+        }
+        if recurring_saving {
+            for y in due..years {
+                for (acc, x) in recurring[y * n..(y + 1) * n].iter_mut().zip(&*lasting) {
+                    *acc += x;
+                }
+            }
+        }
+        later
+    }
+
     fn batch(
         &self,
         engine: &Engine<'_>,
@@ -797,7 +928,7 @@ impl Scenario {
         for (k, p) in self.pressures.iter().enumerate() {
             let linked = self.links.iter().any(|l| l.other == Linked::Pressure(k));
             if linked {
-                pressure_z[k] = (0..n).map(|_| std_normal(&mut rng)).collect();
+                pressure_z[k] = std_normals(&mut rng, n);
             }
             for j in 0..n {
                 let x = if linked {
@@ -854,71 +985,23 @@ impl Scenario {
         let programme = &self.spec.savings_delivery;
         let delivery = (programme.is_correlated() || !self.links.is_empty())
             .then(|| DeliveryFactors::draw(self, engine, n, &mut rng));
-        let mut batch_z = vec![0.0; if delivery.is_some() { n } else { 0 }];
-        for (k, (saving, due)) in self.savings.iter().enumerate() {
+        let mut scratch = SavingScratch {
+            z: vec![0.0; if delivery.is_some() { n } else { 0 }],
+            lasting: vec![0.0; n],
+            slipped: vec![false; n],
+            fraction: vec![0.0; n],
+            partial: Vec::new(),
+        };
+        for (k, (_, due)) in self.savings.iter().enumerate() {
             let item = self.pressures.len() + k;
-            let model = self.model(saving);
-            // With no delay to draw between trials, the latents are drawn for the whole batch
-            // first: the same stream, in a tighter loop.
-            let whole_batch = match &delivery {
-                Some(f) if !model.draws_delay() => {
-                    f.latents_into(k, *due, &mut rng, &latents, &mut batch_z);
-                    true
-                }
-                _ => false,
-            };
-            let value = saving.spec().value.to_f64();
-            let recurring_saving = saving.spec().recurring;
-            let mut lasting = vec![0.0; n];
-            let mut later = 0.0;
-            let one_off_late = model.spec().one_off_late;
-            for j in 0..n {
-                let (slipped, fraction) = match &delivery {
-                    Some(_) if whole_batch => model.outcome_z(batch_z[j]),
-                    Some(f) => model.outcome_z(f.latent(k, *due, j, &mut rng, &latents)),
-                    None => model.draw(&mut rng),
-                };
-                let delay = if slipped {
-                    model.draw_delay(&mut rng)
-                } else {
-                    0
-                };
-                let due_fraction = if slipped { 0.0 } else { fraction };
-                let (once, last, after) =
-                    saving_gap(value, recurring_saving, due_fraction, fraction);
-                let (span, late) = spread(
-                    value,
-                    recurring_saving,
-                    one_off_late,
-                    slipped,
-                    delay,
-                    fraction,
-                );
-                let span = span.min(years - due);
-                for y in *due..due + span {
-                    one_off[y * n + j] += once;
-                }
-                let mut received = 0.0;
-                if let Some((k, amount)) = late
-                    && due + k < years
-                {
-                    one_off[(due + k) * n + j] -= amount;
-                    received = amount;
-                }
-                lasting[j] = last;
-                later = after;
-                item_cost[item * n + j] = once * span as f64
-                    + last * (years - due) as f64
-                    + after * (years - due - 1) as f64
-                    - received;
-            }
-            if recurring_saving {
-                for y in *due..years {
-                    for (acc, x) in recurring[y * n..(y + 1) * n].iter_mut().zip(&lasting) {
-                        *acc += x;
-                    }
-                }
-            }
+            let later = self.saving_ledger(
+                k,
+                delivery.as_ref().map(|f| (f, &latents)),
+                &mut rng,
+                &mut scratch,
+                &mut item_cost[item * n..(item + 1) * n],
+                (&mut one_off, &mut recurring),
+            );
             base[due + 1..].iter_mut().for_each(|v| *v += later);
         }
         // Drawn after the savings, so that adding it leaves every other draw as it was.

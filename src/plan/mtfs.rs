@@ -537,7 +537,7 @@ impl Finance {
     ) -> (Vec<f64>, Vec<BudgetYear<f64>>, Vec<f64>) {
         let d = self.drivers.names.len();
         let years = self.float.years;
-        let e: Vec<f64> = (0..d * n).map(|_| super::engine::std_normal(rng)).collect();
+        let e = super::engine::std_normals(rng, d * n);
         let own = self.own_scale(engine);
         let mut z = vec![0.0; d * n];
         for a in 0..d {
@@ -566,9 +566,7 @@ impl Finance {
                     .any(|x| matches!(x, GrantYear::Uncertain(_)))
             })
             .collect();
-        let gz: Vec<f64> = (0..uncertain_grants.len() * n)
-            .map(|_| super::engine::std_normal(rng))
-            .collect();
+        let gz = super::engine::std_normals(rng, uncertain_grants.len() * n);
         let mut rates = vec![0.0; d * years];
         let mut grants = vec![0.0; g * years];
         for (k, by_year) in self.grants.iter().enumerate() {

@@ -879,3 +879,15 @@ fn a_plan_that_streams_its_risks_gives_the_numbers_of_one_that_holds_them() {
     assert_eq!(held, streamed);
     assert_eq!(stress, streamed_stress);
 }
+
+#[test]
+fn normals_into_a_slice_are_the_single_draws() {
+    let (mut a, mut b) = (crate::rng::stream(11, 3), crate::rng::stream(11, 3));
+    let many = engine::std_normals(&mut a, 1000);
+    for x in &many {
+        assert_eq!(x.to_bits(), engine::std_normal(&mut b).to_bits());
+    }
+    // The stream is left where the single draws leave it.
+    use rand::RngExt as _;
+    assert_eq!(a.random::<u64>(), b.random::<u64>());
+}
