@@ -397,6 +397,46 @@ struct Latents<'a> {
     driver: &'a [f64],
 }
 
+/// Each item's sum over the trials of its costs (`costs[item * n + j]`, `n` trials), in all
+/// trials and in those `flagged`: the sums of `Iterator::sum` over the trials in order (the
+/// others passed over by adding `-0.0`, which leaves every sum as it is), four items at a
+/// time so that their eight chains of additions overlap instead of each waiting on the last.
+pub(crate) fn item_sums(costs: &[f64], flagged: &[bool], all: &mut [f64], only: &mut [f64]) {
+    let n = flagged.len();
+    let mut items = costs
+        .chunks_exact(n)
+        .zip(all.iter_mut().zip(only.iter_mut()));
+    let mut block = Vec::with_capacity(4);
+    loop {
+        block.clear();
+        block.extend(items.by_ref().take(4));
+        if block.is_empty() {
+            break;
+        }
+        let mut s = [[-0.0f64; 2]; 4];
+        if let [(a, _), (b, _), (c, _), (d, _)] = block.as_slice() {
+            for j in 0..n {
+                let f = flagged[j];
+                for (s, x) in s.iter_mut().zip([a[j], b[j], c[j], d[j]]) {
+                    s[0] += x;
+                    s[1] += std::hint::select_unpredictable(f, x, -0.0);
+                }
+            }
+        } else {
+            for (k, (column, _)) in block.iter().enumerate() {
+                for (&x, &f) in column.iter().zip(flagged) {
+                    s[k][0] += x;
+                    s[k][1] += std::hint::select_unpredictable(f, x, -0.0);
+                }
+            }
+        }
+        for ((_, (all, only)), s) in block.iter_mut().zip(s) {
+            **all = s[0];
+            **only = s[1];
+        }
+    }
+}
+
 /// A standard normal draw (statrs' sampler, as the risks' copula uses).
 pub(crate) fn std_normal(rng: &mut rng::Rng) -> f64 {
     use rand::distr::Distribution as _;
@@ -798,7 +838,7 @@ impl Scenario {
             let row = &mut one_off[due * n..(due + 1) * n];
             for j in 0..n {
                 let (slipped, fraction) = (slipped[j], fraction[j]);
-                let due_fraction = if slipped { 0.0 } else { fraction };
+                let due_fraction = std::hint::select_unpredictable(slipped, 0.0, fraction);
                 let (once, last, after) =
                     saving_gap(value, recurring_saving, due_fraction, fraction);
                 row[j] += once;
@@ -1279,15 +1319,15 @@ impl Scenario {
             acc.cumulative_gap = put(slots.cumulative_gap(), &cumulative_gap);
         });
         acc.exhausted_trials = exhausted_by_end.iter().filter(|e| **e).count() as u64;
-        // The pressures' and savings' costs over the plan.
+        // The pressures' and savings' costs over the plan, in all trials and in those that
+        // exhaust reserves (see `item_sums`).
         let cost = |i: usize, j: usize| item_cost[(i - r) * n + j];
-        for i in r..items {
-            acc.item_sum[i] = (0..n).map(|j| cost(i, j)).sum();
-            acc.item_exhausted_sum[i] = (0..n)
-                .filter(|&j| exhausted_by_end[j])
-                .map(|j| cost(i, j))
-                .sum();
-        }
+        item_sums(
+            &item_cost,
+            &exhausted_by_end,
+            &mut acc.item_sum[r..],
+            &mut acc.item_exhausted_sum[r..],
+        );
         let met = want.stress.map(|condition| match condition {
             Condition::Exhausted => &exhausted_by_end,
             Condition::BelowMinimum => &below_minimum_ever,

@@ -891,3 +891,37 @@ fn normals_into_a_slice_are_the_single_draws() {
     use rand::RngExt as _;
     assert_eq!(a.random::<u64>(), b.random::<u64>());
 }
+
+#[test]
+fn item_sums_are_the_sums_in_trial_order() {
+    use rand::RngExt as _;
+    let mut rng = crate::rng::stream(5, 0);
+    let n = 37;
+    for items in 0..10 {
+        // Costs of mixed signs and sizes (so that the order of the additions shows in the
+        // bits), zeros of both signs, and flags with none, some and all trials.
+        let costs: Vec<f64> = (0..items * n)
+            .map(|k| match k % 7 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => (rng.random::<f64>() - 0.3) * 10f64.powi(rng.random_range(0..12)),
+            })
+            .collect();
+        for share in [0.0, 0.4, 1.0] {
+            let flagged: Vec<bool> = (0..n).map(|_| rng.random::<f64>() < share).collect();
+            let (mut all, mut only) = (vec![f64::NAN; items], vec![f64::NAN; items]);
+            engine::item_sums(&costs, &flagged, &mut all, &mut only);
+            for (i, column) in costs.chunks_exact(n).enumerate() {
+                let sum: f64 = column.iter().sum();
+                let flagged_sum: f64 = column
+                    .iter()
+                    .zip(&flagged)
+                    .filter(|(_, f)| **f)
+                    .map(|(x, _)| x)
+                    .sum();
+                assert_eq!(all[i].to_bits(), sum.to_bits());
+                assert_eq!(only[i].to_bits(), flagged_sum.to_bits());
+            }
+        }
+    }
+}
