@@ -453,29 +453,51 @@ const CDF_RANGE: f64 = 8.5;
 /// most the third derivative of the density, at most 1.4, times `h^4 / 384`: about 5e-14;
 /// tested), at a fraction of the cost. For the hot loop of correlated savings.
 pub(crate) fn std_normal_cdf_fast(z: f64) -> f64 {
-    static TABLE: std::sync::OnceLock<Vec<(f64, f64)>> = std::sync::OnceLock::new();
-    if !(z > -CDF_RANGE && z < CDF_RANGE) {
-        return std_normal_cdf(z);
+    NormalCdfTable::get().cdf(z)
+}
+
+/// The table behind [`std_normal_cdf_fast`], fetched once for a loop of many values.
+#[derive(Clone, Copy)]
+pub(crate) struct NormalCdfTable(&'static [(f64, f64)]);
+
+impl NormalCdfTable {
+    /// The table (made on first use).
+    pub(crate) fn get() -> NormalCdfTable {
+        static TABLE: std::sync::OnceLock<Vec<(f64, f64)>> = std::sync::OnceLock::new();
+        NormalCdfTable(TABLE.get_or_init(|| {
+            let nodes = (2.0 * CDF_RANGE * CDF_STEPS) as usize + 1;
+            (0..nodes)
+                .map(|i| {
+                    let x = i as f64 / CDF_STEPS - CDF_RANGE;
+                    (exact_normal_cdf(x), std_normal_pdf(x))
+                })
+                .collect()
+        }))
     }
-    let table = TABLE.get_or_init(|| {
-        let nodes = (2.0 * CDF_RANGE * CDF_STEPS) as usize + 1;
-        (0..nodes)
-            .map(|i| {
-                let x = i as f64 / CDF_STEPS - CDF_RANGE;
-                (exact_normal_cdf(x), std_normal_pdf(x))
-            })
-            .collect()
-    });
-    let t = (z + CDF_RANGE) * CDF_STEPS;
-    let i = (t as usize).min(table.len() - 2);
-    let s = t - i as f64;
-    let ((p0, d0), (p1, d1)) = (table[i], table[i + 1]);
-    let h = 1.0 / CDF_STEPS;
-    let (s2, s3) = (s * s, s * s * s);
-    p0 * (2.0 * s3 - 3.0 * s2 + 1.0)
-        + h * d0 * (s3 - 2.0 * s2 + s)
-        + p1 * (3.0 * s2 - 2.0 * s3)
-        + h * d1 * (s3 - s2)
+
+    /// [`std_normal_cdf_fast`] at `z`.
+    #[inline]
+    pub(crate) fn cdf(self, z: f64) -> f64 {
+        if !(z > -CDF_RANGE && z < CDF_RANGE) {
+            return std_normal_cdf(z);
+        }
+        self.interpolate(z)
+    }
+
+    #[inline]
+    fn interpolate(self, z: f64) -> f64 {
+        let table = self.0;
+        let t = (z + CDF_RANGE) * CDF_STEPS;
+        let i = (t as usize).min(table.len() - 2);
+        let s = t - i as f64;
+        let ((p0, d0), (p1, d1)) = (table[i], table[i + 1]);
+        let h = 1.0 / CDF_STEPS;
+        let (s2, s3) = (s * s, s * s * s);
+        p0 * (2.0 * s3 - 3.0 * s2 + 1.0)
+            + h * d0 * (s3 - 2.0 * s2 + s)
+            + p1 * (3.0 * s2 - 2.0 * s3)
+            + h * d1 * (s3 - s2)
+    }
 }
 
 /// The standard normal cdf through musl's `erfc` (double precision everywhere; statrs' erf

@@ -420,10 +420,10 @@ impl DeliveryModel {
             partial[m] = j as u32;
             m += usize::from((z < slip_partial) | ((z >= slip) & (z < stay_partial)));
         }
+        let table = crate::distribution::NormalCdfTable::get();
         for &j in &partial[..m] {
             let j = j as usize;
-            (slipped[j], fraction[j]) =
-                self.outcome(crate::distribution::std_normal_cdf_fast(z[j]));
+            (slipped[j], fraction[j]) = self.outcome(table.cdf(z[j]));
         }
     }
 

@@ -838,7 +838,10 @@ impl Scenario {
             let row = &mut one_off[due * n..(due + 1) * n];
             for j in 0..n {
                 let (slipped, fraction) = (slipped[j], fraction[j]);
-                let due_fraction = std::hint::select_unpredictable(slipped, 0.0, fraction);
+                // Nothing in the due year when it slipped: a product rather than a choice,
+                // which the compiler makes a branch that mispredicts (fractions are finite and
+                // not negative, so the product is exactly 0 or the fraction).
+                let due_fraction = fraction * f64::from(u8::from(!slipped));
                 let (once, last, after) =
                     saving_gap(value, recurring_saving, due_fraction, fraction);
                 row[j] += once;
