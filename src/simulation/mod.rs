@@ -605,11 +605,14 @@ impl<'a> Engine<'a> {
         let k = self.members.len();
         let normal = Normal::standard();
         let mut z = vec![0.0; k * n];
+        // On a local copy of the generator, so that its state stays in registers.
+        let mut r = rng.clone();
         for j in 0..n {
             for c in 0..k {
-                z[c * n + j] = normal.sample(rng);
+                z[c * n + j] = normal.sample(&mut r);
             }
         }
+        *rng = r;
         // From the last member up, so that the normals a row needs are not yet overwritten.
         let mut row = vec![0.0; n];
         for s in (0..k).rev() {
