@@ -593,14 +593,21 @@ fn same_numbers_on_any_thread_count() {
 }
 
 fn correlated_programme() -> Scenario {
-    let mut extra = String::from(
-        "[savings_delivery]\nprogramme_correlation = 0.3\ndirectorate_correlation = 0.2\n",
+    correlated_programme_with("", &[true])
+}
+
+/// Twelve amber savings in three directorates, correlated, with `models` after the delivery
+/// table and each saving's `recurring` taken in turn from `recurring`.
+fn correlated_programme_with(models: &str, recurring: &[bool]) -> Scenario {
+    let mut extra = format!(
+        "[savings_delivery]\nprogramme_correlation = 0.3\ndirectorate_correlation = 0.2\n{models}"
     );
     for i in 0..12 {
         let directorate = ["A", "B", "C"][i % 3];
         let year = ["2019/20", "2020/21"][i % 2];
+        let recurring = recurring[i % recurring.len()];
         extra.push_str(&format!(
-            "[[savings]]\nid = \"S{i}\"\nname = \"S\"\nyear = \"{year}\"\nvalue = 1e6\nrag = \"amber\"\ndirectorate = \"{directorate}\"\n"
+            "[[savings]]\nid = \"S{i}\"\nname = \"S\"\nyear = \"{year}\"\nvalue = 1e6\nrag = \"amber\"\ndirectorate = \"{directorate}\"\nrecurring = {recurring}\n"
         ));
     }
     // A saving linked to a risk and one to a pressure.
@@ -612,6 +619,32 @@ fn correlated_programme() -> Scenario {
         "correlations = [[\"S0\", \"strike\", 0.5], [\"S1\", \"Demand\", 0.4]]\n{BASE}{extra}"
     );
     Scenario::from_toml(&text).unwrap()
+}
+
+#[test]
+fn the_batch_path_of_deliveries_gives_the_numbers_of_the_trial_path() {
+    // A delay fixed at one year is what no delay means, but a model with a delay takes the
+    // trial-by-trial path (a latent, an outcome, a delay, in turn) where one without takes
+    // the batch path (`DeliveryModel::outcomes_z`); with a fixed delay drawing nothing, both
+    // take the same draws from the stream, so the results must be the same, bit for bit.
+    let model = |delay: &str| {
+        format!(
+            "[savings_delivery.amber]\np_full = 0.6\npartial = {{ dist = \"uniform\", low = 0.0, high = 1.0 }}\np_slip = 0.2\n{delay}"
+        )
+    };
+    let mixed = [true, false, true];
+    let batch = correlated_programme_with(&model(""), &mixed);
+    let trial =
+        correlated_programme_with(&model("delay = { dist = \"fixed\", value = 1 }\n"), &mixed);
+    assert_ne!(batch, trial);
+    let (a, b) = (
+        batch.simulate(20_000, 3, Some(2)).unwrap(),
+        trial.simulate(20_000, 3, Some(2)).unwrap(),
+    );
+    assert_eq!(a, b);
+    // The comparison sees the deliveries: a model that slips more gives other numbers.
+    let slipping = correlated_programme_with(&model("").replace("0.2", "0.5"), &mixed);
+    assert_ne!(a, slipping.simulate(20_000, 3, Some(2)).unwrap());
 }
 
 #[test]
