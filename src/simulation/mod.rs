@@ -670,35 +670,38 @@ impl<'a> Engine<'a> {
 
     /// Appends correlated risk `i` (member `s`) by Iman-Conover: the impacts of the trials in
     /// which it happens are drawn independently, sorted, and given out in the order of the
-    /// latents; the trials are then put back in order.
+    /// latents.
     fn correlated_column(&self, i: usize, s: usize, z: &[f64], rng: &mut rng::Rng, out: &mut Hits) {
         let n = z.len() / self.members.len();
         let c = &self.compiled[i];
         let latent = &z[s * n..(s + 1) * n];
-        // Trials in which the risk happens, in the order of their latents: each packed as the
-        // latent's order-preserving bits (top 52) and the trial (low 12 bits, as n <= 4096),
-        // and sorted as plain integers.
         let threshold = self.thresholds[s];
-        let mut hits: Vec<u64> = latent
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| **v > threshold)
-            .map(|(j, v)| (sketch::ordered_bits(*v) & !TRIAL_MASK) | j as u64)
-            .collect();
-        hits.sort_unstable();
-        let mut draws = vec![0.0; hits.len()];
+        // The trials in which the risk happens, in trial order, found without a branch; with
+        // each, its latent's order-preserving bits (top 52) packed with its place in that list
+        // (low 12 bits, as n <= 4096), to be sorted as plain integers. The place rises with
+        // the trial, so ties in the top bits are broken by trial.
+        let base = out.trial.len();
+        out.trial.resize(base + n + 1, 0);
+        let trials = &mut out.trial[base..];
+        let mut order = vec![0u64; n + 1];
+        let mut count = 0;
+        for (j, &v) in latent.iter().enumerate() {
+            trials[count] = j as u32;
+            order[count] = (sketch::ordered_bits(v) & !TRIAL_MASK) | count as u64;
+            count += usize::from(v > threshold);
+        }
+        out.trial.truncate(base + count);
+        order.truncate(count);
+        order.sort_unstable();
+        let mut draws = vec![0.0; count];
         self.impacts[i].draw_into(rng, &mut draws);
         sketch::sort_floats(&mut draws);
-        // Each trial with its cost, put back in trial order through a scratch column.
-        let mut column = vec![f64::NAN; n];
-        for (&h, &x) in hits.iter().zip(&draws) {
-            column[(h & TRIAL_MASK) as usize] = (c.share * x).min(c.cap);
-        }
-        for (j, &x) in column.iter().enumerate() {
-            if !x.is_nan() {
-                out.trial.push(j as u32);
-                out.cost.push(x);
-            }
+        // The k-th smallest impact to the trial with the k-th smallest latent.
+        let from = out.cost.len();
+        out.cost.resize(from + count, 0.0);
+        let costs = &mut out.cost[from..];
+        for (&h, &x) in order.iter().zip(&draws) {
+            costs[(h & TRIAL_MASK) as usize] = (c.share * x).min(c.cap);
         }
     }
 
