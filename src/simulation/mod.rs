@@ -1454,6 +1454,40 @@ recurring = true
     }
 
     #[test]
+    fn a_correlated_risk_costs_more_where_its_latent_is_higher() {
+        let reg = three_risks();
+        let options = SimulationOptions::default();
+        let engine = Engine::new(&reg, &options);
+        let n = BATCH_SIZE;
+        let (hits, z) = engine.risk_hits(n, &mut rng::stream(7, 0));
+        for (s, &i) in engine.members.iter().enumerate() {
+            let latent = &z[s * n..(s + 1) * n];
+            let (trials, costs) = hits.risk(i);
+            // It happens exactly where its latent is above its threshold, in trial order.
+            let above: Vec<u32> = (0..n as u32)
+                .filter(|&j| latent[j as usize] > engine.thresholds[s])
+                .collect();
+            assert_eq!(trials, &above[..]);
+            assert!(trials.len() > n / 5, "risk {i}: {} trials", trials.len());
+            // Its costs rise with its latent (continuous impacts, no cap: strictly).
+            let mut by_latent: Vec<(f64, f64)> = trials
+                .iter()
+                .zip(costs)
+                .map(|(&j, &x)| (latent[j as usize], x))
+                .collect();
+            by_latent.sort_by(|a, b| a.0.total_cmp(&b.0));
+            assert!(by_latent.windows(2).all(|w| w[0].1 < w[1].1), "risk {i}");
+        }
+        // Equal latents take the impacts in trial order.
+        let mut z = vec![0.0; 2 * 8];
+        z[..8].fill(1.5);
+        let mut out = Hits::default();
+        engine.correlated_column(0, 0, &z, &mut rng::stream(7, 1), &mut out);
+        assert_eq!(out.trial, (0..8).collect::<Vec<u32>>());
+        assert!(out.cost.windows(2).all(|w| w[0] < w[1]), "{:?}", out.cost);
+    }
+
+    #[test]
     fn a_streamed_batch_gives_the_numbers_of_a_held_one() {
         let reg = three_risks();
         let options = SimulationOptions {
