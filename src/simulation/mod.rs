@@ -452,6 +452,68 @@ fn hit_moments(n: usize, costs: &[f64]) -> Moments {
     }
 }
 
+/// Each held risk's [`hit_moments`], bit for bit, with four risks' sums taken at a time so
+/// that their chains of additions overlap instead of each waiting on the last (see
+/// [`column_sums`]).
+fn held_moments(n: usize, hits: &Hits) -> Vec<Moments> {
+    if n == 0 {
+        return vec![Moments::default(); hits.risks()];
+    }
+    let columns: Vec<&[f64]> = (0..hits.risks()).map(|i| hits.risk(i).1).collect();
+    let means: Vec<f64> = column_sums(&columns, |_, x| x)
+        .into_iter()
+        .map(|s| s / n as f64)
+        .collect();
+    let squares = column_sums(&columns, |i, x| (x - means[i]) * (x - means[i]));
+    columns
+        .iter()
+        .zip(means.iter().zip(squares))
+        .map(|(costs, (&mean, m2))| Moments {
+            n: n as u64,
+            mean,
+            m2: m2 + (n - costs.len()) as f64 * mean * mean,
+        })
+        .collect()
+}
+
+/// `Iterator::sum` of `f(i, x)` over each column `i`'s values, in order from `-0.0`: the same
+/// bits as a column at a time, but four columns (of about the same length) at a time in one
+/// loop while all four last.
+fn column_sums(columns: &[&[f64]], f: impl Fn(usize, f64) -> f64) -> Vec<f64> {
+    let mut sums = vec![-0.0; columns.len()];
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&i| columns[i].len());
+    for block in order.chunks(4) {
+        let mut done = 0;
+        if let &[a, b, c, d] = block {
+            // The shortest first: all four last for its length.
+            done = columns[a].len();
+            let (ca, cb, cc, cd) = (
+                &columns[a][..done],
+                &columns[b][..done],
+                &columns[c][..done],
+                &columns[d][..done],
+            );
+            let mut s = [-0.0f64; 4];
+            for j in 0..done {
+                s[0] += f(a, ca[j]);
+                s[1] += f(b, cb[j]);
+                s[2] += f(c, cc[j]);
+                s[3] += f(d, cd[j]);
+            }
+            for (&i, s) in block.iter().zip(s) {
+                sums[i] = s;
+            }
+        }
+        for &i in block {
+            for &x in &columns[i][done..] {
+                sums[i] += f(i, x);
+            }
+        }
+    }
+    sums
+}
+
 /// Per-risk cost sums of the trials whose plan total falls in one sketch bucket.
 /// In key order: `keys[s]`, the number of trials `counts[s]`, and the risks' sums
 /// `sums[s * risks..(s + 1) * risks]`.
@@ -870,7 +932,7 @@ impl<'a> Engine<'a> {
         let mut rng = rng::stream(self.seed, b);
 
         let mut totals = vec![0.0; (years + 1) * n];
-        let mut risk_moments = Vec::with_capacity(if want.stats { r } else { 0 });
+        let mut risk_moments = Vec::new();
         let (risks, _) = self.draw_risks(n, &mut rng, &mut |i, trials, costs| {
             for &(t, f) in &self.compiled[i].spread {
                 let row = &mut totals[t * n..(t + 1) * n];
@@ -878,10 +940,14 @@ impl<'a> Engine<'a> {
                     row[j as usize] += f * x;
                 }
             }
-            if want.stats {
+            // Held risks' moments are taken together, below.
+            if want.stats && self.streams {
                 risk_moments.push(hit_moments(n, costs));
             }
         });
+        if let (true, Risks::Held(hits)) = (want.stats, &risks) {
+            risk_moments = held_moments(n, hits);
+        }
         let (by_year, plan) = totals.split_at_mut(years * n);
         for t in 0..years {
             for (acc, x) in plan.iter_mut().zip(&by_year[t * n..(t + 1) * n]) {
@@ -1485,6 +1551,54 @@ recurring = true
         engine.correlated_column(0, 0, &z, &mut rng::stream(7, 1), &mut out);
         assert_eq!(out.trial, (0..8).collect::<Vec<u32>>());
         assert!(out.cost.windows(2).all(|w| w[0] < w[1]), "{:?}", out.cost);
+    }
+
+    #[test]
+    fn column_sums_are_each_columns_own_sum() {
+        use rand::Rng as _;
+        let mut rng = rng::stream(11, 0);
+        for columns in 0..10 {
+            // Lengths from 0 to 40, values of mixed signs and magnitudes, zeros of both signs.
+            let data: Vec<Vec<f64>> = (0..columns)
+                .map(|_| {
+                    let len = (rng.next_u64() % 41) as usize;
+                    (0..len)
+                        .map(|_| match rng.next_u64() % 8 {
+                            0 => 0.0,
+                            1 => -0.0,
+                            k => (rng.next_u64() as f64 / 3e9 - 3e9) * 10f64.powi(k as i32 - 4),
+                        })
+                        .collect()
+                })
+                .collect();
+            let slices: Vec<&[f64]> = data.iter().map(Vec::as_slice).collect();
+            let plain: Vec<u64> = data
+                .iter()
+                .map(|c| c.iter().sum::<f64>().to_bits())
+                .collect();
+            let four: Vec<u64> = column_sums(&slices, |_, x| x)
+                .iter()
+                .map(|s| s.to_bits())
+                .collect();
+            assert_eq!(four, plain, "{columns} columns");
+            // The column's index reaches the function.
+            let scaled: Vec<f64> = data
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.iter().map(|x| x * i as f64).sum::<f64>())
+                .collect();
+            let got = column_sums(&slices, |i, x| x * i as f64);
+            assert_eq!(
+                got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                scaled.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+        }
+        // Held risks' moments are each risk's own, bit for bit.
+        let reg = three_risks();
+        let engine = Engine::new(&reg, &SimulationOptions::default());
+        let (hits, _) = engine.risk_hits(1000, &mut rng::stream(5, 0));
+        let each: Vec<Moments> = (0..3).map(|i| hit_moments(1000, hits.risk(i).1)).collect();
+        assert_eq!(held_moments(1000, &hits), each);
     }
 
     #[test]
