@@ -203,20 +203,6 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// The moments of `xs`, by two passes (the mean, then squared deviations from it).
-    fn of(xs: &[f64]) -> Moments {
-        if xs.is_empty() {
-            return Moments::default();
-        }
-        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-        let m2 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
-        Moments {
-            n: xs.len() as u64,
-            mean,
-            m2,
-        }
-    }
-
     fn merge(&mut self, o: &Moments) {
         if o.n == 0 {
             return;
@@ -975,7 +961,20 @@ impl<'a> Engine<'a> {
             return out;
         }
         out.risk_moments = risk_moments;
-        out.period_moments = totals.chunks_exact(n).map(Moments::of).collect();
+        // Each period's sum, for its moments and its sketch; its squared deviations.
+        let rows: Vec<&[f64]> = totals.chunks_exact(n).collect();
+        let sums = column_sums(&rows, |_, x| x);
+        let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+        let squares = column_sums(&rows, |t, x| (x - means[t]) * (x - means[t]));
+        out.period_moments = means
+            .iter()
+            .zip(squares)
+            .map(|(&mean, m2)| Moments {
+                n: n as u64,
+                mean,
+                m2,
+            })
+            .collect();
         if want.keep {
             // Row-major trial tables: years then the total; and each risk's plan cost.
             let mut periods = vec![0.0; n * (years + 1)];
@@ -996,7 +995,7 @@ impl<'a> Engine<'a> {
                 risks: table,
             });
         }
-        out.sketches = totals.chunks_exact(n).map(Sketch::tally).collect();
+        out.sketches = sums.iter().map(|&s| Sketch::tallied(n as u64, s)).collect();
         banks.with(years + 1, |banks| {
             for (bank, row) in banks.iter_mut().zip(totals.chunks_exact(n)) {
                 bank.add(row);

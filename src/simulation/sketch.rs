@@ -413,10 +413,15 @@ impl Sketch {
     /// buckets are gathered in [`Banks`] (see [`Sketch::fill`]). Merged in the run's fixed
     /// tree, it keeps the sum in the same order as [`Sketch::from_values`] would.
     pub fn tally(values: &[f64]) -> Sketch {
+        Sketch::tallied(values.len() as u64, values.iter().sum())
+    }
+
+    /// [`Sketch::tally`] of `count` values whose sum (`Iterator::sum`, in order) is known.
+    pub fn tallied(count: u64, sum: f64) -> Sketch {
         Sketch {
             buckets: Vec::new(),
-            count: values.len() as u64,
-            sum: values.iter().sum(),
+            count,
+            sum,
         }
     }
 
