@@ -1037,6 +1037,7 @@ impl<'a> Engine<'a> {
             *acc = std::mem::take(acc).merge(m);
         }
         if want.stats {
+            banks.flush_on(pool);
             for (s, bank) in acc.sketches.iter_mut().zip(banks.gather()) {
                 s.fill(&bank);
             }
@@ -1266,8 +1267,14 @@ fn run(
         ..stats
     };
     engine.run_all(&pool, pilot..batches, main, &banks, &mut step, &mut acc)?;
-    for (risks, plan) in std::mem::take(&mut acc.held) {
-        let c = engine.candidates(&risks, &plan, floor);
+    let held = std::mem::take(&mut acc.held);
+    let pilot_candidates: Vec<Candidates> = pool.install(|| {
+        use rayon::prelude::*;
+        held.par_iter()
+            .map(|(risks, plan)| engine.candidates(risks, plan, floor))
+            .collect()
+    });
+    for c in pilot_candidates {
         acc.candidates = std::mem::take(&mut acc.candidates).merge(c);
     }
     // 3. The tail: trials in the P95's bucket or above, i.e. at or above the smallest plan

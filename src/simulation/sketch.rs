@@ -856,6 +856,14 @@ impl Banks {
         f(&mut banks)
     }
 
+    /// Counts the values waiting in each thread's banks, on that thread of `pool` (the pool
+    /// whose batches filled them), so that [`Banks::gather`] has fewer to count on one.
+    pub fn flush_on(&self, pool: &rayon::ThreadPool) {
+        if self.threads.len() == pool.current_num_threads() {
+            pool.broadcast(|_| self.with(0, |banks| banks.iter_mut().for_each(Bank::flush)));
+        }
+    }
+
     /// Every thread's banks merged, one per sketch.
     pub fn gather(&self) -> Vec<Bank> {
         let mut out: Vec<Bank> = Vec::new();
