@@ -26,7 +26,7 @@ from scipy.stats import beta as beta_dist
 import fiscalrisk as fr
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_register import YEARS, measure, numpy_simulate, standard_register, year  # noqa: E402
+from bench_register import YEARS, measure_rounds, numpy_simulate, standard_register, year  # noqa: E402
 
 RAGS = ["delivered", "green", "amber", "red"]
 DEFAULTS = {"delivered": (1.0, 1.0, 1.0, 0.0), "green": (0.9, 0.5, 1.0, 0.05), "amber": (0.6, 0.0, 1.0, 0.2), "red": (0.25, 0.0, 0.5, 0.4)}
@@ -284,15 +284,15 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each measurement; the best is kept")
     parser.add_argument("--worker", choices=["fiscalrisk", "numpy"])
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.trials, args.seed, args.repeat)
         return
     print(f"scaled reference scenario: 60 risks, 250 savings, 20 pressures, 6 drivers and the funding side, {YEARS} years; "
-          f"{args.trials:,} trials; best of {args.repeat}")
-    ours = measure("fiscalrisk", args.trials, args.seed, args.repeat, __file__)
-    theirs = measure("numpy", args.trials, args.seed, args.repeat, __file__)
+          f"{args.trials:,} trials; best of {args.rounds} interleaved rounds of {args.repeat}")
+    ours, theirs = measure_rounds(["fiscalrisk", "numpy"], args.trials, args.seed, args.repeat, args.rounds, __file__)
     for name, m in [("fiscalrisk", ours), ("numpy", theirs)]:
         print(f"  {name:<10} {m['seconds']:7.3f} s   peak RSS {m['peak_mb']:6.1f} MB   P(exhausted) {m['p_exhausted']:.4f}")
     print(f"  speed-up: {theirs['seconds'] / ours['seconds']:.1f}x")

@@ -26,7 +26,7 @@ bash scripts/installed_wheel.sh
 echo "== notebooks"
 python scripts/run_notebooks.py
 echo "== benchmark smoke run (numbers are not checked here)"
-python benches/bench_register.py --trials 20000 --repeat 1
-python benches/bench_plan.py --trials 20000 --repeat 1
+python benches/bench_register.py --trials 20000 --repeat 1 --rounds 1
+python benches/bench_plan.py --trials 20000 --repeat 1 --rounds 1
 python benches/bench_stress.py --trials 5000 --repeat 1
 python benches/bench_scale.py --quick
