@@ -41,6 +41,8 @@
 //! badly (a weight of 200 or more with the mode at or near an end), which keeps the gammas.
 //! 0.5.1 gives what 0.5.0 gave, bit for bit (the plan's savings ledger and the copula's
 //! normals made faster, the same draws in the same order and the same sums in the same order).
+//! 0.5.2 gives what 0.5.1 gave, bit for bit (Iman-Conover's column without a scratch column,
+//! a register's moments four sums at a time, each sum still in its own order from -0.0).
 //!
 //! # Memory
 //!
