@@ -427,41 +427,40 @@ impl Risks {
 /// A risk's moments over all `n` trials of a batch, from its costs in the trials in which it
 /// happens (zero in the others).
 fn hit_moments(n: usize, costs: &[f64]) -> Moments {
-    if n == 0 {
-        return Moments::default();
-    }
-    let mean = costs.iter().sum::<f64>() / n as f64;
-    let misses = (n - costs.len()) as f64;
-    let m2 = costs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() + misses * mean * mean;
-    Moments {
-        n: n as u64,
-        mean,
-        m2,
-    }
+    column_moments(n, &[costs]).0[0]
 }
 
 /// Each held risk's [`hit_moments`], bit for bit, with four risks' sums taken at a time so
 /// that their chains of additions overlap instead of each waiting on the last (see
 /// [`column_sums`]).
 fn held_moments(n: usize, hits: &Hits) -> Vec<Moments> {
-    if n == 0 {
-        return vec![Moments::default(); hits.risks()];
-    }
     let columns: Vec<&[f64]> = (0..hits.risks()).map(|i| hits.risk(i).1).collect();
-    let means: Vec<f64> = column_sums(&columns, |_, x| x)
-        .into_iter()
-        .map(|s| s / n as f64)
-        .collect();
-    let squares = column_sums(&columns, |i, x| (x - means[i]) * (x - means[i]));
-    columns
+    column_moments(n, &columns).0
+}
+
+/// The moments over `n` trials of each column's values (zero in the trials it has no value
+/// for), by two passes (the mean, then squared deviations from it) of [`column_sums`]; and
+/// each column's sum.
+fn column_moments(n: usize, columns: &[&[f64]]) -> (Vec<Moments>, Vec<f64>) {
+    if n == 0 {
+        return (
+            vec![Moments::default(); columns.len()],
+            vec![0.0; columns.len()],
+        );
+    }
+    let sums = column_sums(columns, |_, x| x);
+    let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+    let squares = column_sums(columns, |i, x| (x - means[i]) * (x - means[i]));
+    let moments = columns
         .iter()
         .zip(means.iter().zip(squares))
-        .map(|(costs, (&mean, m2))| Moments {
+        .map(|(values, (&mean, m2))| Moments {
             n: n as u64,
             mean,
-            m2: m2 + (n - costs.len()) as f64 * mean * mean,
+            m2: m2 + (n - values.len()) as f64 * mean * mean,
         })
-        .collect()
+        .collect();
+    (moments, sums)
 }
 
 /// `Iterator::sum` of `f(i, x)` over each column `i`'s values, in order from `-0.0`: the same
@@ -963,20 +962,10 @@ impl<'a> Engine<'a> {
             return out;
         }
         out.risk_moments = risk_moments;
-        // Each period's sum, for its moments and its sketch; its squared deviations.
+        // Each period's moments, and its sum for its sketch.
         let rows: Vec<&[f64]> = totals.chunks_exact(n).collect();
-        let sums = column_sums(&rows, |_, x| x);
-        let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
-        let squares = column_sums(&rows, |t, x| (x - means[t]) * (x - means[t]));
-        out.period_moments = means
-            .iter()
-            .zip(squares)
-            .map(|(&mean, m2)| Moments {
-                n: n as u64,
-                mean,
-                m2,
-            })
-            .collect();
+        let (period_moments, sums) = column_moments(n, &rows);
+        out.period_moments = period_moments;
         if want.keep {
             // Row-major trial tables: years then the total; and each risk's plan cost.
             let mut periods = vec![0.0; n * (years + 1)];
@@ -1605,8 +1594,18 @@ recurring = true
         let reg = three_risks();
         let engine = Engine::new(&reg, &SimulationOptions::default());
         let (hits, _) = engine.risk_hits(1000, &mut rng::stream(5, 0));
-        let each: Vec<Moments> = (0..3).map(|i| hit_moments(1000, hits.risk(i).1)).collect();
+        // Each risk's own two passes over its costs, the other trials counting zero.
+        let each: Vec<Moments> = (0..3)
+            .map(|i| {
+                let costs = hits.risk(i).1;
+                let mean = costs.iter().sum::<f64>() / 1000.0;
+                let m2 = costs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
+                    + (1000 - costs.len()) as f64 * mean * mean;
+                Moments { n: 1000, mean, m2 }
+            })
+            .collect();
         assert_eq!(held_moments(1000, &hits), each);
+        assert_eq!(hit_moments(1000, hits.risk(1).1), each[1]);
     }
 
     #[test]
