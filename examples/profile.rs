@@ -34,5 +34,5 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
     }
     let what = if plan { "plan" } else { "register" };
-    println!("{what}: {trials} trials, threads {threads:?}: best of 10 {best:.3} s");
+    println!("{what}: {trials} trials, threads {threads:?}: best of 10 {best:.4} s");
 }

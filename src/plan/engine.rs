@@ -12,7 +12,7 @@ use crate::money::Money;
 use crate::reserves::Minimum;
 use crate::resilience;
 use crate::rng;
-use crate::simulation::sketch::{Bank, Banks, Sketch};
+use crate::simulation::sketch::{Banks, Sketch};
 use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
 
 use super::ledger::{Closure, relieved, saving_gap, spread};
@@ -184,17 +184,6 @@ impl PlanAcc {
             .chain(&mut self.mtfs)
             .chain(&mut self.debt)
             .chain([&mut self.cumulative_one_off, &mut self.cumulative_gap])
-    }
-
-    /// Gives every tallied sketch the buckets its values were counted into (see
-    /// [`Sketch::fill`]).
-    fn fill(&mut self, banks: &[Bank]) {
-        let mut sketches = 0;
-        for (s, bank) in self.sketches_mut().zip(banks) {
-            s.fill(bank);
-            sketches += 1;
-        }
-        debug_assert_eq!(sketches, banks.len());
     }
 
     pub(crate) fn new(years: usize, items: usize, reserves: usize) -> PlanAcc {
@@ -744,7 +733,7 @@ impl Scenario {
         if let Some(m) = merged {
             acc.merge(m);
         }
-        acc.fill(&banks.gather());
+        banks.fill_on(pool, acc.sketches_mut().enumerate().collect());
         Ok(acc)
     }
 

@@ -1028,10 +1028,17 @@ impl<'a> Engine<'a> {
             *acc = std::mem::take(acc).merge(m);
         }
         if want.stats {
-            banks.flush_on(pool);
-            for (s, bank) in acc.sketches.iter_mut().zip(banks.gather()) {
-                s.fill(&bank);
-            }
+            // The pilot needs only the plan total's buckets (for its floor); the others
+            // wait in the banks for the end of the run.
+            let skip = if want.hold {
+                acc.sketches.len().saturating_sub(1)
+            } else {
+                0
+            };
+            banks.fill_on(
+                pool,
+                acc.sketches.iter_mut().enumerate().skip(skip).collect(),
+            );
         }
         Ok(())
     }

@@ -19,7 +19,7 @@
 //! Sketches merge by adding bucket statistics. While an engine runs, each thread counts its
 //! batches' values into its own [`Bank`] per sketch (counts, minima and maxima, which do not
 //! depend on order), and each batch's count and sum travel up the run's fixed merge tree
-//! ([`Sketch::tally`]); the banks are merged at the end ([`Banks::gather`], [`Sketch::fill`]).
+//! ([`Sketch::tally`]); the banks are merged at the end ([`Banks::fill_on`], [`Sketch::fill`]).
 //! Every result is therefore the same on any number of threads, and (since 0.4.1) bit for bit
 //! what sorting each batch's sketch and merging them up the tree gave.
 
@@ -825,7 +825,7 @@ impl Cell {
 }
 
 /// One [`Bank`] per sketch for each thread of a pool: a batch counts its values into the
-/// banks of the thread it runs on (see [`Banks::with`]), and [`Banks::gather`] merges the
+/// banks of the thread it runs on (see [`Banks::with`]), and [`Banks::fill_on`] merges the
 /// threads' banks, which gives the same buckets whatever the number of threads.
 #[derive(Debug)]
 pub struct Banks {
@@ -856,30 +856,31 @@ impl Banks {
         f(&mut banks)
     }
 
-    /// Counts the values waiting in each thread's banks, on that thread of `pool` (the pool
-    /// whose batches filled them), so that [`Banks::gather`] has fewer to count on one.
-    pub fn flush_on(&self, pool: &rayon::ThreadPool) {
-        if self.threads.len() == pool.current_num_threads() {
-            pool.broadcast(|_| self.with(0, |banks| banks.iter_mut().for_each(Bank::flush)));
-        }
-    }
-
-    /// Every thread's banks merged, one per sketch.
-    pub fn gather(&self) -> Vec<Bank> {
-        let mut out: Vec<Bank> = Vec::new();
-        for t in &self.threads {
-            let banks = t.lock().unwrap_or_else(|e| e.into_inner());
-            if out.len() < banks.len() {
-                out.resize_with(banks.len(), Bank::default);
-            }
-            for (a, b) in out.iter_mut().zip(banks.iter()) {
-                a.merge(b);
-            }
-        }
-        for bank in &mut out {
-            bank.flush();
-        }
-        out
+    /// Fills each `(k, sketch)` of `sketches` (see [`Sketch::fill`]) from every thread's
+    /// `k`-th bank merged, with the values still waiting in them counted. The sketches are
+    /// shared out among `pool`'s threads: counts and extremes do not depend on the order in
+    /// which they are merged, so the buckets are those of one thread merging them all in turn.
+    /// A run's batches are over when it is called: it holds every thread's banks meanwhile.
+    pub fn fill_on(&self, pool: &rayon::ThreadPool, sketches: Vec<(usize, &mut Sketch)>) {
+        use rayon::prelude::*;
+        let held: Vec<_> = self
+            .threads
+            .iter()
+            .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let held: Vec<&[Bank]> = held.iter().map(|banks| &banks[..]).collect();
+        pool.install(|| {
+            sketches.into_par_iter().for_each(|(k, sketch)| {
+                let mut bank = Bank::default();
+                for banks in &held {
+                    if let Some(b) = banks.get(k) {
+                        bank.merge(b);
+                    }
+                }
+                bank.flush();
+                sketch.fill(&bank);
+            });
+        });
     }
 }
 
@@ -955,9 +956,9 @@ mod tests {
                 merged.merge(&Sketch::from_values(chunk));
                 pool.install(|| banks.with(2, |b| b[1].add(chunk)));
             }
-            let gathered = banks.gather();
-            assert!(gathered[0].buckets().is_empty());
-            tallied.fill(&gathered[1]);
+            let mut untouched = Sketch::default();
+            banks.fill_on(&pool, vec![(0, &mut untouched), (1, &mut tallied)]);
+            assert!(untouched.buckets.is_empty());
             let strip = |s: &Sketch| -> Vec<(i64, u64, u64, u64)> {
                 s.buckets
                     .iter()
