@@ -512,44 +512,54 @@ struct Candidates {
 }
 
 impl Candidates {
-    /// Merges `later` into `self` by walking both key lists (sums of a shared key are added,
-    /// `self`'s first).
+    /// Merges `later` into `self` (see [`Candidates::merge_all`]).
     fn merge(self, later: Candidates) -> Candidates {
-        if self.keys.is_empty() {
-            return later;
+        Candidates::merge_all(vec![self, later])
+    }
+
+    /// `parts` merged in one walk of their key lists: a key's sums are added in the order of
+    /// `parts` (the first copied), which gives the bits of merging them two at a time in turn,
+    /// without copying the earlier ones' sums again for each.
+    fn merge_all(parts: Vec<Candidates>) -> Candidates {
+        let mut parts: Vec<Candidates> = parts.into_iter().filter(|c| !c.keys.is_empty()).collect();
+        if parts.len() <= 1 {
+            return parts.pop().unwrap_or_default();
         }
-        if later.keys.is_empty() {
-            return self;
-        }
-        let r = self.sums.len() / self.keys.len();
+        let r = parts[0].sums.len() / parts[0].keys.len();
+        let keys: usize = parts.iter().map(|c| c.keys.len()).sum();
         let mut out = Candidates {
-            keys: Vec::with_capacity(self.keys.len() + later.keys.len()),
-            counts: Vec::with_capacity(self.keys.len() + later.keys.len()),
-            sums: Vec::with_capacity(self.sums.len() + later.sums.len()),
+            keys: Vec::with_capacity(keys),
+            counts: Vec::with_capacity(keys),
+            sums: Vec::with_capacity(keys * r),
         };
-        let (a, b) = (&self, &later);
-        let (mut i, mut j) = (0, 0);
-        while i < a.keys.len() || j < b.keys.len() {
-            let take_a = j == b.keys.len() || (i < a.keys.len() && a.keys[i] <= b.keys[j]);
-            let take_b = i == a.keys.len() || (j < b.keys.len() && b.keys[j] <= a.keys[i]);
-            if take_a && take_b {
-                out.keys.push(a.keys[i]);
-                out.counts.push(a.counts[i] + b.counts[j]);
-                let (x, y) = (&a.sums[i * r..(i + 1) * r], &b.sums[j * r..(j + 1) * r]);
-                out.sums.extend(x.iter().zip(y).map(|(x, y)| x + y));
-                i += 1;
-                j += 1;
-            } else if take_a {
-                out.keys.push(a.keys[i]);
-                out.counts.push(a.counts[i]);
-                out.sums.extend_from_slice(&a.sums[i * r..(i + 1) * r]);
-                i += 1;
-            } else {
-                out.keys.push(b.keys[j]);
-                out.counts.push(b.counts[j]);
-                out.sums.extend_from_slice(&b.sums[j * r..(j + 1) * r]);
-                j += 1;
+        let mut at = vec![0; parts.len()];
+        while let Some(key) = parts
+            .iter()
+            .zip(&at)
+            .filter_map(|(c, &i)| c.keys.get(i))
+            .min()
+        {
+            let key = *key;
+            let start = out.sums.len();
+            let mut count = 0;
+            for (c, i) in parts.iter().zip(&mut at) {
+                if c.keys.get(*i) != Some(&key) {
+                    continue;
+                }
+                let sums = &c.sums[*i * r..(*i + 1) * r];
+                if out.sums.len() == start {
+                    out.sums.extend_from_slice(sums);
+                } else {
+                    out.sums[start..]
+                        .iter_mut()
+                        .zip(sums)
+                        .for_each(|(o, x)| *o += x);
+                }
+                count += c.counts[*i];
+                *i += 1;
             }
+            out.keys.push(key);
+            out.counts.push(count);
         }
         out
     }
@@ -1272,9 +1282,9 @@ fn run(
             .map(|(risks, plan)| engine.candidates(risks, plan, floor))
             .collect()
     });
-    for c in pilot_candidates {
-        acc.candidates = std::mem::take(&mut acc.candidates).merge(c);
-    }
+    let mut parts = vec![std::mem::take(&mut acc.candidates)];
+    parts.extend(pilot_candidates);
+    acc.candidates = Candidates::merge_all(parts);
     // 3. The tail: trials in the P95's bucket or above, i.e. at or above the smallest plan
     //    total in that bucket (a value within 2^-10 of the P95 and not above it).
     let n = options.trials;
@@ -1501,6 +1511,60 @@ recurring = true
 "#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn candidates_merge_in_one_walk_as_they_would_two_at_a_time() {
+        // Parts with shared and own keys, empty parts, and sums whose rounding depends on the
+        // order of addition: each key's count, and its sums added in the parts' order (the
+        // first present copied, so -0.0 stays -0.0), as a map built part by part gives.
+        let part = |keys: &[i64], seed: f64| Candidates {
+            keys: keys.to_vec(),
+            counts: keys.iter().map(|&k| k.unsigned_abs() + 1).collect(),
+            sums: keys
+                .iter()
+                .flat_map(|&k| [seed, -0.0, seed / 3.0 + k as f64 * 0.1])
+                .collect(),
+        };
+        let parts = vec![
+            // 1e16 + 1.0 + 1.0 is 1e16; 1.0 + 1.0 + 1e16 is not.
+            part(&[-5, 0, 3, 9], 1e16),
+            Candidates::default(),
+            part(&[0, 4, 9], 1.0),
+            part(&[-7, 3, 9, 12], 1.0),
+            part(&[9], 0.7),
+        ];
+        let mut expected: std::collections::BTreeMap<i64, (u64, Vec<f64>)> = Default::default();
+        for c in &parts {
+            for (s, &k) in c.keys.iter().enumerate() {
+                let sums = &c.sums[3 * s..3 * s + 3];
+                let e = expected.entry(k).or_insert((0, Vec::new()));
+                e.0 += c.counts[s];
+                if e.1.is_empty() {
+                    e.1 = sums.to_vec();
+                } else {
+                    e.1.iter_mut().zip(sums).for_each(|(a, b)| *a += *b);
+                }
+            }
+        }
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let check = |m: &Candidates| {
+            assert_eq!(m.keys, expected.keys().copied().collect::<Vec<_>>());
+            assert_eq!(m.counts, expected.values().map(|e| e.0).collect::<Vec<_>>());
+            let sums: Vec<f64> = expected.values().flat_map(|e| e.1.clone()).collect();
+            assert_eq!(bits(&m.sums), bits(&sums));
+        };
+        let copy = |c: &Candidates| Candidates {
+            keys: c.keys.clone(),
+            counts: c.counts.clone(),
+            sums: c.sums.clone(),
+        };
+        check(&Candidates::merge_all(parts.iter().map(copy).collect()));
+        let in_turn = parts
+            .iter()
+            .map(copy)
+            .fold(Candidates::default(), Candidates::merge);
+        check(&in_turn);
     }
 
     #[test]
