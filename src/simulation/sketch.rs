@@ -425,11 +425,12 @@ impl Sketch {
         }
     }
 
-    /// Gives a tallied sketch (see [`Sketch::tally`]) the buckets of `bank`, which counted the
-    /// same values. Its quantiles are then those of [`Sketch::from_values`] over them, and so is
-    /// its [`Sketch::compact`] form, bit for bit.
-    pub fn fill(&mut self, bank: &Bank) {
-        self.buckets = bank.buckets();
+    /// Gives a tallied sketch (see [`Sketch::tally`]) the buckets of `banks` taken together
+    /// (one bank, or each thread's), which counted the same values. Its quantiles are then
+    /// those of [`Sketch::from_values`] over them, and so is its [`Sketch::compact`] form, bit
+    /// for bit.
+    pub fn fill(&mut self, banks: &[&Bank]) {
+        self.buckets = Bank::buckets(banks);
         debug_assert_eq!(
             self.buckets.iter().map(|b| b.count).sum::<u64>(),
             self.count
@@ -670,15 +671,6 @@ impl Bank {
         self.pages.len()
     }
 
-    /// The first cell of page `page`, opening it if need be.
-    fn page_start(&mut self, page: usize) -> usize {
-        let s = match self.slot[page] {
-            0 => self.open(page),
-            s => s as usize,
-        };
-        1 + (s - 1) * PAGE
-    }
-
     /// Counts `values` (NaN never reaches it), at least `limit` values at a time (see
     /// [`Bank::with_limit`]): they wait in the bank until there are that many (or until
     /// [`Bank::flush`]).
@@ -740,39 +732,33 @@ impl Bank {
         self.scratch = scratch;
     }
 
-    /// Adds `other`'s counts and extremes (and the values waiting in it) into `self`.
-    pub fn merge(&mut self, other: &Bank) {
-        self.add(&other.pending);
-        for (p, &page) in other.pages.iter().enumerate() {
-            let at = self.page_start(page as usize);
-            let from = 1 + p * PAGE;
-            for (a, b) in self.cells[at..at + PAGE]
-                .iter_mut()
-                .zip(&other.cells[from..from + PAGE])
-            {
-                a.count += b.count;
-                a.min = a.min.min(b.min);
-                a.max = a.max.max(b.max);
-            }
-        }
-        self.cells[0].count += other.cells[0].count;
-        self.negative_zero |= other.negative_zero;
-        self.positive_zero |= other.positive_zero;
-    }
-
-    /// The buckets in key order, each with its count and extremes, and as its sum the count
-    /// times its midpoint (what [`Sketch::compact`] would make of it).
-    fn buckets(&self) -> Vec<Bucket> {
+    /// The buckets of `banks` taken together, in key order, each with its count and
+    /// extremes, and as its sum the count times its midpoint (what [`Sketch::compact`] would
+    /// make of it). Counts add and extremes are extremes, so the order of the banks does not
+    /// matter.
+    fn buckets(banks: &[&Bank]) -> Vec<Bucket> {
         assert!(
-            self.pending.is_empty(),
+            banks.iter().all(|b| b.pending.is_empty()),
             "a bank is flushed before it is read"
         );
-        let mut order: Vec<usize> = (0..self.pages.len()).collect();
-        order.sort_unstable_by_key(|&p| self.pages[p]);
-        let bucket = |p: usize, d: usize| -> Option<Bucket> {
-            let c = self.cells[1 + p * PAGE + d];
+        // Every page any bank opened, in page order: positives by exponent, then negatives.
+        let mut pages: Vec<usize> = banks
+            .iter()
+            .flat_map(|b| b.pages.iter().map(|&p| p as usize))
+            .collect();
+        pages.sort_unstable();
+        pages.dedup();
+        let bucket = |page: usize, d: usize| -> Option<Bucket> {
+            let mut c = Cell::EMPTY;
+            for b in banks {
+                if let Some(s) = b.slot[page].checked_sub(1) {
+                    let x = b.cells[1 + s as usize * PAGE + d];
+                    c.count += x.count;
+                    c.min = c.min.min(x.min);
+                    c.max = c.max.max(x.max);
+                }
+            }
             (c.count > 0).then(|| {
-                let page = self.pages[p] as usize;
                 let k = ((page & 2047) * PAGE + d) as i64 + 1;
                 Bucket {
                     key: if page >= 2048 { -k } else { k },
@@ -783,25 +769,27 @@ impl Bank {
                 }
             })
         };
-        let split = order.partition_point(|&p| self.pages[p] < 2048);
+        let split = pages.partition_point(|&p| p < 2048);
         let mut out = Vec::new();
         // Negative values: the largest magnitude (the most negative key) first.
-        for &p in order[split..].iter().rev() {
+        for &p in pages[split..].iter().rev() {
             out.extend((0..PAGE).rev().filter_map(|d| bucket(p, d)));
         }
-        let zeros = self.cells[0].count;
+        let zeros: u64 = banks.iter().map(|b| b.cells[0].count).sum();
         if zeros > 0 {
-            let min = if self.negative_zero { -0.0 } else { 0.0 };
-            let max = if self.positive_zero { 0.0 } else { -0.0 };
+            let (negative, positive) = (
+                banks.iter().any(|b| b.negative_zero),
+                banks.iter().any(|b| b.positive_zero),
+            );
             out.push(Bucket {
                 key: 0,
                 count: zeros,
                 sum: 0.0,
-                min,
-                max,
+                min: if negative { -0.0 } else { 0.0 },
+                max: if positive { 0.0 } else { -0.0 },
             });
         }
-        for &p in &order[..split] {
+        for &p in &pages[..split] {
             out.extend((0..PAGE).filter_map(|d| bucket(p, d)));
         }
         out
@@ -857,28 +845,39 @@ impl Banks {
     }
 
     /// Fills each `(k, sketch)` of `sketches` (see [`Sketch::fill`]) from every thread's
-    /// `k`-th bank merged, with the values still waiting in them counted. The sketches are
-    /// shared out among `pool`'s threads: counts and extremes do not depend on the order in
-    /// which they are merged, so the buckets are those of one thread merging them all in turn.
-    /// A run's batches are over when it is called: it holds every thread's banks meanwhile.
+    /// `k`-th bank, once the values still waiting in them are counted. The sketches are
+    /// shared out among `pool`'s threads; a sketch's buckets do not depend on the order of
+    /// the banks. A run's batches are over when it is called: it holds every thread's banks
+    /// meanwhile.
     pub fn fill_on(&self, pool: &rayon::ThreadPool, sketches: Vec<(usize, &mut Sketch)>) {
         use rayon::prelude::*;
-        let held: Vec<_> = self
+        let mut held: Vec<_> = self
             .threads
             .iter()
             .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()))
             .collect();
-        let held: Vec<&[Bank]> = held.iter().map(|banks| &banks[..]).collect();
-        pool.install(|| {
-            sketches.into_par_iter().for_each(|(k, sketch)| {
-                let mut bank = Bank::default();
-                for banks in &held {
-                    if let Some(b) = banks.get(k) {
-                        bank.merge(b);
-                    }
+        // Each sketch's banks, one from each thread that has one.
+        let mut by_sketch: Vec<Vec<&mut Bank>> = Vec::new();
+        for banks in held.iter_mut() {
+            for (k, bank) in banks.iter_mut().enumerate() {
+                if by_sketch.len() <= k {
+                    by_sketch.resize_with(k + 1, Vec::new);
                 }
-                bank.flush();
-                sketch.fill(&bank);
+                by_sketch[k].push(bank);
+            }
+        }
+        let work: Vec<(&mut Sketch, Vec<&mut Bank>)> = sketches
+            .into_iter()
+            .map(|(k, sketch)| {
+                let banks = by_sketch.get_mut(k).map(std::mem::take);
+                (sketch, banks.unwrap_or_default())
+            })
+            .collect();
+        pool.install(|| {
+            work.into_par_iter().for_each(|(sketch, mut banks)| {
+                banks.iter_mut().for_each(|b| b.flush());
+                let banks: Vec<&Bank> = banks.into_iter().map(|b| &*b).collect();
+                sketch.fill(&banks);
             });
         });
     }
