@@ -901,12 +901,21 @@ impl<'a> Engine<'a> {
             slot[j as usize] = (keys.len() - 1) as u32;
         }
         let mut sums = vec![0.0; keys.len() * r];
+        // A risk's candidate costs are picked out without a branch (about one trial in ten
+        // is a candidate, at random), then added in trial order.
+        let (mut picked_slot, mut picked_cost) = (Vec::new(), Vec::new());
         risks.visit(self, &mut |i, trials, costs| {
+            picked_slot.resize(trials.len() + 1, 0);
+            picked_cost.resize(trials.len() + 1, 0.0);
+            let mut count = 0;
             for (&j, &x) in trials.iter().zip(costs) {
                 let s = slot[j as usize];
-                if s != u32::MAX {
-                    sums[s as usize * r + i] += x;
-                }
+                picked_slot[count] = s;
+                picked_cost[count] = x;
+                count += usize::from(s != u32::MAX);
+            }
+            for (&s, &x) in picked_slot[..count].iter().zip(&picked_cost[..count]) {
+                sums[s as usize * r + i] += x;
             }
         });
         Candidates {
