@@ -43,7 +43,7 @@
 //! normals made faster, the same draws in the same order and the same sums in the same order).
 //! 0.5.2 gives what 0.5.1 gave, bit for bit (Iman-Conover's column without a scratch column,
 //! a register's moments four sums at a time, each sum still in its own order from -0.0).
-//! 0.5.3 gives what 0.5.2 gave, bit for bit (the sketches' banks read on the pool's threads,
+//! 0.6.0 gives what 0.5.2 gave, bit for bit (the sketches' banks read on the pool's threads,
 //! the tail candidates merged in one walk, each key's sums still added in batch order).
 //!
 //! # Memory
