@@ -7,6 +7,9 @@ several trial counts, to show it is flat in the number of trials. This is a benc
 
     python benches/bench_register.py                 # 200,000 trials
     python benches/bench_register.py --trials 20000  # a quick smoke run
+
+On Linux with glibc, ``GLIBC_TUNABLES=glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=268435456``
+before the command keeps freed memory in each process (both sides'): see the README's performance section.
 """
 
 from __future__ import annotations
