@@ -734,6 +734,7 @@ impl Scenario {
             acc.merge(m);
         }
         banks.fill_on(pool, acc.sketches_mut().enumerate().collect());
+        banks.recycle();
         Ok(acc)
     }
 

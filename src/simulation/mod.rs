@@ -50,6 +50,8 @@
 //!
 //! Results hold moments and a quantile sketch per period ([`sketch`]) and a few numbers per
 //! risk: flat in the number of trials, unless the trial-level table is asked for.
+//! Between runs the process keeps at most [`sketch::KEPT_BYTES`] (8 MiB) of the last run's
+//! sketch banks, emptied, for the next run's (see [`sketch::Banks::recycle`]).
 //!
 //! Which trials are in the tail (plan total at or above its P95) is known only at the end. A
 //! pilot of the first batches gives a floor (its P90, almost surely below the run's P95); every
@@ -1325,6 +1327,7 @@ fn run(
         tail_sums = out.tail_sums;
     }
 
+    banks.recycle();
     tail_sums.resize(r, 0.0);
     let mut periods = register.horizon().labels();
     periods.push(TOTAL.to_string());
