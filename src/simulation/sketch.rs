@@ -934,6 +934,14 @@ impl Banks {
 mod tests {
     use super::*;
 
+    /// Each bucket's key, count and extremes' bits, to compare buckets exactly.
+    fn bits(buckets: &[Bucket]) -> Vec<(i64, u64, u64, u64)> {
+        buckets
+            .iter()
+            .map(|b| (b.key, b.count, b.min.to_bits(), b.max.to_bits()))
+            .collect()
+    }
+
     /// Uniforms in [0, 1) from a 64-bit linear congruential generator seeded with `seed`.
     fn uniforms(seed: u64) -> impl FnMut() -> f64 {
         let mut state = seed;
@@ -1005,13 +1013,7 @@ mod tests {
             let mut untouched = Sketch::default();
             banks.fill_on(&pool, vec![(0, &mut untouched), (1, &mut tallied)]);
             assert!(untouched.buckets.is_empty());
-            let strip = |s: &Sketch| -> Vec<(i64, u64, u64, u64)> {
-                s.buckets
-                    .iter()
-                    .map(|b| (b.key, b.count, b.min.to_bits(), b.max.to_bits()))
-                    .collect()
-            };
-            assert_eq!(strip(&tallied), strip(&sorted));
+            assert_eq!(bits(&tallied.buckets), bits(&sorted.buckets));
             assert_eq!(tallied.count, sorted.count);
             // What the engines did before banks: each chunk's sketch merged in turn.
             assert_eq!(tallied.compact(), merged.compact());
@@ -1048,14 +1050,11 @@ mod tests {
         let mut new = Bank::with_limit(1_000);
         new.add(&second);
         new.flush();
-        let strip = |b: &Bank| -> Vec<(i64, u64, u64, u64)> {
-            Bank::buckets(&[b])
-                .iter()
-                .map(|b| (b.key, b.count, b.min.to_bits(), b.max.to_bits()))
-                .collect()
-        };
         assert!(used.pages.len() > new.pages.len());
-        assert_eq!(strip(&used), strip(&new));
+        assert_eq!(
+            bits(&Bank::buckets(&[&used])),
+            bits(&Bank::buckets(&[&new]))
+        );
         let sorted = Sketch::from_values(&second);
         let mut filled = Sketch::tally(&second);
         filled.fill(&[&used]);
