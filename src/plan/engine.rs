@@ -161,15 +161,6 @@ pub(crate) struct PlanAcc {
 }
 
 impl PlanAcc {
-    /// The accumulators as a finished result keeps them: every sketch compacted (see
-    /// [`Sketch::compact`]).
-    pub(crate) fn compacted(mut self) -> PlanAcc {
-        for s in self.sketches_mut() {
-            *s = s.compact();
-        }
-        self
-    }
-
     /// Every sketch, in the order of [`SketchSlots`].
     fn sketches_mut(&mut self) -> impl Iterator<Item = &mut Sketch> {
         self.gap
@@ -675,9 +666,9 @@ impl Scenario {
                     Want::default(),
                     progress,
                 )?;
-                // Read from the sketch as the result keeps it, so that the result reports
-                // the same figure.
-                fixed(pass.cumulative_one_off.compact().quantile(*c))
+                // Read from the sketch as the result keeps it (compact, as every run's
+                // sketches are), so that the result reports the same figure.
+                fixed(pass.cumulative_one_off.quantile(*c))
             }
         };
         let acc = self.run(
@@ -735,6 +726,8 @@ impl Scenario {
         }
         banks.fill_on(pool, acc.sketches_mut().enumerate().collect());
         banks.recycle();
+        // As a finished result keeps them (see [`Sketch::compact`]).
+        Sketch::compact_on(pool, acc.sketches_mut().collect());
         Ok(acc)
     }
 

@@ -335,7 +335,7 @@ impl Scenario {
                     [interest, c.mrp.to_f64() + interest, c.debt_end.to_f64()]
                 })
                 .collect(),
-            acc: run.acc.compacted(),
+            acc: run.acc,
             items: self.items(),
         })
     }

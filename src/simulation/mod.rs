@@ -1328,6 +1328,7 @@ fn run(
     }
 
     banks.recycle();
+    Sketch::compact_on(&pool, acc.sketches.iter_mut().collect());
     tail_sums.resize(r, 0.0);
     let mut periods = register.horizon().labels();
     periods.push(TOTAL.to_string());
@@ -1341,7 +1342,7 @@ fn run(
             .map(|r| r.id().to_string())
             .collect(),
         moments: acc.period_moments,
-        sketches: acc.sketches.iter().map(Sketch::compact).collect(),
+        sketches: acc.sketches,
         risk_moments: acc.risk_moments,
         risk_spread: engine.compiled.iter().map(|c| c.spread.clone()).collect(),
         tail_threshold,

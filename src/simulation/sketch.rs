@@ -442,20 +442,29 @@ impl Sketch {
     /// bucket's values are taken as spread evenly over its bounds. It is what a stored sketch
     /// reads back as, so a result answers the same before and after a round trip.
     pub fn compact(&self) -> Sketch {
+        let mut c = self.clone();
+        c.make_compact();
+        c
+    }
+
+    /// Makes this sketch its [`Sketch::compact`] form, in place (no new buckets are
+    /// allocated: a run's sketches are compacted where they were filled).
+    pub fn make_compact(&mut self) {
         let (min, max) = match (self.buckets.first(), self.buckets.last()) {
             (Some(f), Some(l)) => (f.min, l.max),
-            _ => return self.clone(),
+            _ => return,
         };
-        let buckets = self
-            .buckets
-            .iter()
-            .map(|b| compact_bucket(b.key, b.count, is_atom(b).then_some(b.min), min, max))
-            .collect();
-        Sketch {
-            buckets,
-            count: self.count,
-            sum: self.sum,
+        for b in &mut self.buckets {
+            *b = compact_bucket(b.key, b.count, is_atom(b).then_some(b.min), min, max);
         }
+    }
+
+    /// Makes each of `sketches` its compact form (see [`Sketch::make_compact`]), shared out
+    /// among `pool`'s threads: the end of a run, where the sketches it filled become the
+    /// ones its result keeps.
+    pub fn compact_on(pool: &rayon::ThreadPool, mut sketches: Vec<&mut Sketch>) {
+        use rayon::prelude::*;
+        pool.install(|| sketches.par_iter_mut().for_each(|s| s.make_compact()));
     }
 
     /// Adds `other` into `self`. Merging in a fixed order gives the same sums every time.
@@ -828,7 +837,7 @@ impl Cell {
     };
 }
 
-/// Most bytes of emptied banks that [`Banks::recycle`] keeps between runs.
+/// Most bytes of banks that [`Banks::recycle`] keeps between runs.
 pub const KEPT_BYTES: usize = 8 << 20;
 
 /// Banks kept between runs (see [`Banks::recycle`]).
@@ -863,27 +872,32 @@ impl Banks {
         let mut banks = self.threads[t].lock().unwrap_or_else(|e| e.into_inner());
         if banks.len() < sketches {
             let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+            // A kept bank is emptied here, by the thread that will count into it, not at the
+            // end of the run that kept it, on the thread that ends the run.
             banks.resize_with(sketches, || match kept.pop() {
-                Some(bank) => Bank {
-                    limit: self.pending,
-                    ..bank
-                },
+                Some(mut bank) => {
+                    bank.clear();
+                    Bank {
+                        limit: self.pending,
+                        ..bank
+                    }
+                }
                 None => Bank::with_limit(self.pending),
             });
         }
         f(&mut banks)
     }
 
-    /// Keeps the banks, emptied, for the next run's (at most [`KEPT_BYTES`] of them): a bank's
-    /// pages, new, are faulted in from the kernel as values reach them, about 400 times in a
-    /// 200,000-trial register run on one thread. An emptied bank counts as a new one.
+    /// Keeps the banks for the next run's (at most [`KEPT_BYTES`] of them), which empties
+    /// them (see [`Banks::with`]): a bank's pages, new, are faulted in from the kernel as
+    /// values reach them, about 400 times in a 200,000-trial register run on one thread. An
+    /// emptied bank counts as a new one.
     pub fn recycle(self) {
         let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
         let mut bytes: usize = kept.iter().map(Bank::bytes).sum();
         for banks in self.threads {
-            for mut bank in banks.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            for bank in banks.into_inner().unwrap_or_else(|e| e.into_inner()) {
                 if bytes + bank.bytes() <= KEPT_BYTES {
-                    bank.clear();
                     bytes += bank.bytes();
                     kept.push(bank);
                 }
@@ -1026,7 +1040,7 @@ mod tests {
     #[test]
     fn an_emptied_bank_counts_as_a_new_one() {
         // A bank that counted values over many binades of both signs, with zeros of both
-        // signs, then emptied (as `Banks::recycle` keeps it), counts other values (fewer
+        // signs, then emptied (as `Banks::with` empties a kept one), counts other values (fewer
         // binades, only +0.0) into the buckets a new bank gives them: no count, extreme or
         // zero's sign is left over, and its open pages with no values give no buckets.
         let mut next = uniforms(5);
