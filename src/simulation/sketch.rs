@@ -712,9 +712,11 @@ impl Bank {
         self.pending.clear();
     }
 
-    /// Bytes the bank holds.
+    /// Bytes the bank holds in memory: its open pages' cells (not the capacity beyond them,
+    /// which its growth by doubling reserves but nothing writes, so the kernel never maps it)
+    /// and its buffers.
     fn bytes(&self) -> usize {
-        self.cells.capacity() * std::mem::size_of::<Cell>()
+        self.cells.len() * std::mem::size_of::<Cell>()
             + self.pending.capacity() * 8
             + self.scratch.capacity() * 4
             + self.slot.capacity() * 2
@@ -773,17 +775,28 @@ impl Bank {
             .collect();
         pages.sort_unstable();
         pages.dedup();
-        let bucket = |page: usize, d: usize| -> Option<Bucket> {
-            let mut c = Cell::EMPTY;
+        // A page's cells, taken together over the banks that opened it, into `page_cells`
+        // (one pass over each bank's page, in cell order); then its buckets, in key order.
+        let mut page_cells = vec![Cell::EMPTY; PAGE];
+        let mut add_page = |out: &mut Vec<Bucket>, page: usize| {
+            let mut first = true;
             for b in banks {
-                if let Some(s) = b.slot[page].checked_sub(1) {
-                    let x = b.cells[1 + s as usize * PAGE + d];
-                    c.count += x.count;
-                    c.min = c.min.min(x.min);
-                    c.max = c.max.max(x.max);
+                let Some(s) = b.slot[page].checked_sub(1) else {
+                    continue;
+                };
+                let cells = &b.cells[1 + s as usize * PAGE..1 + (s as usize + 1) * PAGE];
+                if first {
+                    page_cells.copy_from_slice(cells);
+                    first = false;
+                } else {
+                    for (c, x) in page_cells.iter_mut().zip(cells) {
+                        c.count += x.count;
+                        c.min = c.min.min(x.min);
+                        c.max = c.max.max(x.max);
+                    }
                 }
             }
-            (c.count > 0).then(|| {
+            let bucket = |d: usize, c: &Cell| {
                 let k = ((page & 2047) * PAGE + d) as i64 + 1;
                 Bucket {
                     key: if page >= 2048 { -k } else { k },
@@ -792,13 +805,19 @@ impl Bank {
                     min: c.min,
                     max: c.max,
                 }
-            })
+            };
+            let used = page_cells.iter().enumerate().filter(|(_, c)| c.count > 0);
+            if page >= 2048 {
+                // Negative values: the largest magnitude (the most negative key) first.
+                out.extend(used.rev().map(|(d, c)| bucket(d, c)));
+            } else {
+                out.extend(used.map(|(d, c)| bucket(d, c)));
+            }
         };
         let split = pages.partition_point(|&p| p < 2048);
         let mut out = Vec::new();
-        // Negative values: the largest magnitude (the most negative key) first.
         for &p in pages[split..].iter().rev() {
-            out.extend((0..PAGE).rev().filter_map(|d| bucket(p, d)));
+            add_page(&mut out, p);
         }
         let zeros: u64 = banks.iter().map(|b| b.cells[0].count).sum();
         if zeros > 0 {
@@ -815,7 +834,7 @@ impl Bank {
             });
         }
         for &p in &pages[..split] {
-            out.extend((0..PAGE).filter_map(|d| bucket(p, d)));
+            add_page(&mut out, p);
         }
         out
     }
@@ -1034,6 +1053,40 @@ mod tests {
             for q in [0.0, 0.05, 0.5, 0.95, 1.0] {
                 assert_eq!(tallied.quantile(q), sorted.quantile(q));
             }
+        }
+    }
+
+    #[test]
+    fn banks_that_opened_different_pages_give_one_banks_buckets() {
+        // Three banks, each with binades (pages) of both signs that only it opened, and
+        // binades that all opened: their buckets together are one bank's over all the
+        // values, whichever bank is read first.
+        let mut next = uniforms(23);
+        let parts: Vec<Vec<f64>> = [(1e3, -1e9), (1e6, -1e3), (1e9, -1e6)]
+            .iter()
+            .map(|&(own, own_negative)| {
+                (0..4_000)
+                    .map(|i| match i % 4 {
+                        0 => own * (1.0 + next()),
+                        1 => own_negative * (1.0 + next()),
+                        2 => 5e4 * (1.0 + next()),
+                        _ => -5e4 * (1.0 + next()),
+                    })
+                    .collect()
+            })
+            .collect();
+        let bank = |values: &[f64]| {
+            let mut b = Bank::with_limit(0);
+            b.add(values);
+            b
+        };
+        let all = bank(&parts.concat());
+        let banks: Vec<Bank> = parts.iter().map(|p| bank(p)).collect();
+        let expected = bits(&Bank::buckets(&[&all]));
+        assert!(expected.iter().any(|b| b.0 < 0) && expected.iter().any(|b| b.0 > 0));
+        for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+            let read: Vec<&Bank> = order.iter().map(|&k| &banks[k]).collect();
+            assert_eq!(bits(&Bank::buckets(&read)), expected);
         }
     }
 
