@@ -716,6 +716,7 @@ impl Scenario {
                 a.merge(b);
                 a
             },
+            simulation::Idle::NONE,
             &mut step,
         );
         if stopped {

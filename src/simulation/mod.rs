@@ -45,13 +45,16 @@
 //! a register's moments four sums at a time, each sum still in its own order from -0.0).
 //! 0.6.0 gives what 0.5.2 gave, bit for bit (the sketches' banks read on the pool's threads,
 //! the tail candidates merged in one walk, each key's sums still added in batch order).
+//! 0.6.1 gives what 0.6.0 gave, bit for bit (a run's sketches made compact in place on the
+//! pool's threads, the banks read a page at a time).
 //!
 //! # Memory
 //!
 //! Results hold moments and a quantile sketch per period ([`sketch`]) and a few numbers per
 //! risk: flat in the number of trials, unless the trial-level table is asked for.
-//! Between runs the process keeps at most [`sketch::KEPT_BYTES`] (8 MiB) of the last run's
-//! sketch banks, emptied, for the next run's (see [`sketch::Banks::recycle`]).
+//! Between runs the process keeps at most [`sketch::KEPT_BYTES`] (8 MiB of the cells they
+//! wrote) of the last run's sketch banks, for the next run's, which empties them as it takes
+//! them (see [`sketch::Banks::recycle`]).
 //!
 //! Which trials are in the tail (plan total at or above its P95) is known only at the end. A
 //! pilot of the first batches gives a floor (its P90, almost surely below the run's P95); every
@@ -1021,12 +1024,12 @@ impl<'a> Engine<'a> {
         out
     }
 
-    /// Runs batches `range` (see [`run_tree`]) and merges the result into `acc`.
+    /// Runs batches `range` (see [`run_tree`], with `idle`) and merges the result into `acc`.
     fn run_all(
         &self,
         pool: &rayon::ThreadPool,
         range: std::ops::Range<u64>,
-        want: Want,
+        (want, idle): (Want, Idle<'_>),
         banks: &Banks,
         progress: &mut dyn FnMut(u64) -> ControlFlow<()>,
         acc: &mut BatchOut,
@@ -1042,6 +1045,7 @@ impl<'a> Engine<'a> {
             range,
             &|b| self.run_batch(b, want, banks),
             &BatchOut::merge,
+            idle,
             &mut step,
         );
         if stopped {
@@ -1067,10 +1071,30 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// Jobs for a run's threads to take up when they find no batch to run (see [`run_tree`]):
+/// `job(k)` for `k` in `0..count`.
+#[derive(Clone, Copy)]
+pub(crate) struct Idle<'a> {
+    pub(crate) job: &'a (dyn Fn(usize) + Sync),
+    pub(crate) count: usize,
+}
+
+impl Idle<'_> {
+    /// No such jobs.
+    pub(crate) const NONE: Idle<'static> = Idle {
+        job: &|_| {},
+        count: 0,
+    };
+}
+
 /// Runs `batch` on batches `range` on `pool` and merges their outputs in a fixed binary tree
 /// over batch numbers (each range split at its midpoint; the earlier half merged first), so
 /// that every floating-point sum is taken in the same order whatever the number of threads.
 /// There is no barrier between batches: idle threads steal the next subtree.
+///
+/// `idle.job(k)`, for `k` in `0..idle.count`, runs as well, each when a thread finds no batch
+/// to run or to steal (a pool takes up jobs from outside it last), so that such jobs fill
+/// the threads' wait for the last batches; the tree's result is given when they are done too.
 ///
 /// `progress(batches done)` is called on the calling thread as batches finish; returning
 /// `ControlFlow::Break` stops the run (batches not yet started are skipped) with `Ok(None)`.
@@ -1079,6 +1103,7 @@ pub(crate) fn run_tree<T: Send>(
     range: std::ops::Range<u64>,
     batch: &(dyn Fn(u64) -> T + Sync),
     merge: &(dyn Fn(T, T) -> T + Sync),
+    idle: Idle<'_>,
     progress: &mut dyn FnMut(u64) -> ControlFlow<()>,
 ) -> Option<T> {
     use std::sync::Mutex;
@@ -1111,7 +1136,7 @@ pub(crate) fn run_tree<T: Send>(
         Some(merge(a?, b?))
     }
 
-    if range.is_empty() {
+    if range.is_empty() && idle.count == 0 {
         return None;
     }
     let stop = AtomicBool::new(false);
@@ -1119,10 +1144,19 @@ pub(crate) fn run_tree<T: Send>(
     let (tx, rx) = mpsc::channel();
     pool.in_place_scope(|scope| {
         let (stop, result) = (&stop, &result);
-        scope.spawn(move |_| {
-            let out = tree(range.start, range.end, batch, merge, stop, &tx);
-            *result.lock().unwrap_or_else(|e| e.into_inner()) = out;
-        });
+        if range.is_empty() {
+            drop(tx);
+        } else {
+            scope.spawn(move |_| {
+                let out = tree(range.start, range.end, batch, merge, stop, &tx);
+                *result.lock().unwrap_or_else(|e| e.into_inner()) = out;
+            });
+        }
+        // Spawned from outside the pool, after the tree: its threads take them up when they
+        // have no batch of their own and none to steal.
+        for k in 0..idle.count {
+            scope.spawn(move |_| (idle.job)(k));
+        }
         // Every sender is dropped when the tree is done, which ends this loop. Progress is
         // told at most every 50 ms, and at the end.
         // Once told to stop, it is not called again.
@@ -1279,24 +1313,46 @@ fn run(
         hold: true,
         ..stats
     };
-    engine.run_all(&pool, 0..pilot, first, &banks, &mut step, &mut acc)?;
+    engine.run_all(
+        &pool,
+        0..pilot,
+        (first, Idle::NONE),
+        &banks,
+        &mut step,
+        &mut acc,
+    )?;
     let floor = acc.sketches[years].quantile(pilot_floor);
     // 2. The other batches, gathering per-risk sums of the trials above the floor, by bucket
-    //    of the plan total; then the pilot's, from their held draws, in batch order.
+    //    of the plan total; and the pilot's, from their held draws, as threads run out of
+    //    batches; merged in batch order.
     let main = Want {
         candidates: Some(floor),
         ..stats
     };
-    engine.run_all(&pool, pilot..batches, main, &banks, &mut step, &mut acc)?;
     let held = std::mem::take(&mut acc.held);
-    let pilot_candidates: Vec<Candidates> = pool.install(|| {
-        use rayon::prelude::*;
-        held.par_iter()
-            .map(|(risks, plan)| engine.candidates(risks, plan, floor))
-            .collect()
-    });
+    let pilot_candidates: Vec<std::sync::OnceLock<Candidates>> =
+        held.iter().map(|_| std::sync::OnceLock::new()).collect();
+    let pilot_job = |k: usize| {
+        let (risks, plan) = &held[k];
+        let _ = pilot_candidates[k].set(engine.candidates(risks, plan, floor));
+    };
+    let idle = Idle {
+        job: &pilot_job,
+        count: held.len(),
+    };
+    engine.run_all(
+        &pool,
+        pilot..batches,
+        (main, idle),
+        &banks,
+        &mut step,
+        &mut acc,
+    )?;
     let mut parts = vec![std::mem::take(&mut acc.candidates)];
-    parts.extend(pilot_candidates);
+    parts.extend(pilot_candidates.into_iter().map(|c| {
+        c.into_inner()
+            .expect("the run waits for every pilot batch's candidates")
+    }));
     acc.candidates = Candidates::merge_all(parts);
     // 3. The tail: trials in the P95's bucket or above, i.e. at or above the smallest plan
     //    total in that bucket (a value within 2^-10 of the P95 and not above it).
@@ -1322,7 +1378,14 @@ fn run(
         };
         let mut step = |_| progress(work, work);
         let mut out = BatchOut::default();
-        engine.run_all(&pool, 0..batches, exact, &banks, &mut step, &mut out)?;
+        engine.run_all(
+            &pool,
+            0..batches,
+            (exact, Idle::NONE),
+            &banks,
+            &mut step,
+            &mut out,
+        )?;
         tail_count = out.tail_count;
         tail_sums = out.tail_sums;
     }
@@ -1498,6 +1561,52 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_tree_runs_each_idle_job_once_and_waits_for_them() {
+        // Batches that take a while and jobs that take longer: on 1, 2 and 3 threads every job
+        // has run exactly once when the tree gives its result, which is the batches' merge
+        // in batch order; and so when the run is stopped at its first report, and when there
+        // is no batch to run.
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for (range, stop_at_once) in [(3..40, false), (3..40, true), (3..3, false)] {
+                let runs: Vec<AtomicUsize> = (0..5).map(|_| AtomicUsize::new(0)).collect();
+                let job = |k: usize| {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    runs[k].fetch_add(1, Ordering::SeqCst);
+                };
+                let batch = |b: u64| {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    vec![b]
+                };
+                let merge = |mut a: Vec<u64>, b: Vec<u64>| {
+                    a.extend(b);
+                    a
+                };
+                let idle = Idle {
+                    job: &job,
+                    count: 5,
+                };
+                let out = run_tree(&pool, range.clone(), &batch, &merge, idle, &mut |_| {
+                    if stop_at_once {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                });
+                assert!(runs.iter().all(|r| r.load(Ordering::SeqCst) == 1));
+                if !stop_at_once {
+                    let all: Vec<u64> = range.clone().collect();
+                    assert_eq!(out, (!all.is_empty()).then_some(all));
+                }
+            }
+        }
+    }
 
     /// Three risks: a correlated PERT and log-normal, and a recurring fixed cost.
     fn three_risks() -> RiskRegister {
