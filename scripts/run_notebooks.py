@@ -6,6 +6,7 @@ Notebooks are kept in git with outputs stripped; this runs them in memory and wr
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,6 +18,12 @@ def main() -> int:
     root = Path(__file__).resolve().parent.parent / "notebooks"
     paths = sorted(root.glob("*.ipynb"))
     for path in paths:
+        # Read as stored: nbformat would add missing cell ids itself, with a warning that a
+        # later nbformat makes an error. A notebook in git has an id on every cell.
+        missing = [k for k, cell in enumerate(json.loads(path.read_text())["cells"]) if "id" not in cell]
+        if missing:
+            print(f"{path.name}: cells {missing} have no id (nbformat 4.5 wants one on every cell)", file=sys.stderr)
+            return 1
         nb = nbformat.read(path, as_version=4)
         if any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"):
             print(f"{path.name}: outputs are not stripped", file=sys.stderr)
