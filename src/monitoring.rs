@@ -380,6 +380,11 @@ impl Table {
                     Ok(m) if m.decimal().normalize().scale() > 2 => {
                         "has more than two decimal places: amounts are to the penny".to_string()
                     }
+                    // A negative mitigation would turn an overspend into an underspend and
+                    // hide the underlying position: mitigations are pounds saved once.
+                    Ok(m) if name == "one_off_mitigations" && m.decimal() < Decimal::ZERO => {
+                        "is negative: one-off mitigations are the pounds of one-off measures inside the forecast (0 or more); an overspend belongs in forecast_outturn".to_string()
+                    }
                     Ok(m) => return Some(m),
                     Err(crate::money::MoneyError::TooLarge { .. }) => {
                         "is beyond the 1e15 pounds that fiscalrisk accepts".to_string()
@@ -1629,6 +1634,26 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
             "line 2: 3 fields, but the header has 5"
         );
         assert!(Table::from_csv_text("line_id,\"budget\n").is_err());
+    }
+
+    #[test]
+    fn negative_one_off_mitigations_are_bad_cells_not_amounts() {
+        // A negative mitigation turned a £3m overspend into a £2m underspend (issue 38).
+        let csv = "line_id,budget,forecast_outturn,one_off_mitigations,reserves_use\n\
+                   A,100,103,-5,0\nB,100,103,5,0\n";
+        let t = Table::from_csv_text(csv).unwrap();
+        assert_eq!(t.lines[0].one_off_mitigations, None);
+        assert_eq!(
+            t.lines[1].one_off_mitigations,
+            Some(Money::from_f64(5.0).unwrap())
+        );
+        assert_eq!(t.bad_cells.len(), 1);
+        let b = &t.bad_cells[0];
+        assert_eq!(
+            (b.row, b.column.as_str(), b.text.as_str()),
+            (1, "one_off_mitigations", "-5")
+        );
+        assert!(b.problem.starts_with("is negative"), "{}", b.problem);
     }
 
     /// Synthetic history: forecasts at month k err by bias_k + spread_k * z, z standard normal.

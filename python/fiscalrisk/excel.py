@@ -67,7 +67,11 @@ def _write_workbook(result: PlanResult, path: str) -> None:
         from .exceptions import MissingDependency
 
         raise MissingDependency("xlsxwriter", "excel") from e
-    with Workbook(path) as workbook:
+    # Every text cell is written as text: a name such as ``=2+2`` or ``=HYPERLINK(...)`` typed in
+    # a scenario must not become a live formula or link in the committee's workbook (XlsxWriter's
+    # defaults turn strings that start with "=" into formulas and URLs into links).
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with Workbook(path, options) as workbook:
         for name, frame in sheets(result).items():
             formats = {
                 c: (PERCENT if _is_probability(c) else POUNDS)

@@ -108,6 +108,14 @@ pub enum PlanError {
         /// The value.
         value: Money,
     },
+    /// Negative one-off mitigations: they would turn an overspend into a surplus.
+    #[error(
+        "in_year.one_off_mitigations: {value} is negative; one-off mitigations are the pounds of one-off measures inside the forecast (0 or more): an overspend belongs in in_year.overspend"
+    )]
+    NegativeMitigations {
+        /// The value.
+        value: Money,
+    },
     /// Both forms of the in-year hand-over.
     #[error(
         "opening_overspend: give the in-year position once, as [in_year] (opening_overspend is its one-off part only)"
@@ -737,6 +745,13 @@ impl Scenario {
         let in_year = match (&spec.in_year, &spec.opening_overspend) {
             (Some(_), Some(_)) => return Err(PlanError::TwoInYear),
             (Some(i), None) => {
+                if i.one_off_mitigations.decimal().is_sign_negative()
+                    && !i.one_off_mitigations.decimal().is_zero()
+                {
+                    return Err(PlanError::NegativeMitigations {
+                        value: i.one_off_mitigations,
+                    });
+                }
                 if i.one_off_mitigations.to_f64().abs() > MAX_AMOUNT {
                     return Err(PlanError::InYearAmount {
                         field: "one_off_mitigations",

@@ -958,3 +958,21 @@ fn item_sums_are_the_sums_in_trial_order() {
         }
     }
 }
+
+#[test]
+fn negative_one_off_mitigations_are_refused_naming_the_key() {
+    // Issue 38: -5e6 of mitigations turned a 3m overspend into a 2m surplus every year.
+    let e = err(
+        "[in_year]\noverspend = { dist = \"fixed\", value = 3e6 }\none_off_mitigations = -5e6\n",
+    );
+    assert!(
+        e.starts_with("in_year.one_off_mitigations: -5000000") && e.contains("is negative"),
+        "{e}"
+    );
+    // Zero and positive mitigations are what the key means.
+    for ok in ["0", "5e6"] {
+        scenario(&format!(
+            "[in_year]\noverspend = {{ dist = \"fixed\", value = 3e6 }}\none_off_mitigations = {ok}\n"
+        ));
+    }
+}

