@@ -1087,6 +1087,21 @@ impl CapitalPlan {
             .collect()
     }
 
+    /// Capitalisation directions and flexible receipts that fund the plan's gap, by year
+    /// (already netted from [`CapitalPlan::gap_effect`]). Each is one year's money: the plan
+    /// lets it fund at most its year's gap (see `plan::year`).
+    pub fn directions(&self) -> Vec<Decimal> {
+        let mut out = vec![Decimal::ZERO; self.exact.years];
+        for d in self.exact.directions.iter().filter(|d| d.funds_gap) {
+            for (o, a) in out.iter_mut().zip(&d.amount) {
+                if *a > Decimal::ZERO {
+                    *o += *a;
+                }
+            }
+        }
+        out
+    }
+
     /// The driver the borrowing rate follows, if any.
     pub(crate) fn driver(&self) -> Option<usize> {
         match self.rate {

@@ -24,11 +24,20 @@
 //! positive amounts: `planned_contribution` (added to the reserve), `planned_use` (taken from
 //! it, for one-off spending: what the reserve is for) and, on the general fund,
 //! `planned_use_for_recurring` (reserves balancing recurring spending: a policy breach unless
-//! the policy allows it). A planned use larger than its reserve's balance takes the rest from
+//! the policy allows it; the spending it funds stays in the base budget, so the need returns
+//! to the next year's gap unless that year's planned use meets it again). A planned use larger
+//! than its reserve's balance takes the rest from
 //! the general fund. `transfers` move an amount between reserves at the start of a year (at
 //! most what the source holds then); `general_fund` names the general fund.
 //!
+//! `general_fund` may be negative: a deficit brought forward, which the plan's first budget
+//! must provide for (Local Government Finance Act 1992, s31A(2)(d)).
+//!
 //! # Policy
+//!
+//! `s114_floor` (£, default 0) is the statutory test's floor on usable reserves (see
+//! `plan::year`); the minimum general fund balance below is a prudence level and plays no part
+//! in that test.
 //!
 //! The minimum general fund balance is an amount, a share of each year's net budget, or
 //! risk-assessed, by one of two documented methods that give **one figure for the plan**:
@@ -277,7 +286,14 @@ impl Reserves {
         if self.planned.is_some() {
             return Err(ReservesError::BareSigned);
         }
-        check_amount("general_fund".into(), self.general_fund)?;
+        // A negative general fund is a deficit brought forward (Slough's -£96m in 2021/22):
+        // the plan's first budget must provide for it (s31A(2)(d) of the 1992 Act).
+        if self.general_fund.to_f64().abs() > MAX_AMOUNT {
+            return Err(ReservesError::TooLarge {
+                field: "general_fund".into(),
+                value: self.general_fund,
+            });
+        }
         check_by_year("planned_use", &self.planned_use, horizon)?;
         check_by_year(
             "planned_use_for_recurring",
@@ -408,6 +424,12 @@ pub struct Policy {
     /// Whether reserves may fund recurring gaps (default: no).
     #[serde(default = "no")]
     pub reserves_for_recurring_gaps: bool,
+    /// The statutory test's floor on usable reserves (£ ≥ 0, default 0): the in-year test
+    /// fails when usable reserves end a year below it, and the budget test counts only
+    /// reserves above it. Independent of `minimum_general_fund`, which is a prudence level,
+    /// not a legal one.
+    #[serde(default)]
+    pub s114_floor: Money,
 }
 
 impl Default for Policy {
@@ -415,6 +437,7 @@ impl Default for Policy {
         Policy {
             minimum_general_fund: no_minimum(),
             reserves_for_recurring_gaps: false,
+            s114_floor: Money::ZERO,
         }
     }
 }
@@ -427,6 +450,7 @@ impl Policy {
             value,
             range,
         };
+        check_amount("s114_floor".into(), self.s114_floor)?;
         match &self.minimum_general_fund {
             Minimum::Amount(a) => check_amount("minimum_general_fund.amount".into(), *a),
             Minimum::PercentOfBudget(p) if !(0.0..=1.0).contains(p) => {

@@ -499,10 +499,13 @@ fn refinanced_debt_carries_the_rate_of_its_year() {
 
 #[test]
 fn flexible_receipts_fund_the_year_and_cost_later_years() {
-    // £5m of receipts fund transformation in 2024/25: off that year's gap; the programme
-    // borrows 5m instead, repaid over 20 years (0.25m) with 5% interest (0.25m) from 2025/26.
+    // £5m of receipts fund £5m of transformation costs in 2024/25: off that year's gap; the
+    // programme borrows 5m instead, repaid over 20 years (0.25m) with 5% interest (0.25m)
+    // from 2025/26.
     let base = format!(
-        "{PLAN}[capital]\nopening_cfr = 0\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
+        "{PLAN}[[pressures]]\nname = \"Transformation\"\namount = {{ dist = \"fixed\", value = 5e6 }}\n\
+         first_year = \"2024/25\"\nrecurring = false\n\
+         [capital]\nopening_cfr = 0\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
          mrp = {{ method = \"straight_line\", years = 50 }}\n"
     );
     let flex = format!(

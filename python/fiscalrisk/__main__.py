@@ -39,9 +39,11 @@ def _print_plan(result: "PlanResult") -> None:
     with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
         print(f"{result.scenario.name}: {result.trials:,} trials, seed {result.seed}. Amounts in £m.")
         table = result.by_year()
-        print("\nThe gap, and the balanced-budget test (p_s114: the recurring gap carried into the next year")
-        print("exceeds usable reserves above the general fund's minimum):")
-        print(_millions(table.select("year", "gap_mean", "gap_p90", "p_s114"), ["year", "p_s114"]))
+        print("\nThe gap, and the statutory test in each year (not cumulative): p_s114_in_year, usable reserves")
+        print("end the year below the statutory floor (s114(3), 1988 Act); p_s114_budget, the next budget cannot")
+        print("be balanced from reserves above it (s31A, 1992 Act); p_s114, either:")
+        probabilities = ["p_s114", "p_s114_in_year", "p_s114_budget"]
+        print(_millions(table.select("year", "gap_mean", "gap_p90", *probabilities), ["year", *probabilities]))
         print("\nUsable reserves (general fund and uncommitted usable earmarked), against exhaustion (zero):")
         print(_millions(table.select("year", "reserves_p5", "reserves_p50", "p_exhausted"), ["year", "p_exhausted"]))
         print("\nThe general fund, against its policy minimum:")

@@ -116,11 +116,18 @@ class Scenario:
         """The plan as an exact ledger, for a scenario with no uncertainty. By year, as exact
         decimals (to the penny): ``gap``, ``recurring_gap`` (its recurring part still open after
         the management response), ``carried_gap`` (the recurring gap the next budget must close,
-        with the year's one-off savings, which fall out), ``drawn_from_reserves``,
+        with the year's one-off savings, which fall out), ``capitalised`` (the part of the gap a
+        capitalisation direction funds: one year's money, at most the gap), ``drawn_from_reserves``,
         ``policy_breach`` (reserves funding recurring spending against the policy),
-        ``general_fund``, ``usable_earmarked``, ``usable_reserves`` and ``minimum`` (the general
-        fund's); and ``below_minimum``, ``exhausted`` and ``s114`` (the carried gap exceeds usable
-        reserves above the minimum). Each reserve's balance is in :meth:`reserves_ledger`.
+        ``general_fund``, ``usable_earmarked``, ``usable_reserves``, ``minimum`` (the general
+        fund's, a prudence level) and ``deficit_brought_forward`` (usable reserves below zero,
+        which the next budget must provide for); and ``below_minimum``, ``exhausted``, ``s114``
+        and ``s114_reason``: the statutory test at the year's end, ``"in_year"`` when usable
+        reserves end the year below ``policy.s114_floor`` (s114(3) of the Local Government
+        Finance Act 1988), ``"budget"`` when the next budget cannot be balanced, the recurring gap
+        carried in and the deficit brought forward exceeding usable reserves above the floor
+        (s31A of the Local Government Finance Act 1992), null when neither fails (both:
+        ``"in_year"``). Each reserve's balance is in :meth:`reserves_ledger`.
 
         It runs the same year arithmetic as :meth:`simulate`.
 
@@ -143,8 +150,8 @@ class Scenario:
         from ._convert import money_out
 
         rows = self._native.ledger()
-        money = ["gap", "recurring_gap", "carried_gap", "drawn_from_reserves", "policy_breach",
-                 "general_fund", "usable_earmarked", "usable_reserves", "minimum"]
+        money = ["gap", "recurring_gap", "carried_gap", "capitalised", "drawn_from_reserves", "policy_breach",
+                 "general_fund", "usable_earmarked", "usable_reserves", "minimum", "deficit_brought_forward"]
         dtype = pl.Decimal(precision=38, scale=2)
         return pl.DataFrame(
             {
@@ -153,6 +160,7 @@ class Scenario:
                 "below_minimum": [r["below_minimum"] for r in rows],
                 "exhausted": [r["exhausted"] for r in rows],
                 "s114": [r["s114"] for r in rows],
+                "s114_reason": pl.Series("s114_reason", [r["s114_reason"] for r in rows], dtype=pl.String),
             }
         )
 
@@ -607,9 +615,12 @@ class PlanResult:
         the probability that the **general fund** ends the year below ``minimum``, its policy
         minimum; ``one_off_reliance`` (one-off savings planned for the year) and
         ``underlying_gap_mean`` (the gap without them); the **general fund**'s own
-        ``general_fund_p5``, ``general_fund_p50``, ``general_fund_p95``; and ``p_s114``, the
-        probability that the recurring gap carried into the next year exceeds usable reserves
-        above the minimum, so that the next budget cannot be balanced without new measures;
+        ``general_fund_p5``, ``general_fund_p50``, ``general_fund_p95``; the statutory test in the
+        year (not cumulative): ``p_s114`` either test, ``p_s114_in_year`` usable reserves ending
+        the year below ``policy.s114_floor`` (s114(3) of the Local Government Finance Act 1988),
+        ``p_s114_budget`` the next budget unable to be balanced, the recurring gap carried in and
+        any deficit brought forward exceeding usable reserves above the floor (s31A of the Local
+        Government Finance Act 1992);
         ``unidentified``, the savings still to be identified that fall due in the year (£, the
         scenario's ``unidentified``: inside the gap, shown apart)."""
         table = pl.DataFrame(self._native.by_year())
@@ -840,7 +851,7 @@ class PlanResult:
             [
                 ("trials", f"{self.trials:,} (seed {self.seed})"),
                 ("P(usable reserves exhausted by the end)", f"{self.p_exhausted:.1%}"),
-                ("P(next budget cannot be balanced), worst year", f"{float(y['p_s114'].max()):.1%}"),  # type: ignore[arg-type]
+                ("P(statutory test fails: in year or next budget), worst year", f"{float(y['p_s114'].max()):.1%}"),  # type: ignore[arg-type]
                 ("mean gap by year", ", ".join(pounds(g) for g in y["gap_mean"].to_list())),
             ],
         )

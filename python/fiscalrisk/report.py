@@ -73,12 +73,14 @@ def _pct(p: float) -> str:
 
 
 S114_NOTE = (
-    "p_s114 is the probability that, at the end of the year, the recurring gap carried into the next "
-    "(the recurring gap still open after savings and the management response, plus the year's one-off "
-    "savings, which fall out of the base budget) exceeds usable reserves above the general fund's "
-    "minimum: the next budget cannot then be balanced without new measures or external support, the "
-    "position in which a chief finance officer considers a section 114 notice. It fires before reserves "
-    "are exhausted."
+    "p_s114 is the probability, in each year (not cumulative), that either statutory test fails at the "
+    "year's end. In year (p_s114_in_year; section 114(3) of the Local Government Finance Act 1988): the "
+    "year's expenditure, one-off or recurring, exceeded the resources available to meet it, so usable "
+    "reserves end the year below the statutory floor (policy.s114_floor, default £0). Budget "
+    "(p_s114_budget; section 31A of the Local Government Finance Act 1992): the next budget cannot be "
+    "balanced, because the recurring gap carried into it and any deficit brought forward exceed usable "
+    "reserves above that floor. The general fund's policy minimum is a prudence level and decides "
+    "neither test."
 )
 
 
@@ -98,8 +100,14 @@ def headline(result: PlanResult) -> dict[str, str]:
     worst = int(y["p_s114"].arg_max() or 0)
     out = {
         f"Probability usable reserves are exhausted by {last}": _pct(result.p_exhausted),
-        f"Probability the budget for the year after {years[worst]} cannot be balanced from reserves above the minimum (p_s114)": _pct(
+        f"Probability the statutory test fails in {years[worst]}, the worst year (p_s114: in year or for the next budget)": _pct(
             float(y["p_s114"][worst])
+        ),
+        f"of which usable reserves end {years[worst]} below the statutory floor (in year, s114(3) of the 1988 Act)": _pct(
+            float(y["p_s114_in_year"][worst])
+        ),
+        f"of which the budget for the year after {years[worst]} cannot be balanced (s31A of the 1992 Act)": _pct(
+            float(y["p_s114_budget"][worst])
         ),
         f"Probability the general fund is below its policy minimum in {last}": _pct(float(y["p_below_minimum"][-1])),
         f"Mean budget gap in {years[0]}": _m(float(y["gap_mean"][0])),

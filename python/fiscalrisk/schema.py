@@ -370,7 +370,8 @@ def scenario_schema() -> dict[str, Any]:
     )
     reserves = _table(
         {
-            "general_fund": _money("unallocated general fund balance at the start", 0),
+            "general_fund": _money("unallocated general fund balance at the start; negative: a deficit brought "
+                                   "forward, which the first budget must provide for", 0),
             "earmarked": {"type": "array", "items": earmarked},
             "planned_use": _by_year("planned use of the general fund for one-off spending"),
             "planned_use_for_recurring": _by_year("planned use that balances recurring spending (a policy breach unless allowed)"),
@@ -433,6 +434,8 @@ def scenario_schema() -> dict[str, Any]:
                 "reserves": reserves,
                 "policy": _table(
                     {"minimum_general_fund": minimum,
+                     "s114_floor": _money("the statutory test's floor on usable reserves (independent of the "
+                                          "general fund's minimum)", 0),
                      "reserves_for_recurring_gaps": {"type": "boolean", "default": False,
                                                      "description": "whether reserves may fund recurring spending"}},
                     [],

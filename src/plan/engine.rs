@@ -15,8 +15,9 @@ use crate::rng;
 use crate::simulation::sketch::{Banks, Sketch};
 use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
 
-use super::ledger::{Closure, relieved, saving_gap, spread};
+use super::ledger::{relieved, saving_gap, spread};
 use super::spec::{Condition, Linked, PlanError, Scenario};
+use super::year::{YearIn, Years};
 
 /// The trials that meet a reverse stress test's condition, batch by batch.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -137,6 +138,10 @@ pub(crate) struct PlanAcc {
     pub(crate) breaches: Vec<u64>,
     pub(crate) breach_amount: Vec<f64>,
     pub(crate) s114: Vec<u64>,
+    /// Of them, trials whose in-year test fails, and whose budget test fails (see
+    /// `plan::year`; a trial may fail both).
+    pub(crate) s114_in_year: Vec<u64>,
+    pub(crate) s114_budget: Vec<u64>,
     /// Trials in which usable reserves end the year below zero.
     pub(crate) negative: Vec<u64>,
     /// Each reserve's uncommitted balance at each year's end (`[reserve * years + year]`).
@@ -197,6 +202,8 @@ impl PlanAcc {
             breaches: vec![0; years],
             breach_amount: vec![0.0; years],
             s114: vec![0; years],
+            s114_in_year: vec![0; years],
+            s114_budget: vec![0; years],
             negative: vec![0; years],
             balances: vec![Sketch::default(); years * reserves],
             below_floor: vec![0; years * reserves],
@@ -225,6 +232,8 @@ impl PlanAcc {
             ("breaches", self.breaches.len()),
             ("breach_amount", self.breach_amount.len()),
             ("s114", self.s114.len()),
+            ("s114_in_year", self.s114_in_year.len()),
+            ("s114_budget", self.s114_budget.len()),
             ("negative", self.negative.len()),
         ];
         for (name, len) in by_year {
@@ -281,6 +290,8 @@ impl PlanAcc {
             .chain(&self.exhausted)
             .chain(&self.breaches)
             .chain(&self.s114)
+            .chain(&self.s114_in_year)
+            .chain(&self.s114_budget)
             .chain(&self.negative)
             .chain(&self.below_floor)
             .chain([&self.exhausted_trials]);
@@ -334,6 +345,8 @@ impl PlanAcc {
         addu(&mut self.exhausted, &o.exhausted);
         addu(&mut self.breaches, &o.breaches);
         addu(&mut self.s114, &o.s114);
+        addu(&mut self.s114_in_year, &o.s114_in_year);
+        addu(&mut self.s114_budget, &o.s114_budget);
         addu(&mut self.negative, &o.negative);
         addu(&mut self.below_floor, &o.below_floor);
     }
@@ -1047,8 +1060,7 @@ impl Scenario {
             _ => Vec::new(),
         };
         let mitigations = self.in_year.as_ref().and_then(|i| i.mitigations);
-        let m = self.spec.plan.management_response;
-        let allowed = self.spec.policy.reserves_for_recurring_gaps;
+        let s114_floor = self.spec.policy.s114_floor.to_f64();
         let plan = &self.reserves;
         let k = plan.names.len();
         let mut acc = PlanAcc::new(years, items, k);
@@ -1096,6 +1108,13 @@ impl Scenario {
                 .collect(),
             None => vec![0.0; years],
         };
+        // Capitalisation directions funding each year's gap: netted from capital's gap effect,
+        // added back to the recurring part so that the year lets each fund its own year only.
+        let directions: Vec<f64> = self
+            .directions()
+            .iter()
+            .map(|d| Money::new(*d).to_f64())
+            .collect();
         let budget_item =
             (self.finance.is_some()).then(|| items - r - 1 - usize::from(self.capital.is_some()));
         let capital_item = self.capital.is_some().then(|| items - r - 1);
@@ -1108,7 +1127,12 @@ impl Scenario {
         for j in 0..n {
             plan.open(&mut book, overspend[j]);
             let underlying = mitigations.map_or(0.0, |x| overspend[j] + x);
-            let mut closure = Closure::new(m);
+            let mut run = Years::new(
+                plan,
+                self.spec.plan.management_response,
+                s114_floor,
+                self.spec.policy.reserves_for_recurring_gaps,
+            );
             let mut exhausted = false;
             cumulative[j] = overspend[j];
             for y in 0..years {
@@ -1159,9 +1183,13 @@ impl Scenario {
                     let cell = y * n + j;
                     let pressures = before_savings[cell] - risk_part[cell] + underlying;
                     let effect = recurring[cell] + one_off[cell] + base[y] - before_savings[cell];
+                    let delivered = need[y] - effect;
+                    // The direction funds at most the view's own gap, as the year applies it.
+                    let full = capital_y + directions[y];
+                    let open = lines + pressures + full - funding_total - delivered;
+                    let capital_y = full - directions[y].min(open.max(0.0));
                     let spending = lines + pressures + capital_y;
                     let before = spending - funding_total;
-                    let delivered = need[y] - effect;
                     let values = [
                         funding[0],
                         funding[1],
@@ -1182,20 +1210,28 @@ impl Scenario {
                         mtfs_values[(c * years + y) * n + j] = *v;
                     }
                 }
-                let g = closure.year(
-                    y,
-                    recurring[y * n + j] + base[y] + underlying + structural,
-                    one_off[y * n + j],
-                );
                 cumulative[j] += one_off[y * n + j];
                 opening_usable[y][j] = book.usable;
-                let end = plan.year(&mut book, y, g, g.open + fallout[y], minimum[y], allowed);
+                let end = run.year(
+                    &mut book,
+                    y,
+                    YearIn {
+                        recurring: recurring[y * n + j]
+                            + base[y]
+                            + underlying
+                            + structural
+                            + directions[y],
+                        one_off: one_off[y * n + j],
+                        direction: directions[y],
+                        fallout: fallout[y],
+                    },
+                );
                 let usable = book.usable;
                 if usable < 0.0 {
                     exhausted = true;
                     acc.negative[y] += 1;
                 }
-                gaps[y][j] = g.gap;
+                gaps[y][j] = end.gap;
                 reserves[y][j] = usable;
                 earmarked[y][j] = plan.earmarked(&book);
                 for i in 0..k {
@@ -1217,17 +1253,19 @@ impl Scenario {
                     acc.breaches[y] += 1;
                     acc.breach_amount[y] += end.breach;
                 }
-                if end.s114 {
+                if end.s114() {
                     acc.s114[y] += 1;
                 }
-                acc.gap_sum[y] += g.gap;
-                cumulative_gap[j] += g.gap;
+                acc.s114_in_year[y] += u64::from(end.in_year);
+                acc.s114_budget[y] += u64::from(end.budget);
+                acc.gap_sum[y] += end.gap;
+                cumulative_gap[j] += end.gap;
                 if want.keep {
-                    acc.kept.extend([g.gap, usable, book.balance[0]]);
+                    acc.kept.extend([end.gap, usable, book.balance[0]]);
                     acc.kept_flags.push(
                         u8::from(book.balance[0] < minimum[y]) * BELOW_MINIMUM
                             + u8::from(exhausted) * EXHAUSTED
-                            + u8::from(end.s114) * S114,
+                            + u8::from(end.s114()) * S114,
                     );
                 }
             }

@@ -14,6 +14,7 @@ use crate::period::Horizon;
 use crate::reserves::{GENERAL_FUND, Minimum, Reserves, year_index};
 
 use super::spec::{PlanError, Scenario};
+use super::year::{YearIn, Years};
 
 /// A number the ledger runs on: `f64` for simulation, `Decimal` for the exact ledger.
 pub(crate) trait Amount:
@@ -178,6 +179,9 @@ pub(crate) struct ReservePlan<T> {
     pub(crate) transfers: Vec<Vec<(usize, usize, T)>>,
     /// By year: planned use of the general fund for recurring spending.
     pub(crate) for_recurring: Vec<T>,
+    /// By year: recurring spending that planned uses of earlier years funded and this year's
+    /// planned use does not: it is still in the base budget, so it returns to the gap.
+    pub(crate) returning: Vec<T>,
 }
 
 /// The reserves' state in one trial.
@@ -188,19 +192,6 @@ pub(crate) struct Book<T> {
     /// Usable reserves: the general fund plus usable earmarked reserves, kept as its own sum so
     /// that it does not depend on which balance a draw came from.
     pub(crate) usable: T,
-}
-
-/// What a year did to reserves.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct YearEnd<T> {
-    /// The part of the gap met from reserves (balances above zero).
-    pub(crate) drawn: T,
-    /// Reserves funding recurring spending against the policy: the part of the open recurring
-    /// gap met from reserves, plus planned uses for recurring spending (zero when the policy
-    /// allows it).
-    pub(crate) breach: T,
-    /// The recurring gap carried into the next year's budget exceeds the headroom.
-    pub(crate) s114: bool,
 }
 
 impl<T: Amount> ReservePlan<T> {
@@ -241,6 +232,16 @@ impl<T: Amount> ReservePlan<T> {
                 contributions[year(label)].push((i + 1, money(*a)));
             }
         }
+        // The recurring spending planned uses have funded so far: what a year's planned use does
+        // not meet again returns to its gap.
+        let mut returning = vec![T::ZERO; years];
+        let mut funded = T::ZERO;
+        for (r, used) in returning.iter_mut().zip(&for_recurring) {
+            *r = (funded - *used).max0();
+            if *used > funded {
+                funded = *used;
+            }
+        }
         let mut transfers = vec![Vec::new(); years];
         for t in &r.transfers {
             transfers[year(&t.year)].push((index(&t.from), index(&t.to), money(t.amount)));
@@ -255,6 +256,7 @@ impl<T: Amount> ReservePlan<T> {
             contributions,
             transfers,
             for_recurring,
+            returning,
         }
     }
 
@@ -313,17 +315,18 @@ impl<T: Amount> ReservePlan<T> {
         gap - need
     }
 
-    /// Runs year `y`: transfers at its start, planned contributions and uses, then the gap.
-    /// `carried` is the recurring gap the next budget must close; `minimum` the general fund's.
+    /// Runs year `y`'s reserves: transfers at its start, planned contributions and uses, then
+    /// the gap. Returns the part of the gap met from balances above zero, and reserves funding
+    /// recurring spending against the policy: the part of the open recurring gap met from
+    /// reserves, plus planned uses for recurring spending (zero when the policy allows it).
+    /// The year itself, with the statutory test, is [`super::year::Years::year`].
     pub(crate) fn year(
         &self,
         book: &mut Book<T>,
         y: usize,
         gap: YearGap<T>,
-        carried: T,
-        minimum: T,
         recurring_allowed: bool,
-    ) -> YearEnd<T> {
+    ) -> (T, T) {
         for &(from, to, amount) in &self.transfers[y] {
             let moved = amount.min(book.balance[from].max0());
             book.balance[from] -= moved;
@@ -355,12 +358,7 @@ impl<T: Amount> ReservePlan<T> {
         } else {
             gap.open.max0().min(drawn) + recurring_use
         };
-        let headroom = book.usable - minimum;
-        YearEnd {
-            drawn,
-            breach,
-            s114: carried > T::ZERO && carried > headroom,
-        }
+        (drawn, breach)
     }
 
     /// Usable earmarked reserves in `book` (uncommitted).
@@ -387,6 +385,10 @@ pub struct LedgerRow {
     /// The recurring gap carried into the next year's budget: the open recurring gap plus the
     /// one-off savings of the year, which fall out of the base budget.
     pub carried_gap: Money,
+    /// The part of the year's gap funded by capitalisation directions (at most the gap: a
+    /// direction is one year's money and never a surplus).
+    #[serde(default)]
+    pub capitalised: Money,
     /// The part of the gap met from reserves.
     pub drawn_from_reserves: Money,
     /// Reserves funding recurring spending against the policy.
@@ -403,9 +405,18 @@ pub struct LedgerRow {
     pub below_minimum: bool,
     /// Whether usable reserves were exhausted in this year or before.
     pub exhausted: bool,
-    /// Whether the carried recurring gap exceeds usable reserves above the minimum: the next
-    /// budget cannot be balanced without new measures (see `p_s114`).
+    /// The deficit brought forward into the next budget: usable reserves below zero at the
+    /// year's end, which s31A(2)(d) of the Local Government Finance Act 1992 makes the next
+    /// budget provide for.
+    #[serde(default)]
+    pub deficit_brought_forward: Money,
+    /// Whether the statutory test fails: in year (usable reserves below `policy.s114_floor`)
+    /// or for the next budget (what it must meet exceeds usable reserves above the floor); see
+    /// [`super::year`].
     pub s114: bool,
+    /// Why: `"in_year"` or `"budget"` (both: `"in_year"`), or none.
+    #[serde(default)]
+    pub s114_reason: Option<String>,
     /// Each reserve's uncommitted balance at the end of the year, by name.
     pub reserves: Vec<(String, Money)>,
 }
@@ -556,25 +567,38 @@ impl Scenario {
             *v += s;
         }
         let minimum = self.exact_minimum()?;
+        let directions = self.directions();
         let plan = ReservePlan::new(&self.spec.reserves, &self.horizon, Money::decimal);
         let mut book = plan.book();
         plan.open(&mut book, overspend);
-        let mut closure = Closure::new(ratio(self.spec.plan.management_response));
-        let allowed = self.spec.policy.reserves_for_recurring_gaps;
+        let mut run = Years::new(
+            &plan,
+            ratio(self.spec.plan.management_response),
+            self.spec.policy.s114_floor.decimal(),
+            self.spec.policy.reserves_for_recurring_gaps,
+        );
         let mut exhausted = false;
         let m = |d: Decimal| Money::new(d).round_to_penny();
         let mut rows = Vec::with_capacity(years);
         for y in 0..years {
-            let g = closure.year(y, recurring[y], one_off[y]);
-            let carried = g.open + fallout[y];
-            let end = plan.year(&mut book, y, g, carried, minimum[y], allowed);
+            let end = run.year(
+                &mut book,
+                y,
+                YearIn {
+                    recurring: recurring[y],
+                    one_off: one_off[y],
+                    direction: directions[y],
+                    fallout: fallout[y],
+                },
+            );
             exhausted |= book.usable < Decimal::ZERO;
             let gf = book.balance[0];
             rows.push(LedgerRow {
                 year: self.horizon.first().offset(y as u32).to_string(),
-                gap: m(g.gap),
-                recurring_gap: m(g.open),
-                carried_gap: m(carried),
+                gap: m(end.gap),
+                recurring_gap: m(end.open),
+                carried_gap: m(end.carried),
+                capitalised: m(end.direction),
                 drawn_from_reserves: m(end.drawn),
                 policy_breach: m(end.breach),
                 general_fund: m(gf),
@@ -583,7 +607,9 @@ impl Scenario {
                 minimum: m(minimum[y]),
                 below_minimum: gf < minimum[y],
                 exhausted,
-                s114: end.s114,
+                deficit_brought_forward: m(end.deficit),
+                s114: end.s114(),
+                s114_reason: end.reason().map(|r| r.as_str().to_string()),
                 reserves: plan
                     .names
                     .iter()
@@ -593,6 +619,16 @@ impl Scenario {
             });
         }
         Ok(rows)
+    }
+
+    /// Capitalisation directions (and flexible receipts) that fund each year's gap: netted
+    /// from capital financing's gap effect, which the year adds back to the recurring part so
+    /// that a direction funds one year's gap only (see [`super::year`]).
+    pub(crate) fn directions(&self) -> Vec<Decimal> {
+        self.capital.as_ref().map_or_else(
+            || vec![Decimal::ZERO; self.horizon.len()],
+            |c| c.directions(),
+        )
     }
 
     /// The general fund's minimum by year, exactly, for the forms that need no simulation.

@@ -22,12 +22,14 @@
 //!   part of the open recurring gap actually met from reserves, plus planned uses for recurring
 //!   spending) unless the policy allows it; usable reserves below zero: **exhausted** (a year
 //!   counts as exhausted when reserves were exhausted in it or before).
-//! * **balanced-budget test** (`p_s114`): at the end of a year, the recurring gap carried into
-//!   the next (the open recurring gap, plus the year's one-off savings, which fall out) exceeds
-//!   usable reserves above the general fund's minimum. The next budget cannot then be balanced
-//!   without new measures or external support: the position in which a chief finance officer
-//!   considers a section 114 notice. It fires before exhaustion, as real notices have (a
-//!   recurring pressure larger than the reserves left to cover it).
+//! * **the statutory test** (`p_s114`, with `p_s114_in_year` and `p_s114_budget`): in year,
+//!   usable reserves end the year below `policy.s114_floor` (s114(3) of the Local Government
+//!   Finance Act 1988); or the next budget cannot be balanced, the recurring gap carried into
+//!   it (the open recurring gap, plus the year's one-off savings, which fall out) and any
+//!   deficit brought forward exceeding usable reserves above that floor (s31A of the Local
+//!   Government Finance Act 1992). The general fund's minimum plays no part. The budget test
+//!   fires before exhaustion, as real notices have. See [`year`], where the year is written
+//!   once for the exact ledger, the simulation and the reverse stress test.
 //! * **in-year hand-over** (`[in_year]`): this year's forecast overspend is met from reserves
 //!   before the plan's first year; the underlying overspend (the forecast plus the one-off
 //!   mitigations inside it) recurs in every year's base budget.
@@ -75,6 +77,7 @@ pub mod mtfs;
 mod result;
 pub mod spec;
 mod stress;
+pub mod year;
 
 pub use ledger::LedgerRow;
 pub use mtfs::{
@@ -89,6 +92,7 @@ pub use spec::{
     ScenarioSpec,
 };
 pub use stress::{Combination, EXHAUSTIVE_SETS, ReverseStress, SMALLEST_SETS, StressInput};
+pub use year::Reason;
 
 #[cfg(test)]
 mod tests;

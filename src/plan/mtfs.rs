@@ -669,7 +669,11 @@ struct Table {
     detail: Option<Detail<Decimal>>,
     net_budget: Vec<Decimal>,
     pressures: Vec<Decimal>,
+    /// Capital financing beyond what the budget provides, before capitalisation directions.
     capital: Vec<Decimal>,
+    /// Capitalisation directions that fund the year's gap (one year's money; see
+    /// [`super::year`]).
+    direction: Vec<Decimal>,
     need: Vec<Decimal>,
     savings: Vec<Decimal>,
 }
@@ -688,8 +692,16 @@ impl Table {
         }
     }
 
+    /// Capital financing less the part of the direction that funds the year's gap: at most
+    /// the gap, never a surplus (as [`super::year::Years::year`] applies it).
+    fn capital_financing(&self, y: usize) -> Decimal {
+        let before =
+            self.lines(y) + self.pressures[y] + self.capital[y] - self.funding(y) - self.savings[y];
+        self.capital[y] - self.direction[y].min(before.max(Decimal::ZERO))
+    }
+
     fn spending(&self, y: usize) -> Decimal {
-        self.lines(y) + self.pressures[y] + self.capital[y]
+        self.lines(y) + self.pressures[y] + self.capital_financing(y)
     }
 
     fn gap_after(&self, y: usize) -> Decimal {
@@ -697,7 +709,8 @@ impl Table {
     }
 
     /// The gap the base budget leaves beyond pressures and savings shortfalls: spending lines
-    /// less funding less every saving due (with `[funding]`), plus capital financing.
+    /// less funding less every saving due (with `[funding]`), plus capital financing before
+    /// directions (the year applies those, one year at a time).
     fn structural(&self, y: usize) -> Decimal {
         let base = if self.detail.is_some() {
             self.lines(y) - self.funding(y) - self.need[y]
@@ -836,12 +849,15 @@ impl Scenario {
             Some(c) => c.gap_effect(),
             None => vec![Decimal::ZERO; years],
         };
+        let direction = self.directions();
+        let capital = capital.iter().zip(&direction).map(|(c, d)| c + d).collect();
         Table {
             years: out,
             detail,
             net_budget,
             pressures: inputs.pressures.clone(),
             capital,
+            direction,
             need,
             savings,
         }
@@ -1037,7 +1053,7 @@ impl Scenario {
                 funding: m(funding),
                 spending_lines: m(lines),
                 pressures: m(t.pressures[y]),
-                capital_financing: m(t.capital[y]),
+                capital_financing: m(t.capital_financing(y)),
                 spending: m(spending),
                 gap_before_savings: m(before),
                 savings: m(t.savings[y]),

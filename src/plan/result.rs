@@ -64,9 +64,17 @@ pub struct YearRow {
     pub general_fund_p50: f64,
     /// 95th percentile.
     pub general_fund_p95: f64,
-    /// Probability that the recurring gap carried into the next year exceeds usable reserves
-    /// above the minimum: the next budget cannot be balanced without new measures or support.
+    /// Probability that the statutory test fails at the year's end, either test (see
+    /// [`super::year`]); in-year and for the next budget, not cumulative.
     pub p_s114: f64,
+    /// Probability that usable reserves end the year below `policy.s114_floor`: the year's
+    /// expenditure exceeded the resources available to meet it (s114(3) of the Local
+    /// Government Finance Act 1988). In-year, not cumulative.
+    pub p_s114_in_year: f64,
+    /// Probability that the next budget cannot be balanced: the recurring gap carried in and
+    /// the deficit brought forward exceed usable reserves above the floor (s31A of the Local
+    /// Government Finance Act 1992). In-year, not cumulative.
+    pub p_s114_budget: f64,
 }
 
 /// One row of [`PlanResult::reserves_by_year`].
@@ -418,6 +426,8 @@ impl PlanResult {
                     p_below_minimum: self.acc.below_minimum[y] as f64 / n,
                     p_exhausted: self.acc.exhausted[y] as f64 / n,
                     p_s114: self.acc.s114[y] as f64 / n,
+                    p_s114_in_year: self.acc.s114_in_year[y] as f64 / n,
+                    p_s114_budget: self.acc.s114_budget[y] as f64 / n,
                     minimum: self.minimum[y],
                     one_off_reliance: self.one_off_savings[y],
                     underlying_gap_mean: gap_mean + self.one_off_savings[y],

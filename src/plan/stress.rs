@@ -6,8 +6,9 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
-use super::ledger::{Closure, relieved, saving_gap};
+use super::ledger::{relieved, saving_gap};
 use super::spec::{Condition, PlanError, Scenario};
+use super::year::{YearIn, Years};
 
 /// Sizes of risk set searched exhaustively by the reverse stress test while a size has at
 /// most this many sets.
@@ -75,6 +76,8 @@ pub(crate) struct Central {
     one_off: Vec<f64>,
     overspend: f64,
     fallout: Vec<f64>,
+    /// Capitalisation directions funding each year's gap (see [`super::year`]).
+    direction: Vec<f64>,
     risks: Vec<CentralRisk>,
     probability: Vec<f64>,
 }
@@ -119,10 +122,16 @@ impl Scenario {
         for (v, s) in recurring.iter_mut().zip(self.central_structural()) {
             *v += s;
         }
-        // Capital financing, as the simulation adds it to each year's gap.
+        // Capital financing, as the simulation adds it to each year's gap: its cost, with the
+        // directions that fund a year's gap given to the year on their own.
+        let direction: Vec<f64> = self
+            .directions()
+            .iter()
+            .map(|d| crate::Money::new(*d).to_f64())
+            .collect();
         if let Some(c) = &self.capital {
-            for (v, d) in recurring.iter_mut().zip(c.gap_effect()) {
-                *v += crate::Money::new(d).to_f64();
+            for ((v, d), x) in recurring.iter_mut().zip(c.gap_effect()).zip(&direction) {
+                *v += crate::Money::new(d).to_f64() + x;
             }
         }
         let overspend = self.in_year.as_ref().map_or(0.0, |i| i.overspend.mean());
@@ -146,6 +155,7 @@ impl Scenario {
             one_off,
             overspend,
             fallout: self.one_off_savings(),
+            direction,
             risks,
             probability: self
                 .register
@@ -175,12 +185,24 @@ impl Scenario {
         let plan = &self.reserves;
         let mut book = plan.book();
         plan.open(&mut book, c.overspend);
-        let mut closure = Closure::new(self.spec.plan.management_response);
-        let allowed = self.spec.policy.reserves_for_recurring_gaps;
+        let mut run = Years::new(
+            plan,
+            self.spec.plan.management_response,
+            self.spec.policy.s114_floor.to_f64(),
+            self.spec.policy.reserves_for_recurring_gaps,
+        );
         let mut below = false;
         for y in 0..recurring.len() {
-            let g = closure.year(y, recurring[y], one_off[y]);
-            plan.year(&mut book, y, g, g.open + c.fallout[y], minimum[y], allowed);
+            run.year(
+                &mut book,
+                y,
+                YearIn {
+                    recurring: recurring[y],
+                    one_off: one_off[y],
+                    direction: c.direction[y],
+                    fallout: c.fallout[y],
+                },
+            );
             below |= book.balance[0] < minimum[y];
             if condition == Condition::Exhausted && book.usable < 0.0 {
                 return true;

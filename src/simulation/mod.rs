@@ -47,6 +47,13 @@
 //! the tail candidates merged in one walk, each key's sums still added in batch order).
 //! 0.6.1 gives what 0.6.0 gave, bit for bit (a run's sketches made compact in place on the
 //! pool's threads, the banks read a page at a time).
+//! 0.7.0 draws what 0.6.1 drew, bit for bit, but the plan's year follows the statute (issue 32,
+//! `plan::year`): `p_s114` is now either of two tests, in year and for the next budget,
+//! against `policy.s114_floor` instead of the general fund's minimum, so it changes for any
+//! plan with a minimum, a deficit or a floor; and gaps and balances change where a
+//! capitalisation direction exceeded its year's gap (it no longer makes a surplus, nor closes
+//! the recurring gap carried forward) or reserves were planned for recurring spending (the need
+//! now returns the next year). Every other figure of every other plan is what 0.6.1 gave.
 //!
 //! # Memory
 //!

@@ -130,6 +130,6 @@ def test_ctrl_c_stops_a_plan_run_promptly_with_no_thread_left() -> None:
 
 def test_repr_html_everywhere(result: fr.PlanResult) -> None:
     assert "P(usable reserves exhausted" in result._repr_html_()
-    assert "next budget cannot be balanced" in result._repr_html_()
+    assert "statutory test fails: in year or next budget" in result._repr_html_()
     assert "Scenario" in result.scenario._repr_html_()
     assert "<table" in fr.datasets.example_register()._repr_html_()

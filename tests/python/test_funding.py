@@ -289,18 +289,33 @@ def test_capital_tables_and_indicators_from_python() -> None:
     # The MTFS carries the cost: capital financing is its own column inside spending.
     t = s.mtfs()
     assert (t["spending"] == t["spending_lines"] + t["pressures"] + t["capital_financing"]).all()
-    assert (t["capital_financing"] == c["gap_effect"]).all()
+    # Its financing column is the capital table's gap effect, except that a direction funds at
+    # most its year's gap (the plan has no other gap here): what it cannot fund stays.
+    funded = s.ledger()["capitalised"]
+    assert (t["capital_financing"] == c["gap_effect"] + c["capitalised"] - funded).all()
+    assert (t["capital_financing"] >= 0).all()
 
 
 def test_the_cost_of_exceptional_support_lands_in_later_years() -> None:
-    s = fr.Scenario.from_dict(CAPITAL)
-    gap = s.ledger()["gap"]
+    # The deficit the 2024/25 direction funds (equal pay and the budget gap): a one-off £685m.
+    deficit = {"name": "Deficit funded by EFS", "amount": {"dist": "fixed", "value": 685e6},
+               "first_year": "2024/25", "recurring": False}
+    s = fr.Scenario.from_dict({**CAPITAL, "pressures": [deficit]})
+    ledger = s.ledger()
+    gap = ledger["gap"]
     c = s.capital()
-    # In 2024/25 the direction funds £685m of the gap; from 2025/26 its MRP and interest are
-    # a gap the plan must close, year after year.
-    assert gap[4] == c["financing_cost"][4] - Decimal("685000000")
+    # In 2024/25 the direction funds the £685m; from 2025/26 its MRP and interest are a gap
+    # the plan must close, year after year.
+    assert ledger["capitalised"][4] == Decimal("685000000")
+    assert gap[4] == c["financing_cost"][4]
     assert all(g > 0 for g in gap[5:])
     assert (gap[5:] == c["financing_cost"][5:]).all()
+    # Without that deficit the direction funds only the year's own gap and makes no surplus
+    # (Local Government Act 2003, s16(2)(b): it treats revenue spending as capital): the
+    # general fund never rises above where it started.
+    alone = fr.Scenario.from_dict(CAPITAL).ledger()
+    assert alone["capitalised"][4] == min(Decimal("685000000"), c["financing_cost"][4])
+    assert (alone["general_fund"] <= Decimal("100000000")).all()
 
 
 def test_the_report_has_a_capital_and_treasury_section() -> None:

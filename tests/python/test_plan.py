@@ -86,7 +86,8 @@ def test_hand_calculation() -> None:
         (lambda d: d["savings"][0].update(rag="amberish"), 'savings\\[0\\].rag: "amberish" is not one of delivered, green, amber, red'),
         (lambda d: d["plan"].update(net_budget=[1.0]), "plan.net_budget: 1 values for 3 years"),
         (lambda d: d["pressures"][0].update(first_year="2030/31"), 'pressures\\[0\\] \\("Demand"\\).first_year: 2030/31 is outside the horizon'),
-        (lambda d: d["reserves"].update(general_fund=-5), "reserves.general_fund: -5.00 is negative"),
+        (lambda d: d["reserves"].update(general_fund=-2e15), "reserves.general_fund: -2000000000000000(.00)? is beyond"),
+        (lambda d: d["policy"].update(s114_floor=-5), "policy.s114_floor: -5.00 is negative"),
         (lambda d: d["plan"].update(management_response=2.0), "plan.management_response: 2.0 is outside \\[0, 1\\]"),
     ],
 )
