@@ -1102,6 +1102,13 @@ impl CapitalPlan {
         out
     }
 
+    /// The borrowing rate by year: as given, or the central rates of the driver it follows.
+    pub fn central_borrowing_rate(&self) -> Vec<Decimal> {
+        match &self.rate {
+            BorrowingRate::Fixed(r) | BorrowingRate::Driver(_, r) => r.clone(),
+        }
+    }
+
     /// The driver the borrowing rate follows, if any.
     pub(crate) fn driver(&self) -> Option<usize> {
         match self.rate {

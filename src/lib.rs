@@ -16,6 +16,9 @@
 //!   forecasts and the movement since last month;
 //! - [`saving`]: budget-reduction programmes: savings, RAG status, delivery models;
 //! - [`reserves`]: reserves and the reserves policy;
+//! - [`budget_setting`]: a budget set every year: council tax to the limit, new savings up to
+//!   a capacity, then reserves;
+//! - [`efs`]: exceptional financial support as a response to a failed statutory test;
 //! - [`plan`]: the medium-term financial plan (scenario files) and its simulation;
 //! - [`resilience`]: financial resilience indicators from published returns, ranked among
 //!   peers;
@@ -24,9 +27,11 @@
 //! Each module has one error enum; every message names the field and the value.
 #![warn(missing_docs)]
 
+pub mod budget_setting;
 pub mod capital;
 pub mod correlation;
 pub mod distribution;
+pub mod efs;
 pub mod funding;
 pub mod money;
 pub mod monitoring;

@@ -42,3 +42,27 @@ pub fn stream(seed: u64, stream: u64) -> Rng {
     }
     Rng::from_seed(bytes)
 }
+
+/// The generator of component `component`'s draws in batch `batch` of seed `seed`: each part of
+/// a plan that draws on its own (a budget set every year, say) has a stream of its own, so that
+/// adding it leaves every other draw as it was, whatever order the parts are drawn in.
+/// Component 0 is the batch's main stream, [`stream`]`(seed, batch)`.
+///
+/// ```
+/// use fiscalrisk::rng::{component, stream};
+/// use rand::RngExt;
+/// let main: f64 = component(42, 3, 0).random();
+/// assert_eq!(main, stream(42, 3).random::<f64>());
+/// let own: f64 = component(42, 3, 1).random();
+/// assert_ne!(own, main);
+/// assert_eq!(own, component(42, 3, 1).random::<f64>());
+/// ```
+pub fn component(seed: u64, batch: u64, component: u64) -> Rng {
+    if component == 0 {
+        return stream(seed, batch);
+    }
+    // A seed of the component's own, through SplitMix64, so that components of one seed start
+    // from unrelated states.
+    let mut key = seed ^ component.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    stream(splitmix64(&mut key), batch)
+}

@@ -570,3 +570,42 @@ fn the_council_tax_equivalent_of_the_gap_is_checked_against_the_limit() {
     assert_eq!(r.band_d_increase_to_balance, Some(money("0.00")));
     assert_eq!(r.breaches_referendum_limit, Some(false));
 }
+
+#[test]
+fn a_budget_set_every_year_raises_council_tax_to_the_limit_first() {
+    // Band D £2,000 before 2023/24, 1.99% core and 1% social care planned each year against
+    // principles of 3% and 2%: the largest lawful rise is 2.99% + 2%, two points more. The
+    // 2024/25 budget can raise 100,000 x £2,059.80 (2023/24's Band D) x 2% = £4,119,600 more.
+    let body = |setting: &str| {
+        format!(
+            "{HEAD}[funding.council_tax]\ntax_base = 100000\nband_d = 2000\ncore_increase = 0.0199\nasc_precept = 0.01\n\
+             referendum_limits = {{ \"2023/24\" = {{ core = 0.03, asc = 0.02 }}, \"2024/25\" = {{ core = 0.03, asc = 0.02 }} }}\n\
+             [[spending]]\nname = \"L\"\nbase = 210e6\n\
+             [[pressures]]\nname = \"Demand\"\namount = {{ dist = \"fixed\", value = 10e6 }}\nfirst_year = \"2023/24\"\n{setting}"
+        )
+    };
+    let plain = scenario(&body("")).ledger().unwrap();
+    let set = scenario(&body(
+        "[budget_setting]\ncouncil_tax = \"to_limit\"\nnew_savings_capacity = 0\n\
+         new_savings_delivery = { p_full = 1.0, partial = { dist = \"fixed\", value = 1 }, p_slip = 0.0 }\n",
+    ))
+    .ledger()
+    .unwrap();
+    // 2023/24: 210m - 205.98m + 10m = 14.02m, the same either way (its budget is the plan's).
+    assert_eq!(plain[0].gap, money("14020000.00"));
+    assert_eq!(set[0].gap, plain[0].gap);
+    assert_eq!(set[1].closed_by_council_tax, money("4119600.00"));
+    assert_eq!(
+        plain[1].gap.decimal() - set[1].gap.decimal(),
+        money("4119600.00").decimal()
+    );
+    // A rise already at the limit leaves no headroom.
+    let at_limit = scenario(&body(
+        "[budget_setting]\ncouncil_tax = \"to_limit\"\nnew_savings_capacity = 0\n\
+         new_savings_delivery = { p_full = 1.0, partial = { dist = \"fixed\", value = 1 }, p_slip = 0.0 }\n",
+    )
+    .replace("core_increase = 0.0199\nasc_precept = 0.01", "core_increase = 0.0299\nasc_precept = 0.02"))
+    .ledger()
+    .unwrap();
+    assert_eq!(at_limit[1].closed_by_council_tax, money("0.00"));
+}

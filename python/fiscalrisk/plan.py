@@ -117,7 +117,10 @@ class Scenario:
         decimals (to the penny): ``gap``, ``recurring_gap`` (its recurring part still open after
         the management response), ``carried_gap`` (the recurring gap the next budget must close,
         with the year's one-off savings, which fall out), ``capitalised`` (the part of the gap a
-        capitalisation direction funds: one year's money, at most the gap), ``drawn_from_reserves``,
+        capitalisation direction funds: one year's money, at most the gap), ``closed_by_council_tax`` and
+        ``closed_by_new_savings`` (with a budget set every year, what the year's budget closed, planned),
+        ``efs`` and ``efs_cost`` (with ``[efs]``, the exceptional support capitalised at the year's end and
+        the MRP and interest on earlier support inside the year's gap), ``drawn_from_reserves``,
         ``policy_breach`` (reserves funding recurring spending against the policy),
         ``general_fund``, ``usable_earmarked``, ``usable_reserves``, ``minimum`` (the general
         fund's, a prudence level) and ``deficit_brought_forward`` (usable reserves below zero,
@@ -150,8 +153,9 @@ class Scenario:
         from ._convert import money_out
 
         rows = self._native.ledger()
-        money = ["gap", "recurring_gap", "carried_gap", "capitalised", "drawn_from_reserves", "policy_breach",
-                 "general_fund", "usable_earmarked", "usable_reserves", "minimum", "deficit_brought_forward"]
+        money = ["gap", "recurring_gap", "carried_gap", "capitalised", "closed_by_council_tax", "closed_by_new_savings",
+                 "efs", "efs_cost", "drawn_from_reserves", "policy_breach", "general_fund", "usable_earmarked", "usable_reserves", "minimum",
+                 "deficit_brought_forward"]
         dtype = pl.Decimal(precision=38, scale=2)
         return pl.DataFrame(
             {
@@ -248,7 +252,7 @@ class Scenario:
         data["opening_overspend"] = overspend.to_dict()
         return Scenario.from_dict(data)
 
-    def with_in_year(self, forecast: Any, calibration: Any = None) -> Scenario:
+    def with_in_year(self, forecast: Any, calibration: Any = None, *, in_base: bool = False) -> Scenario:
         """This scenario with the in-year position handed over from budget monitoring: a
         forecast table (:func:`fiscalrisk.monitoring.forecast`) or the monitoring data itself
         (forecast with ``calibration``, by default the documented one). Both parts carry:
@@ -256,7 +260,8 @@ class Scenario:
         - the year's overspend (the ``TOTAL`` row's calibrated outturn less budget, as a normal
           distribution) is met from reserves before the plan's first year;
         - the underlying overspend, that plus the one-off mitigations inside it, recurs in the
-          base budget of every year of the plan (``[in_year] one_off_mitigations``).
+          base budget of every year of the plan (``[in_year] one_off_mitigations``), unless
+          ``in_base``: the plan's budgets were set after the forecast and already carry it.
 
         Examples
         --------
@@ -277,7 +282,7 @@ class Scenario:
         overspend, mitigations = monitoring._in_year_position(frame)
         data = self.to_dict()
         data.pop("opening_overspend", None)
-        data["in_year"] = {"overspend": overspend.to_dict(), "one_off_mitigations": str(mitigations)}
+        data["in_year"] = {"overspend": overspend.to_dict(), "one_off_mitigations": str(mitigations), "in_base": in_base}
         return Scenario.from_dict(data)
 
     def mtfs(self, case: str = "central") -> pl.DataFrame:
@@ -620,7 +625,8 @@ class PlanResult:
         the year below ``policy.s114_floor`` (s114(3) of the Local Government Finance Act 1988),
         ``p_s114_budget`` the next budget unable to be balanced, the recurring gap carried in and
         any deficit brought forward exceeding usable reserves above the floor (s31A of the Local
-        Government Finance Act 1992);
+        Government Finance Act 1992); with ``[efs]``, ``p_efs`` (exceptional support capitalised at
+        the year's end, in-year) and ``efs_p50``, ``efs_p90`` (the amount, over all trials);
         ``unidentified``, the savings still to be identified that fall due in the year (£, the
         scenario's ``unidentified``: inside the gap, shown apart)."""
         table = pl.DataFrame(self._native.by_year())

@@ -336,7 +336,7 @@ def scenario_schema() -> dict[str, Any]:
 
     >>> s = scenario_schema()
     >>> sorted(s["properties"])[:4]
-    ['capital', 'correlations', 'drivers', 'funding']
+    ['budget_setting', 'capital', 'correlations', 'drivers']
     """
     minimum = {
         "description": "the general fund's minimum balance: one of the forms; default { amount = 0 }",
@@ -442,7 +442,10 @@ def scenario_schema() -> dict[str, Any]:
                 ),
                 "in_year": _table(
                     {"overspend": _distribution("this year's forecast outturn less budget, met from reserves before the first year"),
-                     "one_off_mitigations": _money("one-off measures inside that forecast; the underlying overspend recurs", 0)},
+                     "one_off_mitigations": _money("one-off measures inside that forecast; the underlying overspend recurs", 0),
+                     "in_base": {"type": "boolean", "default": False,
+                                 "description": "the plan's base budgets already include the underlying overspend "
+                                                "(set after the forecast): nothing recurs"}},
                     ["overspend"],
                 ),
                 "opening_overspend": _distribution("the older one-off form of in_year.overspend"),
@@ -460,6 +463,31 @@ def scenario_schema() -> dict[str, Any]:
                                 ["name", "rate"])},
                 "funding": _funding(),
                 "capital": _capital(),
+                "efs": _table(
+                    {"capitalise": {"type": "boolean", "default": True,
+                                    "description": "a failed in-year test is met by capitalising the shortfall below the floor"},
+                     "mrp_years": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20,
+                                   "description": "years of straight-line MRP on each direction, from the next year"},
+                     "premium": _number("interest premium over the borrowing rate (default 0.01 before 2025/26, 0 from "
+                                        "2025/26: an assumption)", 0, 0.1),
+                     "limit": _money("the most that may be capitalised over the plan (default: no limit)"),
+                     "borrowing_rate": _number("the rate a direction is borrowed at (default capital.borrowing_rate; "
+                                               "required without [capital])", 0, 0.25)},
+                    [],
+                    "exceptional financial support as a response to a failed in-year statutory test",
+                ),
+                "budget_setting": _table(
+                    {"council_tax": {"enum": ["as_planned", "to_limit"], "default": "as_planned",
+                                     "description": "how far each budget raises council tax to close the recurring gap "
+                                                    "carried in: as the plan says, or up to the referendum limit"},
+                     "new_savings_capacity": {
+                         "description": "the share of the net budget new savings can close in a year (0.02 is 2%; "
+                                        "default 0.02): a number or a distribution",
+                         "oneOf": [_number("a fixed share", 0, 1), _distribution("a share drawn each year")]},
+                     "new_savings_delivery": _delivery("how new savings are delivered (default: the programme's amber model)")},
+                    [],
+                    "a budget set every year: council tax to the limit, then new savings up to a capacity, then reserves",
+                ),
                 "spending": {"type": "array", "description": "spending lines before savings, in one of three forms",
                              "items": _table(
                                  {"name": {"type": "string"},

@@ -72,6 +72,7 @@ struct SketchSlots {
     balances: usize,
     mtfs: usize,
     debt: usize,
+    efs: usize,
 }
 
 /// The per-year sketches, in slot order.
@@ -97,8 +98,11 @@ impl SketchSlots {
     fn debt(&self, k: usize) -> usize {
         self.mtfs(self.mtfs) + k
     }
+    fn efs(&self, y: usize) -> usize {
+        self.debt(self.debt) + y
+    }
     fn cumulative_one_off(&self) -> usize {
-        self.debt(self.debt)
+        self.efs(self.efs)
     }
     fn cumulative_gap(&self) -> usize {
         self.cumulative_one_off() + 1
@@ -106,6 +110,11 @@ impl SketchSlots {
     fn total(&self) -> usize {
         self.cumulative_gap() + 1
     }
+}
+
+/// Adds counts element by element.
+fn addu_into(a: &mut [u64], b: &[u64]) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
 }
 
 /// Batch results, merged in batch order.
@@ -160,6 +169,12 @@ pub(crate) struct PlanAcc {
     /// capital plan is the same in every trial).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) debt: Vec<Sketch>,
+    /// With `[efs]`: by year, the support capitalised (over all trials) and the trials given
+    /// any (empty without it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) efs: Vec<Sketch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) efs_trials: Vec<u64>,
     /// Only a reverse stress test fills it, and it never leaves that call.
     #[serde(skip)]
     pub(crate) stress: StressAcc,
@@ -179,6 +194,7 @@ impl PlanAcc {
             .chain(&mut self.balances)
             .chain(&mut self.mtfs)
             .chain(&mut self.debt)
+            .chain(&mut self.efs)
             .chain([&mut self.cumulative_one_off, &mut self.cumulative_gap])
     }
 
@@ -212,6 +228,8 @@ impl PlanAcc {
             item_exhausted_sum: vec![0.0; items],
             mtfs: Vec::new(),
             debt: Vec::new(),
+            efs: Vec::new(),
+            efs_trials: Vec::new(),
             stress: StressAcc::default(),
         }
     }
@@ -266,6 +284,14 @@ impl PlanAcc {
         if !self.mtfs.is_empty() && self.mtfs.len() != cells {
             return Err(format!("mtfs has {} values for {cells}", self.mtfs.len()));
         }
+        for (name, len) in [
+            ("efs", self.efs.len()),
+            ("efs_trials", self.efs_trials.len()),
+        ] {
+            if len != 0 && len != years {
+                return Err(format!("{name} has {len} values for {years} years"));
+            }
+        }
         if !self.debt.is_empty() && self.debt.len() != 3 * years {
             return Err(format!(
                 "debt has {} values for {}",
@@ -294,6 +320,7 @@ impl PlanAcc {
             .chain(&self.s114_budget)
             .chain(&self.negative)
             .chain(&self.below_floor)
+            .chain(&self.efs_trials)
             .chain([&self.exhausted_trials]);
         if let Some(c) = counts.into_iter().find(|c| **c > self.trials) {
             return Err(format!(
@@ -312,7 +339,16 @@ impl PlanAcc {
         self.cumulative_gap.merge(&o.cumulative_gap);
         self.kept.append(&mut o.kept);
         self.kept_flags.append(&mut o.kept_flags);
-        for (mine, theirs) in [(&mut self.mtfs, &mut o.mtfs), (&mut self.debt, &mut o.debt)] {
+        if self.efs_trials.is_empty() {
+            self.efs_trials = std::mem::take(&mut o.efs_trials);
+        } else {
+            addu_into(&mut self.efs_trials, &o.efs_trials);
+        }
+        for (mine, theirs) in [
+            (&mut self.mtfs, &mut o.mtfs),
+            (&mut self.debt, &mut o.debt),
+            (&mut self.efs, &mut o.efs),
+        ] {
             if mine.is_empty() {
                 *mine = std::mem::take(theirs);
             } else {
@@ -1073,6 +1109,15 @@ impl Scenario {
             acc.kept_flags.reserve(n * years);
         }
         let mut gaps = vec![vec![0.0; n]; years];
+        // Exceptional support given, by year and trial (only with `[efs]`).
+        let mut efs = if self.support.is_some() {
+            vec![vec![0.0; n]; years]
+        } else {
+            Vec::new()
+        };
+        if !efs.is_empty() {
+            acc.efs_trials = vec![0; years];
+        }
         let mut reserves = vec![vec![0.0; n]; years];
         let mut earmarked = vec![vec![0.0; n]; years];
         let mut balances = vec![vec![0.0; n]; years * k];
@@ -1115,6 +1160,12 @@ impl Scenario {
             .iter()
             .map(|d| Money::new(*d).to_f64())
             .collect();
+        // A budget set every year draws on its own stream (so that every other draw is as it
+        // was): each trial's capacity and new savings' delivery by year.
+        let setting = match &self.budget_setting {
+            Some(s) => self.drawn_setting(s, seed, b, n),
+            None => Vec::new(),
+        };
         let budget_item =
             (self.finance.is_some()).then(|| items - r - 1 - usize::from(self.capital.is_some()));
         let capital_item = self.capital.is_some().then(|| items - r - 1);
@@ -1133,6 +1184,12 @@ impl Scenario {
                 s114_floor,
                 self.spec.policy.reserves_for_recurring_gaps,
             );
+            if let Some(s) = &self.budget_setting {
+                run = run.with_budget_setting(&s.headroom_f64);
+            }
+            if let Some((_, support)) = &self.support {
+                run = run.with_support(support);
+            }
             let mut exhausted = false;
             cumulative[j] = overspend[j];
             for y in 0..years {
@@ -1224,6 +1281,10 @@ impl Scenario {
                         one_off: one_off[y * n + j],
                         direction: directions[y],
                         fallout: fallout[y],
+                        capacity: setting.get(j * years + y).map_or(0.0, |s| s.0),
+                        delivered: setting
+                            .get(j * years + y)
+                            .map_or((1.0, 1.0), |s| (s.1, s.2)),
                     },
                 );
                 let usable = book.usable;
@@ -1257,6 +1318,10 @@ impl Scenario {
                     acc.s114[y] += 1;
                 }
                 acc.s114_in_year[y] += u64::from(end.in_year);
+                if !efs.is_empty() {
+                    efs[y][j] = end.efs;
+                    acc.efs_trials[y] += u64::from(end.efs > 0.0);
+                }
                 acc.s114_budget[y] += u64::from(end.budget);
                 acc.gap_sum[y] += end.gap;
                 cumulative_gap[j] += end.gap;
@@ -1285,6 +1350,7 @@ impl Scenario {
             balances: balances.len(),
             mtfs: mtfs_count,
             debt: debt_count,
+            efs: efs.len(),
         };
         debug_assert_eq!(balances.len(), years * reserve_count);
         banks.with(slots.total(), |bank| {
@@ -1340,6 +1406,11 @@ impl Scenario {
                     }
                 }
             }
+            acc.efs = efs
+                .iter()
+                .enumerate()
+                .map(|(y, v)| put(slots.efs(y), v))
+                .collect();
             acc.cumulative_one_off = put(slots.cumulative_one_off(), &cumulative);
             acc.cumulative_gap = put(slots.cumulative_gap(), &cumulative_gap);
         });

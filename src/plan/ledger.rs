@@ -389,6 +389,21 @@ pub struct LedgerRow {
     /// direction is one year's money and never a surplus).
     #[serde(default)]
     pub capitalised: Money,
+    /// With a budget set every year: what the year's budget closed with a council tax rise to
+    /// the referendum limit.
+    #[serde(default)]
+    pub closed_by_council_tax: Money,
+    /// With a budget set every year: what the year's budget closed with new savings (planned:
+    /// their delivery may fall short, which the gap shows).
+    #[serde(default)]
+    pub closed_by_new_savings: Money,
+    /// With exceptional financial support as a response: what was capitalised at the year's
+    /// end (the shortfall below the statutory floor, up to the limit).
+    #[serde(default)]
+    pub efs: Money,
+    /// The MRP and interest on earlier years' support, inside the year's gap.
+    #[serde(default)]
+    pub efs_cost: Money,
     /// The part of the gap met from reserves.
     pub drawn_from_reserves: Money,
     /// Reserves funding recurring spending against the policy.
@@ -555,7 +570,12 @@ impl Scenario {
         let (overspend, underlying) = match (&self.spec.in_year, &self.spec.opening_overspend) {
             (Some(i), _) => {
                 let o = fixed(&i.overspend, "in_year.overspend".into())?;
-                (o, o + i.one_off_mitigations.decimal())
+                let recurs = if i.in_base {
+                    Decimal::ZERO
+                } else {
+                    o + i.one_off_mitigations.decimal()
+                };
+                (o, recurs)
             }
             (None, Some(d)) => (fixed(d, "opening_overspend".into())?, Decimal::ZERO),
             (None, None) => (Decimal::ZERO, Decimal::ZERO),
@@ -577,6 +597,16 @@ impl Scenario {
             self.spec.policy.s114_floor.decimal(),
             self.spec.policy.reserves_for_recurring_gaps,
         );
+        if let Some((support, _)) = &self.support {
+            run = run.with_support(support);
+        }
+        let setting = match &self.budget_setting {
+            Some(s) => {
+                run = run.with_budget_setting(&s.headroom);
+                self.exact_setting(s)?
+            }
+            None => vec![(Decimal::ZERO, Decimal::ONE, Decimal::ONE); years],
+        };
         let mut exhausted = false;
         let m = |d: Decimal| Money::new(d).round_to_penny();
         let mut rows = Vec::with_capacity(years);
@@ -589,6 +619,8 @@ impl Scenario {
                     one_off: one_off[y],
                     direction: directions[y],
                     fallout: fallout[y],
+                    capacity: setting[y].0,
+                    delivered: (setting[y].1, setting[y].2),
                 },
             );
             exhausted |= book.usable < Decimal::ZERO;
@@ -599,6 +631,10 @@ impl Scenario {
                 recurring_gap: m(end.open),
                 carried_gap: m(end.carried),
                 capitalised: m(end.direction),
+                closed_by_council_tax: m(end.closed_council_tax),
+                closed_by_new_savings: m(end.closed_new_savings),
+                efs: m(end.efs),
+                efs_cost: m(end.efs_cost),
                 drawn_from_reserves: m(end.drawn),
                 policy_breach: m(end.breach),
                 general_fund: m(gf),

@@ -75,6 +75,7 @@ pub(crate) mod engine;
 pub mod ledger;
 pub mod mtfs;
 mod result;
+mod setting;
 pub mod spec;
 mod stress;
 pub mod year;

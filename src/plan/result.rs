@@ -75,6 +75,13 @@ pub struct YearRow {
     /// the deficit brought forward exceed usable reserves above the floor (s31A of the Local
     /// Government Finance Act 1992). In-year, not cumulative.
     pub p_s114_budget: f64,
+    /// With `[efs]`: the probability that exceptional support is capitalised at the year's
+    /// end (0 without it). In-year, not cumulative.
+    pub p_efs: f64,
+    /// The support capitalised in the year over all trials (zero where none): median.
+    pub efs_p50: f64,
+    /// 90th percentile.
+    pub efs_p90: f64,
 }
 
 /// One row of [`PlanResult::reserves_by_year`].
@@ -428,6 +435,9 @@ impl PlanResult {
                     p_s114: self.acc.s114[y] as f64 / n,
                     p_s114_in_year: self.acc.s114_in_year[y] as f64 / n,
                     p_s114_budget: self.acc.s114_budget[y] as f64 / n,
+                    p_efs: self.acc.efs_trials.get(y).map_or(0.0, |c| *c as f64 / n),
+                    efs_p50: self.acc.efs.get(y).map_or(0.0, |s| s.quantile(0.5)),
+                    efs_p90: self.acc.efs.get(y).map_or(0.0, |s| s.quantile(0.9)),
                     minimum: self.minimum[y],
                     one_off_reliance: self.one_off_savings[y],
                     underlying_gap_mean: gap_mean + self.one_off_savings[y],

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -18,6 +19,7 @@ use crate::saving::{DeliveryModel, ProgrammeDelivery, Rag, Saving, SavingError, 
 use crate::simulation::SimulationError;
 
 use super::ledger::ReservePlan;
+use super::year::Supports;
 
 /// Errors in a scenario or a plan run, each naming its key path.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -116,6 +118,22 @@ pub enum PlanError {
         /// The value.
         value: Money,
     },
+    /// A bad `[budget_setting]`.
+    #[error(transparent)]
+    BudgetSetting(#[from] crate::budget_setting::BudgetSettingError),
+    /// A bad `[efs]`.
+    #[error(transparent)]
+    Efs(#[from] crate::efs::EfsError),
+    /// Two models of how the council closes its gap.
+    #[error(
+        "plan.management_response: {0} and [budget_setting] are two models of how the council closes its gap (a costless closure, and council tax, new savings and reserves); give one"
+    )]
+    TwoResponses(f64),
+    /// Council tax to the limit without council tax.
+    #[error(
+        "budget_setting.council_tax: \"to_limit\" needs [funding.council_tax], whose Band D, tax base and referendum limits give the headroom"
+    )]
+    NoCouncilTax,
     /// Both forms of the in-year hand-over.
     #[error(
         "opening_overspend: give the in-year position once, as [in_year] (opening_overspend is its one-off part only)"
@@ -273,9 +291,15 @@ pub struct InYearSpec {
     pub overspend: DistributionSpec,
     /// The one-off mitigations inside that forecast (positive pounds). The underlying
     /// overspend, `overspend + one_off_mitigations`, recurs in the base budget of every year
-    /// of the plan.
+    /// of the plan, unless `in_base`.
     #[serde(default)]
     pub one_off_mitigations: Money,
+    /// Whether the plan's base budgets already include the underlying overspend (budgets set
+    /// after the forecast, which carry it as a pressure): then only the year's overspend is
+    /// handed over, met from reserves, and nothing recurs. Default false: the plan's budgets
+    /// were set before the forecast.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_base: bool,
 }
 
 /// A scenario as written (TOML, JSON or a Python dict).
@@ -331,6 +355,14 @@ pub struct ScenarioSpec {
     /// Capital financing: CFR, MRP, debt, the capital programme, capitalisation directions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capital: Option<crate::capital::CapitalSpec>,
+    /// A budget set every year: how the council closes the gap it carries into each next year
+    /// (see [`crate::budget_setting`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_setting: Option<crate::budget_setting::BudgetSettingSpec>,
+    /// Exceptional financial support as a response to a failed in-year test (see
+    /// [`crate::efs`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efs: Option<crate::efs::EfsSpec>,
 }
 
 /// The id under which the savings still to be identified in `year` appear (drivers, trials).
@@ -432,6 +464,18 @@ pub(crate) struct Pressure {
     pub(crate) recurring: bool,
 }
 
+/// A budget set every year, compiled (see [`super::year`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Setting {
+    pub(crate) rule: crate::budget_setting::BudgetSetting,
+    /// How new savings are delivered: the stated model, or the programme's amber one.
+    pub(crate) delivery: DeliveryModel,
+    /// By year, one more than the plan's (the year after it repeats the last): the council
+    /// tax a budget can add by rising to the referendum limit (zeros as planned).
+    pub(crate) headroom: Vec<Decimal>,
+    pub(crate) headroom_f64: Vec<f64>,
+}
+
 /// The in-year hand-over, validated.
 #[derive(Clone)]
 pub(crate) struct InYear {
@@ -482,6 +526,10 @@ pub struct Scenario {
     pub(crate) net_budget: Vec<Money>,
     /// The capital plan, when the scenario has one.
     pub(crate) capital: Option<crate::capital::CapitalPlan>,
+    /// A budget set every year, when the scenario has one.
+    pub(crate) budget_setting: Option<Setting>,
+    /// Exceptional financial support as a response, exact and in floats.
+    pub(crate) support: Option<Supports>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -765,7 +813,7 @@ impl Scenario {
                             source,
                         }
                     })?,
-                    mitigations: Some(i.one_off_mitigations.to_f64()),
+                    mitigations: (!i.in_base).then(|| i.one_off_mitigations.to_f64()),
                 })
             }
             (None, Some(d)) => Some(InYear {
@@ -963,11 +1011,15 @@ impl Scenario {
             finance,
             net_budget: spec_budget,
             capital,
+            budget_setting: None,
+            support: None,
         };
         let mut scenario = scenario;
         if scenario.net_budget.is_empty() {
             scenario.net_budget = scenario.central_funding()?;
         }
+        scenario.budget_setting = scenario.setting()?;
+        scenario.support = scenario.support()?;
         scenario.check_links()?;
         Ok(scenario)
     }

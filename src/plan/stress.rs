@@ -191,6 +191,16 @@ impl Scenario {
             self.spec.policy.s114_floor.to_f64(),
             self.spec.policy.reserves_for_recurring_gaps,
         );
+        if let Some((_, support)) = &self.support {
+            run = run.with_support(support);
+        }
+        let setting = match &self.budget_setting {
+            Some(s) => {
+                run = run.with_budget_setting(&s.headroom_f64);
+                self.central_setting(s)
+            }
+            None => vec![(0.0, 1.0, 1.0); recurring.len()],
+        };
         let mut below = false;
         for y in 0..recurring.len() {
             run.year(
@@ -201,6 +211,8 @@ impl Scenario {
                     one_off: one_off[y],
                     direction: c.direction[y],
                     fallout: c.fallout[y],
+                    capacity: setting[y].0,
+                    delivered: (setting[y].1, setting[y].2),
                 },
             );
             below |= book.balance[0] < minimum[y];

@@ -1213,6 +1213,14 @@ fn the_simulation_runs_the_same_year_as_the_ledger_on_each_statute_case() {
             "{}[reserves]\ngeneral_fund = 25e6\n[policy]\ns114_floor = 6e6\n",
             pressure("Demand", "10e6", "2019/20", true)
         ),
+        format!(
+            "{}[reserves]\ngeneral_fund = 40e6\n[budget_setting]\nnew_savings_capacity = 0.1\n{CERTAIN}",
+            pressure("Equal pay", "60e6", "2019/20", false)
+        ),
+        format!(
+            "{}[reserves]\ngeneral_fund = 5e6\n[efs]\nborrowing_rate = 0.05\nlimit = 12e6\n",
+            pressure("Demand", "10e6", "2019/20", true)
+        ),
     ];
     for text in &cases {
         let s = scenario(text);
@@ -1232,4 +1240,221 @@ fn the_simulation_runs_the_same_year_as_the_ledger_on_each_statute_case() {
             );
         }
     }
+}
+
+// A budget set every year (issue 32, item 2): closed forms with a fixed gap, a fixed capacity
+// and certain delivery.
+
+const CERTAIN: &str = "new_savings_delivery = { p_full = 1.0, partial = { dist = \"fixed\", value = 1 }, p_slip = 0.0 }\n";
+
+#[test]
+fn new_savings_close_the_carried_gap_up_to_their_capacity_each_year() {
+    // A £10m recurring gap from 2019/20 and £50m of reserves. From 2020/21 each budget closes
+    // what is carried in with new savings of at most 2% of £100m: the gap falls by £2m a year
+    // (10, 8, 6) and the general fund by the gap (40, 32, 26).
+    let rows = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 50e6\n[budget_setting]\nnew_savings_capacity = 0.02\n{CERTAIN}",
+        pressure("Demand", "10e6", "2019/20", true)
+    ))
+    .ledger()
+    .unwrap();
+    let col = |f: fn(&LedgerRow) -> Money| rows.iter().map(f).collect::<Vec<_>>();
+    assert_eq!(
+        col(|r| r.gap),
+        [m("10000000.00"), m("8000000.00"), m("6000000.00")]
+    );
+    assert_eq!(
+        col(|r| r.general_fund),
+        [m("40000000.00"), m("32000000.00"), m("26000000.00")]
+    );
+    assert_eq!(
+        col(|r| r.closed_by_new_savings),
+        [m("0.00"), m("2000000.00"), m("2000000.00")]
+    );
+    assert!(rows.iter().all(|r| r.s114_reason.is_none()));
+    // Slipped new savings (p_slip 1) deliver nothing in their year and in full after: the
+    // same closures a year late (gaps 10, 10, 8).
+    let rows = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 50e6\n[budget_setting]\nnew_savings_capacity = 0.02\n\
+         new_savings_delivery = {{ p_full = 1.0, partial = {{ dist = \"fixed\", value = 1 }}, p_slip = 1.0 }}\n",
+        pressure("Demand", "10e6", "2019/20", true)
+    ))
+    .ledger()
+    .unwrap();
+    let gaps: Vec<Money> = rows.iter().map(|r| r.gap).collect();
+    assert_eq!(gaps, [m("10000000.00"), m("10000000.00"), m("8000000.00")]);
+}
+
+#[test]
+fn the_budget_test_counts_what_the_budget_can_close_beside_reserves() {
+    // £25m of reserves and a £10m recurring gap: without a budget set every year the 2020/21
+    // budget fails (the £10m carried in exceeds the £5m left after 2020/21). With new savings
+    // of up to 6% of £100m a year the budget closes £6m, and only £4m falls on reserves.
+    let base = format!(
+        "{}[reserves]\ngeneral_fund = 25e6\n",
+        pressure("Demand", "10e6", "2019/20", true)
+    );
+    let (_, why) = statute(&base);
+    assert_eq!(why, reasons(&["", "budget", "in_year"]));
+    let (rows, why) = statute(&format!(
+        "{base}[budget_setting]\nnew_savings_capacity = 0.06\n{CERTAIN}"
+    ));
+    // Gaps 10, 4, 0 (the 2021/22 budget closes the £4m left); general fund 15, 11, 11.
+    assert_eq!(
+        rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        [m("10000000.00"), m("4000000.00"), m("0.00")]
+    );
+    assert_eq!(
+        rows.iter().map(|r| r[2]).collect::<Vec<_>>(),
+        [m("15000000.00"), m("11000000.00"), m("11000000.00")]
+    );
+    assert_eq!(why, reasons(&["", "", ""]));
+}
+
+#[test]
+fn new_savings_repay_a_deficit_as_one_off_measures() {
+    // A one-off £60m against £40m of reserves: a £20m deficit. Budgets that can close £10m a
+    // year repay it in two years (general fund -20, -10, 0); the in-year test fails while
+    // reserves are below zero, and the 2020/21 budget cannot meet the £20m (only £10m).
+    let (rows, why) = statute(&format!(
+        "{}[reserves]\ngeneral_fund = 40e6\n[budget_setting]\nnew_savings_capacity = 0.1\n{CERTAIN}",
+        pressure("Equal pay", "60e6", "2019/20", false)
+    ));
+    assert_eq!(
+        rows.iter().map(|r| r[2]).collect::<Vec<_>>(),
+        [m("-20000000.00"), m("-10000000.00"), m("0.00")]
+    );
+    assert_eq!(why, reasons(&["in_year", "in_year", ""]));
+    let ledger = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 40e6\n[budget_setting]\nnew_savings_capacity = 0.1\n{CERTAIN}",
+        pressure("Equal pay", "60e6", "2019/20", false)
+    ))
+    .ledger()
+    .unwrap();
+    // One-off measures: nothing recurs once the deficit is repaid.
+    assert_eq!(ledger[2].gap, m("-10000000.00"));
+    assert_eq!(ledger[2].recurring_gap, m("0.00"));
+}
+
+#[test]
+fn a_budget_set_every_year_is_refused_beside_a_management_response_and_needs_certainty_for_the_ledger()
+ {
+    let text = "[plan]\nname = \"T\"\nfirst_year = \"2019/20\"\nyears = 2\nnet_budget = [1e8, 1e8]\nmanagement_response = 0.5\n[budget_setting]\n";
+    let e = Scenario::from_toml(text).unwrap_err().to_string();
+    assert!(
+        e.starts_with("plan.management_response: 0.5 and [budget_setting]"),
+        "{e}"
+    );
+    // The default delivery is the amber model: uncertain, so the exact ledger names it.
+    let e = scenario("[budget_setting]\n")
+        .ledger()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("budget_setting.new_savings_delivery"), "{e}");
+    let e = err("[budget_setting]\ncouncil_tax = \"to_limit\"\n");
+    assert!(e.contains("needs [funding.council_tax]"), "{e}");
+}
+
+// Exceptional financial support as a response (issue 32, item 3).
+
+#[test]
+fn exceptional_support_capitalises_the_deficit_and_costs_the_following_years() {
+    // A one-off £60m against £40m of reserves: 2019/20 fails in year and £20m is capitalised
+    // (the limit), so the general fund ends at 0, not -20. From 2020/21 the direction costs
+    // MRP over 20 years (£1m) and interest at 5% + the 1% premium of a pre-2025/26 direction on
+    // the balance at the start of the year: 2020/21 £1m + 6% of £20m = £2.2m; 2021/22 £1m + 6%
+    // of £19m = £2.14m. The limit is reached, so those years' deficits stand (-2.2, -4.34).
+    let rows = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 40e6\n[efs]\nlimit = 20e6\nborrowing_rate = 0.05\n",
+        pressure("Equal pay", "60e6", "2019/20", false)
+    ))
+    .ledger()
+    .unwrap();
+    let col = |f: fn(&LedgerRow) -> Money| rows.iter().map(f).collect::<Vec<_>>();
+    assert_eq!(col(|r| r.efs), [m("20000000.00"), m("0.00"), m("0.00")]);
+    assert_eq!(
+        col(|r| r.efs_cost),
+        [m("0.00"), m("2200000.00"), m("2140000.00")]
+    );
+    assert_eq!(
+        col(|r| r.general_fund),
+        [m("0.00"), m("-2200000.00"), m("-4340000.00")]
+    );
+    // The test still counts the year that needed support.
+    assert_eq!(rows[0].s114_reason.as_deref(), Some("in_year"));
+    // From 2025/26 no premium unless stated: £1m + 5% of £20m.
+    let later = Scenario::from_toml(&format!(
+        "[plan]\nname = \"T\"\nfirst_year = \"2025/26\"\nyears = 2\nnet_budget = [1e8, 1e8]\n{}\
+         [reserves]\ngeneral_fund = 40e6\n[efs]\nborrowing_rate = 0.05\n",
+        pressure("Equal pay", "60e6", "2025/26", false)
+    ))
+    .unwrap()
+    .ledger()
+    .unwrap();
+    assert_eq!(later[1].efs_cost, m("2000000.00"));
+    // Without a limit the cost is itself capitalised the next year.
+    assert_eq!(later[1].efs, m("2000000.00"));
+    assert_eq!(later[1].general_fund, m("0.00"));
+}
+
+#[test]
+fn exceptional_support_never_closes_the_recurring_gap() {
+    // A £10m recurring gap and £5m of reserves: 2019/20's £5m shortfall is capitalised, but the
+    // £10m is still carried into 2020/21 (and fails its budget test), where it returns with
+    // the direction's cost (£5m / 20 + 6% of £5m = £0.55m).
+    let rows = scenario(&format!(
+        "{}[reserves]\ngeneral_fund = 5e6\n[efs]\nborrowing_rate = 0.05\n",
+        pressure("Demand", "10e6", "2019/20", true)
+    ))
+    .ledger()
+    .unwrap();
+    assert_eq!(rows[0].efs, m("5000000.00"));
+    assert_eq!(rows[0].general_fund, m("0.00"));
+    assert_eq!(rows[0].carried_gap, m("10000000.00"));
+    assert_eq!(rows[1].gap, m("10550000.00"));
+    assert_eq!(rows[1].efs, m("10550000.00"));
+    assert!(err("[efs]\n").contains("efs.borrowing_rate: needed without [capital]"));
+}
+
+#[test]
+fn p_efs_is_the_chance_of_the_shortfall_and_its_quantiles_the_amount() {
+    // A 30% chance of a one-off £60m against £40m: support of £20m in 30% of trials.
+    let r = scenario(
+        "[[risks]]\nid = \"R\"\nname = \"Equal pay\"\nprobability = 0.3\nimpact = { dist = \"fixed\", value = 60e6 }\n\
+         [reserves]\ngeneral_fund = 40e6\n[efs]\nborrowing_rate = 0.05\n",
+    )
+    .simulate(40_000, 9, None)
+    .unwrap();
+    let y = &r.by_year()[0];
+    let se = (0.3f64 * 0.7 / 40_000.0).sqrt();
+    assert!((y.p_efs - 0.3).abs() < 4.0 * se, "{}", y.p_efs);
+    assert_eq!((y.efs_p50, y.efs_p90), (0.0, 20e6));
+    assert_eq!(y.p_efs, y.p_s114_in_year);
+}
+
+#[test]
+fn the_in_year_position_recurs_only_in_budgets_set_before_the_forecast() {
+    // Month 8: a £3m overspend after £9m of one-off measures (the underlying £12m). Budgets set
+    // before the forecast carry the £12m in every year; budgets set after it already include
+    // it (in_base), so only the £3m is met from reserves.
+    let text = "[in_year]\noverspend = { dist = \"fixed\", value = 3e6 }\none_off_mitigations = 9e6\n\
+                [reserves]\ngeneral_fund = 100e6\n";
+    let before = scenario(text).ledger().unwrap();
+    let after = scenario(&text.replace("9e6\n", "9e6\nin_base = true\n"))
+        .ledger()
+        .unwrap();
+    assert!(before.iter().all(|r| r.gap == m("12000000.00")));
+    assert!(after.iter().all(|r| r.gap == m("0.00")));
+    assert_eq!(after[2].general_fund, m("97000000.00"));
+    assert_eq!(before[0].general_fund, m("85000000.00"));
+    // The simulation and the MTFS view agree.
+    let s = scenario(&text.replace("9e6\n", "9e6\nin_base = true\n"));
+    let y = s.simulate(200, 1, None).unwrap().by_year();
+    assert!(y.iter().all(|r| r.gap_mean == 0.0));
+    assert!(
+        s.mtfs(Case::Central)
+            .unwrap()
+            .iter()
+            .all(|r| r.pressures == m("0.00"))
+    );
 }

@@ -20,12 +20,42 @@
 //! a budget provides for it; while it does, the in-year test fails and the next budget must
 //! meet it in full.
 //!
+//! With a budget set every year (`[budget_setting]`, see [`crate::budget_setting`]), the
+//! budget for the next year first closes what it must meet with council tax up to the limit
+//! (the recurring gap only) and new savings up to their capacity (the recurring gap, then the
+//! deficit); the budget test counts those as resources beside reserves above the floor. The
+//! closures take effect in the next year: council tax in full and for good, new savings as
+//! their delivery falls (a recurring saving's due-year part in its year and its lasting part
+//! after; against the deficit, a one-off measure).
+//!
+//! With exceptional financial support as a response (`[efs]`, see [`crate::efs`]), a year whose
+//! in-year test fails has the shortfall below the floor capitalised, up to the limit: reserves
+//! end that year at the floor, the test still counts the year, and the direction's MRP and
+//! interest fall on the following years' recurring gap.
+//!
 //! A capitalisation direction (Local Government Act 2003, s16(2)(b)) is one year's money: it
 //! funds that year's gap, at most the whole of it, never the recurring gap carried forward and
 //! never a surplus. Planned use of reserves for recurring spending leaves that spending in the
 //! base budget: the need returns the next year unless a planned use meets it again.
 
 use super::ledger::{Amount, Book, Closure, ReservePlan, YearGap};
+
+/// Exceptional financial support compiled for the exact ledger and for floats.
+pub(crate) type Supports = (Support<rust_decimal::Decimal>, Support<f64>);
+
+/// Exceptional financial support as a response (see [`crate::efs`]), compiled for one number
+/// type.
+#[derive(Debug, Clone)]
+pub(crate) struct Support<T> {
+    /// The most that may be capitalised over the plan (`None`: no limit).
+    pub(crate) limit: Option<T>,
+    /// MRP's share of a direction a year (one over its years).
+    pub(crate) share: T,
+    /// Its years of MRP.
+    pub(crate) years: usize,
+    /// By year of the direction: the borrowing rate plus the premium.
+    pub(crate) rate: Vec<T>,
+}
 
 /// Why the statutory test failed in a year (both: [`Reason::InYear`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +89,11 @@ pub(crate) struct YearIn<T> {
     pub(crate) direction: T,
     /// One-off savings of the year, which fall out of the next year's base budget.
     pub(crate) fallout: T,
+    /// With a budget set every year: the new savings the next year's budget can close (£).
+    pub(crate) capacity: T,
+    /// With a budget set every year: the fractions of this year's new savings delivered in
+    /// the year and lasting after it (1 and 1 when delivered in full).
+    pub(crate) delivered: (T, T),
 }
 
 /// What a year did.
@@ -79,6 +114,14 @@ pub(crate) struct YearOut<T> {
     pub(crate) direction: T,
     /// The deficit brought forward into the next budget: usable reserves below zero.
     pub(crate) deficit: T,
+    /// What this year's budget closed with a council tax rise to the limit (planned).
+    pub(crate) closed_council_tax: T,
+    /// What this year's budget closed with new savings (planned; delivery may fall short).
+    pub(crate) closed_new_savings: T,
+    /// Exceptional financial support capitalised at the year's end.
+    pub(crate) efs: T,
+    /// The MRP and interest on earlier years' support, in this year's gap.
+    pub(crate) efs_cost: T,
     /// The in-year test failed.
     pub(crate) in_year: bool,
     /// The budget test failed.
@@ -110,6 +153,17 @@ pub(crate) struct Years<'a, T> {
     closure: Closure<T>,
     floor: T,
     allowed: bool,
+    /// With a budget set every year: by year (one more than the plan's, for the test of the
+    /// last year), the council tax a budget can add by rising to the referendum limit.
+    setting: Option<&'a [T]>,
+    /// Recurring closures made by the budgets so far (council tax, lasting new savings).
+    closed: T,
+    /// The closures the next budget makes: council tax, new savings against the recurring
+    /// gap, new savings against the deficit.
+    pending: [T; 3],
+    /// Exceptional financial support as a response, and what it gave in each year so far.
+    support: Option<&'a Support<T>>,
+    given: Vec<T>,
 }
 
 impl<'a, T: Amount> Years<'a, T> {
@@ -121,14 +175,74 @@ impl<'a, T: Amount> Years<'a, T> {
             closure: Closure::new(m),
             floor,
             allowed,
+            setting: None,
+            closed: T::ZERO,
+            pending: [T::ZERO; 3],
+            support: None,
+            given: Vec::new(),
         }
+    }
+
+    /// With exceptional financial support as a response.
+    pub(crate) fn with_support(mut self, support: &'a Support<T>) -> Self {
+        self.support = Some(support);
+        self.given = vec![T::ZERO; support.rate.len()];
+        self
+    }
+
+    /// The MRP and interest in year `y` on the support of earlier years: straight-line MRP
+    /// from the year after each direction, interest on its balance at the start of the year.
+    fn support_cost(&self, y: usize) -> T {
+        let Some(s) = self.support else {
+            return T::ZERO;
+        };
+        let mut cost = T::ZERO;
+        for (x, (e, r)) in self.given[..y].iter().zip(&s.rate).enumerate() {
+            let since = y - x - 1;
+            if since < s.years {
+                let repaid = s.share * Self::count(since);
+                cost += *e * s.share + *r * *e * (T::ONE - repaid);
+            }
+        }
+        cost
+    }
+
+    /// `k` as a number.
+    fn count(k: usize) -> T {
+        let mut out = T::ZERO;
+        for _ in 0..k {
+            out += T::ONE;
+        }
+        out
+    }
+
+    /// With a budget set every year: `headroom` the council tax a budget can add by year (one
+    /// more than the plan's years; zeros when council tax stays as planned).
+    pub(crate) fn with_budget_setting(mut self, headroom: &'a [T]) -> Self {
+        self.setting = Some(headroom);
+        self
     }
 
     /// Runs year `y` (years in order from 0) on `book`.
     pub(crate) fn year(&mut self, book: &mut Book<T>, y: usize, part: YearIn<T>) -> YearOut<T> {
-        let g = self
-            .closure
-            .year(y, part.recurring + self.plan.returning[y], part.one_off);
+        if y == 0 {
+            self.closed = T::ZERO;
+            self.pending = [T::ZERO; 3];
+            self.given.iter_mut().for_each(|g| *g = T::ZERO);
+        }
+        let efs_cost = self.support_cost(y);
+        // The closures this year's budget made: council tax for good; a recurring new saving
+        // by its due-year fraction now and its lasting fraction after; against the deficit, a
+        // one-off measure.
+        let [council_tax, recurring_savings, deficit_savings] = self.pending;
+        let (due, lasting) = part.delivered;
+        self.closed += council_tax + recurring_savings * lasting;
+        let late = recurring_savings * (lasting - due) - deficit_savings * due;
+        let g = self.closure.year(
+            y,
+            part.recurring + self.plan.returning[y] + efs_cost - self.closed,
+            part.one_off + late,
+        );
         let direction = part.direction.min(g.gap.max0());
         let g = YearGap {
             gap: g.gap - direction,
@@ -136,9 +250,43 @@ impl<'a, T: Amount> Years<'a, T> {
         };
         let carried = g.open + part.fallout;
         let (drawn, breach) = self.plan.year(book, y, g, self.allowed);
+        let in_year = book.usable < self.floor;
+        // Exceptional support: the shortfall below the floor capitalised, up to the limit,
+        // into the general fund.
+        let mut efs = T::ZERO;
+        if let Some(s) = self.support
+            && in_year
+        {
+            let given: T = {
+                let mut t = T::ZERO;
+                for g in &self.given {
+                    t += *g;
+                }
+                t
+            };
+            efs = self.floor - book.usable;
+            if let Some(limit) = s.limit {
+                efs = efs.min((limit - given).max0());
+            }
+            self.given[y] = efs;
+            book.balance[0] += efs;
+            book.usable += efs;
+        }
         let usable = book.usable;
         let deficit = (T::ZERO - usable).max0();
-        let need = carried + deficit;
+        // The next budget: council tax to the limit against the recurring gap, then new
+        // savings against it and then against the deficit; what is left falls on reserves.
+        self.pending = match self.setting {
+            Some(headroom) => {
+                let recurring = carried.max0();
+                let tax = recurring.min(headroom[y + 1]);
+                let savings = (recurring - tax).min(part.capacity);
+                [tax, savings, deficit.min(part.capacity - savings)]
+            }
+            None => [T::ZERO; 3],
+        };
+        let [tax, savings, repaid] = self.pending;
+        let left = carried + deficit - tax - savings - repaid;
         YearOut {
             gap: g.gap,
             open: g.open,
@@ -147,8 +295,12 @@ impl<'a, T: Amount> Years<'a, T> {
             breach,
             direction,
             deficit,
-            in_year: usable < self.floor,
-            budget: need > T::ZERO && need > (usable - self.floor).max0(),
+            closed_council_tax: council_tax,
+            closed_new_savings: recurring_savings + deficit_savings,
+            efs,
+            efs_cost,
+            in_year,
+            budget: left > T::ZERO && left > (usable - self.floor).max0(),
         }
     }
 }
