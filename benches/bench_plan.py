@@ -73,6 +73,16 @@ def scaled_scenario() -> fr.Scenario:
     balancing["amount"] = {year(k): 0.0 for k in range(YEARS)}
     drivers = {d["name"] for d in base["drivers"]}
     driver_links = [c for c in base["correlations"] if set(c["risks"]) <= drivers]
+    # The benchmark's plan as it was before the reference plan set a budget every year and
+    # gained its published reserves and capital section (0.7.0): the costless management
+    # response, no capital, the earlier reserves, so that its figures stay comparable.
+    base.pop("budget_setting", None)
+    base.pop("capital", None)
+    base["reserves"]["earmarked"] = [
+        {"name": "Financial resilience reserve", "balance": 100e6, "usable": True, "draw_order": 1},
+        {"name": "Corporate contingency", "balance": 40e6, "committed": 15e6, "minimum": 10e6, "usable": True, "draw_order": 2},
+        {"name": "Schools balances", "balance": 60e6, "usable": False},
+    ]
     base["plan"].update(years=YEARS, management_response=0.5)
     base.update(savings=savings, pressures=pressures, risks=register["risks"],
                 correlations=list(register.get("correlations", [])) + driver_links)

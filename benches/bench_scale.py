@@ -83,6 +83,7 @@ def sweep_times(trials: int) -> None:
     for response in (0.0, 0.25, 0.5, 0.75):
         for gf in (100e6, 125e6, 150e6, 175e6):
             d = base.to_dict()
+            d.pop("budget_setting")  # the costless response in its place (the two are alternatives)
             d["plan"]["management_response"] = response
             d["reserves"]["general_fund"] = gf
             grid[f"{response}-{gf}"] = fr.Scenario.from_dict(d)

@@ -184,7 +184,7 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
     >>> import fiscalrisk as fr
     >>> table = assumptions(fr.examples.birmingham_2019())
     >>> sorted(set(table["kind"]))[:5]
-    ['correlation', 'driver', 'earmarked reserve', 'funding', 'plan']
+    ['budget setting', 'capital', 'correlation', 'driver', 'earmarked reserve']
     """
     d = scenario.to_dict()
     rows: list[tuple[str, str, str]] = []
@@ -282,8 +282,21 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
     for line in d.get("spending", []):
         rows.append(("spending line", str(line["name"]),
                      ", ".join(f"{k.replace('_', ' ')} {_by_year(v) if isinstance(v, dict) else v}" for k, v in line.items() if k != "name")))
+    setting = d.get("budget_setting")
+    if setting is not None:
+        to_limit = setting.get("council_tax", "as_planned") == "to_limit"
+        rows.append(("budget setting", "council tax",
+                     "raised to the referendum limit to close the recurring gap carried in" if to_limit else "as planned"))
+        capacity = setting.get("new_savings_capacity", 0.02)
+        share = _describe(capacity) if isinstance(capacity, dict) else f"{float(capacity):.1%}"
+        rows.append(("budget setting", "new savings capacity", f"{share} of the next year's net budget a year"))
+        model = setting.get("new_savings_delivery")
+        rows.append(("budget setting", "new savings delivery", _delivery(model) if model else "the programme's amber model"))
+    for section, kind in (("efs", "exceptional support"), ("capital", "capital")):
+        for k, v in (d.get(section) or {}).items():
+            rows.append((kind, k.replace("_", " "), _by_year(v) if isinstance(v, dict) else str(v)))
     known = {"plan", "pressures", "savings", "savings_delivery", "risks", "correlations", "in_year", "opening_overspend",
-             "reserves", "policy", "unidentified", "drivers", "funding", "spending"}
+             "reserves", "policy", "unidentified", "drivers", "funding", "spending", "budget_setting", "efs", "capital"}
     rows += [("other", k, str(v)) for k, v in d.items() if k not in known]
     return pl.DataFrame(rows, schema=["kind", "input", "assumption"], orient="row")
 

@@ -19,14 +19,14 @@ Examples
 >>> import fiscalrisk as fr
 >>> base = fr.examples.birmingham_2019()
 >>> grid = {}
->>> for response in (0.0, 0.5):
+>>> for capacity in (0.01, 0.05):   # new savings each budget can find, a share of the net budget
 ...     d = base.to_dict()
-...     d["plan"]["management_response"] = response
-...     grid[f"response {response}"] = fr.Scenario.from_dict(d)
+...     d["budget_setting"]["new_savings_capacity"] = capacity
+...     grid[f"capacity {capacity:.0%}"] = fr.Scenario.from_dict(d)
 >>> table = fr.sweep(grid, trials=5_000, seed=1)
 >>> ends = table.group_by("scenario", maintain_order=True).agg(pl.col("p_exhausted_by_end").first())
 >>> ends["scenario"].to_list()
-['response 0.0', 'response 0.5']
+['capacity 1%', 'capacity 5%']
 >>> ends["p_exhausted_by_end"][1] <= ends["p_exhausted_by_end"][0]
 True
 """

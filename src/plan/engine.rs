@@ -112,6 +112,9 @@ impl SketchSlots {
     }
 }
 
+/// The MTFS column written after the year: what budgets set every year closed.
+const MTFS_CLOSED: usize = 14;
+
 /// Adds counts element by element.
 fn addu_into(a: &mut [u64], b: &[u64]) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
@@ -1287,6 +1290,10 @@ impl Scenario {
                             .map_or((1.0, 1.0), |s| (s.1, s.2)),
                     },
                 );
+                if mtfs {
+                    let last = MTFS_CLOSED * years + y;
+                    mtfs_values[last * n + j] = end.closure;
+                }
                 let usable = book.usable;
                 if usable < 0.0 {
                     exhausted = true;

@@ -37,8 +37,11 @@ use crate::simulation::Engine;
 use super::spec::{PlanError, Scenario, ScenarioSpec};
 
 /// The columns of [`Scenario::mtfs`] and [`super::PlanResult::mtfs`] that are amounts, in
-/// order (the exact table adds the council tax columns).
-pub const MTFS_COLUMNS: [&str; 14] = [
+/// order (the exact table adds the council tax columns). `risks` is the register's cost in the
+/// year and `closed_by_budget` what budgets set every year closed of it (`[budget_setting]`:
+/// council tax and new savings as delivered); the exact table is the plan before either, so
+/// both are zero there, and a year's gap is `gap_after_savings + risks - closed_by_budget`.
+pub const MTFS_COLUMNS: [&str; 15] = [
     "council_tax",
     "business_rates",
     "grants",
@@ -53,6 +56,7 @@ pub const MTFS_COLUMNS: [&str; 14] = [
     "savings",
     "gap_after_savings",
     "risks",
+    "closed_by_budget",
 ];
 
 /// A named deterministic case.
@@ -137,8 +141,9 @@ pub struct MtfsRow {
 }
 
 impl MtfsRow {
-    /// The amount columns in [`MTFS_COLUMNS`] order (risks: zero, they are not in the MTFS).
-    pub fn amounts(&self) -> [Money; 14] {
+    /// The amount columns in [`MTFS_COLUMNS`] order (risks and closures by later budgets:
+    /// zero, they are not in the exact table).
+    pub fn amounts(&self) -> [Money; 15] {
         [
             self.council_tax,
             self.business_rates,
@@ -153,6 +158,7 @@ impl MtfsRow {
             self.gap_before_savings,
             self.savings,
             self.gap_after_savings,
+            Money::ZERO,
             Money::ZERO,
         ]
     }

@@ -122,6 +122,9 @@ pub(crate) struct YearOut<T> {
     pub(crate) efs: T,
     /// The MRP and interest on earlier years' support, in this year's gap.
     pub(crate) efs_cost: T,
+    /// What budgets set every year took off this year's gap: their council tax and new
+    /// savings as delivered.
+    pub(crate) closure: T,
     /// The in-year test failed.
     pub(crate) in_year: bool,
     /// The budget test failed.
@@ -238,6 +241,7 @@ impl<'a, T: Amount> Years<'a, T> {
         let (due, lasting) = part.delivered;
         self.closed += council_tax + recurring_savings * lasting;
         let late = recurring_savings * (lasting - due) - deficit_savings * due;
+        let closure = self.closed - late;
         let g = self.closure.year(
             y,
             part.recurring + self.plan.returning[y] + efs_cost - self.closed,
@@ -299,6 +303,7 @@ impl<'a, T: Amount> Years<'a, T> {
             closed_new_savings: recurring_savings + deficit_savings,
             efs,
             efs_cost,
+            closure,
             in_year,
             budget: left > T::ZERO && left > (usable - self.floor).max0(),
         }

@@ -311,12 +311,16 @@ def test_with_in_year_in_base_hands_over_only_the_years_overspend() -> None:
     # Issue 32, item 8: budgets set after month 8 already carry its underlying £12m; adding it
     # again took P(exhausted) from 24.5% to 37.0%.
     m8 = fr.datasets.monitoring_example(8)
-    s = fr.examples.birmingham_2019()
+    data = fr.examples.birmingham_2019().to_dict()
+    # Without the budgets set every year, whose repayment of deficits would tie later gaps to
+    # the reserves the overspend took.
+    data.pop("budget_setting")
+    s = fr.Scenario.from_dict(data)
     plain = s.simulate(trials=20_000, seed=1, progress=False)
     carried = s.with_in_year(m8).simulate(trials=20_000, seed=1, progress=False)
     in_base = s.with_in_year(m8, in_base=True)
     assert in_base.to_dict()["in_year"]["in_base"] is True
     based = in_base.simulate(trials=20_000, seed=1, progress=False)
     assert (based.by_year()["gap_mean"] - plain.by_year()["gap_mean"]).abs().max() < 1.0
-    assert round((carried.by_year()["gap_mean"] - plain.by_year()["gap_mean"])[1] / 1e6) == 12
+    assert round((carried.by_year()["gap_mean"] - plain.by_year()["gap_mean"])[0] / 1e6) == 12
     assert plain.p_exhausted <= based.p_exhausted < carried.p_exhausted

@@ -18,6 +18,9 @@ def grid() -> dict[str, fr.Scenario]:
     for response in (0.0, 0.25, 0.5):
         for gf in (100e6, 150e6):
             d = base.to_dict()
+            # The costless management response, in place of the plan's budget set every year
+            # (the two are alternatives).
+            d.pop("budget_setting")
             d["plan"]["management_response"] = response
             d["reserves"]["general_fund"] = gf
             out[f"response={response}, general fund={gf / 1e6:.0f}m"] = fr.Scenario.from_dict(d)
