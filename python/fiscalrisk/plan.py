@@ -652,10 +652,18 @@ class PlanResult:
         return pl.DataFrame(self._native.policy_breaches())
 
     def drivers(self) -> pl.DataFrame:
-        """Each risk, pressure and saving (its shortfall): ``kind``, ``id`` (a pressure's is its
-        name), ``mean`` contribution to the gap over the plan, ``exhausted_mean`` in the trials
-        in which reserves are exhausted, and ``name`` as the scenario gives it; largest
-        contribution to exhaustion first."""
+        """Each input's departure from what the budget already counts, over the plan: ``kind``,
+        ``id`` (a pressure's is its name), ``mean``, ``exhausted_mean`` in the trials in which
+        reserves are exhausted, and ``name`` as the scenario gives it; largest contribution to
+        exhaustion first. A risk counts its whole cost (no budget carries it); a pressure its
+        cost less its mean (the budget carries its mean); a saving its shortfall against full
+        delivery (a one-off saving's fall-out from the base budget is already counted); and the
+        plan-wide rows their departures: ``budget`` (funding and spending drivers), ``capital``,
+        ``in_year`` (the underlying overspend less its mean), ``response`` (what later budgets
+        or the management response closed: negative), ``reserves`` (recurring spending funded
+        from reserves, which returns) and ``efs`` (the MRP and interest on exceptional support).
+        The means add up to the mean gap over the plan less the central MTFS's gap after
+        savings: the gap beyond the budget."""
         schema = {"kind": pl.String, "id": pl.String, "mean": pl.Float64, "exhausted_mean": pl.Float64}
         table = _with_names(pl.DataFrame(self._native.drivers(), schema=schema), self.scenario)
         return table.sort(["exhausted_mean", "mean"], descending=True)

@@ -788,8 +788,7 @@ impl Scenario {
         self.register.risks().len()
             + self.pressures.len()
             + self.savings.len()
-            + usize::from(self.finance.is_some())
-            + usize::from(self.capital.is_some())
+            + self.plan_items().count()
     }
 
     /// Whether the capital plan varies by trial (projects that draw, or a borrowing rate that
@@ -884,10 +883,10 @@ impl Scenario {
                 lasting[j] = last;
                 later = after;
                 // The general loop's expression with a span of one year and nothing received
-                // late, written the same way so that it gives the same bits.
-                cost[j] =
-                    once * 1.0 + last * (years - due) as f64 + after * (years - due - 1) as f64
-                        - 0.0;
+                // late, written the same way so that it gives the same bits. A one-off
+                // saving's fall-out from the base budget is not its shortfall: the budget
+                // already counts it (the MTFS's gap after savings), so the cost leaves it out.
+                cost[j] = once * 1.0 + last * (years - due) as f64 - 0.0;
             }
         } else {
             for j in 0..n {
@@ -921,10 +920,7 @@ impl Scenario {
                 }
                 lasting[j] = last;
                 later = after;
-                cost[j] = once * span as f64
-                    + last * (years - due) as f64
-                    + after * (years - due - 1) as f64
-                    - received;
+                cost[j] = once * span as f64 + last * (years - due) as f64 - received;
             }
         }
         if recurring_saving {
@@ -1006,6 +1002,8 @@ impl Scenario {
         let mut pressure_z: Vec<Vec<f64>> = vec![Vec::new(); self.pressures.len()];
         for (k, p) in self.pressures.iter().enumerate() {
             let linked = self.links.iter().any(|l| l.other == Linked::Pressure(k));
+            // The budget carries a pressure at its mean: the drivers table counts the rest.
+            let budgeted = p.amount.mean();
             if linked {
                 pressure_z[k] = std_normals(&mut rng, n);
             }
@@ -1022,10 +1020,10 @@ impl Scenario {
                     for y in p.start..years {
                         recurring[y * n + j] += x;
                     }
-                    item_cost[k * n + j] = x * (years - p.start) as f64;
+                    item_cost[k * n + j] = (x - budgeted) * (years - p.start) as f64;
                 } else {
                     one_off[p.start * n + j] += x;
-                    item_cost[k * n + j] = x;
+                    item_cost[k * n + j] = x - budgeted;
                 }
             }
         }
@@ -1169,9 +1167,25 @@ impl Scenario {
             Some(s) => self.drawn_setting(s, seed, b, n),
             None => Vec::new(),
         };
-        let budget_item =
-            (self.finance.is_some()).then(|| items - r - 1 - usize::from(self.capital.is_some()));
-        let capital_item = self.capital.is_some().then(|| items - r - 1);
+        let plan_items = self.plan_items();
+        let (budget_item, capital_item) = (plan_items.budget, plan_items.capital);
+        // The central case's capital financing, by year: what the budget carries of it.
+        let capital_central = if capital_item.is_some() {
+            self.central_capital_financing()
+        } else {
+            Vec::new()
+        };
+        let in_year_budgeted = self
+            .in_year
+            .as_ref()
+            .and_then(|i| i.mitigations.map(|m| i.overspend.mean() + m))
+            .unwrap_or(0.0);
+        let returning: f64 = plan.returning.iter().sum();
+        for (item, value) in [(plan_items.returning, returning)] {
+            if let Some(i) = item {
+                item_cost[i * n..(i + 1) * n].fill(value);
+            }
+        }
         let columns = super::mtfs::MTFS_COLUMNS.len();
         let mut mtfs_values = if mtfs {
             vec![0.0; columns * years * n]
@@ -1233,12 +1247,7 @@ impl Scenario {
                     }
                     item_cost[b * n + j] += base_gap - central_structural[y];
                 }
-                if let Some(c) = capital_item {
-                    if y == 0 {
-                        item_cost[c * n + j] = 0.0;
-                    }
-                    item_cost[c * n + j] += capital_y;
-                }
+
                 if mtfs {
                     let cell = y * n + j;
                     let pressures = before_savings[cell] - risk_part[cell] + underlying;
@@ -1294,6 +1303,26 @@ impl Scenario {
                     let last = MTFS_CLOSED * years + y;
                     mtfs_values[last * n + j] = end.closure;
                 }
+                // The drivers table's plan-wide rows: each year's departure from the budget.
+                // Capital: what landed in the gap (the direction as the year capped it) less
+                // the central case's.
+                let mut add = |item: Option<usize>, x: f64| {
+                    if let Some(i) = item {
+                        if y == 0 {
+                            item_cost[i * n + j] = 0.0;
+                        }
+                        item_cost[i * n + j] += x;
+                    }
+                };
+                if capital_item.is_some() {
+                    add(
+                        capital_item,
+                        capital_y + directions[y] - end.direction - capital_central[y],
+                    );
+                }
+                add(plan_items.in_year, underlying - in_year_budgeted);
+                add(plan_items.response, -(end.closure + end.management));
+                add(plan_items.efs, end.efs_cost);
                 let usable = book.usable;
                 if usable < 0.0 {
                     exhausted = true;

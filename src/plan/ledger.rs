@@ -144,6 +144,11 @@ impl<T: Amount> Closure<T> {
         }
     }
 
+    /// What the response has closed by the last year run.
+    pub(crate) fn closed(&self) -> T {
+        self.closed
+    }
+
     /// Year `y`'s gap from its recurring and one-off parts (years in order from 0).
     pub(crate) fn year(&mut self, y: usize, recurring: T, one_off: T) -> YearGap<T> {
         if y == 0 {

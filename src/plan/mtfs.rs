@@ -949,6 +949,15 @@ impl Scenario {
         Ok((0..years).map(|y| t.structural(y)).collect())
     }
 
+    /// The central case's capital financing by year in floats (the MTFS column, directions
+    /// capped at the central gap): what the budget carries of capital.
+    pub(crate) fn central_capital_financing(&self) -> Vec<f64> {
+        let t = self.table(Case::Central);
+        (0..self.horizon.len())
+            .map(|y| Money::new(t.capital_financing(y)).to_f64())
+            .collect()
+    }
+
     /// The central case's structural gap by year in floats (see [`Scenario::exact_structural`];
     /// zero without `[funding]`), uncertain drivers and grants at their means.
     pub(crate) fn central_structural(&self) -> Vec<f64> {

@@ -17,8 +17,24 @@ use super::spec::{PlanError, Scenario};
 pub const BUDGET_ITEM: &str = "funding and spending drivers";
 
 /// The drivers table's input of kind `capital`: the capital plan's cost to the gap (MRP,
-/// interest and revenue contributions less income, beyond what is budgeted).
+/// interest and revenue contributions less income, beyond what is budgeted, directions as the
+/// year capped them) less the central case's.
 pub const CAPITAL_ITEM: &str = "capital financing";
+
+/// The drivers table's input of kind `in_year`: the underlying in-year overspend's departure
+/// from the value the budget carries (its mean), in every year it recurs.
+pub const IN_YEAR_ITEM: &str = "underlying in-year overspend";
+
+/// The drivers table's input of kind `response`: what budgets set every year and the
+/// management response closed (negative: they close the gap).
+pub const RESPONSE_ITEM: &str = "closures by later budgets";
+
+/// The drivers table's input of kind `reserves`: recurring spending that planned uses of
+/// reserves funded and that returns to the gap.
+pub const RETURNING_ITEM: &str = "recurring spending funded from reserves";
+
+/// The drivers table's input of kind `efs`: MRP and interest on exceptional support.
+pub const EFS_ITEM: &str = "exceptional support: MRP and interest";
 
 /// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
 pub const USABLE_RESERVES: &str = "usable_reserves";
@@ -355,7 +371,8 @@ impl Scenario {
         })
     }
 
-    /// Every input that drives the gap, as (kind, id): risks, pressures (by name), savings.
+    /// Every input that drives the gap, as (kind, id): risks, pressures (by name), savings,
+    /// then the plan-wide inputs in the order of [`Scenario::plan_items`].
     pub(crate) fn items(&self) -> Vec<(String, String)> {
         let mut items: Vec<(String, String)> = Vec::new();
         items.extend(
@@ -382,13 +399,78 @@ impl Scenario {
                 .keys()
                 .map(|y| ("unidentified".to_string(), super::spec::unidentified_id(y))),
         );
-        if self.finance.is_some() {
-            items.push(("budget".to_string(), BUDGET_ITEM.to_string()));
-        }
-        if self.capital.is_some() {
-            items.push(("capital".to_string(), CAPITAL_ITEM.to_string()));
+        let plan = self.plan_items();
+        for (kind, name, present) in [
+            ("budget", BUDGET_ITEM, plan.budget),
+            ("capital", CAPITAL_ITEM, plan.capital),
+            ("in_year", IN_YEAR_ITEM, plan.in_year),
+            ("response", RESPONSE_ITEM, plan.response),
+            ("reserves", RETURNING_ITEM, plan.returning),
+            ("efs", EFS_ITEM, plan.efs),
+        ] {
+            if present.is_some() {
+                items.push((kind.to_string(), name.to_string()));
+            }
         }
         items
+    }
+
+    /// The plan-wide inputs of the drivers table that this scenario has, each with its index
+    /// among the items after the risks (the engine's `item_cost` rows), in a fixed order:
+    /// funding and spending, capital, the in-year position, the closures of later budgets
+    /// (budget setting or a management response), recurring spending funded from reserves,
+    /// and exceptional support.
+    pub(crate) fn plan_items(&self) -> PlanItems {
+        let mut next = self.pressures.len() + self.savings.len();
+        let mut take = |present: bool| {
+            present.then(|| {
+                next += 1;
+                next - 1
+            })
+        };
+        PlanItems {
+            budget: take(self.finance.is_some()),
+            capital: take(self.capital.is_some()),
+            in_year: take(
+                self.in_year
+                    .as_ref()
+                    .is_some_and(|i| i.mitigations.is_some()),
+            ),
+            response: take(
+                self.budget_setting.is_some() || self.spec.plan.management_response > 0.0,
+            ),
+            returning: take(self.reserves.returning.iter().any(|r| *r != 0.0)),
+            efs: take(self.support.is_some()),
+        }
+    }
+}
+
+/// Where the plan-wide inputs sit among the drivers table's items after the risks (see
+/// [`Scenario::plan_items`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlanItems {
+    pub(crate) budget: Option<usize>,
+    pub(crate) capital: Option<usize>,
+    pub(crate) in_year: Option<usize>,
+    pub(crate) response: Option<usize>,
+    pub(crate) returning: Option<usize>,
+    pub(crate) efs: Option<usize>,
+}
+
+impl PlanItems {
+    /// How many there are.
+    pub(crate) fn count(&self) -> usize {
+        [
+            self.budget,
+            self.capital,
+            self.in_year,
+            self.response,
+            self.returning,
+            self.efs,
+        ]
+        .iter()
+        .filter(|i| i.is_some())
+        .count()
     }
 }
 
@@ -499,8 +581,12 @@ impl PlanResult {
             .collect()
     }
 
-    /// Each risk, pressure and saving's mean contribution to the gap over the plan, and in the
-    /// trials in which reserves are exhausted (0 when there are none).
+    /// Each input's mean departure from what the budget counts, over the plan, and in the
+    /// trials in which reserves are exhausted (0 when there are none): a risk's whole cost, a
+    /// pressure's cost less its mean, a saving's shortfall against full delivery (without a
+    /// one-off saving's fall-out, which the budget counts), and the plan-wide inputs'
+    /// departures (see [`Scenario::plan_items`]). They add up to the mean gap over the plan
+    /// less the central MTFS's gap after savings.
     pub fn drivers(&self) -> Vec<DriverRow> {
         let n = self.trials as f64;
         let e = self.acc.exhausted_trials as f64;

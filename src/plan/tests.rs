@@ -1458,3 +1458,59 @@ fn the_in_year_position_recurs_only_in_budgets_set_before_the_forecast() {
             .all(|r| r.pressures == m("0.00"))
     );
 }
+
+#[test]
+fn the_drivers_add_up_to_the_gap_beyond_the_budget() {
+    // Issue 32, item 5: each input counts its departure from what the budget already counts (a
+    // pressure at its mean, a saving delivered in full with its fall-out, the central case's
+    // funding and capital), so that the drivers' means add up to the mean gap over the plan
+    // less the central MTFS's gap after savings. Every kind of input is here.
+    let text = format!(
+        "{}{}\
+         [[savings]]\nid = \"S1\"\nname = \"Recurring\"\nyear = \"2019/20\"\nvalue = 6e6\nrag = \"amber\"\n\
+         [[savings]]\nid = \"S2\"\nname = \"One-off\"\nyear = \"2020/21\"\nvalue = 5e6\nrag = \"red\"\nrecurring = false\n\
+         [[savings]]\nid = \"S3\"\nname = \"Delivered one-off\"\nyear = \"2019/20\"\nvalue = 4e6\nrag = \"delivered\"\nrecurring = false\n\
+         [[risks]]\nid = \"R\"\nname = \"Equal pay\"\nprobability = 0.3\nimpact = {{ dist = \"lognormal\", p50 = 20e6, p90 = 60e6 }}\n\
+         [in_year]\noverspend = {{ dist = \"normal\", mean = 3e6, sd = 2e6 }}\none_off_mitigations = 4e6\n\
+         [reserves]\ngeneral_fund = 20e6\nplanned_use_for_recurring = {{ \"2019/20\" = 2e6 }}\n\
+         [budget_setting]\nnew_savings_capacity = {{ dist = \"uniform\", low = 0.0, high = 0.04 }}\n\
+         [efs]\nborrowing_rate = 0.05\n\
+         [capital]\nopening_cfr = 0\nopening_debt = 0\ndebt_rate = 0.05\nborrowing_rate = 0.05\n\
+         mrp = {{ method = \"straight_line\", years = 50 }}\n\
+         [[capital.directions]]\nname = \"EFS in principle\"\namount = {{ \"2020/21\" = 30e6 }}\n",
+        "[[pressures]]\nname = \"Care demand\"\namount = { dist = \"triangular\", low = 1e6, mode = 3e6, high = 8e6 }\nfirst_year = \"2019/20\"\nrecurring = true\n",
+        "[[pressures]]\nname = \"Waste\"\namount = { dist = \"uniform\", low = 0.0, high = 4e6 }\nfirst_year = \"2020/21\"\nrecurring = false\n",
+    );
+    let s = scenario(&text);
+    let r = s.simulate(20_000, 3, None).unwrap();
+    let gap: f64 = r.by_year().iter().map(|y| y.gap_mean).sum();
+    let budget: f64 = s
+        .mtfs(Case::Central)
+        .unwrap()
+        .iter()
+        .map(|row| row.gap_after_savings.to_f64())
+        .sum();
+    let drivers = r.drivers();
+    let total: f64 = drivers.iter().map(|d| d.mean).sum();
+    // Trial by trial the parts add up, so the means agree to rounding, not just within
+    // Monte Carlo error.
+    assert!(
+        (total - (gap - budget)).abs() < 1e-6 * gap.abs().max(1e6),
+        "drivers {total} against {gap} - {budget}"
+    );
+    let mean = |id: &str| drivers.iter().find(|d| d.id == id).unwrap().mean;
+    // A saving delivered in full departs from nothing, fall-out and all.
+    assert_eq!(mean("S3"), 0.0);
+    // Each kind of plan-wide input has its row.
+    for id in [
+        super::result::IN_YEAR_ITEM,
+        super::result::RESPONSE_ITEM,
+        super::result::RETURNING_ITEM,
+        super::result::EFS_ITEM,
+        CAPITAL_ITEM,
+    ] {
+        assert!(drivers.iter().any(|d| d.id == id), "{id}");
+    }
+    assert!(mean(super::result::RESPONSE_ITEM) < 0.0);
+    assert_eq!(mean(super::result::RETURNING_ITEM), 2e6 * 2.0);
+}

@@ -125,6 +125,8 @@ pub(crate) struct YearOut<T> {
     /// What budgets set every year took off this year's gap: their council tax and new
     /// savings as delivered.
     pub(crate) closure: T,
+    /// What the management response has closed by this year (`plan.management_response`).
+    pub(crate) management: T,
     /// The in-year test failed.
     pub(crate) in_year: bool,
     /// The budget test failed.
@@ -304,6 +306,7 @@ impl<'a, T: Amount> Years<'a, T> {
             efs,
             efs_cost,
             closure,
+            management: self.closure.closed(),
             in_year,
             budget: left > T::ZERO && left > (usable - self.floor).max0(),
         }
