@@ -668,6 +668,25 @@ class PlanResult:
         table = _with_names(pl.DataFrame(self._native.drivers(), schema=schema), self.scenario)
         return table.sort(["exhausted_mean", "mean"], descending=True)
 
+    def savings_shortfall(self) -> pl.DataFrame:
+        """The savings shortfall by year, defined once (the programme view and the report use
+        it too): ``target``, the savings the budget counts on in the year (recurring ones due by
+        it, one-off ones due in it, those still to be identified); ``expected_delivery``, the
+        mean delivered in the year; and the shortfall, target less delivered, as
+        ``shortfall_mean``, ``shortfall_p10``, ``shortfall_p50``, ``shortfall_p90``. A one-off
+        saving's fall-out from the base budget in later years is not a shortfall: the budget
+        counts it.
+
+        >>> import fiscalrisk as fr
+        >>> r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
+        >>> t = r.savings_shortfall()
+        >>> bool(((t["target"] - t["expected_delivery"] - t["shortfall_mean"]).abs() < 1e-3).all())
+        True
+        """
+        schema = {"year": pl.String, "target": pl.Float64, "expected_delivery": pl.Float64, "shortfall_mean": pl.Float64,
+                  "shortfall_p10": pl.Float64, "shortfall_p50": pl.Float64, "shortfall_p90": pl.Float64}
+        return pl.DataFrame(self._native.savings_shortfall(), schema=schema)
+
     def risk_assessed_minimum(self, confidence: float = 0.95) -> float:
         """One general fund balance for the whole plan: the quantile ``confidence`` of the plan's
         simulated cumulative one-off exposure (one-off pressures and risk costs, the due-year

@@ -337,8 +337,10 @@ SAVINGS_TRIALS = 20_000
 
 
 def _savings_section(result: PlanResult) -> list[str]:
-    """The savings programme alone: target, the part still to be identified, expected delivery
-    and the P90 shortfall by year (its own simulation, the plan's seed), and the figure."""
+    """The savings programme: target, the part still to be identified, expected delivery and
+    the shortfall's mean and P90 by year, from the plan's own trials
+    (:meth:`PlanResult.savings_shortfall`, the one definition), and the programme's figure (its
+    own simulation, the plan's seed)."""
     from . import plot
     from .savings import SavingsProgramme
 
@@ -347,14 +349,18 @@ def _savings_section(result: PlanResult) -> list[str]:
     if not savings:
         return []
     programme = SavingsProgramme(savings, delivery=d.get("savings_delivery") or {}, unidentified=d.get("unidentified") or {})
-    years = result.by_year()["year"].to_list()
-    view = programme.view(trials=SAVINGS_TRIALS, seed=result.seed, until=years[-1]).select(
-        "year", "target", "unidentified", "expected_delivery", "shortfall_mean", "shortfall_p90"
+    unidentified = d.get("unidentified") or {}
+    shortfall = result.savings_shortfall()
+    still = [sum((float(v) for due, v in unidentified.items() if due <= y), 0.0) for y in shortfall["year"].to_list()]
+    view = shortfall.select(
+        "year", "target", pl.Series("unidentified", still, dtype=pl.Float64), "expected_delivery", "shortfall_mean",
+        "shortfall_p90",
     )
     return [
         "<h2>Savings programme</h2>",
-        f"<p class='note'>The programme alone ({SAVINGS_TRIALS:,} trials, seed {result.seed}): the savings the budget "
-        "assumes, the part still to be identified, expected delivery and the shortfall's mean and P90 by year.</p>",
+        "<p class='note'>The savings the budget counts on in each year, the part still to be identified, expected "
+        "delivery and the shortfall (target less delivered: one definition, the plan's) with its mean and P90, "
+        f"over the plan's trials. The figure is the programme alone ({SAVINGS_TRIALS:,} trials, seed {result.seed}).</p>",
         _svg(plot.savings_delivery(programme, trials=SAVINGS_TRIALS, seed=result.seed)),
         _table(view, money=["target", "unidentified", "expected_delivery", "shortfall_mean", "shortfall_p90"]),
     ]

@@ -304,8 +304,10 @@ class SavingsProgramme:
 
     def simulate(self, trials: int = 100_000, seed: int = 42, *, until: Optional[str] = None) -> PlanResult:
         """The programme alone as a plan (no pressures, risks or reserves): each year's gap is
-        the programme's shortfall, so :meth:`fiscalrisk.PlanResult.exceedance` gives
-        P(shortfall > amount) and ``drivers()`` each saving's part. Years as in :meth:`view`.
+        the programme's shortfall plus one-off savings' fall-out from the base budget, so
+        :meth:`fiscalrisk.PlanResult.exceedance` gives P(gap > amount),
+        :meth:`fiscalrisk.PlanResult.savings_shortfall` the shortfall itself and ``drivers()``
+        each saving's part. Years as in :meth:`view`.
 
         >>> p = SavingsProgramme([{"id": "S1", "name": "x", "year": "2019/20", "value": 10e6, "rag": "red"}])
         >>> p.simulate(trials=20_000, seed=1).exceedance(0.0, "2019/20") > 0.5  # red: usually short
@@ -319,30 +321,13 @@ class SavingsProgramme:
         part of the target still to be identified), ``expected_delivery``, and the shortfall's
         mean, P10, P50 and P90. The years run from the first saving's to the last's, or to
         ``until`` (a year label) when it is later: a recurring saving's shortfall lasts."""
-        result = self.simulate(trials=trials, seed=seed, until=until).by_year()
-        years = result["year"].to_list()
-        target, unidentified = [], []
-        for y in years:
-            total = 0.0
-            for s in self.savings:
-                due = s["year"]
-                if (s.get("recurring", True) and due <= y) or due == y:
-                    total += float(s["value"])
-            # Still to be identified: recurring, so each year's amount stays in later targets.
-            still = sum((float(v) for due, v in self.unidentified.items() if due <= y), 0.0)
-            target.append(total + still)
-            unidentified.append(still)
-        return pl.DataFrame(
-            {
-                "year": years,
-                "target": target,
-                "unidentified": unidentified,
-                "expected_delivery": [t - m for t, m in zip(target, result["gap_mean"].to_list())],
-                "shortfall_mean": result["gap_mean"],
-                "shortfall_p10": result["gap_p10"],
-                "shortfall_p50": result["gap_p50"],
-                "shortfall_p90": result["gap_p90"],
-            }
+        shortfall = self.simulate(trials=trials, seed=seed, until=until).savings_shortfall()
+        # Still to be identified: recurring, so each year's amount stays in later targets.
+        unidentified = [sum((float(v) for due, v in self.unidentified.items() if due <= y), 0.0)
+                        for y in shortfall["year"].to_list()]
+        return shortfall.select(
+            "year", "target", pl.Series("unidentified", unidentified, dtype=pl.Float64), "expected_delivery",
+            "shortfall_mean", "shortfall_p10", "shortfall_p50", "shortfall_p90",
         )
 
     def by_directorate(self, trials: int = 100_000, seed: int = 42) -> pl.DataFrame:

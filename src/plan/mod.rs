@@ -85,8 +85,9 @@ pub use mtfs::{
     BridgeRow, Case, CouncilTaxRow, MTFS_COLUMNS, MtfsLine, MtfsRow, Sensitivity, bridge,
 };
 pub use result::{
-    BUDGET_ITEM, BreachRow, CAPITAL_ITEM, DEBT_INDICATORS, DriverRow, FORWARD_INDICATORS,
-    ForwardRow, PlanResult, ReserveRow, TrialTable, USABLE_RESERVES, YearRow,
+    BUDGET_ITEM, BreachRow, CAPITAL_ITEM, DEBT_INDICATORS, DriverRow, EFS_ITEM, FORWARD_INDICATORS,
+    ForwardRow, IN_YEAR_ITEM, PlanResult, RESPONSE_ITEM, RETURNING_ITEM, ReserveRow, ShortfallRow,
+    TrialTable, USABLE_RESERVES, YearRow,
 };
 pub use spec::{
     Condition, InYearSpec, MAX_INPUT_BYTES, MAX_ITEMS, PlanError, PlanSpec, PressureSpec, Scenario,

@@ -39,6 +39,27 @@ pub const EFS_ITEM: &str = "exceptional support: MRP and interest";
 /// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
 pub const USABLE_RESERVES: &str = "usable_reserves";
 
+/// One row of [`PlanResult::savings_shortfall`]: the savings shortfall, defined once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShortfallRow {
+    /// The year.
+    pub year: String,
+    /// The savings the budget counts on in the year: recurring savings due by it, one-off
+    /// savings due in it, and those still to be identified (the MTFS's planned savings).
+    pub target: f64,
+    /// The savings delivered in the year: mean over the trials.
+    pub expected_delivery: f64,
+    /// The shortfall, target less delivered: mean. A one-off saving's fall-out from the base
+    /// budget in later years is not a shortfall (the budget counts it).
+    pub shortfall_mean: f64,
+    /// 10th percentile.
+    pub shortfall_p10: f64,
+    /// Median.
+    pub shortfall_p50: f64,
+    /// 90th percentile.
+    pub shortfall_p90: f64,
+}
+
 /// One row of [`PlanResult::by_year`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct YearRow {
@@ -168,6 +189,9 @@ pub struct PlanResult {
     /// plan varies by trial, their distributions are in the accumulators.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     debt: Vec<[f64; 3]>,
+    /// By year: the savings the budget counts on (empty in results stored before 0.7.0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    planned_savings: Vec<f64>,
 }
 
 /// The debt indicators a plan with `[capital]` adds to [`PlanResult::resilience`], as shares
@@ -194,6 +218,8 @@ struct Stored {
     items: Vec<(String, String)>,
     #[serde(default)]
     debt: Vec<[f64; 3]>,
+    #[serde(default)]
+    planned_savings: Vec<f64>,
 }
 
 impl TryFrom<Stored> for PlanResult {
@@ -212,6 +238,12 @@ impl TryFrom<Stored> for PlanResult {
             if len != years {
                 return bad(format!("{name} has {len} values for {years} years"));
             }
+        }
+        if !s.planned_savings.is_empty() && s.planned_savings.len() != years {
+            return bad(format!(
+                "planned_savings has {} values for {years} years",
+                s.planned_savings.len()
+            ));
         }
         if !s.debt.is_empty() && s.debt.len() != years {
             return bad(format!(
@@ -245,6 +277,7 @@ impl TryFrom<Stored> for PlanResult {
             reserve_names: s.reserve_names,
             floors: s.floors,
             debt: s.debt,
+            planned_savings: s.planned_savings,
             acc: s.acc,
             items: s.items,
         })
@@ -368,6 +401,12 @@ impl Scenario {
                 .collect(),
             acc: run.acc,
             items: self.items(),
+            planned_savings: self
+                .planned_savings()
+                .0
+                .iter()
+                .map(|d| crate::money::Money::new(*d).to_f64())
+                .collect(),
         })
     }
 
@@ -766,6 +805,44 @@ impl PlanResult {
                         p.map_or_else(|| sk.mean(), |p| sk.quantile(p))
                     })
                     .collect()
+            })
+            .collect())
+    }
+
+    /// The savings shortfall by year, the one definition the programme view, the plan and the
+    /// report use: the savings the budget counts on in the year (recurring ones due by it,
+    /// one-off ones due in it, those still to be identified) less those delivered in it, read
+    /// from the simulated MTFS (`savings`, as delivered). Its quantiles are the target less
+    /// the delivered savings' opposite quantiles.
+    pub fn savings_shortfall(&self) -> Result<Vec<ShortfallRow>, PlanError> {
+        if self.planned_savings.len() != self.years.len() {
+            return Err(PlanError::Result(
+                "it was stored before fiscalrisk 0.7.0 kept the planned savings; run the plan again"
+                    .into(),
+            ));
+        }
+        let mean = self.mtfs("mean")?;
+        let q = |p: &str| self.mtfs(p);
+        let (p90, p50, p10) = (q("p90")?, q("p50")?, q("p10")?);
+        let k = super::MTFS_COLUMNS
+            .iter()
+            .position(|c| *c == "savings")
+            .expect("the MTFS has a savings column");
+        Ok(self
+            .years
+            .iter()
+            .enumerate()
+            .map(|(y, year)| {
+                let target = self.planned_savings[y];
+                ShortfallRow {
+                    year: year.clone(),
+                    target,
+                    expected_delivery: mean[y][k],
+                    shortfall_mean: target - mean[y][k],
+                    shortfall_p10: target - p90[y][k],
+                    shortfall_p50: target - p50[y][k],
+                    shortfall_p90: target - p10[y][k],
+                }
             })
             .collect())
     }

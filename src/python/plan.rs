@@ -218,6 +218,11 @@ impl PyPlanResult {
         to_py(py, &self.inner.drivers())
     }
 
+    fn savings_shortfall<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let rows = self.inner.savings_shortfall().map_err(Failure::from)?;
+        to_py(py, &rows)
+    }
+
     fn reserves_by_year<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.reserves_by_year())
     }
