@@ -225,6 +225,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     formatter = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None,
                                      formatter_class=formatter)
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"fiscalrisk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", formatter_class=formatter, help="simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative)")
     demo.add_argument("--register", help="simulate this risk register TOML file instead")
@@ -270,7 +273,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a reader that went away shows here, inside the handlers below
         return code
+    except BrokenPipeError:  # the reader went away (`fiscalrisk schema | head`): stop quietly.
+        # Before OSError, of which it is one: exit 141, as a shell reports SIGPIPE.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ValidationError as e:
         return _input_error(args, f"invalid input: {e}")
     except FileNotFoundError as e:
@@ -280,11 +290,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("fiscalrisk: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader went away (`fiscalrisk schema | head`): stop quietly
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
 
     except BaseException as e:  # never let a bug look like a failed check (exit 1); a Rust
         # panic arrives as pyo3's PanicException, a BaseException

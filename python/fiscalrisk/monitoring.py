@@ -277,7 +277,9 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
         raise too_many  # counted before parsing: a file of short rows cannot exhaust memory
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = pl.read_excel(io.BytesIO(data), read_options={"n_rows": limit + 1})
+            # Every cell as text, as a CSV is read: a TRUE cell in an amount column reaches the
+            # core as "true" and is refused, where a typed read made it 1 (issue 38).
+            frame = pl.read_excel(io.BytesIO(data), read_options={"n_rows": limit + 1}, infer_schema_length=0)
             # The header row as written (the reader renames a repeated one to budget_1).
             top = pl.read_excel(io.BytesIO(data), has_header=False, read_options={"n_rows": 1})
             headers = ["" if v is None else str(v) for v in top.row(0)] if top.height else []

@@ -38,3 +38,21 @@ def test_bad_register_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "nope.toml" in missing.stderr
     out = run("demo", "--trials", "0")
     assert out.returncode == 2 and "trials: 0" in out.stderr
+
+
+def test_a_reader_that_goes_away_gives_exit_141_and_version_prints_the_version() -> None:
+    # Issue 37: `fiscalrisk schema | head -1` printed "[Errno 32] Broken pipe" and exited 2
+    # (OSError was caught before BrokenPipeError); there was no --version.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; '{sys.executable}' -m fiscalrisk schema | head -c 1 >/dev/null"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 141, (done.returncode, done.stderr)
+    assert "Broken pipe" not in done.stderr
+    version = subprocess.run([sys.executable, "-m", "fiscalrisk", "--version"], capture_output=True, text=True, timeout=60)
+    import fiscalrisk
+
+    assert version.returncode == 0 and version.stdout.strip() == f"fiscalrisk {fiscalrisk.__version__}"

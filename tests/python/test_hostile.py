@@ -441,3 +441,30 @@ def test_negative_one_off_mitigations_fail_the_check_and_the_forecast(tmp_path: 
     assert found and "is negative" in found[0]["message"]
     with pytest.raises(fr.ValidationError, match="one_off_mitigations.*is negative"):
         fr.monitoring.forecast(fr.monitoring.read(table))
+
+
+def test_a_boolean_excel_cell_is_not_an_amount(tmp_path: Path) -> None:
+    # Issue 38, item 4: a TRUE cell in an amount column was read as £1.00, seen only through a
+    # totals mismatch.
+    import json
+
+    import xlsxwriter
+
+    path = tmp_path / "bool.xlsx"
+    lines = [r.split(",") for r in EXAMPLE_M8.splitlines()]
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    budget = lines[0].index("budget")
+    for r, row in enumerate(lines):
+        for c, cell in enumerate(row):
+            if r == 1 and c == budget:
+                sheet.write_boolean(r, c, True)
+            elif r > 0 and cell and cell.lstrip("-").replace(".", "", 1).isdigit():
+                sheet.write_number(r, c, float(cell))
+            else:
+                sheet.write_string(r, c, cell)
+    book.close()
+    done = run("check", str(path), "--format", "json")
+    assert done.returncode == 1, done.stdout
+    found = [f for f in json.loads(done.stdout)["findings"] if f.get("column") == "budget" and f.get("row") == 1]
+    assert found and "not an amount" in found[0]["message"], found
