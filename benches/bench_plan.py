@@ -1,5 +1,6 @@
 """Benchmark: the reference scenario scaled to 60 risks (10 correlated), 250 savings (their
 delivery correlated through the reference plan's programme factor), 20 pressures and 5 years,
+a budget set every year (or, with ``--response management``, the management response),
 with the reference plan's funding side (six correlated PERT drivers, council tax, business
 rates, grants, fees and spending lines, balanced in the central case), 200,000 trials, in
 fiscalrisk and in an equivalent vectorised numpy implementation written for this benchmark. Prints both times (best of --repeat, after --warmup untimed runs), the ratio,
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -20,6 +22,7 @@ from typing import Any
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 from scipy.special import ndtr
 from scipy.stats import beta as beta_dist
 
@@ -30,6 +33,13 @@ from bench_register import WARMUP_HELP, YEARS, measure_rounds, numpy_simulate, s
 
 RAGS = ["delivered", "green", "amber", "red"]
 DEFAULTS = {"delivered": (1.0, 1.0, 1.0, 0.0), "green": (0.9, 0.5, 1.0, 0.05), "amber": (0.6, 0.0, 1.0, 0.2), "red": (0.25, 0.0, 0.5, 0.4)}
+
+
+#: How the plan closes the gap it carries into each year: ``budget`` (a budget set every year:
+#: new savings of U(1%, 5%) of the net budget delivered as amber savings are, the default since
+#: 0.7.0) or ``management`` (the costless management response of 0.5 that the figures before
+#: 0.7.0 were measured with). Workers read it from the environment the main process sets.
+RESPONSE = os.environ.get("FISCALRISK_BENCH_RESPONSE", "budget")
 
 
 def scaled_scenario() -> fr.Scenario:
@@ -83,7 +93,11 @@ def scaled_scenario() -> fr.Scenario:
         {"name": "Corporate contingency", "balance": 40e6, "committed": 15e6, "minimum": 10e6, "usable": True, "draw_order": 2},
         {"name": "Schools balances", "balance": 60e6, "usable": False},
     ]
-    base["plan"].update(years=YEARS, management_response=0.5)
+    if RESPONSE == "budget":
+        base["plan"].update(years=YEARS)
+        base["budget_setting"] = {"new_savings_capacity": {"dist": "uniform", "low": 0.01, "high": 0.05}}
+    else:
+        base["plan"].update(years=YEARS, management_response=0.5)
     base.update(savings=savings, pressures=pressures, risks=register["risks"],
                 correlations=list(register.get("correlations", [])) + driver_links)
     base["reserves"]["general_fund"] = 320e6  # with the reference plan's earmarked reserves: P(exhausted) about 0.36
@@ -229,16 +243,21 @@ def numpy_plan(s: fr.Scenario, trials: int, seed: int) -> float:
         recurring[:, t + 1 :] += lasting[:, None]
         if not sv.get("recurring", True):
             recurring[:, t + 1 :] += value  # a one-off saving falls out of the base budget
-    # The management response closes m of the recurring gap still open, accumulating.
-    m = spec["plan"]["management_response"]
-    gap = np.empty_like(recurring)
+    # The management response closes m of the recurring gap still open, accumulating; or a
+    # budget set every year closes what each year carries into the next (below, with reserves).
+    m = spec["plan"].get("management_response", 0.0)
+    setting = spec.get("budget_setting")
     closed = np.zeros(trials)
     open_prev = np.zeros(trials)
-    for t in range(YEARS):
-        if t > 0:
-            closed = closed + m * np.maximum(open_prev, 0)
-        open_prev = recurring[:, t] - closed
-        gap[:, t] = open_prev + one_off[:, t]
+    pending_rec = np.zeros(trials)
+    pending_def = np.zeros(trials)
+    # One-off savings of each year fall out of the next year's base budget: carried with the
+    # open recurring gap into the next budget.
+    fallout = np.zeros(YEARS)
+    for sv in spec["savings"]:
+        if not sv.get("recurring", True):
+            fallout[int(sv["year"][:4]) - first] += float(sv["value"])
+    budgets = s.mtfs()["funding"].cast(pl.Float64).to_numpy()
     # Reserves in the order a section 151 officer draws them: earmarked above their minimums in
     # draw order, the general fund, then the minimums; ring-fenced reserves never.
     res = spec["reserves"]
@@ -249,7 +268,24 @@ def numpy_plan(s: fr.Scenario, trials: int, seed: int) -> float:
     floors = [float(e.get("minimum", 0)) for e in usable]
     exhausted = np.zeros(trials, dtype=bool)
     for t in range(YEARS):
-        g = gap[:, t]
+        if setting:
+            # New savings set by this year's budget, delivered as amber savings are: in full
+            # with probability 0.6, else U(0, 1); nothing in the year when they slip (0.2).
+            if t > 0:
+                slipped = rng.random(trials) < 0.2
+                fraction = np.where(rng.random(trials) < 0.6, 1.0, rng.random(trials))
+                due = np.where(slipped, 0.0, fraction)
+            else:
+                fraction = due = np.ones(trials)
+            closed = closed + pending_rec * fraction
+            late = pending_rec * (fraction - due) - pending_def * due
+            open_prev = recurring[:, t] - closed
+            g = open_prev + one_off[:, t] + late
+        else:
+            if t > 0:
+                closed = closed + m * np.maximum(open_prev, 0)
+            open_prev = recurring[:, t] - closed
+            g = open_prev + one_off[:, t]
         need = np.maximum(g, 0)
         for k in range(len(em)):
             take = np.minimum(need, np.maximum(em[k] - floors[k], 0))
@@ -265,6 +301,12 @@ def numpy_plan(s: fr.Scenario, trials: int, seed: int) -> float:
         gf -= need + np.minimum(g, 0)
         total = gf + sum(em)
         exhausted |= total < 0
+        if setting:
+            # The next budget closes the recurring gap carried in, then the deficit, with new
+            # savings up to U(1%, 5%) of its net budget.
+            capacity = rng.uniform(0.01, 0.05, trials) * budgets[min(t + 1, YEARS - 1)]
+            pending_rec = np.minimum(np.maximum(open_prev + fallout[t], 0), capacity)
+            pending_def = np.minimum(np.maximum(-total, 0), capacity - pending_rec)
         # percentiles as the by-year and reserves-by-year tables report them
         np.quantile(g, [0.1, 0.5, 0.9, 0.95], method="inverted_cdf")
         np.quantile(total, [0.05, 0.25, 0.5, 0.75, 0.95], method="inverted_cdf")
@@ -298,10 +340,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each measurement; the best is kept")
     parser.add_argument("--warmup", type=int, default=1, help=WARMUP_HELP)
     parser.add_argument("--worker", choices=["fiscalrisk", "numpy"])
+    parser.add_argument("--response", choices=["budget", "management"], default="budget",
+                        help="budget: a budget set every year (since 0.7.0); management: the management response of 0.5 "
+                             "the figures before 0.7.0 were measured with")
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.trials, args.seed, args.repeat, args.warmup)
         return
+    os.environ["FISCALRISK_BENCH_RESPONSE"] = args.response
+    print(f"response: {args.response}")
     print(f"scaled reference scenario: 60 risks, 250 savings, 20 pressures, 6 drivers and the funding side, {YEARS} years; "
           f"{args.trials:,} trials; best of {args.rounds} interleaved rounds of {args.repeat} (after {args.warmup} untimed)")
     ours, theirs = measure_rounds(["fiscalrisk", "numpy"], args.trials, args.seed, args.repeat, args.rounds, __file__, args.warmup)
