@@ -115,6 +115,24 @@ impl SketchSlots {
 /// The MTFS column written after the year: what budgets set every year closed.
 const MTFS_CLOSED: usize = 14;
 
+/// The components' random streams (see [`rng::component`]): the risks draw on the batch's main
+/// stream (0), as the register simulated alone does; every other component on its own, so that
+/// adding a component, or drawing one more or less, leaves every other draw as it was.
+pub(crate) mod stream {
+    /// A budget set every year: capacities and new savings' deliveries.
+    pub(crate) const BUDGET_SETTING: u64 = 1;
+    /// Pressures (and the latents of those linked to savings).
+    pub(crate) const PRESSURES: u64 = 2;
+    /// Funding and spending: drivers' latents and uncertain grants.
+    pub(crate) const FINANCE: u64 = 3;
+    /// Savings: the programme's delivery factors and each saving's delivery.
+    pub(crate) const SAVINGS: u64 = 4;
+    /// The in-year overspend.
+    pub(crate) const IN_YEAR: u64 = 5;
+    /// The capital plan's slippage, overruns and receipts.
+    pub(crate) const CAPITAL: u64 = 6;
+}
+
 /// Adds counts element by element.
 fn addu_into(a: &mut [u64], b: &[u64]) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
@@ -1000,12 +1018,13 @@ impl Scenario {
         // A pressure linked to a saving is drawn through a latent normal (its quantile at the
         // latent's cdf), so that the saving can share it; the others as before.
         let mut pressure_z: Vec<Vec<f64>> = vec![Vec::new(); self.pressures.len()];
+        let mut pressure_rng = rng::component(seed, b, stream::PRESSURES);
         for (k, p) in self.pressures.iter().enumerate() {
             let linked = self.links.iter().any(|l| l.other == Linked::Pressure(k));
             // The budget carries a pressure at its mean: the drivers table counts the rest.
             let budgeted = p.amount.mean();
             if linked {
-                pressure_z[k] = std_normals(&mut rng, n);
+                pressure_z[k] = std_normals(&mut pressure_rng, n);
             }
             for j in 0..n {
                 let x = if linked {
@@ -1014,7 +1033,7 @@ impl Scenario {
                         .quantile(u.clamp(1e-15, 1.0 - 1e-15))
                         .unwrap_or(0.0)
                 } else {
-                    p.amount.draw(&mut rng)
+                    p.amount.draw(&mut pressure_rng)
                 };
                 if p.recurring {
                     for y in p.start..years {
@@ -1043,7 +1062,8 @@ impl Scenario {
                         .iter()
                         .any(|l| matches!(l.other, Linked::Driver(_))) =>
             {
-                let (z, b, r) = f.draw(engine, n, &mut rng, &risk_z, capital_driver);
+                let mut finance_rng = rng::component(seed, b, stream::FINANCE);
+                let (z, b, r) = f.draw(engine, n, &mut finance_rng, &risk_z, capital_driver);
                 (z, b, r, true)
             }
             Some(f) => (Vec::new(), f.fixed_years(), Vec::new(), false),
@@ -1060,8 +1080,9 @@ impl Scenario {
         // (drawn only when the programme is correlated, so that a programme without
         // correlation draws exactly as before).
         let programme = &self.spec.savings_delivery;
+        let mut savings_rng = rng::component(seed, b, stream::SAVINGS);
         let delivery = (programme.is_correlated() || !self.links.is_empty())
-            .then(|| DeliveryFactors::draw(self, engine, n, &mut rng));
+            .then(|| DeliveryFactors::draw(self, engine, n, &mut savings_rng));
         let mut scratch = SavingScratch {
             z: vec![0.0; if delivery.is_some() { n } else { 0 }],
             lasting: vec![0.0; n],
@@ -1074,24 +1095,26 @@ impl Scenario {
             let later = self.saving_ledger(
                 k,
                 delivery.as_ref().map(|f| (f, &latents)),
-                &mut rng,
+                &mut savings_rng,
                 &mut scratch,
                 &mut item_cost[item * n..(item + 1) * n],
                 (&mut one_off, &mut recurring),
             );
             base[due + 1..].iter_mut().for_each(|v| *v += later);
         }
-        // Drawn after the savings, so that adding it leaves every other draw as it was.
+        // The in-year overspend, on its own stream.
         let overspend: Vec<f64> = match &self.in_year {
-            Some(i) => (0..n).map(|_| i.overspend.draw(&mut rng)).collect(),
+            Some(i) => {
+                let mut in_year_rng = rng::component(seed, b, stream::IN_YEAR);
+                (0..n).map(|_| i.overspend.draw(&mut in_year_rng)).collect()
+            }
             None => vec![0.0; n],
         };
-        // The capital plan of each trial, when it varies (drawn last, so that adding it leaves
-        // every other draw as it was).
+        // The capital plan of each trial, when it varies, on its own stream.
         let capital_trials: Vec<[f64; 4]> = match &self.capital {
             Some(c) if capital_varies => c.trials(
                 n,
-                &mut rng,
+                &mut rng::component(seed, b, stream::CAPITAL),
                 (!driver_rates.is_empty()).then_some(driver_rates.as_slice()),
             ),
             _ => Vec::new(),

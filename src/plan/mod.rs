@@ -34,9 +34,11 @@
 //!   before the plan's first year; the underlying overspend (the forecast plus the one-off
 //!   mitigations inside it) recurs in every year's base budget.
 //!
-//! Trials run in the risk engine's batches and streams: batch `b` draws the risks first (the
-//! same numbers as simulating the register alone), then the pressures, then the savings, then
-//! the in-year overspend.
+//! Trials run in the risk engine's batches: batch `b` draws the risks on its main stream (the
+//! same numbers as simulating the register alone), and every other component (pressures,
+//! funding and spending, savings, the in-year overspend, capital, a budget set every year) on a
+//! stream of its own keyed by (seed, batch, component) (`rng::component`), so that adding a
+//! component leaves every other draw as it was.
 //!
 //! The module follows the flow: [`spec`] (the file, validation, shared types), [`ledger`] (the
 //! year's arithmetic), `engine` (the batches), `stress` (the reverse stress test, which calls

@@ -17,9 +17,6 @@ use super::ledger::ratio;
 use super::spec::{PlanError, Scenario, Setting};
 use super::year::{Support, Supports};
 
-/// The component stream of a budget set every year (see [`rng::component`]).
-pub(crate) const STREAM: u64 = 1;
-
 /// The largest core increase below a principle: councils set 2.99% under a 3% principle.
 fn below(limit: Decimal) -> Decimal {
     limit - Decimal::new(1, 4)
@@ -203,7 +200,7 @@ impl Scenario {
         n: usize,
     ) -> Vec<(f64, f64, f64)> {
         let years = self.horizon.len();
-        let mut rng = rng::component(seed, batch, STREAM);
+        let mut rng = rng::component(seed, batch, super::engine::stream::BUDGET_SETTING);
         let budgets: Vec<f64> = (0..years).map(|y| self.next_budget(y).to_f64()).collect();
         let fixed = match &s.rule.spec().new_savings_capacity.0 {
             DistributionSpec::Fixed { value } => Some(value.to_f64()),

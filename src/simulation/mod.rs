@@ -47,13 +47,15 @@
 //! the tail candidates merged in one walk, each key's sums still added in batch order).
 //! 0.6.1 gives what 0.6.0 gave, bit for bit (a run's sketches made compact in place on the
 //! pool's threads, the banks read a page at a time).
-//! 0.7.0 draws what 0.6.1 drew, bit for bit, but the plan's year follows the statute (issue 32,
-//! `plan::year`): `p_s114` is now either of two tests, in year and for the next budget,
-//! against `policy.s114_floor` instead of the general fund's minimum, so it changes for any
-//! plan with a minimum, a deficit or a floor; and gaps and balances change where a
-//! capitalisation direction exceeded its year's gap (it no longer makes a surplus, nor closes
-//! the recurring gap carried forward) or reserves were planned for recurring spending (the need
-//! now returns the next year). Every other figure of every other plan is what 0.6.1 gave.
+//! 0.7.0 changes a plan's numbers once (issue 32). The draws: a register's are what 0.6.1 drew,
+//! bit for bit, and so are a plan's risks (the batch's main stream); every other component of
+//! a plan (pressures, funding and spending, savings, the in-year overspend, capital, a budget set
+//! every year) draws on a stream of its own keyed by (seed, batch, component)
+//! (`rng::component`), so a plan with any of them draws other numbers than 0.6.1 did, from the
+//! same distributions. The year (`plan::year`) follows the statute: `p_s114` is either of two
+//! tests against `policy.s114_floor`, not the general fund's minimum; a capitalisation
+//! direction funds at most its year's gap; reserves planned for recurring spending leave the
+//! need in the next year.
 //!
 //! # Memory
 //!
