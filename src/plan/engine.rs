@@ -17,7 +17,7 @@ use crate::simulation::{self, BATCH_SIZE, Engine, SimulationOptions};
 
 use super::ledger::{relieved, saving_gap, spread};
 use super::spec::{Condition, Linked, PlanError, Scenario};
-use super::year::{YearIn, Years};
+use super::year::YearIn;
 
 /// The trials that meet a reverse stress test's condition, batch by batch.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -1120,7 +1120,6 @@ impl Scenario {
             _ => Vec::new(),
         };
         let mitigations = self.in_year.as_ref().and_then(|i| i.mitigations);
-        let s114_floor = self.spec.policy.s114_floor.to_f64();
         let plan = &self.reserves;
         let k = plan.names.len();
         let mut acc = PlanAcc::new(years, items, k);
@@ -1218,18 +1217,7 @@ impl Scenario {
         for j in 0..n {
             plan.open(&mut book, overspend[j]);
             let underlying = mitigations.map_or(0.0, |x| overspend[j] + x);
-            let mut run = Years::new(
-                plan,
-                self.spec.plan.management_response,
-                s114_floor,
-                self.spec.policy.reserves_for_recurring_gaps,
-            );
-            if let Some(s) = &self.budget_setting {
-                run = run.with_budget_setting(&s.headroom_f64);
-            }
-            if let Some((_, support)) = &self.support {
-                run = run.with_support(support);
-            }
+            let mut run = self.years(plan);
             let mut exhausted = false;
             cumulative[j] = overspend[j];
             for y in 0..years {

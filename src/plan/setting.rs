@@ -13,9 +13,10 @@ use crate::money::Money;
 use crate::rng;
 use crate::saving::{DeliveryModel, Rag};
 
+use super::ledger::ReservePlan;
 use super::ledger::ratio;
 use super::spec::{PlanError, Scenario, Setting};
-use super::year::{Support, Supports};
+use super::year::{Support, Supports, Years};
 
 /// The largest core increase below a principle: councils set 2.99% under a 3% principle.
 fn below(limit: Decimal) -> Decimal {
@@ -23,6 +24,26 @@ fn below(limit: Decimal) -> Decimal {
 }
 
 impl Scenario {
+    /// The plan's years in floats, for one trial of the simulation or the reverse stress
+    /// test's central case: the management response, the statutory floor, the reserves policy,
+    /// and the council's responses (a budget set every year, exceptional support) when the
+    /// scenario has them. The exact ledger builds the same in decimals.
+    pub(crate) fn years<'a>(&'a self, plan: &'a ReservePlan<f64>) -> Years<'a, f64> {
+        let mut run = Years::new(
+            plan,
+            self.spec.plan.management_response,
+            self.spec.policy.s114_floor.to_f64(),
+            self.spec.policy.reserves_for_recurring_gaps,
+        );
+        if let Some(s) = &self.budget_setting {
+            run = run.with_budget_setting(&s.headroom_f64);
+        }
+        if let Some((_, support)) = &self.support {
+            run = run.with_support(support);
+        }
+        run
+    }
+
     /// Compiles `[budget_setting]`, if any.
     pub(crate) fn setting(&self) -> Result<Option<Setting>, PlanError> {
         let Some(spec) = &self.spec.budget_setting else {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ledger::{relieved, saving_gap};
 use super::spec::{Condition, PlanError, Scenario};
-use super::year::{YearIn, Years};
+use super::year::YearIn;
 
 /// Sizes of risk set searched exhaustively by the reverse stress test while a size has at
 /// most this many sets.
@@ -185,20 +185,9 @@ impl Scenario {
         let plan = &self.reserves;
         let mut book = plan.book();
         plan.open(&mut book, c.overspend);
-        let mut run = Years::new(
-            plan,
-            self.spec.plan.management_response,
-            self.spec.policy.s114_floor.to_f64(),
-            self.spec.policy.reserves_for_recurring_gaps,
-        );
-        if let Some((_, support)) = &self.support {
-            run = run.with_support(support);
-        }
+        let mut run = self.years(plan);
         let setting = match &self.budget_setting {
-            Some(s) => {
-                run = run.with_budget_setting(&s.headroom_f64);
-                self.central_setting(s)
-            }
+            Some(s) => self.central_setting(s),
             None => vec![(0.0, 1.0, 1.0); recurring.len()],
         };
         let mut below = false;
