@@ -43,8 +43,9 @@
 //! risk-assessed, by one of two documented methods that give **one figure for the plan**:
 //!
 //! * `risk_assessed = c`: the quantile `c` (e.g. 0.95) of the plan's cumulative one-off
-//!   exposure (one-off pressures, one-off risk costs, the due-year part of savings shortfalls,
-//!   the in-year overspend), simulated;
+//!   exposure beyond the budget (one-off risk costs, one-off pressures beyond their budgeted
+//!   mean, the due-year part of savings shortfalls, the in-year overspend), simulated, and
+//!   itemised by `Scenario::minimum_statement`;
 //! * `risk_matrix = [...]`: the method of councils' budget risk matrices: each risk's impact
 //!   (its mean cost if it occurs, the council's share and cap applied; a recurring risk's annual
 //!   cost) times the provision factor of the likelihood band its probability falls in, summed

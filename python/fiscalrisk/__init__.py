@@ -25,7 +25,7 @@ from .distributions import (
     Uniform,
 )
 from .exceptions import FiscalRiskError, FiscalRiskWarning, MissingDependency, ValidationError
-from .plan import PlanResult, ReverseStress, Scenario, bridge, referendum_principles
+from .plan import MinimumStatement, PlanResult, ReverseStress, Scenario, bridge, referendum_principles
 from .risk import Risk, RiskRegister
 from .savings import Saving, SavingsProgramme
 from .simulation import BATCH_SIZE, SimulationResult, simulate
@@ -40,6 +40,7 @@ __all__ = [
     "FiscalRiskError",
     "FiscalRiskWarning",
     "Fixed",
+    "MinimumStatement",
     "MissingDependency",
     "LogNormal",
     "Normal",

@@ -147,6 +147,14 @@ class Scenario:
         threads: int | None = None,
         progress: Callable[[int, int], Any] | None = None,
     ) -> dict[str, Any]: ...
+    def minimum_statement(
+        self,
+        trials: int,
+        seed: int,
+        confidence: float,
+        threads: int | None = None,
+        progress: Callable[[int, int], Any] | None = None,
+    ) -> dict[str, Any]: ...
     def simulate(
         self,
         trials: int,

@@ -688,10 +688,43 @@ class PlanResult:
         return pl.DataFrame(self._native.savings_shortfall(), schema=schema)
 
     def risk_assessed_minimum(self, confidence: float = 0.95) -> float:
-        """One general fund balance for the whole plan: the quantile ``confidence`` of the plan's
-        simulated cumulative one-off exposure (one-off pressures and risk costs, the due-year
-        part of savings shortfalls, the in-year overspend)."""
+        """One general fund balance for the whole plan (£): the quantile ``confidence`` (0.5 to
+        1) of the plan's simulated cumulative one-off exposure beyond the budget, summed over
+        the plan's years: one-off risk costs, one-off pressures beyond their budgeted mean, the
+        due-year part of savings shortfalls, and the in-year overspend. What the budget already
+        provides (a pressure at its mean, a saving delivered in full) calls on nothing. See
+        :meth:`minimum_statement` for it itemised."""
         return self._native.risk_assessed_minimum(float(confidence))
+
+    def minimum_statement(self, confidence: float = 0.95, *, progress: ProgressOption = True) -> MinimumStatement:
+        """The risk-assessed minimum general fund balance at ``confidence``, itemised risk by
+        risk as a section 25 statement shows it (Local Government Act 2003, s25; CIPFA LAAP
+        Bulletin 99, *Local Authority Reserves and Balances*, July 2014).
+
+        The minimum is :meth:`risk_assessed_minimum` at ``confidence``. The trials of this
+        result (the same trials and seed) are simulated again, and the minimum is shared among
+        the inputs that can call on it (one-off risks, one-off pressures beyond their budgeted
+        mean, savings' shortfalls, the in-year overspend) in proportion to each one's mean
+        exposure in the trials whose total exposure reaches the minimum. The lines add up to
+        the minimum. Recurring risks and pressures have no line: the budget set each year must
+        close them.
+
+        ``progress`` works as in :meth:`Scenario.simulate`.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> r = fr.examples.birmingham_2019().simulate(trials=20_000, seed=1)
+        >>> m = r.minimum_statement(0.95, progress=False)
+        >>> m.minimum == r.risk_assessed_minimum(0.95)
+        True
+        >>> abs(m.table["provision"].sum() - m.minimum) < 1e-3
+        True
+        """
+        c = float(confidence)
+        with reporter(progress, f"{self.scenario.name}: minimum statement") as callback:
+            native = self.scenario._native.minimum_statement(self.trials, self.seed, c, None, callback)
+        return MinimumStatement(native, self.scenario)
 
     def gap_exceedance(self) -> pl.DataFrame:
         """Each year's gap exceedance curve: ``year``, ``amount`` (the gap's 1st to 99th
@@ -886,6 +919,68 @@ class PlanResult:
                 ("P(usable reserves exhausted by the end)", f"{self.p_exhausted:.1%}"),
                 ("P(statutory test fails: in year or next budget), worst year", f"{float(y['p_s114'].max()):.1%}"),  # type: ignore[arg-type]
                 ("mean gap by year", ", ".join(pounds(g) for g in y["gap_mean"].to_list())),
+            ],
+        )
+
+
+class MinimumStatement:
+    """The risk-assessed minimum general fund balance, itemised (see
+    :meth:`PlanResult.minimum_statement`).
+
+    Attributes
+    ----------
+    confidence : float
+        The quantile of the plan's cumulative one-off exposure beyond the budget taken as the
+        minimum (e.g. 0.95).
+    minimum : float
+        The minimum general fund balance (£, one figure for the plan).
+    trials, seed : int
+        The simulation's.
+    tail_trials : int
+        The trials whose cumulative one-off exposure reached the minimum.
+    tail_mean : float
+        The mean cumulative one-off exposure in those trials (£; the expected shortfall at the
+        confidence): what the balance would have to meet on average when it is not enough.
+    table : polars.DataFrame
+        One row per input that can call on the minimum, largest provision first: ``kind``,
+        ``id``, ``name``, ``mean`` (its mean one-off exposure beyond the budget over the plan,
+        all trials, £), ``mean_in_tail`` (the same in the trials that reached the minimum, £),
+        ``provision`` (its line of the minimum, £; the lines add up to it) and ``share`` (of
+        the minimum).
+    """
+
+    __slots__ = ("confidence", "minimum", "trials", "seed", "tail_trials", "tail_mean", "table")
+
+    def __init__(self, native: dict[str, Any], scenario: Optional[Scenario] = None) -> None:
+        self.confidence: float = native["confidence"]
+        self.minimum: float = native["minimum"]
+        self.trials: int = native["trials"]
+        self.seed: int = native["seed"]
+        self.tail_trials: int = native["tail_trials"]
+        self.tail_mean: float = native["tail_mean"]
+        schema = {"kind": pl.String, "id": pl.String, "mean": pl.Float64, "mean_in_tail": pl.Float64, "provision": pl.Float64}
+        table = pl.DataFrame(native["rows"], schema=schema)
+        share = pl.when(pl.lit(self.minimum) != 0).then(pl.col("provision") / self.minimum).otherwise(None)
+        table = table.with_columns(share.cast(pl.Float64).alias("share"))
+        table = table if scenario is None else _with_names(table, scenario)
+        columns = ["kind", "id", *(["name"] if scenario is not None else []), "mean", "mean_in_tail", "provision", "share"]
+        self.table: pl.DataFrame = table.select(columns).sort("provision", descending=True, maintain_order=True)
+
+    def __repr__(self) -> str:
+        return (f"MinimumStatement(confidence {self.confidence:g}, minimum {pounds(self.minimum)}, "
+                f"{self.table.height} lines)")
+
+    def _repr_html_(self) -> str:
+        top = self.table.head(8)
+        label = "name" if "name" in top.columns else "id"
+        return html_table(
+            f"Risk-assessed minimum general fund balance, at the {self.confidence:.0%} quantile of the "
+            "plan's cumulative one-off exposure beyond the budget",
+            [
+                ("minimum", pounds(self.minimum)),
+                ("trials reaching it", f"{self.tail_trials:,} of {self.trials:,} (mean exposure there {pounds(self.tail_mean)})"),
+                *[(str(n), f"{pounds(p)} ({s:.0%})" if s is not None else pounds(p))
+                  for n, p, s in zip(top[label], top["provision"], top["share"])],
             ],
         )
 

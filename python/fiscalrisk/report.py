@@ -469,6 +469,28 @@ def _capital_spread(result: PlanResult) -> list[str]:
     return out
 
 
+def _minimum_section(result: PlanResult) -> list[str]:
+    """The risk-assessed minimum, itemised as a section 25 statement shows it: at the policy's
+    confidence when the policy is risk-assessed, otherwise at 95%."""
+    policy = result.scenario.to_dict().get("policy", {}).get("minimum_general_fund", {})
+    confidence = float(policy["risk_assessed"]) if isinstance(policy, dict) and "risk_assessed" in policy else 0.95
+    m = result.minimum_statement(confidence, progress=False)
+    label = "name" if "name" in m.table.columns else "id"
+    lines = m.table.head(10).select("kind", label, "mean", "mean_in_tail", "provision", "share")
+    rest = m.table.height - lines.height
+    more = f" The {rest} smaller lines are in <code>minimum_statement()</code>." if rest > 0 else ""
+    return [
+        "<h3>Risk-assessed minimum general fund balance (section 25 statement)</h3>",
+        f"<p>At the {confidence:.0%} quantile of the plan's cumulative one-off exposure beyond the budget "
+        f"(one-off risks, one-off pressures beyond their budgeted mean, savings shortfalls in their due year, "
+        f"the in-year overspend; summed over the plan's years), the general fund should hold "
+        f"<b>{html.escape(_m(m.minimum))}</b>. Each line is the minimum shared in proportion to the input's mean "
+        f"exposure in the {m.tail_trials:,} trials whose exposure reached it (CIPFA LAAP Bulletin 99 framing). "
+        f"Recurring risks and pressures have no line: each year's budget must close them.{more}</p>",
+        _table(lines, money=["mean", "mean_in_tail", "provision"], percent=["share"]),
+    ]
+
+
 def render(result: PlanResult, *, title: Optional[str] = None, previous: Optional[Scenario] = None) -> str:
     """The report as one HTML document (a string). ``previous``: an earlier version of the plan
     (same years), bridged to this one in the MTFS section."""
@@ -517,6 +539,7 @@ def render(result: PlanResult, *, title: Optional[str] = None, previous: Optiona
         "<h3>General fund, against its policy minimum</h3>",
         _table(general, money=["general_fund_p5", "general_fund_p50", "general_fund_p95", "minimum"],
                percent=["p_below_minimum"]),
+        *_minimum_section(result),
         "<h3>Each reserve, against its own minimum</h3>",
         _table(each, money=["p5", "p50", "p95", "minimum"], percent=["p_below_minimum"]),
         *_mtfs_section(result, previous),

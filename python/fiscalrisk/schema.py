@@ -343,7 +343,7 @@ def scenario_schema() -> dict[str, Any]:
         "oneOf": [
             _table({"amount": _money("a fixed minimum")}, ["amount"]),
             _table({"percent_of_budget": _number("a share of each year's net budget (0.05 is 5%)", 0, 1)}, ["percent_of_budget"]),
-            _table({"risk_assessed": _number("that quantile of the plan's cumulative one-off exposure", 0.5, 1)}, ["risk_assessed"]),
+            _table({"risk_assessed": _number("that quantile of the plan's cumulative one-off exposure beyond the budget", 0.5, 1)}, ["risk_assessed"]),
             _table({"risk_matrix": {"type": "array", "items": _table(
                 {"up_to": _number("a likelihood band's upper probability", 0, 1),
                  "factor": _number("the share of impact provided for", 0, 1)}, ["up_to", "factor"])}}, ["risk_matrix"]),

@@ -44,6 +44,33 @@ impl StressAcc {
     }
 }
 
+/// The trials whose cumulative one-off exposure beyond the budget reaches a threshold, batch by
+/// batch (only a minimum statement fills it): each input's one-off exposure beyond the budget,
+/// summed over all trials and over the trials at or beyond the threshold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TailAcc {
+    pub(crate) trials: u64,
+    pub(crate) sum: Vec<f64>,
+    pub(crate) tail_sum: Vec<f64>,
+}
+
+impl TailAcc {
+    fn merge(&mut self, o: TailAcc) {
+        self.trials += o.trials;
+        if self.sum.is_empty() {
+            self.sum = o.sum;
+            self.tail_sum = o.tail_sum;
+        } else {
+            for (a, b) in self.sum.iter_mut().zip(o.sum) {
+                *a += b;
+            }
+            for (a, b) in self.tail_sum.iter_mut().zip(o.tail_sum) {
+                *a += b;
+            }
+        }
+    }
+}
+
 /// Values kept per trial and year: gap, usable reserves, general fund.
 pub(crate) const KEPT: usize = 3;
 /// Kept flag: the general fund ends the year below its minimum.
@@ -62,6 +89,9 @@ pub(crate) struct Want {
     pub(crate) keep: bool,
     /// Gather the MTFS columns' distributions (`PlanResult::mtfs`).
     pub(crate) mtfs: bool,
+    /// Itemise the one-off exposure beyond the budget in the trials at or beyond its quantile
+    /// at this confidence (a minimum statement; see [`TailAcc`]).
+    pub(crate) tail: Option<f64>,
 }
 
 /// Where each of a batch's sketches is counted in its thread's banks: the order of
@@ -112,7 +142,8 @@ impl SketchSlots {
     }
 }
 
-/// The MTFS column written after the year: what budgets set every year closed.
+/// The first MTFS column written after the year: what budgets set every year closed (then by
+/// council tax and by new savings).
 const MTFS_CLOSED: usize = 14;
 
 /// The components' random streams (see [`rng::component`]): the risks draw on the batch's main
@@ -147,7 +178,8 @@ pub(crate) struct PlanAcc {
     /// Usable reserves at each year's end.
     pub(crate) reserves: Vec<Sketch>,
     pub(crate) one_off: Vec<Sketch>,
-    /// The plan's cumulative one-off exposure (with the in-year overspend).
+    /// The plan's cumulative one-off exposure beyond the budget (with the in-year overspend;
+    /// one-off pressures beyond their budgeted mean).
     pub(crate) cumulative_one_off: Sketch,
     /// The whole plan's gap: the sum of each year's gap (empty in results stored before it).
     #[serde(default)]
@@ -199,6 +231,9 @@ pub(crate) struct PlanAcc {
     /// Only a reverse stress test fills it, and it never leaves that call.
     #[serde(skip)]
     pub(crate) stress: StressAcc,
+    /// Only a minimum statement fills it, and it never leaves that call.
+    #[serde(skip)]
+    pub(crate) tail: TailAcc,
 }
 
 impl PlanAcc {
@@ -252,6 +287,7 @@ impl PlanAcc {
             efs: Vec::new(),
             efs_trials: Vec::new(),
             stress: StressAcc::default(),
+            tail: TailAcc::default(),
         }
     }
 
@@ -354,6 +390,7 @@ impl PlanAcc {
 
     fn merge(&mut self, mut o: PlanAcc) {
         self.stress.merge(std::mem::take(&mut o.stress));
+        self.tail.merge(std::mem::take(&mut o.tail));
         self.trials += o.trials;
         self.exhausted_trials += o.exhausted_trials;
         self.cumulative_one_off.merge(&o.cumulative_one_off);
@@ -723,29 +760,40 @@ impl Scenario {
             + years * (12 + self.reserves.names.len());
         let pool = simulation::thread_pool(threads, simulation::batch_bytes(columns))?;
         let fixed = |x: f64| vec![x; years];
+        // A first pass for the cumulative one-off exposure, when a risk-assessed minimum or a
+        // minimum statement needs its quantile (it does not depend on the minimum). Read from
+        // the sketch as the result keeps it (compact, as every run's sketches are), so that
+        // the result reports the same figure.
+        let confidence = match &self.spec.policy.minimum_general_fund {
+            Minimum::RiskAssessed(c) => Some(*c),
+            _ => None,
+        };
+        let exposure = if confidence.is_some() || want.tail.is_some() {
+            let pass = self.run(
+                &engine,
+                &pool,
+                (batches, trials, seed),
+                (&fixed(f64::NEG_INFINITY), None),
+                Want::default(),
+                progress,
+            )?;
+            Some(pass.cumulative_one_off)
+        } else {
+            None
+        };
+        let quantile = |c: f64| exposure.as_ref().map_or(0.0, |s| s.quantile(c));
         let minimum: Vec<f64> = match &self.spec.policy.minimum_general_fund {
             Minimum::Amount(a) => fixed(a.to_f64()),
             Minimum::PercentOfBudget(p) => self.net_budget.iter().map(|b| p * b.to_f64()).collect(),
             Minimum::RiskMatrix(_) => fixed(self.risk_matrix_minimum()),
-            Minimum::RiskAssessed(c) => {
-                let pass = self.run(
-                    &engine,
-                    &pool,
-                    (batches, trials, seed),
-                    &fixed(f64::NEG_INFINITY),
-                    Want::default(),
-                    progress,
-                )?;
-                // Read from the sketch as the result keeps it (compact, as every run's
-                // sketches are), so that the result reports the same figure.
-                fixed(pass.cumulative_one_off.quantile(*c))
-            }
+            Minimum::RiskAssessed(c) => fixed(quantile(*c)),
         };
+        let threshold = want.tail.map(quantile);
         let acc = self.run(
             &engine,
             &pool,
             (batches, trials, seed),
-            &minimum,
+            (&minimum, threshold),
             want,
             progress,
         )?;
@@ -757,7 +805,7 @@ impl Scenario {
         engine: &Engine<'_>,
         pool: &rayon::ThreadPool,
         (batches, trials, seed): (u64, u64, u64),
-        minimum: &[f64],
+        (minimum, threshold): (&[f64], Option<f64>),
         want: Want,
         progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
     ) -> Result<PlanAcc, PlanError> {
@@ -781,7 +829,16 @@ impl Scenario {
         let merged = simulation::run_tree(
             pool,
             0..batches,
-            &|b| self.batch(engine, b, (trials, seed), minimum, &fallout, (want, &banks)),
+            &|b| {
+                self.batch(
+                    engine,
+                    b,
+                    (trials, seed),
+                    (minimum, threshold),
+                    &fallout,
+                    (want, &banks),
+                )
+            },
             &|mut a: PlanAcc, b: PlanAcc| {
                 a.merge(b);
                 a
@@ -856,7 +913,7 @@ impl Scenario {
         delivery: Option<(&DeliveryFactors, &Latents<'_>)>,
         rng: &mut rng::Rng,
         scratch: &mut SavingScratch,
-        cost: &mut [f64],
+        (cost, once_cost): (&mut [f64], &mut [f64]),
         (one_off, recurring): (&mut [f64], &mut [f64]),
     ) -> f64 {
         let n = cost.len();
@@ -905,6 +962,9 @@ impl Scenario {
                 // saving's fall-out from the base budget is not its shortfall: the budget
                 // already counts it (the MTFS's gap after savings), so the cost leaves it out.
                 cost[j] = once * 1.0 + last * (years - due) as f64 - 0.0;
+                if let Some(c) = once_cost.get_mut(j) {
+                    *c = once;
+                }
             }
         } else {
             for j in 0..n {
@@ -939,6 +999,9 @@ impl Scenario {
                 lasting[j] = last;
                 later = after;
                 cost[j] = once * span as f64 + last * (years - due) as f64 - received;
+                if let Some(c) = once_cost.get_mut(j) {
+                    *c = once * span as f64 - received;
+                }
             }
         }
         if recurring_saving {
@@ -956,7 +1019,7 @@ impl Scenario {
         engine: &Engine<'_>,
         b: u64,
         (trials, seed): (u64, u64),
-        minimum: &[f64],
+        (minimum, threshold): (&[f64], Option<f64>),
         fallout: &[f64],
         (want, banks): (Want, &Banks),
     ) -> PlanAcc {
@@ -973,6 +1036,10 @@ impl Scenario {
         let items = self.item_count();
         let r = engine.compiled().len();
         let mut item_cost = vec![0.0; (items - r) * n];
+        // With a minimum statement: each pressure's and saving's one-off exposure beyond the
+        // budget, by trial (same layout; recurring pressures stay 0).
+        let itemised = self.pressures.len() + self.savings.len();
+        let mut once_cost = vec![0.0; if threshold.is_some() { itemised * n } else { 0 }];
         let factors: Vec<f64> = engine
             .compiled()
             .iter()
@@ -1043,6 +1110,9 @@ impl Scenario {
                 } else {
                     one_off[p.start * n + j] += x;
                     item_cost[k * n + j] = x - budgeted;
+                    if let Some(c) = once_cost.get_mut(k * n + j) {
+                        *c = x - budgeted;
+                    }
                 }
             }
         }
@@ -1097,7 +1167,12 @@ impl Scenario {
                 delivery.as_ref().map(|f| (f, &latents)),
                 &mut savings_rng,
                 &mut scratch,
-                &mut item_cost[item * n..(item + 1) * n],
+                (
+                    &mut item_cost[item * n..(item + 1) * n],
+                    once_cost
+                        .get_mut(item * n..(item + 1) * n)
+                        .unwrap_or_default(),
+                ),
                 (&mut one_off, &mut recurring),
             );
             base[due + 1..].iter_mut().for_each(|v| *v += later);
@@ -1214,12 +1289,21 @@ impl Scenario {
         } else {
             Vec::new()
         };
+        // The budget carries a one-off pressure at its mean: the cumulative exposure beyond
+        // the budget leaves it out (a risk, a saving's shortfall and the in-year overspend are
+        // not in the budget).
+        let provided: f64 = self
+            .pressures
+            .iter()
+            .filter(|p| !p.recurring)
+            .map(|p| p.amount.mean())
+            .sum();
         for j in 0..n {
             plan.open(&mut book, overspend[j]);
             let underlying = mitigations.map_or(0.0, |x| overspend[j] + x);
             let mut run = self.years(plan);
             let mut exhausted = false;
-            cumulative[j] = overspend[j];
+            cumulative[j] = overspend[j] - provided;
             for y in 0..years {
                 // The base budget's own gap: spending lines less funding less every saving due
                 // (savings enter the ledger through their shortfalls; see `mtfs`).
@@ -1311,8 +1395,16 @@ impl Scenario {
                     },
                 );
                 if mtfs {
-                    let last = MTFS_CLOSED * years + y;
-                    mtfs_values[last * n + j] = end.closure;
+                    for (c, v) in [
+                        end.closure,
+                        end.closure_council_tax,
+                        end.closure - end.closure_council_tax,
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        mtfs_values[((MTFS_CLOSED + c) * years + y) * n + j] = v;
+                    }
                 }
                 // The drivers table's plan-wide rows: each year's departure from the budget.
                 // Capital: what landed in the gap (the direction as the year capped it) less
@@ -1488,7 +1580,51 @@ impl Scenario {
         }
         let mut keys = vec![0u64; met_count as usize * words];
         let mut stress_sum = vec![0.0; if met.is_some() { items } else { 0 }];
+        // A minimum statement: the trials at or beyond the threshold, and each input's one-off
+        // exposure beyond the budget there and in all trials (a recurring risk's is 0: the
+        // budget-setting loop meets it; the in-year overspend is the in-year input's).
+        let tail: Vec<bool> = match threshold {
+            Some(t) => cumulative.iter().map(|c| *c >= t).collect(),
+            None => Vec::new(),
+        };
+        if !tail.is_empty() {
+            let (mut sum, mut tail_sum) = (vec![0.0; items], vec![0.0; items]);
+            item_sums(
+                &once_cost,
+                &tail,
+                &mut sum[r..r + itemised],
+                &mut tail_sum[r..r + itemised],
+            );
+            if let Some(i) = plan_items.in_year {
+                let i = r + i;
+                sum[i] = overspend.iter().sum();
+                tail_sum[i] = overspend
+                    .iter()
+                    .zip(&tail)
+                    .filter(|t| *t.1)
+                    .map(|t| t.0)
+                    .sum();
+            }
+            acc.tail = TailAcc {
+                trials: tail.iter().filter(|t| **t).count() as u64,
+                sum,
+                tail_sum,
+            };
+        }
+        let compiled = engine.compiled();
         risks.visit(engine, &mut |i, trials, costs| {
+            if !tail.is_empty() && !compiled[i].recurring {
+                let (mut all, mut within) = (0.0, 0.0);
+                for (&j, &x) in trials.iter().zip(costs) {
+                    let x = net(i, x);
+                    all += x;
+                    if tail[j as usize] {
+                        within += x;
+                    }
+                }
+                acc.tail.sum[i] = all;
+                acc.tail.tail_sum[i] = within;
+            }
             acc.item_sum[i] = costs.iter().map(|&x| net(i, x)).sum();
             acc.item_exhausted_sum[i] = trials
                 .iter()

@@ -42,7 +42,7 @@
 //!
 //! The module follows the flow: [`spec`] (the file, validation, shared types), [`ledger`] (the
 //! year's arithmetic), `engine` (the batches), `stress` (the reverse stress test, which calls
-//! the engine) and `result` (tables read from the engine's accumulators).
+//! the engine), `minimum` (the risk-assessed minimum, itemised; it calls the engine too) and `result` (tables read from the engine's accumulators).
 //!
 //! # Examples
 //!
@@ -75,6 +75,7 @@
 
 pub(crate) mod engine;
 pub mod ledger;
+mod minimum;
 pub mod mtfs;
 mod result;
 mod setting;
@@ -83,6 +84,7 @@ mod stress;
 pub mod year;
 
 pub use ledger::LedgerRow;
+pub use minimum::{MinimumRow, MinimumStatement};
 pub use mtfs::{
     BridgeRow, Case, CouncilTaxRow, MTFS_COLUMNS, MtfsLine, MtfsRow, Sensitivity, bridge,
 };

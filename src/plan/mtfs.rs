@@ -39,9 +39,11 @@ use super::spec::{PlanError, Scenario, ScenarioSpec};
 /// The columns of [`Scenario::mtfs`] and [`super::PlanResult::mtfs`] that are amounts, in
 /// order (the exact table adds the council tax columns). `risks` is the register's cost in the
 /// year and `closed_by_budget` what budgets set every year closed of it (`[budget_setting]`:
-/// council tax and new savings as delivered); the exact table is the plan before either, so
-/// both are zero there, and a year's gap is `gap_after_savings + risks - closed_by_budget`.
-pub const MTFS_COLUMNS: [&str; 15] = [
+/// council tax and new savings as delivered), by source in `closed_by_council_tax` and
+/// `closed_by_new_savings` (cumulative: what all budgets so far take off the year); the exact
+/// table is the plan before either, so they are zero there, and a year's gap is
+/// `gap_after_savings + risks - closed_by_budget`.
+pub const MTFS_COLUMNS: [&str; 17] = [
     "council_tax",
     "business_rates",
     "grants",
@@ -57,6 +59,8 @@ pub const MTFS_COLUMNS: [&str; 15] = [
     "gap_after_savings",
     "risks",
     "closed_by_budget",
+    "closed_by_council_tax",
+    "closed_by_new_savings",
 ];
 
 /// A named deterministic case.
@@ -143,7 +147,7 @@ pub struct MtfsRow {
 impl MtfsRow {
     /// The amount columns in [`MTFS_COLUMNS`] order (risks and closures by later budgets:
     /// zero, they are not in the exact table).
-    pub fn amounts(&self) -> [Money; 15] {
+    pub fn amounts(&self) -> [Money; 17] {
         [
             self.council_tax,
             self.business_rates,
@@ -158,6 +162,8 @@ impl MtfsRow {
             self.gap_before_savings,
             self.savings,
             self.gap_after_savings,
+            Money::ZERO,
+            Money::ZERO,
             Money::ZERO,
             Money::ZERO,
         ]

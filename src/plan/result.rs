@@ -374,6 +374,7 @@ impl Scenario {
             stress: None,
             keep: options.keep_trials,
             mtfs: true,
+            tail: None,
         };
         let run = self.run_plan(
             options.trials,
@@ -780,7 +781,7 @@ impl PlanResult {
         let columns = super::MTFS_COLUMNS.len();
         if self.acc.mtfs.len() != columns * years {
             return Err(PlanError::Result(
-                "it was stored before the MTFS view (fiscalrisk 0.3.0); run the plan again".into(),
+                "it was stored without this version's MTFS columns (closures by source: 0.7.0); run the plan again".into(),
             ));
         }
         let p = match statistic {

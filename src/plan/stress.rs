@@ -250,6 +250,7 @@ impl Scenario {
                 stress: Some(condition),
                 keep: false,
                 mtfs: false,
+                tail: None,
             },
             progress,
         )?;

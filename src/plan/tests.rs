@@ -373,17 +373,115 @@ fn a_published_budget_risk_matrix_is_reproduced() {
     assert!(r.minimum().iter().all(|x| (x - 1_475_000.0).abs() < 1e-6));
 }
 
+/// Issue 32, item 7: the risk-assessed minimum counts only what the budget does not provide.
+/// The budget carries a one-off pressure at its mean, so fixed pressures call on nothing;
+/// certain one-off risks do, in full, whatever their year; a recurring risk is the budget's to
+/// close each year, not the minimum's.
 #[test]
-fn the_risk_assessed_minimum_is_one_figure_for_the_plan() {
+fn the_risk_assessed_minimum_is_one_figure_for_what_the_budget_does_not_provide() {
+    let risk = |id: &str, value: &str, year: &str, recurring: bool| {
+        format!(
+            "[[risks]]\nid = \"{id}\"\nname = \"{id}\"\nprobability = 1.0\nimpact = {{ dist = \"fixed\", value = {value} }}\nprofile = {{ \"{year}\" = 1.0 }}\nrecurring = {recurring}\n"
+        )
+    };
     let s = scenario(&format!(
-        "{}{}[reserves]\ngeneral_fund = 50e6\n[policy]\nminimum_general_fund = {{ risk_assessed = 0.95 }}\n",
+        "{}{}{}{}{}[reserves]\ngeneral_fund = 50e6\n[policy]\nminimum_general_fund = {{ risk_assessed = 0.95 }}\n",
         pressure("A", "6e6", "2019/20", false),
-        pressure("B", "4e6", "2021/22", false)
+        pressure("B", "4e6", "2021/22", false),
+        risk("R1", "7e6", "2019/20", false),
+        risk("R2", "2e6", "2021/22", false),
+        risk("R3", "9e6", "2019/20", true),
     ));
     let r = s.simulate(100, 1, None).unwrap();
-    // The cumulative one-off exposure is 10m in every trial: one figure, every year.
-    assert_eq!(r.minimum(), [10e6, 10e6, 10e6]);
-    assert_eq!(r.risk_assessed_minimum(0.95).unwrap(), 10e6);
+    // 7m + 2m of one-off risk in every trial: one figure, every year.
+    assert_eq!(r.minimum(), [9e6, 9e6, 9e6]);
+    assert_eq!(r.risk_assessed_minimum(0.95).unwrap(), 9e6);
+    let m = s.minimum_statement(100, 1, None, 0.95).unwrap();
+    assert_eq!(m.minimum, 9e6);
+    let lines: Vec<(&str, f64)> = m
+        .rows
+        .iter()
+        .map(|r| (r.id.as_str(), r.provision))
+        .collect();
+    // Each one-off item once; the recurring risk has no line.
+    assert_eq!(lines, [("R1", 7e6), ("R2", 2e6), ("A", 0.0), ("B", 0.0)]);
+}
+
+/// The itemised minimum against the closed form for normal exposures. For independent normal
+/// exposures X_i (sd s_i) with total S (sd s), the quantile at c is E[S] + s z_c and
+/// E[X_i | S >= q_c] = E[X_i] + (s_i^2 / s) phi(z_c) / (1 - c) (the conditional mean of one
+/// normal given a sum it is part of). Two one-off pressures exposed beyond their means and a
+/// certain one-off risk: S ~ N(5m, 3m^2 + 1m^2 + 2m^2).
+#[test]
+fn the_itemised_minimum_matches_the_normal_closed_form() {
+    use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+    let pressure = |name: &str, mean: f64, sd: f64, year: &str| {
+        format!(
+            "[[pressures]]\nname = \"{name}\"\namount = {{ dist = \"normal\", mean = {mean:e}, sd = {sd:e} }}\nfirst_year = \"{year}\"\nrecurring = false\n"
+        )
+    };
+    let s = scenario(&format!(
+        "{}{}[[risks]]\nid = \"R\"\nname = \"Claim\"\nprobability = 1.0\nimpact = {{ dist = \"normal\", mean = 5e6, sd = 2e6 }}\nprofile = {{ \"2020/21\" = 1.0 }}\n[reserves]\ngeneral_fund = 50e6\n",
+        pressure("A", 10e6, 3e6, "2019/20"),
+        pressure("B", 4e6, 1e6, "2021/22"),
+    ));
+    let c = 0.9;
+    let trials = 200_000u64;
+    let m = s.minimum_statement(trials, 7, None, c).unwrap();
+    let sds = [("R", 5e6, 2e6), ("A", 0.0, 3e6), ("B", 0.0, 1e6)];
+    let sd = sds.iter().map(|x| x.2 * x.2).sum::<f64>().sqrt();
+    let z = Normal::standard().inverse_cdf(c);
+    let ratio = Normal::standard().pdf(z) / (1.0 - c);
+    let quantile = 5e6 + sd * z;
+    // The sample quantile's standard error: sqrt(c (1 - c) / n) / density at the quantile.
+    let se_q = (c * (1.0 - c) / trials as f64).sqrt() / (Normal::standard().pdf(z) / sd);
+    assert!(
+        (m.minimum - quantile).abs() < 4.0 * se_q,
+        "{} {quantile}",
+        m.minimum
+    );
+    let tail = (trials as f64 * (1.0 - c)).round();
+    assert!(
+        (m.tail_trials as f64 - tail).abs() < 4.0 * (tail * c).sqrt(),
+        "{}",
+        m.tail_trials
+    );
+    for (id, mean, si) in sds {
+        let row = m.rows.iter().find(|r| r.id == id).unwrap();
+        let expected = mean + si * si / sd * ratio;
+        // Within the tail the item's sd is below si: si / sqrt(tail trials) bounds its error,
+        // and the threshold's own error moves it by at most se_q.
+        let tol = 4.0 * si / (m.tail_trials as f64).sqrt() + se_q;
+        assert!(
+            (row.mean_in_tail - expected).abs() < tol,
+            "{id}: {} {expected}",
+            row.mean_in_tail
+        );
+        assert!(
+            (row.mean - mean).abs() < 4.0 * si / (trials as f64).sqrt(),
+            "{id}: {}",
+            row.mean
+        );
+    }
+    // The lines add up to the minimum, and the tail means to the expected shortfall.
+    let total: f64 = m.rows.iter().map(|r| r.provision).sum();
+    assert!((total - m.minimum).abs() < 1e-6 * m.minimum);
+    let es: f64 = m.rows.iter().map(|r| r.mean_in_tail).sum();
+    assert!((es - m.tail_mean).abs() < 1e-6 * es);
+    assert!((m.tail_mean - (5e6 + sd * ratio)).abs() < 4.0 * sd / (tail).sqrt() + se_q);
+    // The same trials as the plan's own risk-assessed minimum reads.
+    let r = s.simulate(trials, 7, None).unwrap();
+    assert_eq!(r.risk_assessed_minimum(c).unwrap(), m.minimum);
+}
+
+/// The minimum statement refuses a confidence outside 0.5 to 1, naming it.
+#[test]
+fn a_minimum_statement_names_a_bad_confidence() {
+    let s = scenario(&pressure("A", "6e6", "2019/20", false));
+    for c in [0.4, 1.0, f64::NAN] {
+        let e = s.minimum_statement(10, 1, None, c).unwrap_err().to_string();
+        assert!(e.contains("confidence"), "{e}");
+    }
 }
 
 /// Moving money between usable reserves, or changing the draw order, changes which balance

@@ -123,8 +123,10 @@ pub(crate) struct YearOut<T> {
     /// The MRP and interest on earlier years' support, in this year's gap.
     pub(crate) efs_cost: T,
     /// What budgets set every year took off this year's gap: their council tax and new
-    /// savings as delivered.
+    /// savings as delivered...
     pub(crate) closure: T,
+    /// ... of which council tax (the rest is new savings).
+    pub(crate) closure_council_tax: T,
     /// What the management response has closed by this year (`plan.management_response`).
     pub(crate) management: T,
     /// The in-year test failed.
@@ -161,8 +163,10 @@ pub(crate) struct Years<'a, T> {
     /// With a budget set every year: by year (one more than the plan's, for the test of the
     /// last year), the council tax a budget can add by rising to the referendum limit.
     setting: Option<&'a [T]>,
-    /// Recurring closures made by the budgets so far (council tax, lasting new savings).
+    /// Recurring closures made by the budgets so far (council tax, lasting new savings)...
     closed: T,
+    /// ... of which council tax.
+    taxed: T,
     /// The closures the next budget makes: council tax, new savings against the recurring
     /// gap, new savings against the deficit.
     pending: [T; 3],
@@ -182,6 +186,7 @@ impl<'a, T: Amount> Years<'a, T> {
             allowed,
             setting: None,
             closed: T::ZERO,
+            taxed: T::ZERO,
             pending: [T::ZERO; 3],
             support: None,
             given: Vec::new(),
@@ -232,6 +237,7 @@ impl<'a, T: Amount> Years<'a, T> {
     pub(crate) fn year(&mut self, book: &mut Book<T>, y: usize, part: YearIn<T>) -> YearOut<T> {
         if y == 0 {
             self.closed = T::ZERO;
+            self.taxed = T::ZERO;
             self.pending = [T::ZERO; 3];
             self.given.iter_mut().for_each(|g| *g = T::ZERO);
         }
@@ -242,6 +248,7 @@ impl<'a, T: Amount> Years<'a, T> {
         let [council_tax, recurring_savings, deficit_savings] = self.pending;
         let (due, lasting) = part.delivered;
         self.closed += council_tax + recurring_savings * lasting;
+        self.taxed += council_tax;
         let late = recurring_savings * (lasting - due) - deficit_savings * due;
         let closure = self.closed - late;
         let g = self.closure.year(
@@ -306,6 +313,7 @@ impl<'a, T: Amount> Years<'a, T> {
             efs,
             efs_cost,
             closure,
+            closure_council_tax: self.taxed,
             management: self.closure.closed(),
             in_year,
             budget: left > T::ZERO && left > (usable - self.floor).max0(),

@@ -123,6 +123,23 @@ impl PyScenario {
         to_py(py, &out)
     }
 
+    #[pyo3(signature = (trials, seed, confidence, threads=None, progress=None))]
+    fn minimum_statement<'py>(
+        &self,
+        py: Python<'py>,
+        trials: u64,
+        seed: u64,
+        confidence: f64,
+        threads: Option<usize>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let s = &self.inner;
+        let out = interruptible(py, &progress, |check| {
+            s.minimum_statement_with_progress(trials, seed, threads, confidence, check)
+        })?;
+        to_py(py, &out)
+    }
+
     #[pyo3(signature = (trials, seed, threads=None, progress=None, keep_trials=false))]
     fn simulate(
         &self,

@@ -475,3 +475,27 @@ def test_the_capital_plan_keeps_its_identities(data: st.DataObject) -> None:
     for p in still["capital"]["programme"]:
         p["slippage"]["value"] = 0.0
     assert c["borrowing"].sum() <= fr.Scenario.from_dict(still).capital()["borrowing"].sum() + penny
+
+
+def test_the_mtfs_shows_what_later_budgets_closed_by_source() -> None:
+    # Issue 32, item 2: a £20m recurring gap on £210m of council tax (100,000 Band D at £2,100).
+    # The 2020/21 budget rises to the referendum limit: core below 2% plus the 2% adult social
+    # care precept (the 2020/21 referendum principles), 3.99% of £210m = £8,379,000; then new
+    # savings of 2% of the £210m net budget, £4.2m. The 2021/22 budget closes the £7,421,000
+    # left with council tax alone.
+    s = fr.Scenario.from_dict({
+        "plan": {"name": "Closures", "first_year": "2019/20", "years": 4},
+        "funding": {"council_tax": {"tax_base": 100_000, "band_d": 2100}},
+        "spending": [{"name": "Services", "base": 230e6}],
+        "reserves": {"general_fund": 200e6},
+        "budget_setting": {"council_tax": "to_limit", "new_savings_capacity": 0.02,
+                           "new_savings_delivery": {"p_full": 1.0, "partial": {"dist": "fixed", "value": 1}, "p_slip": 0.0}},
+    })
+    ledger = s.ledger()
+    assert [float(x) for x in ledger["closed_by_council_tax"]] == [0, 8_379_000, 7_421_000, 0]
+    assert [float(x) for x in ledger["closed_by_new_savings"]] == [0, 4_200_000, 0, 0]
+    # The simulated MTFS is cumulative: what all budgets so far take off each year's gap.
+    t = s.simulate(trials=100, seed=1, progress=False).mtfs()
+    assert t["closed_by_council_tax"].to_list() == [0, 8_379_000, 15_800_000, 15_800_000]
+    assert t["closed_by_new_savings"].to_list() == [0, 4_200_000, 4_200_000, 4_200_000]
+    assert (t["closed_by_council_tax"] + t["closed_by_new_savings"]).to_list() == t["closed_by_budget"].to_list()
