@@ -207,7 +207,7 @@ pub struct CommercialSpec {
     pub risk: Option<String>,
     /// MRP no longer charged in a year the income is lost (£ a year ≥ 0: the asset sold and
     /// its debt repaid, say): in each year the risk costs the plan, the gap moves by the lost
-    /// income less this. Needs `risk`.
+    /// income less this. Needs `risk`; at most `income` (a default never gains the plan money).
     #[serde(default, skip_serializing_if = "Money::is_zero")]
     pub mrp_relief: Money,
 }
@@ -996,6 +996,17 @@ impl CapitalPlan {
                 return Err(invalid(
                     format!("{cf}.mrp_relief"),
                     "needs `risk`: the register risk whose cost is the income lost",
+                ));
+            }
+            // A default never improves the plan: the MRP it relieves is at most the income it
+            // loses (issue 38, item 3: relief of 1e9 on 2m of income made each default a gain).
+            if c.mrp_relief > c.income {
+                return Err(invalid(
+                    format!("{cf}.mrp_relief"),
+                    format!(
+                        "£{} is more than the income of £{} it goes with: a default would gain the plan money",
+                        c.mrp_relief, c.income
+                    ),
                 ));
             }
             commercial += c.income.decimal();

@@ -117,6 +117,59 @@ impl Money {
     }
 }
 
+/// A number's text without its thousands separators, or `None` when it is not a number's
+/// text: digits, `.`, an exponent, and `,` only between digit groups of three (so `12,3`, a
+/// decimal comma, is refused rather than read as 123). No sign or `£` (the callers take them).
+fn ungrouped(body: &str) -> Option<String> {
+    if body.is_empty() || body.starts_with(['-', '+']) {
+        return None;
+    }
+    let cleaned: String = if body.contains(',') {
+        let int_part = body.split(['.', 'e', 'E']).next().unwrap_or("");
+        let groups: Vec<&str> = int_part.split(',').collect();
+        let ok = !groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3)
+            && !body[int_part.len()..].contains(',');
+        if !ok {
+            return None;
+        }
+        body.replace(',', "")
+    } else {
+        body.to_string()
+    };
+    cleaned
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        .then_some(cleaned)
+}
+
+/// A number typed as text in a table (`0.753`, `-12`, `1,250,000`, `£2.5e6`): the rule
+/// [`Money`]'s parser applies to amounts, for any number (a ratio, £ thousands), so that every
+/// reader takes one rule. `None` when it is not a number's text, e.g. `12,3` (a decimal comma).
+///
+/// # Examples
+///
+/// ```
+/// use fiscalrisk::money::parse_number;
+/// assert_eq!(parse_number("1,250,000.5"), Some(1_250_000.5));
+/// assert_eq!(parse_number("-0.753"), Some(-0.753));
+/// assert_eq!(parse_number("12,3"), None);
+/// assert_eq!(parse_number("1,2345"), None);
+/// ```
+pub fn parse_number(text: &str) -> Option<f64> {
+    let trimmed = text.trim();
+    let (negative, body) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed),
+    };
+    let body = body.strip_prefix('£').unwrap_or(body);
+    let value: f64 = ungrouped(body)?.parse().ok()?;
+    value
+        .is_finite()
+        .then_some(if negative { -value } else { value })
+}
+
 impl FromStr for Money {
     type Err = MoneyError;
 
@@ -131,29 +184,7 @@ impl FromStr for Money {
             None => (false, trimmed),
         };
         let body = body.strip_prefix('£').unwrap_or(body);
-        if body.is_empty() || body.starts_with(['-', '+']) {
-            return Err(malformed());
-        }
-        // Thousands separators only between digit groups of three.
-        let cleaned: String = if body.contains(',') {
-            let int_part = body.split(['.', 'e', 'E']).next().unwrap_or("");
-            let groups: Vec<&str> = int_part.split(',').collect();
-            let ok = !groups[0].is_empty()
-                && groups[0].len() <= 3
-                && groups[1..].iter().all(|g| g.len() == 3);
-            if !ok {
-                return Err(malformed());
-            }
-            body.replace(',', "")
-        } else {
-            body.to_string()
-        };
-        if !cleaned
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        {
-            return Err(malformed());
-        }
+        let cleaned = ungrouped(body).ok_or_else(malformed)?;
         let value = if cleaned.contains(['e', 'E']) {
             Decimal::from_scientific(&cleaned)
         } else {

@@ -367,6 +367,56 @@ impl Reserves {
                     message: format!("{:?} is ring-fenced (usable = false)", t.from),
                 });
             }
+            if let Some(h) = horizon {
+                self.check_transfer_held(i, t, &names, h)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A transfer moves at most what its source holds: one for more than the source can hold
+    /// as planned by then (its opening uncommitted balance, the planned contributions of the
+    /// years before, and the transfers into it before this one) is refused, rather than capped
+    /// in silence (issue 38, item 7: £1e12 from a £30m general fund moved £30m without a word).
+    fn check_transfer_held(
+        &self,
+        i: usize,
+        t: &Transfer,
+        names: &BTreeMap<&str, usize>,
+        horizon: &Horizon,
+    ) -> Result<(), ReservesError> {
+        let from = t.from.trim();
+        let year = |label: &str| year_index("", label, horizon).unwrap_or(usize::MAX);
+        let y = year(&t.year);
+        let (opening, contributions) = match names.get(from) {
+            Some(&k) => {
+                let e = &self.earmarked[k];
+                (e.balance - e.committed, &e.planned_contribution)
+            }
+            None => (self.general_fund, &self.planned_contribution),
+        };
+        let mut held = opening.max(Money::ZERO);
+        for (label, amount) in contributions {
+            if year(label) < y {
+                held = held + *amount;
+            }
+        }
+        for (j, other) in self.transfers.iter().enumerate() {
+            let z = year(&other.year);
+            if other.to.trim() == from && (z < y || (z == y && j < i)) {
+                held = held + other.amount;
+            }
+        }
+        if t.amount > held {
+            return Err(ReservesError::Transfer {
+                field: format!("transfers[{i}].amount"),
+                message: format!(
+                    "£{} is more than {:?} can hold by the start of {} as planned (£{}: its \
+                     opening uncommitted balance, planned contributions before then and \
+                     transfers in); a transfer moves at most what its source holds",
+                    t.amount, t.from, t.year, held
+                ),
+            });
         }
         Ok(())
     }

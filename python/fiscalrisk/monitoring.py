@@ -386,6 +386,12 @@ def forecast(
             raise ValidationError(
                 f"row {b['row']} ({b['line_id']!r}), column {b['column']}: {b['text']!r} {b['problem']}"
             )
+    # The lines must add up to the TOTAL row, which the hand-over to a plan reads (issue 38,
+    # item 6: a line changed to 1e15 beside an unchanged TOTAL gave the same result).
+    for f in data._native.check(k, None, None, None)["findings"]:
+        if f["severity"] == "error" and f["rule"] in ("totals", "no-total-row", "duplicate-line-id"):
+            where = f"row {f['row']} ({f['line_id']!r}), column {f['column']}: " if f.get("column") else ""
+            raise ValidationError(f"{where}{f['message']} (rule {f['rule']}); fix the table before forecasting")
     rows = data._native.lines()
     ids = [r["line_id"] for r in rows]
     budget, managers, one_off = ([_money(r[c]) for r in rows] for c in wanted)
@@ -440,6 +446,19 @@ def _in_year_position(frame: pl.DataFrame) -> tuple[Distribution, Decimal]:
     f = frame.row(-1, named=True)
     if f["line_id"] != "TOTAL" or f["budget"] is None or f["p10"] is None:
         raise ValidationError("the table needs a TOTAL row with a budget and a forecast to give an overspend")
+    # The hand-over reads the TOTAL row: the lines must add up to it, to the penny.
+    lines = frame.filter(pl.col("line_id") != "TOTAL")
+    for column in ("budget", "forecast_outturn", "one_off_mitigations"):
+        if column not in frame.columns:
+            continue
+        total = f[column]
+        cells = [Decimal(str(v)) for v in lines[column].to_list() if v is not None]
+        stated = Decimal(0) if total is None else Decimal(str(total))
+        if cells and sum(cells, Decimal(0)) != stated:
+            raise ValidationError(
+                f"{column}: the lines add to {sum(cells, Decimal(0))} but the TOTAL row says {stated}; "
+                "the hand-over reads the TOTAL row, so the lines must add up to it"
+            )
     budget = float(f["budget"])
     z90 = 1.2815515655446004
     sd = (f["p90"] - f["p10"]) / (2 * z90)

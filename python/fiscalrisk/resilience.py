@@ -91,10 +91,12 @@ def _floats(values: list[Any], column: str) -> list[float | None]:
         elif isinstance(v, (int, float, Decimal)):
             out.append(float(v))
         else:
-            try:
-                out.append(float(str(v).replace(",", "")) if str(v).strip() else None)
-            except ValueError:
-                raise ValidationError(f"{column}[{i}]: {v!r} is not a number") from None
+            # The core's rule for numbers typed as text, as every reader takes it: "1,250"
+            # is 1250, "12,3" (a decimal comma) is not a number.
+            parsed = _native.parse_number(str(v)) if str(v).strip() else None
+            if parsed is None and str(v).strip():
+                raise ValidationError(f"{column}[{i}]: {v!r} is not a number")
+            out.append(parsed)
     return out
 
 

@@ -504,11 +504,10 @@ def _number(value: Any, index: int, column: str, risk_id: Any) -> Any:
     ``"1,250,000"``) parsed; anything else a ValidationError naming the frame's row and column."""
     if not isinstance(value, str):
         return value
-    text = value.strip().replace(",", "")
-    try:
-        return float(text)
-    except ValueError:
-        raise ValidationError(f"row {index} ({risk_id!r}), column {column}: {value!r} is not a number") from None
+    parsed = _native.parse_number(value)
+    if parsed is None:
+        raise ValidationError(f"row {index} ({risk_id!r}), column {column}: {value!r} is not a number")
+    return parsed
 
 
 def _row_to_risk(row: Mapping[str, Any], index: int) -> dict[str, Any]:

@@ -51,9 +51,12 @@ validation_errors!(
 
 /// Reads a core parameter struct from Python data (dicts, lists, floats, strings). Type errors
 /// name the path (`risks[3].probability: invalid type ...`); validation errors name their own.
+///
+/// The data is read strictly ([`data::Data`]): a boolean is not a number and text is not a
+/// boolean, as in TOML and JSON.
 pub(crate) fn from_py<T: DeserializeOwned>(obj: &Bound<'_, PyAny>) -> Result<T> {
-    let mut de = pythonize::Depythonizer::from_object(obj);
-    serde_path_to_error::deserialize(&mut de)
+    let data = data::Data::from_py(obj).map_err(Failure::Validation)?;
+    serde_path_to_error::deserialize(data)
         .map_err(|e| Failure::Validation(crate::source::with_path(e)))
 }
 
@@ -110,6 +113,7 @@ impl From<Failure> for PyErr {
 
 pub(crate) type Result<T> = std::result::Result<T, Failure>;
 
+mod data;
 mod monitoring;
 mod plan;
 mod register;
@@ -190,6 +194,7 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(monitoring::monitoring_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::monitoring_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::parse_bool, m)?)?;
+    m.add_function(wrap_pyfunction!(monitoring::parse_number, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::tracker_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::financial_year_start, m)?)?;
     m.add_function(wrap_pyfunction!(plan::default_delivery_models, m)?)?;

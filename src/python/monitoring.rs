@@ -205,6 +205,12 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     monitoring::parse_bool(text)
 }
 
+/// The core's reading of a number typed as text (`None` when it is not one).
+#[pyfunction]
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
+    crate::money::parse_number(text)
+}
+
 /// The core's reading of a financial year label (`2019/20`): the calendar year it starts in,
 /// or the core's error naming the label.
 #[pyfunction]

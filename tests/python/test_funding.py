@@ -499,3 +499,15 @@ def test_the_mtfs_shows_what_later_budgets_closed_by_source() -> None:
     assert t["closed_by_council_tax"].to_list() == [0, 8_379_000, 15_800_000, 15_800_000]
     assert t["closed_by_new_savings"].to_list() == [0, 4_200_000, 4_200_000, 4_200_000]
     assert (t["closed_by_council_tax"] + t["closed_by_new_savings"]).to_list() == t["closed_by_budget"].to_list()
+
+
+def test_mrp_relief_beyond_the_income_is_refused() -> None:
+    # Issue 38, item 3: relief of 1e9 on £2m of income made each default gain about £1bn.
+    spec = _slipping({})
+    spec["capital"]["commercial"] = [{"name": "Rent", "income": 2e6, "risk": "tenant", "mrp_relief": 1e9}]
+    spec["risks"] = [{"id": "tenant", "name": "Tenant default", "probability": 0.5, "category": "commercial",
+                      "impact": {"dist": "fixed", "value": 2e6}, "profile": {"2025/26": 1.0}}]
+    with pytest.raises(fr.ValidationError, match=r"capital\.commercial\[0\]\.mrp_relief: .*more than the income"):
+        fr.Scenario.from_dict(spec)
+    spec["capital"]["commercial"][0]["mrp_relief"] = 2e6
+    fr.Scenario.from_dict(spec)

@@ -468,3 +468,79 @@ def test_a_boolean_excel_cell_is_not_an_amount(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout
     found = [f for f in json.loads(done.stdout)["findings"] if f.get("column") == "budget" and f.get("row") == 1]
     assert found and "not an amount" in found[0]["message"], found
+
+
+def test_a_line_that_does_not_add_up_to_the_total_stops_the_hand_over(tmp_path: Path) -> None:
+    # Issue 38, item 6: with_in_year and forecast read only the TOTAL row, so a line changed to
+    # 1e15 beside an unchanged TOTAL gave identical results and no error.
+    import polars as pl
+
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0].split(",")
+    col = header.index("forecast_outturn")
+    rows = [r.split(",") for r in lines[1:]]
+    rows[0][col] = "1000000000000000"
+    table = tmp_path / "line.csv"
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    data = fr.monitoring.read(table)
+    with pytest.raises(fr.ValidationError, match=r"column forecast_outturn: lines add to .* but the TOTAL row says"):
+        fr.monitoring.forecast(data)
+    with pytest.raises(fr.ValidationError, match="forecast_outturn"):
+        fr.examples.birmingham_2019().with_in_year(data)
+    # A forecast table edited after the fact is refused too.
+    good = fr.monitoring.forecast(fr.monitoring.read(fr.datasets.monitoring_example_path(8)))
+    edited = good.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(10**15)).otherwise(pl.col("forecast_outturn"))
+        .cast(good["forecast_outturn"].dtype).alias("forecast_outturn")
+    )
+    with pytest.raises(fr.ValidationError, match=r"forecast_outturn: the lines add to .* but the TOTAL row says"):
+        fr.examples.birmingham_2019().with_in_year(edited)
+    # The table as published hands over.
+    assert fr.examples.birmingham_2019().with_in_year(good).to_dict()["in_year"]
+
+
+BASE_PLAN = {"plan": {"name": "x", "first_year": "2019/20", "years": 2, "net_budget": [100e6, 100e6]},
+             "reserves": {"general_fund": 30e6}}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # Issue 38, item 7: True was taken as 1 year; "false" as a recurring pressure; True as
+        # a probability of 1.
+        (lambda d: d["plan"].__setitem__("years", True), r"plan\.years: true is not a number"),
+        (lambda d: d.__setitem__("pressures", [{"name": "p", "amount": {"dist": "fixed", "value": 1e6},
+                                                "first_year": "2019/20", "recurring": "false"}]),
+         r'pressures\[0\]\.recurring: "false" is not true or false'),
+        (lambda d: d.__setitem__("risks", [{"id": "r", "name": "r", "probability": True,
+                                            "impact": {"dist": "fixed", "value": 1e6}}]),
+         r"risks\[0\]\.probability: true is not a number"),
+        (lambda d: d["plan"].__setitem__("years", 10**400), r"plan\.years: an integer of 401 digits is too large"),
+        (lambda d: d["plan"].__setitem__("net_budget", [100e6, {1, 2}]), r"plan\.net_budget\[1\]: a set is not data"),
+    ],
+)
+def test_python_data_keeps_its_types(change: object, message: str) -> None:
+    import copy
+
+    data = copy.deepcopy(BASE_PLAN)
+    change(data)  # type: ignore[operator]
+    with pytest.raises(fr.ValidationError, match=message):
+        fr.Scenario.from_dict(data)
+
+
+def test_a_transfer_beyond_what_its_source_can_hold_is_refused() -> None:
+    # Issue 38, item 7: £1e12 from a £30m general fund was capped at £30m without a word.
+    import copy
+
+    data = copy.deepcopy(BASE_PLAN)
+    data["reserves"]["earmarked"] = [{"name": "Resilience", "balance": 0, "usable": True}]
+    data["reserves"]["transfers"] = [{"year": "2019/20", "from": "general_fund", "to": "Resilience", "amount": 1e12}]
+    with pytest.raises(fr.ValidationError, match=r'transfers\[0\]\.amount: £1000000000000\.00 is more than "general_fund" can hold'):
+        fr.Scenario.from_dict(data)
+    # What is planned into it before then counts: a contribution in 2019/20 funds a 2020/21 transfer.
+    data["reserves"]["planned_contribution"] = {"2019/20": 5e6}
+    data["reserves"]["transfers"] = [{"year": "2020/21", "from": "general_fund", "to": "Resilience", "amount": 35e6}]
+    fr.Scenario.from_dict(data)
+    data["reserves"]["transfers"][0]["amount"] = 35e6 + 0.01
+    with pytest.raises(fr.ValidationError, match="35000000.01"):
+        fr.Scenario.from_dict(data)

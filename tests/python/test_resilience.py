@@ -202,6 +202,8 @@ def test_peer_group_list_and_mapping() -> None:
         (small(year=["2017-18"] * 3), "class", 'rows[0].year: "2017-18"'),
         (small(ecode=["E1", "E1", "E3"]), "class", 'rows[1]: authority "E1" appears twice'),
         (small(interest_payable=["1", "x", "3"]), "class", "interest_payable[1]: 'x' is not a number"),
+        # Issue 38, item 5: a decimal comma was read as a value ten times too big (123).
+        (small(interest_payable=["1", "12,3", "3"]), "class", "interest_payable[1]: '12,3' is not a number"),
         (small(interest_payable=[1.0, float("inf"), 3.0]), "class", "rows[1].interest_payable: inf"),
         (small(), ["E9"], "peer_group: ['E9'] are not ecodes"),
         (small(), "region", "peer_group: 'region'"),
@@ -363,3 +365,13 @@ def test_backtest_judges_each_event_on_the_year_before_it() -> None:
     assert b.events.select("ecode", "year", "rank").rows() == [("A", "2016/17", 1), ("B", "2017/18", 1)]
     with pytest.raises(fr.ValidationError, match="events.date\\[0\\]: 'soon' is not a date"):
         resilience.backtest(frame, pl.DataFrame({"ecode": ["A"], "date": ["soon"]}))
+
+
+def test_numbers_typed_as_text_follow_the_scenario_parsers_rule() -> None:
+    # One rule for every reader: thousands separators between groups of three only.
+    out = resilience.indicators(small(interest_payable=["1", "2,000", "3"]))
+    assert out["interest_payable_to_nre"][1] == resilience.indicators(small(interest_payable=[1.0, 2000.0, 3.0]))["interest_payable_to_nre"][1]
+    with pytest.raises(fr.ValidationError, match=r"interest_payable\[2\]: '1.234,5' is not a number"):
+        resilience.indicators(small(interest_payable=["1", "2", "1.234,5"]))
+    with pytest.raises(fr.ValidationError, match=r'"12,3" is not an amount of money'):
+        fr.Scenario.from_toml_str('[plan]\nname = "x"\nfirst_year = "2019/20"\nyears = 1\nnet_budget = ["12,3"]\n')
