@@ -121,6 +121,15 @@ pub enum MonitoringError {
 /// budget book, small enough that reading and checking one stays within memory and seconds.
 pub const MAX_ROWS: usize = 100_000;
 
+/// Most columns a table (monitoring, tracker) may have: a monitoring table has a dozen and
+/// twelve months of actuals.
+pub const MAX_COLUMNS: usize = 1_000;
+
+/// Most bytes one part of an xlsx workbook (a sheet's XML, its shared strings) may unpack to:
+/// the reader holds each whole, so a 1 MB file whose one cell unpacks to 1 GiB is refused before
+/// it is read (issue 38, item 10).
+pub const MAX_XLSX_PART_BYTES: usize = 256 << 20;
+
 /// One rule of the check: its name, severity and what it asks of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rule {

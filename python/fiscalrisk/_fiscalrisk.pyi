@@ -12,6 +12,8 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_RISKS",
     "MAX_MONITORING_ROWS",
+    "MAX_TABLE_COLUMNS",
+    "MAX_XLSX_PART_BYTES",
     "MTFS_COLUMNS",
     "Distribution",
     "MonitoringTable",
@@ -46,6 +48,8 @@ MAX_INPUT_BYTES: int
 MTFS_COLUMNS: list[str]
 MAX_RISKS: int
 MAX_MONITORING_ROWS: int
+MAX_TABLE_COLUMNS: int
+MAX_XLSX_PART_BYTES: int
 
 @final
 class Distribution:

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 from os import PathLike
@@ -272,9 +273,20 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
     data = read_bytes(path)
     suffix = path.suffix.lower()
     limit = _native.MAX_MONITORING_ROWS
+    columns = _native.MAX_TABLE_COLUMNS
     too_many = ValidationError(f"{path}: more than the {limit} rows a monitoring table may have")
-    if suffix not in (".xlsx", ".xlsm", ".xls", ".parquet") and data.count(b"\n") > limit + 1:
-        raise too_many  # counted before parsing: a file of short rows cannot exhaust memory
+    if suffix in (".xlsx", ".xlsm"):
+        _check_xlsx_extent(path, data, limit + 1, columns)
+    elif suffix == ".parquet":
+        _check_parquet_extent(path, data, limit, columns)
+    elif suffix != ".xls":
+        # Counted before parsing, every line ending alike (a CR-only file is one line to a
+        # count of LF): a file of short rows, or one of a million columns, cannot exhaust memory.
+        if max(data.count(b"\n"), data.count(b"\r")) > limit + 1:
+            raise too_many
+        end = min((i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0), default=len(data))
+        if data[:end].count(b",") + 1 > columns:
+            raise ValidationError(f"{path}: more than the {columns} columns a table may have")
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
             # Every cell as text, as a CSV is read: a TRUE cell in an amount column reaches the
@@ -284,7 +296,7 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
             top = pl.read_excel(io.BytesIO(data), has_header=False, read_options={"n_rows": 1})
             headers = ["" if v is None else str(v) for v in top.row(0)] if top.height else []
         elif suffix == ".parquet":
-            frame = pl.read_parquet(io.BytesIO(data))
+            frame = pl.read_parquet(io.BytesIO(data), n_rows=limit + 1)
             headers = frame.columns
         else:
             first = data.decode("utf-8-sig", errors="replace").splitlines()[:1]
@@ -305,6 +317,62 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
         keep = text.select(~blank).to_series()
         frame = frame.filter(keep)
     return frame
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for c in letters:
+        n = n * 26 + (c - 64)
+    return n
+
+
+def _check_xlsx_extent(path: Path, data: bytes, rows: int, columns: int) -> None:
+    """Refuses an xlsx workbook the reader would blow up in memory, before it reads it: a part
+    that unpacks to more than ``MAX_XLSX_PART_BYTES`` (one huge cell), or a sheet with a cell
+    beyond ``rows`` or ``columns`` (the reader allocates the whole used range: one cell at
+    XFD1048576 asked for 512 GiB; issue 38, item 8). A file that is not a zip is left to the
+    reader's own error."""
+    import re
+    import zipfile
+
+    cap = _native.MAX_XLSX_PART_BYTES
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return
+    with book:
+        for info in book.infolist():
+            if info.file_size > cap:
+                raise ValidationError(
+                    f"{path}: the workbook part {info.filename} unpacks to {info.file_size:,} bytes, "
+                    f"more than the {cap:,} a table may hold"
+                )
+        cell = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+        for name in book.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            xml = book.read(name)
+            for m in cell.finditer(xml):
+                col, row = _column_number(m.group(1)), int(m.group(2))
+                if col > columns or row > rows:
+                    ref = (m.group(1) + m.group(2)).decode()
+                    what = (f"more than the {rows - 1} rows a monitoring table may have" if row > rows
+                            else f"more than the {columns} columns a table may have")
+                    raise ValidationError(
+                        f"{path}: cell {ref} makes the sheet {what} (a stray cell far from the table? "
+                        "delete it in Excel)"
+                    )
+
+
+def _check_parquet_extent(path: Path, data: bytes, rows: int, columns: int) -> None:
+    """Refuses a parquet file of more than ``columns`` columns from its schema, before reading
+    (rows are bounded by the read itself)."""
+    try:
+        width = len(pl.read_parquet_schema(io.BytesIO(data)))
+    except Exception:  # not parquet: the reader names it
+        return
+    if width > columns:
+        raise ValidationError(f"{path}: more than the {columns} columns a table may have ({width})")
 
 
 class Calibration:

@@ -216,5 +216,10 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_INPUT_BYTES", crate::plan::MAX_INPUT_BYTES)?;
     m.add("MAX_RISKS", crate::register::MAX_RISKS)?;
     m.add("MAX_MONITORING_ROWS", crate::monitoring::MAX_ROWS)?;
+    m.add("MAX_TABLE_COLUMNS", crate::monitoring::MAX_COLUMNS)?;
+    m.add(
+        "MAX_XLSX_PART_BYTES",
+        crate::monitoring::MAX_XLSX_PART_BYTES,
+    )?;
     Ok(())
 }

@@ -544,3 +544,72 @@ def test_a_transfer_beyond_what_its_source_can_hold_is_refused() -> None:
     data["reserves"]["transfers"][0]["amount"] = 35e6 + 0.01
     with pytest.raises(fr.ValidationError, match="35000000.01"):
         fr.Scenario.from_dict(data)
+
+
+def _m8_workbook(path: Path, extra: "dict[tuple[int, int], str] | None" = None) -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for r, row in enumerate(EXAMPLE_M8.splitlines()):
+        for c, cell in enumerate(row.split(",")):
+            sheet.write_string(r, c, cell)
+    for (r, c), text in (extra or {}).items():
+        sheet.write_string(r, c, text)
+    book.close()
+
+
+def test_a_stray_cell_far_from_the_table_is_refused_before_the_reader_allocates(tmp_path: Path) -> None:
+    # Issue 38, item 8: the m08 table plus one cell at XFD1048576 (a 2.5 KB file) made the
+    # reader allocate 549,755,813,888 bytes and abort the interpreter (exit 134).
+    path = tmp_path / "stray.xlsx"
+    _m8_workbook(path, {(1_048_575, 16_383): "x"})
+    assert path.stat().st_size < 20_000
+    with pytest.raises(fr.ValidationError, match="cell XFD1048576 makes the sheet more than the 100000 rows"):
+        fr.monitoring.read(path)
+    done = run("check", str(path))
+    assert done.returncode == 2 and "XFD1048576" in done.stderr, (done.returncode, done.stderr)
+    wide = tmp_path / "wide.xlsx"
+    _m8_workbook(wide, {(0, 5_000): "x"})
+    with pytest.raises(fr.ValidationError, match="cell GJI1 makes the sheet more than the 1000 columns"):
+        fr.monitoring.read(wide)
+    # The table itself reads.
+    plain = tmp_path / "plain.xlsx"
+    _m8_workbook(plain)
+    assert fr.monitoring.read(plain).last_month == fr.monitoring.read(fr.datasets.monitoring_example_path(8)).last_month
+
+
+def test_a_workbook_part_that_unpacks_too_far_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 38, item 10: one 1 GiB cell in a 1.0 MB xlsx took 5.6 GB, then aborted. The limit is
+    # lowered here so that the test stays small; the check is the same.
+    path = tmp_path / "cell.xlsx"
+    _m8_workbook(path, {(1, 20 + k): chr(97 + k) * 30_000 for k in range(10)})
+    monkeypatch.setattr(fr.monitoring._native, "MAX_XLSX_PART_BYTES", 100_000)
+    with pytest.raises(fr.ValidationError, match=r"unpacks to [0-9,]+ bytes, more than the 100,000"):
+        fr.monitoring.read(path)
+
+
+def test_csv_and_parquet_extents_are_bounded_before_parsing(tmp_path: Path) -> None:
+    import polars as pl
+
+    # Issue 38, item 10: a CSV whose header has a million columns, and one with CR-only line
+    # endings (the row guard counted LF only).
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes(b",".join(b"c%d" % i for i in range(1_000_000)) + b"\n")
+    start = time.monotonic()
+    with pytest.raises(fr.ValidationError, match="more than the 1000 columns"):
+        fr.monitoring.read(wide)
+    assert time.monotonic() - start < 10
+    cr = tmp_path / "cr.csv"
+    cr.write_bytes(EXAMPLE_M8.splitlines()[0].encode() + b"\r" + b",\r" * 200_000)
+    with pytest.raises(fr.ValidationError, match="more than the 100000 rows"):
+        fr.monitoring.read(cr)
+    # Parquet: rows bounded by the read, columns by the schema before it.
+    rows = tmp_path / "rows.parquet"
+    pl.DataFrame({"line_id": ["x"] * 100_002}).write_parquet(rows)
+    with pytest.raises(fr.ValidationError, match="more than the 100000 rows"):
+        fr.monitoring.read(rows)
+    cols = tmp_path / "cols.parquet"
+    pl.DataFrame({f"c{i}": [1] for i in range(1_001)}).write_parquet(cols)
+    with pytest.raises(fr.ValidationError, match=r"more than the 1000 columns a table may have \(1001\)"):
+        fr.monitoring.read(cols)
