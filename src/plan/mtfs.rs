@@ -279,6 +279,67 @@ fn repeats<T>(by_year: &[T], spec: impl Fn(&T) -> Option<&DistributionSpec>) -> 
         .collect()
 }
 
+/// Exact decimals whose arithmetic flags an overflow instead of panicking: the budget of each
+/// case is run in them once, when the scenario is built, so that inputs within their own bounds
+/// whose products leave the exact range (a tax base of 1e15 at a Band D of 1e15, a driver of 10
+/// a year over 30 years) are an error naming the year, never a panic (issue 38, item 9).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+struct Checked(Decimal);
+
+thread_local! {
+    static OVERFLOWED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Checked {
+    fn or_flag(x: Option<Decimal>) -> Checked {
+        Checked(x.unwrap_or_else(|| {
+            OVERFLOWED.with(|o| o.set(true));
+            Decimal::ZERO
+        }))
+    }
+}
+
+impl std::ops::Add for Checked {
+    type Output = Checked;
+    fn add(self, o: Checked) -> Checked {
+        Checked::or_flag(self.0.checked_add(o.0))
+    }
+}
+
+impl std::ops::Sub for Checked {
+    type Output = Checked;
+    fn sub(self, o: Checked) -> Checked {
+        Checked::or_flag(self.0.checked_sub(o.0))
+    }
+}
+
+impl std::ops::Mul for Checked {
+    type Output = Checked;
+    fn mul(self, o: Checked) -> Checked {
+        Checked::or_flag(self.0.checked_mul(o.0))
+    }
+}
+
+impl std::ops::AddAssign for Checked {
+    fn add_assign(&mut self, o: Checked) {
+        *self = *self + o;
+    }
+}
+
+impl std::ops::SubAssign for Checked {
+    fn sub_assign(&mut self, o: Checked) {
+        *self = *self - o;
+    }
+}
+
+impl super::ledger::Amount for Checked {
+    const ZERO: Checked = Checked(Decimal::ZERO);
+    const ONE: Checked = Checked(Decimal::ONE);
+    fn penny(self) -> Checked {
+        Checked(super::ledger::Amount::penny(self.0))
+    }
+}
+
 /// The inputs of a deterministic case: drivers' rates (`[d * years + y]`), grants' amounts
 /// (same layout), pressures by year, and the underlying in-year overspend.
 #[derive(Debug, Clone)]
@@ -902,6 +963,71 @@ impl Scenario {
                     >= Decimal::ZERO
             })
             .collect()
+    }
+
+    /// Runs the budget of each named case, and of the central case with every driver one point
+    /// higher (the sensitivities), in checked decimals: an overflow, or a year's council tax,
+    /// business rates, fees or spending beyond the amounts the plan takes (£1e15), is an error
+    /// naming the year, before any table is built.
+    pub(crate) fn check_budget_range(&self) -> Result<(), PlanError> {
+        let Some(f) = &self.finance else {
+            return Ok(());
+        };
+        let budget = f.exact.to(Checked);
+        let central = self.case_inputs(Case::Central, None);
+        let mut bumped = central.clone();
+        bumped
+            .rates
+            .iter_mut()
+            .for_each(|r| *r += Decimal::new(1, 2));
+        let years = self.horizon.len();
+        let limit = Decimal::from(1_000_000_000_000_000i64);
+        // The adverse and favourable cases need the drivers' signs, which run the exact tables
+        // of the central case and its bumps: those are checked first.
+        let mut cases: Vec<Option<CaseInputs>> = vec![Some(central), Some(bumped), None, None];
+        for k in 0..cases.len() {
+            if k == 2 {
+                let signs = self.driver_signs();
+                cases[2] = Some(self.case_inputs(Case::Optimistic, Some(&signs)));
+                cases[3] = Some(self.case_inputs(Case::Pessimistic, Some(&signs)));
+            }
+            let Some(inputs) = &cases[k] else { continue };
+            OVERFLOWED.with(|o| o.set(false));
+            let rates: Vec<Checked> = inputs.rates.iter().map(|r| Checked(*r)).collect();
+            let grants: Vec<Checked> = inputs.grants.iter().map(|g| Checked(*g)).collect();
+            let mut index = Vec::new();
+            budget.indexes(&rates, &mut index);
+            let mut out = vec![BudgetYear::default(); years];
+            budget.run(&rates, &index, &grants, &mut out, None);
+            let overflowed = OVERFLOWED.with(|o| o.replace(false));
+            let beyond = out.iter().position(|b| {
+                [
+                    b.council_tax,
+                    b.business_rates,
+                    b.grants,
+                    b.fees,
+                    b.spending,
+                ]
+                .iter()
+                .any(|x| x.0.abs() > limit)
+            });
+            if overflowed || beyond.is_some() {
+                let year = beyond.map_or_else(
+                    || "the plan's years".to_string(),
+                    |y| self.horizon.first().offset(y as u32).to_string(),
+                );
+                return Err(PlanError::Funding(FundingError::Invalid {
+                    field: "funding".into(),
+                    message: format!(
+                        "the budget in {year} reaches amounts beyond £1e15 (tax base times Band D, \
+                         price times volume, population times unit cost, or a driver compounded \
+                         over the years, in the central case or a driver's adverse percentile): \
+                         check the units and the rates"
+                    ),
+                }));
+            }
+        }
+        Ok(())
     }
 
     /// The central case's funding by year (a scenario's net budget when it has `[funding]`

@@ -1015,6 +1015,7 @@ impl Scenario {
             support: None,
         };
         let mut scenario = scenario;
+        scenario.check_budget_range()?;
         if scenario.net_budget.is_empty() {
             scenario.net_budget = scenario.central_funding()?;
         }

@@ -613,3 +613,25 @@ def test_csv_and_parquet_extents_are_bounded_before_parsing(tmp_path: Path) -> N
     pl.DataFrame({f"c{i}": [1] for i in range(1_001)}).write_parquet(cols)
     with pytest.raises(fr.ValidationError, match=r"more than the 1000 columns a table may have \(1001\)"):
         fr.monitoring.read(cols)
+
+
+@pytest.mark.parametrize(
+    ("change", "year"),
+    [
+        # Issue 38, item 9: each panicked with "Multiplication overflowed" (exit 3, a backtrace).
+        (lambda d: d["funding"]["council_tax"].update(tax_base=1e15, band_d=1e15), "the plan's years"),
+        (lambda d: (d["plan"].update(years=100), d["funding"]["council_tax"].update(core_increase=0.99)), "2046/47"),
+        (lambda d: (d["plan"].update(years=40), d["funding"]["council_tax"].update(tax_base_growth=10)), "2031/32"),
+    ],
+)
+def test_budgets_beyond_the_exact_range_are_errors_not_panics(change: object, year: str) -> None:
+    import copy
+
+    data = {"plan": {"name": "x", "first_year": "2024/25", "years": 3},
+            "funding": {"council_tax": {"tax_base": 100_000, "band_d": 2100}},
+            "spending": [{"name": "Services", "base": 230e6}],
+            "reserves": {"general_fund": 20e6}}
+    fr.Scenario.from_dict(copy.deepcopy(data)).mtfs()
+    change(data)  # type: ignore[operator]
+    with pytest.raises(fr.ValidationError, match=rf"^funding: the budget in {year} reaches amounts beyond £1e15"):
+        fr.Scenario.from_dict(data)
