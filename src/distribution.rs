@@ -56,8 +56,12 @@ pub const MAX_LAMB: f64 = 1000.0;
 /// thousand trillion pounds, far beyond any public body, and small enough that sums over a plan
 /// and the squares in a variance stay finite.
 pub const MAX_AMOUNT: f64 = 1e15;
-/// Most values a `discrete` or `empirical` distribution may hold.
+/// Most draws [`Distribution::sample`] gives at once.
 pub const MAX_POINTS: usize = 50_000_000;
+/// Most values a `discrete` or `empirical` distribution may hold: reading 4.2 million took
+/// 13 s and 1.5 GB (issue 38, item 13); a million is far beyond any published table of
+/// outcomes, and a larger sample is better summarised.
+pub const MAX_VALUES: usize = 1_000_000;
 
 /// Errors from building a distribution or asking it something it cannot answer.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -150,10 +154,12 @@ pub enum DistributionError {
         field: &'static str,
     },
     /// More values than fiscalrisk holds.
-    #[error("{field}: {len} values is more than the {MAX_POINTS} allowed")]
+    #[error("{field}: {len} values is more than the {most} allowed")]
     TooMany {
         /// The parameter.
         field: &'static str,
+        /// The limit.
+        most: usize,
         /// How many were given.
         len: usize,
     },
@@ -376,10 +382,11 @@ fn points(field: &'static str, xs: &[f64]) -> Result<(), DistributionError> {
     if xs.is_empty() {
         return Err(DistributionError::Empty { field });
     }
-    if xs.len() > MAX_POINTS {
+    if xs.len() > MAX_VALUES {
         return Err(DistributionError::TooMany {
             field,
             len: xs.len(),
+            most: MAX_VALUES,
         });
     }
     for (i, &x) in xs.iter().enumerate() {
@@ -1073,7 +1080,11 @@ impl Distribution {
     /// [`MAX_POINTS`].
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<f64>, DistributionError> {
         if n > MAX_POINTS {
-            return Err(DistributionError::TooMany { field: "n", len: n });
+            return Err(DistributionError::TooMany {
+                field: "n",
+                len: n,
+                most: MAX_POINTS,
+            });
         }
         let mut r = rng::stream(seed, 0);
         let mut out = vec![0.0; n];

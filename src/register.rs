@@ -298,8 +298,8 @@ impl RiskRegister {
     /// );
     /// ```
     pub fn from_toml(text: &str) -> Result<RiskRegister, RegisterError> {
-        let de =
-            toml::Deserializer::parse(text).map_err(|e| RegisterError::Parse(e.to_string()))?;
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| RegisterError::Parse(crate::source::parse_error(&e.to_string())))?;
         let spec: RegisterSpec = serde_path_to_error::deserialize(de)
             .map_err(|e| RegisterError::Parse(crate::source::with_path(e)))?;
         RiskRegister::from_spec(spec).map_err(|e| {

@@ -80,6 +80,64 @@ pub fn line_of(text: &str, path: &str) -> Option<usize> {
     Some(text[..span.start.min(text.len())].matches('\n').count() + 1)
 }
 
+/// The longest line an error message keeps whole (room for the list of keys a table takes):
+/// longer lines (a TOML snippet of a 64 MiB line, a value of a million characters) keep their
+/// start and end around a count of what was left out, so that no message echoes a whole input
+/// (issue 38, item 12).
+pub const MAX_MESSAGE_LINE: usize = 1_000;
+
+/// `message` with every line longer than [`MAX_MESSAGE_LINE`] characters clipped.
+///
+/// # Examples
+///
+/// ```
+/// use fiscalrisk::source::clip;
+/// let long = format!("name: {:?} is too long", "x".repeat(100_000));
+/// let short = clip(&long);
+/// assert!(short.len() < 1_100 && short.contains("…[99,104 characters]…") && short.ends_with("is too long"));
+/// assert_eq!(clip("a\nb"), "a\nb");
+/// ```
+pub fn clip(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * MAX_MESSAGE_LINE));
+    for (i, line) in message.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let chars = line.chars().count();
+        if chars <= MAX_MESSAGE_LINE {
+            out.push_str(line);
+        } else {
+            let head: String = line.chars().take(MAX_MESSAGE_LINE * 2 / 3).collect();
+            let tail: String = line.chars().skip(chars - MAX_MESSAGE_LINE / 4).collect();
+            let left = chars - MAX_MESSAGE_LINE * 2 / 3 - MAX_MESSAGE_LINE / 4;
+            out.push_str(&format!("{head}…[{} characters]…{tail}", thousands(left)));
+        }
+    }
+    out
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A TOML syntax error (no key path: the text could not be parsed), its last line in the
+/// user's words and every line clipped.
+pub fn parse_error(message: &str) -> String {
+    let (snippet, last) = match message.trim_end().rsplit_once('\n') {
+        Some((head, last)) => (format!("{head}\n"), last.to_string()),
+        None => (String::new(), message.trim_end().to_string()),
+    };
+    clip(&format!("{snippet}{}", plain(".", &last)))
+}
+
 /// A deserialisation error with its key path in front (`savings[12].rag: ...`), or alone when
 /// it is about the whole input: the one form every reader's errors take.
 pub fn with_path<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> String {
@@ -92,11 +150,11 @@ pub fn with_path<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Stri
         None => (String::new(), inner.trim_end().to_string()),
     };
     let message = format!("{snippet}{}", plain(&path, &last));
-    if path == "." {
+    clip(&if path == "." {
         message
     } else {
         format!("{path}: {message}")
-    }
+    })
 }
 
 /// The forms a distribution is written in.
@@ -143,7 +201,8 @@ pub fn plain(path: &str, message: &str) -> String {
             return format!("{}{place}", plain(path, head));
         }
     }
-    let minimum = path.ends_with("minimum_general_fund");
+    let minimum = path.ends_with("minimum_general_fund")
+        || (path.contains("minimum_general_fund") && message.ends_with(" variant"));
     if minimum
         && (message.starts_with("wanted")
             || message.starts_with("unknown variant")
@@ -175,7 +234,16 @@ pub fn plain(path: &str, message: &str) -> String {
             }
             "f64" | "u64" | "usize" | "u32" | "i64" => format!("{found} is not a number"),
             "a boolean" => format!("{found} is not true or false"),
+            // TOML reads a bare date (2019-04-01) as a table.
+            "a string" if found == "map" => {
+                "a table or a TOML date is not text (write it in quotes: a year is \"2019/20\")"
+                    .to_string()
+            }
             "a string" => format!("{found} is not text (write it in quotes)"),
+            // A form given where another belongs (a choice written as text, say).
+            e if e.ends_with(" variant") => {
+                format!("this is not one of the forms this key takes (found {found}, expected {e})")
+            }
             e if e.starts_with("a sequence") => format!("{found} is not a list [..., ...]"),
             e if e.starts_with("struct ") || e.starts_with("a map") => {
                 format!("{found} is not a table {{ key = value, ... }}")
@@ -219,6 +287,27 @@ pub fn plain(path: &str, message: &str) -> String {
     }
     if message.starts_with("wanted exactly 1 element") {
         return "give exactly one form, not several".to_string();
+    }
+    if message.starts_with("data did not match any variant of untagged enum Base") {
+        return "expected an amount (Band D equivalents, at most 1e15) or a table of them by year { \"2024/25\" = ... }".to_string();
+    }
+    if message.starts_with("data did not match any variant of untagged enum") {
+        return format!("this is not one of the forms this key takes ({message})");
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: integer `")
+        && let Some((n, expected)) = rest.split_once("`, expected ")
+    {
+        let most = match expected {
+            "u32" => u32::MAX.to_string(),
+            "i32" => i32::MAX.to_string(),
+            "u8" => u8::MAX.to_string(),
+            "u16" => u16::MAX.to_string(),
+            _ => return format!("{n} is out of range"),
+        };
+        return format!("{n} is out of range (at most {most})");
+    }
+    if message.contains("recursion limit") || message.contains("max recursion depth") {
+        return format!("nested too deeply ({message})");
     }
     message.to_string()
 }

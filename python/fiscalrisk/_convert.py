@@ -163,6 +163,21 @@ def read_path(source: Any, method: str) -> str:
     return read_text(source)
 
 
+def utf8_text(text: str, what: str) -> str:
+    """``text`` if it can reach the core (UTF-8), else a ValidationError naming where it is not:
+    a lone surrogate (``"\\ud800"``) cannot be encoded."""
+    from .exceptions import ValidationError
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        raise ValidationError(
+            f"{what}: line {line}: the character {text[e.start]!r} is a lone surrogate, not valid Unicode"
+        ) from None
+    return text
+
+
 def json_object(text: str) -> dict[str, Any]:
     """A JSON object from JSON text; malformed, too deeply nested or not an object is a
     ValidationError."""
@@ -185,6 +200,10 @@ def json_object(text: str) -> dict[str, Any]:
         data = json.loads(text, object_pairs_hook=unique)
     except json.JSONDecodeError as e:
         raise ValidationError(f"line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except ValidationError:
+        raise
+    except ValueError as e:  # an integer of more digits than Python converts (4,300)
+        raise ValidationError(f"JSON: {str(e).split(':')[0]}") from None
     except RecursionError:
         raise ValidationError("JSON: nested too deeply") from None
     if not isinstance(data, dict):

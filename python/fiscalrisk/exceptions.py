@@ -15,7 +15,13 @@ class FiscalRiskError(Exception):
 
 
 class ValidationError(FiscalRiskError, ValueError):
-    """Input that fiscalrisk cannot accept; the message names the field and the value."""
+    """Input that fiscalrisk cannot accept; the message names the field and the value (a long
+    value clipped: no message echoes a whole input)."""
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        from ._fiscalrisk import clip_message
+
+        super().__init__(clip_message(str(message)), *args)
 
 
 class MissingDependency(FiscalRiskError, ImportError):

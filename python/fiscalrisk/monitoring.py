@@ -167,9 +167,11 @@ class CheckReport:
         return int(self.errors > 0 or (strict and self.warnings > 0))
 
     def to_text(self, strict: bool = False) -> str:
-        """For people: one line per finding, then a summary."""
+        """For people: one line per finding, then a summary. Control characters in a table's
+        text (a line id, a file name) are written as escapes, never sent to the terminal."""
         lines = []
-        for f in self.findings.iter_rows(named=True):
+        for raw in self.findings.iter_rows(named=True):
+            f = {k: _printable(v) if isinstance(v, str) else v for k, v in raw.items()}
             where = ", ".join(
                 x for x in (f"row {f['row']}" if f["row"] is not None else "", f"line {f['line_id']}" if f["line_id"] else "", f["column"] or "") if x
             )
@@ -179,7 +181,7 @@ class CheckReport:
             return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
         when = f", month {self.month}" if self.month else ""
-        lines.append(f"{verdict}: {self.source}{when}: {count(self.errors, 'error')}, {count(self.warnings, 'warning')}")
+        lines.append(f"{verdict}: {_printable(self.source)}{when}: {count(self.errors, 'error')}, {count(self.warnings, 'warning')}")
         return "\n".join(lines)
 
     def to_json(self, strict: bool = False) -> str:
@@ -202,11 +204,14 @@ class CheckReport:
         suite = ElementTree.Element("testsuite", name="fiscalrisk check", tests=str(len(self.rules)))
         failures = 0
         for name, severity, description in self.rules:
-            case = ElementTree.SubElement(suite, "testcase", classname=f"fiscalrisk.check.{self.source}", name=name)
+            # XML 1.0 cannot hold control characters, even escaped: they are written as
+            # backslash escapes, so the report stays well-formed whatever the file is called.
+            case = ElementTree.SubElement(suite, "testcase", classname=f"fiscalrisk.check.{_printable(self.source)}",
+                                          name=name)
             hits = self.findings.filter(pl.col("rule") == name)
             if hits.height == 0:
                 continue
-            text = "\n".join(hits["message"].to_list())
+            text = "\n".join(_printable(m) for m in hits["message"].to_list())
             if severity == "error" or strict:
                 failures += 1
                 failure = ElementTree.SubElement(case, "failure", message=f"{hits.height} x {description}", type=severity)
@@ -216,6 +221,12 @@ class CheckReport:
                 out.text = text
         suite.set("failures", str(failures))
         return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True)
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character that is not printable (controls, terminal escapes,
+    surrogates) written as a backslash escape: safe for a terminal and for XML."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
 
 
 def check(
@@ -303,7 +314,7 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
             headers = next(csv.reader(first), []) if first else []
             frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except Exception as e:  # polars', fastexcel's and the OS's errors alike: unreadable input
-        raise ValidationError(f"{path}: cannot be read as a table: {e}") from None
+        raise ValidationError(_native.clip_message(f"{path}: cannot be read as a table: {e}")) from None
     if frame.height > limit:
         raise too_many
     seen: set[str] = set()

@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, json_object, pounds, read_json_object, read_path, run_arguments
+from ._convert import html_table, json_object, pounds, read_json_object, read_path, run_arguments, utf8_text
 from ._progress import ProgressOption, reporter
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
@@ -72,7 +72,7 @@ class Scenario:
         """From TOML text (the contents of a scenario file)."""
         if not isinstance(text, str):
             raise ValidationError(f"from_toml_str: expected TOML text (a str), got {type(text).__name__}")
-        return cls(_native.Scenario.from_toml(text), text)
+        return cls(_native.Scenario.from_toml(utf8_text(text, "TOML text")), text)
 
     @property
     def source_text(self) -> Optional[str]:

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator, Mapping, Union
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, json_object, money_in, money_out, nest, num, pounds, read_json_object, read_path, real
+from ._convert import html_table, json_object, money_in, money_out, nest, num, pounds, read_json_object, read_path, real, utf8_text
 from .distributions import Distribution, clean_spec
 from .exceptions import FiscalRiskWarning, ValidationError
 
@@ -316,7 +316,7 @@ class RiskRegister:
         """
         if not isinstance(text, str):
             raise ValidationError(f"from_toml_str: expected TOML text (a str), got {type(text).__name__}")
-        return cls._wrap(_native.RiskRegister.from_toml(text))
+        return cls._wrap(_native.RiskRegister.from_toml(utf8_text(text, "TOML text")))
 
     def to_dict(self) -> dict[str, Any]:
         """The dict form (defaults left out)."""

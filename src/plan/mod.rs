@@ -94,8 +94,8 @@ pub use result::{
     TrialTable, USABLE_RESERVES, YearRow,
 };
 pub use spec::{
-    Condition, InYearSpec, MAX_INPUT_BYTES, MAX_ITEMS, PlanError, PlanSpec, PressureSpec, Scenario,
-    ScenarioSpec,
+    Condition, InYearSpec, MAX_INPUT_BYTES, MAX_ITEMS, MAX_NAME, PlanError, PlanSpec, PressureSpec,
+    Scenario, ScenarioSpec,
 };
 pub use stress::{Combination, EXHAUSTIVE_SETS, ReverseStress, SMALLEST_SETS, StressInput};
 pub use year::Reason;

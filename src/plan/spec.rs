@@ -556,6 +556,8 @@ pub const MAX_INPUT_BYTES: usize = 64 << 20;
 /// Most pressures, and most savings, a scenario may have (each holds a cost per trial of a
 /// batch, as risks do: see [`crate::register::MAX_RISKS`]).
 pub const MAX_ITEMS: usize = 10_000;
+/// Most characters a name or id (of the plan, a pressure, a saving, a risk, a reserve) may have.
+pub const MAX_NAME: usize = 1_000;
 
 fn check_size(text: &str) -> Result<(), PlanError> {
     if text.len() > MAX_INPUT_BYTES {
@@ -568,7 +570,8 @@ impl Scenario {
     /// Reads TOML; errors name the key path and the line.
     pub fn from_toml(text: &str) -> Result<Scenario, PlanError> {
         check_size(text)?;
-        let de = toml::Deserializer::parse(text).map_err(|e| PlanError::Parse(e.to_string()))?;
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| PlanError::Parse(crate::source::parse_error(&e.to_string())))?;
         let spec: ScenarioSpec = serde_path_to_error::deserialize(de).map_err(path_error)?;
         Scenario::from_spec(spec).map_err(|e| {
             let message = e.to_string();
@@ -641,6 +644,42 @@ impl Scenario {
         ] {
             if count > MAX_ITEMS {
                 return Err(PlanError::TooMany { field, count });
+            }
+        }
+        // Names and ids reach every table, report and workbook: a 60 MiB plan name made a
+        // 250 MB report (issue 38, item 13).
+        let names = std::iter::once(("plan.name".to_string(), spec.plan.name.as_str()))
+            .chain(
+                spec.pressures
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("pressures[{i}].name"), p.name.as_str())),
+            )
+            .chain(spec.savings.iter().enumerate().flat_map(|(i, s)| {
+                [
+                    (format!("savings[{i}].id"), s.id.as_str()),
+                    (format!("savings[{i}].name"), s.name.as_str()),
+                ]
+            }))
+            .chain(spec.risks.iter().enumerate().flat_map(|(i, r)| {
+                [
+                    (format!("risks[{i}].id"), r.id.as_str()),
+                    (format!("risks[{i}].name"), r.name.as_str()),
+                ]
+            }))
+            .chain(
+                spec.reserves
+                    .earmarked
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (format!("reserves.earmarked[{i}].name"), e.name.as_str())),
+            );
+        for (field, name) in names {
+            let chars = name.chars().count();
+            if chars > MAX_NAME {
+                return Err(PlanError::Parse(crate::source::clip(&format!(
+                    "{field}: a name of {chars} characters is longer than the {MAX_NAME} a name may have"
+                ))));
             }
         }
         let plan = &spec.plan;

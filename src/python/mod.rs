@@ -103,6 +103,8 @@ impl From<Failure> for PyErr {
                     return PyKeyboardInterrupt::new_err("the simulation was interrupted");
                 }
             };
+            // No message echoes a whole input, whichever error carries it.
+            let message = crate::source::clip(&message);
             match cell.import(py, "fiscalrisk.exceptions", name) {
                 Ok(ty) => PyErr::from_type(ty.clone(), message),
                 Err(e) => e,
@@ -195,6 +197,7 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(monitoring::monitoring_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::parse_bool, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::parse_number, m)?)?;
+    m.add_function(wrap_pyfunction!(monitoring::clip_message, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::tracker_rules, m)?)?;
     m.add_function(wrap_pyfunction!(monitoring::financial_year_start, m)?)?;
     m.add_function(wrap_pyfunction!(plan::default_delivery_models, m)?)?;

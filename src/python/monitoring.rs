@@ -211,6 +211,12 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
     crate::money::parse_number(text)
 }
 
+/// An error message with its long lines clipped, as the core clips its own.
+#[pyfunction]
+pub(crate) fn clip_message(message: &str) -> String {
+    crate::source::clip(message)
+}
+
 /// The core's reading of a financial year label (`2019/20`): the calendar year it starts in,
 /// or the core's error naming the label.
 #[pyfunction]

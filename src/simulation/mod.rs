@@ -112,8 +112,10 @@ use sketch::{Banks, Sketch};
 pub const BATCH_SIZE: usize = 4096;
 /// Most trials a run may ask for.
 pub const MAX_TRIALS: u64 = 1_000_000_000;
-/// Most cells (trials x (risks + periods)) a trial-level table may hold.
-pub const MAX_KEPT_CELLS: u64 = 200_000_000;
+/// Most cells (trials x (risks + periods)) a trial-level table may hold: at 2 x 10^8 a plan's
+/// kept trials took 5.1 GB (12 million trials of the reference plan, issue 38, item 13), so the
+/// cap is a quarter of that, about 1.3 GB.
+pub const MAX_KEPT_CELLS: u64 = 50_000_000;
 /// Most threads a run may ask for.
 pub const MAX_THREADS: usize = 1024;
 /// The low bits that hold a trial's position in a batch (`BATCH_SIZE` is `1 << 12`).

@@ -635,3 +635,89 @@ def test_budgets_beyond_the_exact_range_are_errors_not_panics(change: object, ye
     change(data)  # type: ignore[operator]
     with pytest.raises(fr.ValidationError, match=rf"^funding: the budget in {year} reaches amounts beyond £1e15"):
         fr.Scenario.from_dict(data)
+
+
+def test_control_characters_never_reach_the_terminal_or_break_junit(tmp_path: Path) -> None:
+    # Issue 38, item 16: a file name with control characters made the JUnit output ill-formed
+    # XML, and a line id's terminal escapes reached the terminal through `check`.
+    from xml.etree import ElementTree
+
+    lines = EXAMPLE_M8.splitlines()
+    rows = [r.split(",") for r in lines[1:]]
+    rows[0][0] = "A\x1b[2J"
+    rows[0][lines[0].split(",").index("forecast_outturn")] = ""  # a finding on that line
+    table = tmp_path / "m08\x01\x1b[31m.csv"
+    body = "\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n"
+    table.write_text(body)
+    junit = run("check", str(table), "--format", "junit")
+    root = ElementTree.fromstring(junit.stdout)
+    assert root.tag == "testsuite" and "\\x1b" in root.find("testcase").get("classname")  # type: ignore[union-attr]
+    text = run("check", str(table))
+    assert "\x1b" not in text.stdout and "\x01" not in text.stdout and "\\x1b[2J" in text.stdout
+
+
+def test_a_huge_json_integer_and_a_lone_surrogate_are_validation_errors(tmp_path: Path) -> None:
+    # Issue 38, item 11: a JSON integer of more than 4,300 digits escaped as a ValueError (exit 3,
+    # "internal error"); a lone surrogate in TOML text as a bare UnicodeEncodeError.
+    big = tmp_path / "big.json"
+    big.write_text('{"plan": {"name": "x", "first_year": "2019/20", "years": ' + "1" * 5000 + "}}")
+    done = run("simulate", str(big), "--trials", "10")
+    assert done.returncode == 2 and "4300 digits" in done.stderr, (done.returncode, done.stderr)
+    with pytest.raises(fr.ValidationError, match=r"line 2: the character '\\ud800' is a lone surrogate"):
+        fr.Scenario.from_toml_str('[plan]\nname = "\ud800"\n')
+    with pytest.raises(fr.ValidationError, match="lone surrogate"):
+        fr.RiskRegister.from_toml_str('[[risks]]\nid = "\ud800"\n')
+
+
+def test_no_message_echoes_a_whole_input(tmp_path: Path) -> None:
+    # Issue 38, item 12: a 64 MiB TOML of one long line gave a 134 MB message.
+    long = "x" * (8 << 20)
+    with pytest.raises(fr.ValidationError) as e:
+        fr.Scenario.from_toml_str('[plan]\nname = "' + long + '\n')
+    assert len(str(e.value)) < 5_000
+    with pytest.raises(fr.ValidationError) as e:
+        fr.Scenario.from_dict({"plan": {"name": "x", "first_year": long, "years": 1, "net_budget": [1e6]}})
+    assert len(str(e.value)) < 1_200 and "characters]" in str(e.value)
+    # A malformed CSV's parser message is clipped too.
+    bad = tmp_path / "quote.csv"
+    bad.write_text(EXAMPLE_M8.splitlines()[0] + "\n\"" + "y" * 2_000_000 + "\n")
+    with pytest.raises(fr.ValidationError) as e:
+        fr.monitoring.read(bad)
+    assert len(str(e.value)) < 5_000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Issue 38, item 15: serde's words reached the user.
+        ('[funding.council_tax]\ntax_base = "abc"\nband_d = 1000\n', r"funding\.council_tax\.tax_base: .*expected an amount \(Band D equivalents"),
+        ('[policy]\nminimum_general_fund = "risk_assessed"\n', r"expected one of \{ amount = \.\.\. \}"),
+        ("[x]\ny = " + "[" * 200 + "]" * 200 + "\n", "nested too deeply"),
+    ],
+)
+def test_messages_are_in_the_users_words(text: str, message: str) -> None:
+    base = '[plan]\nname = "x"\nfirst_year = "2019/20"\nyears = 1\nnet_budget = [1e6]\n'
+    with pytest.raises(fr.ValidationError, match=rf"(?s){message}"):
+        fr.Scenario.from_toml_str(base + text)
+
+
+def test_a_toml_date_and_an_integer_out_of_range_are_named() -> None:
+    with pytest.raises(fr.ValidationError, match=r'(?s)plan\.first_year: .*a TOML date is not text \(write it in quotes: a year is "2019/20"\)'):
+        fr.Scenario.from_toml_str('[plan]\nname = "x"\nfirst_year = 2019-04-01\nyears = 1\nnet_budget = [1e6]\n')
+    with pytest.raises(fr.ValidationError, match=r"plan\.years: 1000000000000 is out of range \(at most 4294967295\)"):
+        fr.Scenario.from_dict({"plan": {"name": "x", "first_year": "2019/20", "years": 10**12, "net_budget": [1e6]}})
+
+
+def test_value_counts_kept_trials_and_names_are_bounded() -> None:
+    # Issue 38, item 13: 4.2M discrete values took 13 s and 1.5 GB; a 60 MiB plan name made a
+    # 250 MB report; kept trials at the old cap took 5.1 GB.
+    many = list(range(1_000_001))
+    with pytest.raises(fr.ValidationError, match="values: 1000001 values is more than the 1000000 allowed"):
+        fr.Distribution.from_dict({"dist": "discrete", "values": many, "weights": [1] * len(many)})
+    data = {"plan": {"name": "n" * 1_001, "first_year": "2019/20", "years": 1, "net_budget": [1e6]}}
+    with pytest.raises(fr.ValidationError, match="plan.name: a name of 1001 characters is longer than the 1000"):
+        fr.Scenario.from_dict(data)
+    data["plan"]["name"] = "n" * 1_000
+    s = fr.Scenario.from_dict(data)
+    with pytest.raises(fr.ValidationError, match="keep_trials"):
+        s.simulate(trials=20_000_000, seed=1, keep_trials=True)
