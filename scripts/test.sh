@@ -21,6 +21,8 @@ python -m mypy.stubtest fiscalrisk._fiscalrisk
 mypy python/fiscalrisk
 echo "== pytest"
 python -m pytest -q python/fiscalrisk tests/python README.md
+echo "== table fuzz smoke run: CSV, xlsx and parquet through read, check and forecast (the documented run: scripts/fuzz_tables.py --cases 1000000)"
+python scripts/fuzz_tables.py --cases 300 --seed 1
 echo "== the built wheel in a fresh virtual environment: the README's examples, report and Excel out"
 bash scripts/installed_wheel.sh
 echo "== notebooks"

@@ -85,7 +85,10 @@ impl Money {
         Decimal::from_str(&text)
             .or_else(|_| Decimal::from_scientific(&text))
             .map(Money)
-            .map_err(|_| MoneyError::TooLarge { value: text })
+            // Said in scientific form: `{}` writes 1e300 with its 301 digits.
+            .map_err(|_| MoneyError::TooLarge {
+                value: format!("{value:e}"),
+            })
     }
 
     /// The nearest float, for simulation.

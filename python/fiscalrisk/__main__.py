@@ -288,6 +288,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (FiscalRiskError, OSError) as e:
         return _input_error(args, str(e))
     except KeyboardInterrupt:
+        # A second Ctrl-C while this is said would raise inside the handler (two tracebacks):
+        # from here on it is ignored, and the exit is 130 all the same.
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("fiscalrisk: interrupted", file=sys.stderr)
         return 130
 

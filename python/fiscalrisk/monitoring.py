@@ -304,7 +304,7 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
             # core as "true" and is refused, where a typed read made it 1 (issue 38).
             frame = pl.read_excel(io.BytesIO(data), read_options={"n_rows": limit + 1}, infer_schema_length=0)
             # The header row as written (the reader renames a repeated one to budget_1).
-            top = pl.read_excel(io.BytesIO(data), has_header=False, read_options={"n_rows": 1})
+            top = pl.read_excel(io.BytesIO(data), has_header=False, read_options={"n_rows": 1}, infer_schema_length=0)
             headers = ["" if v is None else str(v) for v in top.row(0)] if top.height else []
         elif suffix == ".parquet":
             frame = pl.read_parquet(io.BytesIO(data), n_rows=limit + 1)
@@ -456,6 +456,11 @@ def forecast(
     position without one-off measures. ``method`` says where the interval comes from."""
     _whole_month(month)
     k = data.last_month if month is None else month
+    if month is None and k == 0:
+        raise ValidationError(
+            "month: the table has no actuals (m01 to m12 are all empty), so there is no month to "
+            "forecast from; fill in the months to date or give month="
+        )
     # The core checks the month (1 to 12) before anything else uses it.
     rr = dict(data._native.run_rate(k, None if profile is None else [str(x) for x in profile]))
     cal = calibration or Calibration.default()
@@ -541,5 +546,10 @@ def _in_year_position(frame: pl.DataFrame) -> tuple[Distribution, Decimal]:
     budget = float(f["budget"])
     z90 = 1.2815515655446004
     sd = (f["p90"] - f["p10"]) / (2 * z90)
+    if not sd > 0:
+        raise ValidationError(
+            f"budget: the TOTAL row's budget is {f['budget']}, so the calibrated interval (a share of the "
+            "budget) has no width and the overspend no spread to hand over; give the budget"
+        )
     mitigations = f["one_off_mitigations"] if f["one_off_mitigations"] is not None else Decimal(0)
     return Normal(f["p50"] - budget, sd), mitigations

@@ -182,6 +182,15 @@ fn _panic_for_tests(py: Python<'_>, on_worker: bool) {
 
 #[pymodule]
 fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // A panic reaches Python as pyo3's PanicException (the command line: exit 3, "internal
+    // error"); this library's copy of the standard library says so in one line rather than
+    // with the default hook's backtrace (issue 38, item 18).
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!("fiscalrisk: internal error (a Rust panic{at}; please report it)");
+    }));
     m.add_class::<register::PyDistribution>()?;
     m.add_class::<register::PyRisk>()?;
     m.add_class::<register::PyRiskRegister>()?;

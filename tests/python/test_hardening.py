@@ -172,3 +172,17 @@ def test_regression_check_month_out_of_range_exits_2_not_3(month: str, tmp_path:
     path.write_text(EXAMPLE_M8, encoding="utf-8")
     assert main(["check", str(path), "--month", month]) == 2
     assert f"month: {month} is not between 1 and 12" in capsys.readouterr().err
+
+
+def test_a_caught_panic_says_so_in_one_line_without_a_backtrace() -> None:
+    # Issue 38, item 18: the default hook printed a Rust backtrace (with RUST_BACKTRACE set).
+    import subprocess
+    import sys
+
+    code = "import fiscalrisk._fiscalrisk as n\ntry:\n    n._panic_for_tests(False)\nexcept BaseException:\n    pass\n"
+    env = {**os.environ, "RUST_BACKTRACE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fiscalrisk: internal error (a Rust panic at src/"), done.stderr
+    assert "stack backtrace" not in done.stderr

@@ -721,3 +721,32 @@ def test_value_counts_kept_trials_and_names_are_bounded() -> None:
     s = fr.Scenario.from_dict(data)
     with pytest.raises(fr.ValidationError, match="keep_trials"):
         s.simulate(trials=20_000_000, seed=1, keep_trials=True)
+
+
+def test_a_table_without_actuals_or_budgets_says_so(tmp_path: Path) -> None:
+    # Issue 38, item 15: "month: 0 is not between 1 and 12" and "sd: 0.0 must be greater than 0".
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0].split(",")
+    rows = [r.split(",") for r in lines[1:]]
+    months = [i for i, h in enumerate(header) if h[:1] == "m" and h[1:].isdigit()]
+    empty = [[("" if i in months else c) for i, c in enumerate(r)] for r in rows]
+    path = tmp_path / "no_actuals.csv"
+    path.write_text("\n".join([lines[0], *(",".join(r) for r in empty)]) + "\n")
+    with pytest.raises(fr.ValidationError, match="month: the table has no actuals"):
+        fr.monitoring.forecast(fr.monitoring.read(path))
+    budget = header.index("budget")
+    zero = [[("0" if i == budget else c) for i, c in enumerate(r)] for r in rows]
+    path = tmp_path / "zero.csv"
+    path.write_text("\n".join([lines[0], *(",".join(r) for r in zero)]) + "\n")
+    with pytest.raises(fr.ValidationError, match="budget: the TOTAL row's budget is 0"):
+        fr.monitoring.overspend_distribution(fr.monitoring.read(path))
+
+
+def test_a_huge_float_is_named_in_scientific_form() -> None:
+    # Issue 38, item 15: population 1e300 was echoed with its 301 digits.
+    data = {"plan": {"name": "x", "first_year": "2024/25", "years": 1},
+            "funding": {"council_tax": {"tax_base": 1000, "band_d": 1000}},
+            "spending": [{"name": "Care", "population": 1e300, "unit_cost": 1}], "reserves": {"general_fund": 1e6}}
+    with pytest.raises(fr.ValidationError, match=r"spending\[0\]\.population: 1e300 is beyond the 1e15 pounds") as e:
+        fr.Scenario.from_dict(data)
+    assert len(str(e.value)) < 200
