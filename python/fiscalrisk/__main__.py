@@ -220,46 +220,66 @@ def _input_error(args: argparse.Namespace, message: str) -> int:
     return 2
 
 
+_DESCRIPTION = "How likely a council is to run out of money, and why: simulate a financial plan, report it, check a month's monitoring table."
+_EXIT_CODES = ("exit codes: 0 success (a clean check), 1 a check rule failed, 2 invalid or unreadable input or a missing "
+               "optional package, 3 an internal error, 130 interrupted, 141 the output's reader closed it")
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown where they say something: not "(default: None)" or "(default: False)"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
-    formatter = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(prog="fiscalrisk", description=__doc__.splitlines()[0] if __doc__ else None,
+    formatter = _Help
+    parser = argparse.ArgumentParser(prog="fiscalrisk", description=_DESCRIPTION, epilog=_EXIT_CODES,
                                      formatter_class=formatter)
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"fiscalrisk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", formatter_class=formatter, help="simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative)")
+    demo = sub.add_parser("demo", formatter_class=formatter, help="simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative)",
+                               description="Simulate the reference scenario (Birmingham 2019/20-2022/23, illustrative).")
     demo.add_argument("--register", help="simulate this risk register TOML file instead")
     demo.add_argument("--trials", type=TRIALS, default=200_000, help="trials to simulate (1 to 10^9)")
     demo.add_argument("--seed", type=SEED, default=42, help="seed of the random streams; the same seed gives the same numbers")
     demo.set_defaults(func=_demo)
-    simulate = sub.add_parser("simulate", formatter_class=formatter, help="simulate a scenario file and print the by-year table")
+    simulate = sub.add_parser("simulate", formatter_class=formatter, help="simulate a scenario file and print the by-year table",
+                               description="Simulate a scenario file and print the by-year table.")
     simulate.add_argument("scenario", help="a scenario file: TOML, or JSON (.json)")
     simulate.add_argument("--trials", type=TRIALS, default=100_000, help="trials to simulate (1 to 10^9)")
     simulate.add_argument("--seed", type=SEED, default=42, help="seed of the random streams; the same seed gives the same numbers")
     simulate.add_argument("--out", help="also write the results: an Excel workbook (.xlsx: every table, the inputs and an audit sheet), or the by-year table as .parquet, .csv or .json; written atomically")
     simulate.set_defaults(func=_simulate)
-    rep = sub.add_parser("report", formatter_class=formatter, help="simulate a scenario file and write the committee report (HTML)")
+    rep = sub.add_parser("report", formatter_class=formatter, help="simulate a scenario file and write the committee report (HTML)",
+                               description="Simulate a scenario file and write the committee report (HTML).")
     rep.add_argument("scenario", help="a scenario file: TOML, or JSON (.json)")
     rep.add_argument("-o", "--output", required=True, help="the report: an .html file (written atomically)")
     rep.add_argument("--trials", type=TRIALS, default=100_000, help="trials to simulate (1 to 10^9)")
     rep.add_argument("--seed", type=SEED, default=42, help="seed of the random streams; the same seed gives the same numbers")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_report)
-    check = sub.add_parser("check", formatter_class=formatter, help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)")
+    check = sub.add_parser("check", formatter_class=formatter, help="check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable)",
+                               description="Check a monthly monitoring table (exit 0 clean, 1 a rule failed, 2 unreadable).")
     check.add_argument("table", help="the month's monitoring table: CSV, .xlsx or .parquet")
     check.add_argument("--month", type=int, help="the month reported, 1 (April) to 12; default: the last with actuals")
     check.add_argument("--previous", help="last month's table, for the movement rule")
     check.add_argument("--rules", help="a TOML file of thresholds (movement_without_explanation, one_off_share)")
     check.add_argument("--history", help="past years' monthly forecasts and outturns, for the calibrated band rule")
-    check.add_argument("--format", choices=["text", "json", "junit"], default="text")
+    check.add_argument("--format", choices=["text", "json", "junit"], default="text",
+                       help="text for people, json or junit for CI systems")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--savings", action="store_true",
                        help="the table is a savings tracker (id, year, value, rag, forecast_delivery, counted_in_budget)")
     check.set_defaults(func=_check)
     init = sub.add_parser("init", formatter_class=formatter,
-                          help="write a commented template: every key with its unit, sign and default")
+                          help="write a commented template: every key with its unit, sign and default",
+                          description="Write a commented template: every key with its unit, sign and default.")
     kinds = init.add_mutually_exclusive_group()
     kinds.add_argument("--plan", action="store_true", help="a scenario file (.toml; the default)")
     kinds.add_argument("--register", action="store_true", help="a risk register (.toml)")
@@ -267,7 +287,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     init.add_argument("file", metavar="FILE", help="the file to write (never overwritten)")
     init.set_defaults(func=_init)
     schema = sub.add_parser("schema", formatter_class=formatter,
-                            help="print the JSON Schema of the scenario file, for editors to validate and complete it")
+                            help="print the JSON Schema of the scenario file, for editors to validate and complete it",
+                            description="Print the JSON Schema of the scenario file, for editors to validate and complete it.")
     schema.add_argument("--register", action="store_true", help="the register file's schema instead")
     schema.set_defaults(func=_schema)
     args = parser.parse_args(argv)

@@ -175,6 +175,9 @@ class CheckReport:
             where = ", ".join(
                 x for x in (f"row {f['row']}" if f["row"] is not None else "", f"line {f['line_id']}" if f["line_id"] else "", f["column"] or "") if x
             )
+            # A message that names its own row and column is not prefixed with them again.
+            if f["row"] is not None and f["message"].startswith(f"row {f['row']} ("):
+                where = ""
             lines.append(f"{f['severity']}[{f['rule']}] {where}: {f['message']}" if where else f"{f['severity']}[{f['rule']}]: {f['message']}")
         verdict = "FAIL" if self.exit_code(strict) else "OK"
         def count(n: int, word: str) -> str:
@@ -312,7 +315,13 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
         else:
             first = data.decode("utf-8-sig", errors="replace").splitlines()[:1]
             headers = next(csv.reader(first), []) if first else []
-            frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+            try:
+                frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+            except Exception:
+                _check_csv_rows(path, data, len(headers))  # names the row, when that is it
+                raise
+    except ValidationError:
+        raise
     except Exception as e:  # polars', fastexcel's and the OS's errors alike: unreadable input
         raise ValidationError(_native.clip_message(f"{path}: cannot be read as a table: {e}")) from None
     if frame.height > limit:
@@ -373,6 +382,23 @@ def _check_xlsx_extent(path: Path, data: bytes, rows: int, columns: int) -> None
                         f"{path}: cell {ref} makes the sheet {what} (a stray cell far from the table? "
                         "delete it in Excel)"
                     )
+
+
+def _check_csv_rows(path: Path, data: bytes, width: int) -> None:
+    """Names the first row with more fields than the header (where the parser says only
+    "more fields than defined in 'Schema'"): most often an amount with thousands separators
+    written without quotes (28,056,000)."""
+    import csv
+
+    text = data.decode("utf-8-sig", errors="replace")
+    for number, fields in enumerate(csv.reader(io.StringIO(text, newline="")), start=0):
+        if number and len(fields) > width:
+            grouped = [f for f in fields if f.strip().isdigit() and len(f.strip()) == 3]
+            hint = (" (an amount with thousands separators, such as 28,056,000, must be in quotes or "
+                    "written without them)") if grouped else ""
+            raise ValidationError(
+                f"{path}: row {number} has {len(fields)} fields but the header has {width}{hint}"
+            )
 
 
 def _check_parquet_extent(path: Path, data: bytes, rows: int, columns: int) -> None:

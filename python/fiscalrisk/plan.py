@@ -735,10 +735,11 @@ class PlanResult:
         rows = [(y, q, round(1.0 - p, 2)) for y, qs in zip(years, quantiles) for q, p in zip(qs, probs)]
         return pl.DataFrame(rows, schema={"year": pl.String, "amount": pl.Float64, "probability": pl.Float64}, orient="row")
 
-    def exceedance(self, amount: float, year: Optional[str] = None) -> float:
+    def exceedance(self, amount: float, year: Optional[str] = None, *, period: Optional[str] = None) -> float:
         """The probability that the gap exceeds ``amount`` (£): in ``year``, or, by default,
         over the whole plan: the sum of the years' gaps, trial by trial, which is what the plan
-        needs from reserves and further measures in all.
+        needs from reserves and further measures in all. ``period`` is the register result's
+        name for the same thing (``"total"`` there: the whole plan here); give one of the two.
 
         Examples
         --------
@@ -747,6 +748,10 @@ class PlanResult:
         >>> 0.0 < r.exceedance(100e6) < r.exceedance(0.0) < 1.0  # the plan's gap, over £100m and over zero
         True
         """
+        if period is not None:
+            if year is not None:
+                raise ValidationError(f"period: {period!r} given with year {year!r}; give one of the two")
+            year = None if period == "total" else period
         return self._native.exceedance(float(amount), None if year is None else str(year))
 
     def cumulative_gap_exceedance(self) -> pl.DataFrame:

@@ -119,7 +119,12 @@ def headline(result: PlanResult) -> dict[str, str]:
     if first_driver is not None:
         from .plot import driver_label  # no matplotlib needed for a label
 
-        out["Largest driver of exhaustion"] = driver_label(first_driver["kind"], first_driver["id"], first_driver["name"])
+        label = driver_label(first_driver["kind"], first_driver["id"], first_driver["name"])
+        # Only a plan whose reserves run out in some trial has a driver of exhaustion.
+        if result.p_exhausted > 0:
+            out["Largest driver of exhaustion"] = label
+        else:
+            out["Largest driver of the gap beyond the budget (no trial exhausts reserves)"] = label
     return out
 
 

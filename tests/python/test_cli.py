@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import fiscalrisk as fr
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=120)
@@ -56,3 +60,49 @@ def test_a_reader_that_goes_away_gives_exit_141_and_version_prints_the_version()
     import fiscalrisk
 
     assert version.returncode == 0 and version.stdout.strip() == f"fiscalrisk {fiscalrisk.__version__}"
+
+
+def test_help_reads_as_help() -> None:
+    # Issue 37: the top-level help said "The ``fiscalrisk`` command line."; subcommands had no
+    # description; help was padded with "(default: None)" and "(default: False)"; --format had
+    # no help.
+    import subprocess
+    import sys
+
+    def help_of(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "fiscalrisk", *args, "--help"], capture_output=True, text=True,
+                              timeout=60).stdout
+
+    top = help_of()
+    assert "``" not in top and "How likely a council is to run out of money" in top and "exit codes:" in top
+    for command in ("demo", "simulate", "report", "check", "init", "schema"):
+        text = help_of(command)
+        assert "(default: None)" not in text and "(default: False)" not in text, command
+        description = text.split("\n\n")[1]
+        assert description[:1].isupper() and not description.startswith(("positional", "options")), (command, text)
+    assert "text for people, json or junit for CI systems" in help_of("check")
+
+
+def test_a_plan_result_takes_the_registers_period_keyword() -> None:
+    # Issue 37: PlanResult.exceedance(..., period=...) raised TypeError.
+    r = fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False)
+    assert r.exceedance(50e6, period="total") == r.exceedance(50e6)
+    assert r.exceedance(50e6, period="2020/21") == r.exceedance(50e6, "2020/21")
+    with pytest.raises(fr.ValidationError, match="give one of the two"):
+        r.exceedance(50e6, "2020/21", period="2021/22")
+
+
+def test_the_readmes_ci_check_command_runs_as_written(tmp_path: Path) -> None:
+    # Issue 37: the README's check example named monitoring/2018-19-m08.csv, which does not exist.
+    import re
+    import shlex
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(fiscalrisk check .*?--format junit) > check\.xml\n```", text, re.S)
+    assert block is not None
+    args = shlex.split(block.group(1).replace("\\\n", " "))[1:]
+    done = subprocess.run([sys.executable, "-m", "fiscalrisk", *args], capture_output=True, text=True, timeout=120,
+                          cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("<?xml")

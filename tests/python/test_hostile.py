@@ -750,3 +750,23 @@ def test_a_huge_float_is_named_in_scientific_form() -> None:
     with pytest.raises(fr.ValidationError, match=r"spending\[0\]\.population: 1e300 is beyond the 1e15 pounds") as e:
         fr.Scenario.from_dict(data)
     assert len(str(e.value)) < 200
+
+
+def test_check_says_each_place_once_and_names_a_ragged_row(tmp_path: Path) -> None:
+    # Issue 37: "row 1, line ADU-01, forecast_outturn: row 1 ("ADU-01"), column forecast_outturn"
+    # said the place twice; an unquoted 28,056,000 leaked "truncate_ragged_lines=True".
+    lines = EXAMPLE_M8.splitlines()
+    header = lines[0].split(",")
+    rows = [r.split(",") for r in lines[1:]]
+    rows[0][header.index("forecast_outturn")] = "abc"
+    bad = tmp_path / "abc.csv"
+    bad.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    first = run("check", str(bad)).stdout.splitlines()[0]
+    assert first.count("row 1") == 1 and first.count("forecast_outturn") == 1, first
+    rows = [r.split(",") for r in lines[1:]]
+    rows[0][header.index("forecast_outturn")] = "28,056,000"
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    done = run("check", str(ragged))
+    assert done.returncode == 2 and "row 1 has 23 fields but the header has 21" in done.stderr
+    assert "28,056,000, must be in quotes" in done.stderr and "truncate_ragged_lines" not in done.stderr

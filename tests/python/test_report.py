@@ -129,3 +129,20 @@ def test_the_savings_programme_section(result: fr.PlanResult, page: str) -> None
     assert "<h2>Savings programme</h2>" in page and "shortfall p90" in page and "unidentified" in page
     for mean, p90 in zip(shortfall["shortfall_mean"], shortfall["shortfall_p90"]):
         assert f"<td>{millions(float(mean))}</td>" in page and f"<td>{millions(float(p90))}</td>" in page
+
+
+def test_no_driver_of_exhaustion_is_named_when_nothing_exhausts() -> None:
+    # Issue 37: the init template (0.0% exhausted) was given a "largest driver of exhaustion".
+    from fiscalrisk import report
+
+    rich = fr.Scenario.from_dict({
+        "plan": {"name": "Rich", "first_year": "2019/20", "years": 2, "net_budget": [100e6, 100e6]},
+        "risks": [{"id": "r", "name": "Claim", "probability": 0.5, "impact": {"dist": "fixed", "value": 1e6}}],
+        "reserves": {"general_fund": 500e6},
+    }).simulate(trials=1_000, seed=1, progress=False)
+    assert rich.p_exhausted == 0
+    keys = report.headline(rich)
+    assert not any("driver of exhaustion" in k for k in keys)
+    assert "Largest driver of the gap beyond the budget (no trial exhausts reserves)" in keys
+    poor = fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False)
+    assert poor.p_exhausted > 0 and "Largest driver of exhaustion" in report.headline(poor)
