@@ -293,7 +293,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     schema.set_defaults(func=_schema)
     args = parser.parse_args(argv)
     try:
-        code: int = args.func(args)
+        import warnings
+
+        from .exceptions import FiscalRiskWarning
+
+        def say(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+            # A warning about the user's input reads as the command line's own line, naming the
+            # file it came from; others as Python writes them.
+            if issubclass(category, FiscalRiskWarning):
+                source = getattr(args, "scenario", None) or getattr(args, "table", None)
+                where = f"{source}: " if source else ""
+                print(f"fiscalrisk: warning: {where}{message}", file=sys.stderr)
+            else:
+                print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr, end="")
+
+        with warnings.catch_warnings():
+            warnings.showwarning = say
+            code: int = args.func(args)
         sys.stdout.flush()  # a reader that went away shows here, inside the handlers below
         return code
     except BrokenPipeError:  # the reader went away (`fiscalrisk schema | head`): stop quietly.

@@ -163,6 +163,22 @@ def read_path(source: Any, method: str) -> str:
     return read_text(source)
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` at which a warning raised by the caller points at the user's code:
+    the first frame outside this package (a warning should name the line that made the
+    scenario, not ``plan.py``)."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)  # the caller, which calls warnings.warn
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
 def utf8_text(text: str, what: str) -> str:
     """``text`` if it can reach the core (UTF-8), else a ValidationError naming where it is not:
     a lone surrogate (``"\\ud800"``) cannot be encoded."""

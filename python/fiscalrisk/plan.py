@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, json_object, pounds, read_json_object, read_path, run_arguments, utf8_text
+from ._convert import html_table, json_object, pounds, read_json_object, read_path, run_arguments, user_stacklevel, utf8_text
 from ._progress import ProgressOption, reporter
 from .distributions import Distribution
 from .exceptions import FiscalRiskWarning, ValidationError
@@ -58,8 +58,9 @@ class Scenario:
     def __init__(self, native: _native.Scenario, source: Optional[str] = None) -> None:
         self._native = native
         self._source = source
+        level = user_stacklevel()
         for message in native.warnings():
-            warnings.warn(message, FiscalRiskWarning, stacklevel=3)
+            warnings.warn(message, FiscalRiskWarning, stacklevel=level)
 
     @classmethod
     def from_toml(cls, path: Union[str, "PathLike[str]"]) -> Scenario:

@@ -573,7 +573,7 @@ impl Scenario {
         let de = toml::Deserializer::parse(text)
             .map_err(|e| PlanError::Parse(crate::source::parse_error(&e.to_string())))?;
         let spec: ScenarioSpec = serde_path_to_error::deserialize(de).map_err(path_error)?;
-        Scenario::from_spec(spec).map_err(|e| {
+        let mut scenario = Scenario::from_spec(spec).map_err(|e| {
             let message = e.to_string();
             match crate::source::line_of(text, &crate::source::message_path(&message)) {
                 Some(line) => PlanError::AtLine {
@@ -582,7 +582,14 @@ impl Scenario {
                 },
                 None => e,
             }
-        })
+        })?;
+        // Warnings name the file's line too, as errors do.
+        for w in &mut scenario.warnings {
+            if let Some(line) = crate::source::line_of(text, &crate::source::message_path(w)) {
+                w.push_str(&format!(" (line {line})"));
+            }
+        }
+        Ok(scenario)
     }
 
     /// Reads JSON; errors name the key path.

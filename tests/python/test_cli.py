@@ -106,3 +106,21 @@ def test_the_readmes_ci_check_command_runs_as_written(tmp_path: Path) -> None:
                           cwd=root)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("<?xml")
+
+
+def test_unit_warnings_name_the_file_line_and_the_users_code(tmp_path: Path) -> None:
+    # Issue 37: net_budget = [500, 510, 520] warned as raw Python warnings pointing at plan.py:68
+    # with no TOML line.
+    import warnings
+
+    path = tmp_path / "units.toml"
+    path.write_text('[plan]\nname = "Units"\nfirst_year = "2019/20"\nyears = 3\nnet_budget = [500, 510, 520]\n'
+                    "[reserves]\ngeneral_fund = 30e6\n")
+    done = run("simulate", str(path), "--trials", "100")
+    first = done.stderr.splitlines()[0]
+    assert first.startswith(f"fiscalrisk: warning: {path}: plan.net_budget[0]: 500 is under £100,000"), done.stderr
+    assert first.endswith("(line 5)") and "plan.py" not in done.stderr
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fr.Scenario.from_toml(path)
+    assert caught and all(w.filename == __file__ for w in caught), [w.filename for w in caught]
