@@ -265,7 +265,13 @@ pub fn plain(path: &str, message: &str) -> String {
                 .trim_start_matches("one of ")
                 .replace("` or `", ", ")
                 .replace('`', "");
-            return format!("`{field}` is not a key here; the keys are {expected}");
+            // Top-level keys written under a table (TOML puts a key in the table above it).
+            let hint = if matches!(field, "correlations" | "unidentified" | "opening_overspend") {
+                "; it is a top-level key: move it above the first [table]"
+            } else {
+                ""
+            };
+            return format!("`{field}` is not a key here; the keys are {expected}{hint}");
         }
         if let Some((field, _)) = rest.split_once("`, there are no fields") {
             return format!("`{field}` is not a key here; this table takes no keys");

@@ -236,3 +236,19 @@ def test_the_ci_recipe_in_the_workflow_and_readme_runs(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "fiscalrisk", *args[1:]], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.lstrip().startswith("<?xml") and "<testsuite" in r.stdout
+
+
+def test_the_plan_templates_correlations_line_works_where_it_stands(tmp_path: Path) -> None:
+    # Issue 37: uncommenting `# correlations = ...` where it stood put it inside [[risks]].
+    path = tmp_path / "plan.toml"
+    subprocess.run([sys.executable, "-m", "fiscalrisk", "init", "--plan", str(path)], check=True, capture_output=True)
+    text = path.read_text(encoding="utf-8")
+    assert text.index("# correlations = [") < text.index("[plan]")
+    # Uncommented, with a second risk to name, it is read as the scenario's correlations.
+    second = '\n[[risks]]\nid = "other_risk"\nname = "Other"\nprobability = 0.2\nimpact = { dist = "fixed", value = 1e6 }\n'
+    s = fr.Scenario.from_toml_str(text.replace("# correlations = [", "correlations = [") + second)
+    assert s.to_dict()["correlations"]
+    # Written under a table instead, the message says where it belongs.
+    misplaced = text + second + 'correlations = [["legal_claims", "other_risk", 0.3]]\n'
+    with pytest.raises(fr.ValidationError, match="it is a top-level key: move it above the first"):
+        fr.Scenario.from_toml_str(misplaced)
