@@ -31,28 +31,27 @@ if TYPE_CHECKING:
     from .plan import PlanResult, Scenario
 
 
-def _millions(df: pl.DataFrame, skip: Sequence[str]) -> pl.DataFrame:
-    return df.with_columns([(pl.col(c) / 1e6).round(1) for c in df.columns if c not in skip])
-
-
 def _print_plan(result: "PlanResult") -> None:
-    with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+    from ._present import percent
+    from ._present import text_table as present
+
+    if True:  # noqa: SIM108 - one block, as the register's demo below
         print(f"{result.scenario.name}: {result.trials:,} trials, seed {result.seed}. Amounts in £m.")
         table = result.by_year()
-        print("\nThe gap, and the statutory test in each year (not cumulative): p_s114_in_year, usable reserves")
-        print("end the year below the statutory floor (s114(3), 1988 Act); p_s114_budget, the next budget cannot")
-        print("be balanced from reserves above it (s31A, 1992 Act); p_s114, either:")
-        probabilities = ["p_s114", "p_s114_in_year", "p_s114_budget"]
-        print(_millions(table.select("year", "gap_mean", "gap_p90", *probabilities), ["year", *probabilities]))
+        print("\nThe gap, and the statutory test in each year (not cumulative): in year, usable reserves end")
+        print("the year below the statutory floor (s114(3), 1988 Act); budget, the next budget cannot be")
+        print("balanced from reserves above it (s31A, 1992 Act); either, the statutory test fails:")
+        print(present(table.select("year", "gap_mean", "gap_p90", "p_s114", "p_s114_in_year", "p_s114_budget")))
         print("\nUsable reserves (general fund and uncommitted usable earmarked), against exhaustion (zero):")
-        print(_millions(table.select("year", "reserves_p5", "reserves_p50", "p_exhausted"), ["year", "p_exhausted"]))
+        print(present(table.select("year", "reserves_p5", "reserves_p50", "p_exhausted")))
         print("\nThe general fund, against its policy minimum:")
-        general = table.select("year", "general_fund_p5", "general_fund_p50", "minimum", "p_below_minimum")
-        print(_millions(general, ["year", "p_below_minimum"]))
-        print(f"\nProbability usable reserves are exhausted by the end of the plan: {result.p_exhausted:.1%}")
-        print("\nWhat drives exhaustion (mean over the plan, and in the trials that exhaust reserves, £m):")
-        drivers = result.drivers().head(10).select("kind", "id", "name", "mean", "exhausted_mean")
-        print(_millions(drivers, ["kind", "id", "name"]))
+        print(present(table.select("year", "general_fund_p5", "general_fund_p50", "minimum", "p_below_minimum")))
+        print(f"\nProbability usable reserves are exhausted by the end of the plan: {percent(result.p_exhausted)}")
+        title = ("What drives exhaustion (mean over the plan, and in the trials that exhaust reserves, £m):"
+                 if result.p_exhausted > 0 else "What drives the gap beyond the budget (mean over the plan, £m):")
+        print(f"\n{title}")
+        columns = ["kind", "id", "name", "mean", *(["exhausted_mean"] if result.p_exhausted > 0 else [])]
+        print(present(result.drivers().head(10).select(columns)))
 
 
 TABLES = (".parquet", ".csv", ".json")
@@ -110,14 +109,16 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     register = RiskRegister.from_toml(args.register)
     result = simulate(register, trials=args.trials, seed=args.seed)
-    with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+    from ._present import text_table as present
+
+    if True:
         print(f"fiscalrisk demo: {len(register)} risks, {result.periods[0]} to {result.periods[-2]}, "
               f"{result.trials:,} trials, seed {result.seed}. Cost of risks, £m:")
-        summary = result.summary().select(["period", "mean", "p50", "p90", "p95", "p99", "es95", "se_mean"])
-        print(_millions(summary, ["period"]))
+        summary = result.summary().select(["period", "mean", "p50", "p90", "p95", "p99", "es95"])
+        print(present(summary, labels={"mean": ("Mean (£m)", "m")}))
         print("\nWhich risks drive the tail (mean cost over the plan, £m; tail = worst 5% of trials):")
-        contrib = result.contributions().sort("tail_mean", descending=True).drop("se_mean")
-        print(_millions(contrib, ["risk_id"]))
+        contrib = result.contributions().sort("tail_mean", descending=True).select("risk_id", "mean", "tail_mean")
+        print(present(contrib))
     return 0
 
 

@@ -19,8 +19,16 @@ def test_demo_runs_the_reference_scenario() -> None:
     out = run("demo", "--trials", "5000", "--seed", "3")
     assert out.returncode == 0, out.stderr
     assert "5,000 trials, seed 3" in out.stdout
-    for word in ("2019/20", "2022/23", "p_exhausted", "equal_pay", "exhausted_mean"):
+    for word in ("2019/20", "2022/23", "Usable reserves", "exhausted, by", "(cumulative)", "equal_pay",
+                 "Mean when"):
         assert word in out.stdout
+    # Issue 37: figures in finance language: probabilities as percentages, no raw fractions or
+    # code identifiers, a negative balance called a deficit.
+    import re
+
+    assert not re.search(r"\b0\.0\d{2,}\b", out.stdout), out.stdout
+    assert "p_s114" not in out.stdout and "gap_mean" not in out.stdout and "%" in out.stdout
+    assert not re.search(r"\s-\d", out.stdout.split("What drives")[0]), "a negative balance not called a deficit"
 
 
 def test_demo_of_a_register(tmp_path: Path) -> None:
@@ -28,7 +36,7 @@ def test_demo_of_a_register(tmp_path: Path) -> None:
 
     out = run("demo", "--register", fr.datasets.example_register_path(), "--trials", "5000")
     assert out.returncode == 0, out.stderr
-    for word in ("total", "equal_pay", "tail_mean"):
+    for word in ("total", "equal_pay", "Mean in the", "worst 1 in 20"):
         assert word in out.stdout
 
 
@@ -124,3 +132,14 @@ def test_unit_warnings_name_the_file_line_and_the_users_code(tmp_path: Path) -> 
         warnings.simplefilter("always")
         fr.Scenario.from_toml(path)
     assert caught and all(w.filename == __file__ for w in caught), [w.filename for w in caught]
+
+
+def test_figures_are_presented_in_finance_language() -> None:
+    from fiscalrisk._present import millions, percent, text_table
+
+    assert [percent(p) for p in (0.0, 0.00001, 0.0692, 0.99999, 1.0)] == ["0.0%", "<0.1%", "6.9%", ">99.9%", "100.0%"]
+    assert millions(-13_700_000, deficit=True) == "deficit 13.7" and millions(1_234_567_890) == "1,234.6"
+    import polars as pl
+
+    lines = text_table(pl.DataFrame({"name": ["a", "bb"], "p_exhausted": [0.1, 0.2]})).splitlines()
+    assert lines[0].startswith("Name") and lines[-1].startswith("bb") and lines[-1].endswith("20.0%")

@@ -1,0 +1,113 @@
+"""Figures in finance language, defined once: each column a person reads gets a label (which
+balance, against what, cumulative or in the year) and a format (percentages, £m with thousands
+separators, deficits called deficits). The DataFrames keep their names; this is the layer that
+prints them."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import polars as pl
+
+#: Column -> (label, format). Formats: ``text``; ``pct`` (a probability); ``m`` (£, shown in £m);
+#: ``balance`` (£m, a negative balance shown as a deficit).
+LABELS: dict[str, tuple[str, str]] = {
+    "year": ("Year", "text"),
+    "period": ("Year", "text"),
+    "kind": ("Kind", "text"),
+    "id": ("Id", "text"),
+    "risk_id": ("Risk", "text"),
+    "name": ("Name", "text"),
+    "gap_mean": ("Mean gap (£m)", "m"),
+    "gap_p90": ("Gap, 1 in 10 worst (£m)", "m"),
+    "p_s114": ("Statutory test fails, in the year", "pct"),
+    "p_s114_in_year": ("Reserves end below the floor, s114(3)", "pct"),
+    "p_s114_budget": ("Next budget cannot balance, s31A", "pct"),
+    "reserves_p5": ("Usable reserves, 1 in 20 worst (£m)", "balance"),
+    "reserves_p50": ("Usable reserves, median (£m)", "balance"),
+    "p_exhausted": ("Usable reserves exhausted, by this year (cumulative)", "pct"),
+    "general_fund_p5": ("General fund, 1 in 20 worst (£m)", "balance"),
+    "general_fund_p50": ("General fund, median (£m)", "balance"),
+    "minimum": ("Policy minimum (£m)", "m"),
+    "p_below_minimum": ("General fund below its minimum, in the year", "pct"),
+    "mean": ("Mean over the plan (£m)", "m"),
+    "exhausted_mean": ("Mean when reserves are exhausted (£m)", "m"),
+    "p50": ("Median (£m)", "m"),
+    "p90": ("1 in 10 (£m)", "m"),
+    "p95": ("1 in 20 (£m)", "m"),
+    "p99": ("1 in 100 (£m)", "m"),
+    "es95": ("Mean of the worst 1 in 20 (£m)", "m"),
+    "tail_mean": ("Mean in the worst 1 in 20 (£m)", "m"),
+}
+
+
+def percent(p: Optional[float]) -> str:
+    """A probability as a percentage: one decimal, and "<0.1%" for a small one that is not 0."""
+    if p is None:
+        return ""
+    if 0 < p < 0.0005:
+        return "<0.1%"
+    if 0.9995 < p < 1:
+        return ">99.9%"
+    return f"{p:.1%}"
+
+
+def millions(x: Optional[float], deficit: bool = False) -> str:
+    """£ as £m with thousands separators (one decimal); with ``deficit``, a negative balance
+    is called a deficit."""
+    if x is None:
+        return ""
+    m = x / 1e6
+    if deficit and m < -0.05:
+        return f"deficit {-m:,.1f}"
+    return f"{m:,.1f}"
+
+
+def present(df: pl.DataFrame, labels: Optional[dict[str, tuple[str, str]]] = None) -> pl.DataFrame:
+    """``df`` as text for a person: each known column labelled and formatted (others as they
+    are); ``labels`` overrides :data:`LABELS` where a column means something else here."""
+    known = {**LABELS, **(labels or {})}
+    out: dict[str, list[str]] = {}
+    for column in df.columns:
+        label, kind = known.get(column, (column, "text"))
+        values = df[column].to_list()
+        if kind == "pct":
+            out[label] = [percent(v) for v in values]
+        elif kind in ("m", "balance"):
+            out[label] = [millions(v, deficit=kind == "balance") for v in values]
+        else:
+            out[label] = ["" if v is None else str(v) for v in values]
+    return pl.DataFrame(out)
+
+
+def text_table(df: pl.DataFrame, width: int = 40, labels: Optional[dict[str, tuple[str, str]]] = None) -> str:
+    """``df`` as a plain text table for a terminal: labels and formats from :data:`LABELS`,
+    text left-aligned and figures right-aligned, each cell cut to ``width`` characters (with
+    "...") and headers wrapped rather than cut."""
+    import textwrap
+
+    known = {**LABELS, **(labels or {})}
+    kinds = [known.get(c, (c, "text"))[1] for c in df.columns]
+    shown = present(df, labels)
+    cells = [[(v if len(v) <= width else v[: width - 1] + "…") for v in shown[c].to_list()] for c in shown.columns]
+    widths = []
+    for header, column, kind in zip(shown.columns, cells, kinds):
+        longest = max([len(v) for v in column] + [0])
+        # Figures take narrow columns under wrapped headers; text its own width.
+        room = 16 if kind != "text" else min(len(header), width)
+        widths.append(max(longest, room, max((len(w) for w in header.split()), default=0)))
+    heads = [textwrap.wrap(h, w) or [""] for h, w in zip(shown.columns, widths)]
+    depth = max(len(h) for h in heads)
+    lines = []
+    for k in range(depth):
+        parts = []
+        for h, w, kind in zip(heads, widths, kinds):
+            part = h[k] if k < len(h) else ""
+            parts.append(part.ljust(w) if kind == "text" else part.rjust(w))
+        lines.append("  ".join(parts).rstrip())
+    lines.append("  ".join("-" * w for w in widths))
+    for r in range(shown.height):
+        parts = [cells[i][r].ljust(w) if kind == "text" else cells[i][r].rjust(w)
+                 for i, (w, kind) in enumerate(zip(widths, kinds))]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
