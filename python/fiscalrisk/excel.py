@@ -13,7 +13,7 @@ so an interrupted run never leaves half a workbook.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import polars as pl
 
@@ -36,8 +36,11 @@ def _is_probability(column: str) -> bool:
     return column.startswith("p_") or column == "probability"
 
 
-def sheets(result: PlanResult) -> dict[str, pl.DataFrame]:
-    """The workbook's sheets by name, as DataFrames (the numbers :func:`write` stores)."""
+def sheets(result: PlanResult, source: Optional[str] = None) -> dict[str, pl.DataFrame]:
+    """The workbook's sheets by name, as DataFrames (the numbers :func:`write` stores);
+    ``source``, the scenario file's name, goes in the audit's command to reproduce it."""
+    import shlex
+
     from . import __version__
     from .report import assumption_comments, assumptions, inputs_hash
 
@@ -46,7 +49,8 @@ def sheets(result: PlanResult) -> dict[str, pl.DataFrame]:
             "item": ["scenario", "fiscalrisk version", "seed", "trials", "inputs (SHA-256 of the canonical scenario TOML)",
                      "to reproduce"],
             "value": [result.scenario.name, __version__, str(result.seed), str(result.trials), inputs_hash(result),
-                      f"fiscalrisk simulate SCENARIO.toml --trials {result.trials} --seed {result.seed} --out results.xlsx"],
+                      f"fiscalrisk simulate {shlex.quote(source or 'SCENARIO.toml')} --trials {result.trials} "
+                      f"--seed {result.seed} --out results.xlsx"],
         }
     )
     return {
@@ -60,7 +64,7 @@ def sheets(result: PlanResult) -> dict[str, pl.DataFrame]:
     }
 
 
-def _write_workbook(result: PlanResult, path: str) -> None:
+def _write_workbook(result: PlanResult, path: str, source: Optional[str] = None) -> None:
     try:
         from xlsxwriter import Workbook  # type: ignore[import-untyped]
     except ModuleNotFoundError as e:  # a dependency; only a broken install lacks it
@@ -72,7 +76,7 @@ def _write_workbook(result: PlanResult, path: str) -> None:
     # defaults turn strings that start with "=" into formulas and URLs into links).
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with Workbook(path, options) as workbook:
-        for name, frame in sheets(result).items():
+        for name, frame in sheets(result, source).items():
             formats = {
                 c: (PERCENT if _is_probability(c) else POUNDS)
                 for c, dtype in frame.schema.items()
@@ -95,5 +99,6 @@ def write(
     """
     target = Path(path)
     check_output(target, [Path(i) for i in inputs], (".xlsx",), option="path")
-    atomic_write(target, lambda tmp: _write_workbook(result, tmp))
+    source = str(inputs[0]) if inputs else None
+    atomic_write(target, lambda tmp: _write_workbook(result, tmp, source))
     return target

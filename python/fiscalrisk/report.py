@@ -45,8 +45,8 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; mar
        max-width: 60rem; color: #1a1a1a; line-height: 1.4; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid #ccc; margin-top: 2rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
-th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #e5e5e5; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #e5e5e5; text-align: left; }
+th.num, td.num { text-align: right; }
 .headline { display: flex; flex-wrap: wrap; gap: 1rem; }
 .figure-box { border: 1px solid #ddd; border-radius: 6px; padding: 0.6rem 1rem; min-width: 12rem; }
 .figure-box .value { font-size: 1.6rem; font-weight: 600; }
@@ -130,7 +130,13 @@ def headline(result: PlanResult) -> dict[str, str]:
 
 def _table(df: pl.DataFrame, money: Iterable[str] = (), percent: Iterable[str] = ()) -> str:
     money, percent = set(money), set(percent)
-    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in df.columns)
+    # Text left-aligned, figures right-aligned (a column is a figure when it holds numbers).
+    numeric = {c for c in df.columns if c in money or c in percent or df[c].dtype.is_numeric()}
+
+    def cls(c: str) -> str:
+        return " class='num'" if c in numeric else ""
+
+    head = "".join(f"<th{cls(c)}>{html.escape(c.replace('_', ' '))}</th>" for c in df.columns)
     rows = []
     for row in df.iter_rows(named=True):
         cells = []
@@ -145,7 +151,7 @@ def _table(df: pl.DataFrame, money: Iterable[str] = (), percent: Iterable[str] =
                 text = f"{v:,.3g}"
             else:
                 text = str(v)
-            cells.append(f"<td>{html.escape(text)}</td>")
+            cells.append(f"<td{cls(c)}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -496,9 +502,14 @@ def _minimum_section(result: PlanResult) -> list[str]:
     ]
 
 
-def render(result: PlanResult, *, title: Optional[str] = None, previous: Optional[Scenario] = None) -> str:
+def render(result: PlanResult, *, title: Optional[str] = None, previous: Optional[Scenario] = None,
+           source: Optional[str] = None) -> str:
     """The report as one HTML document (a string). ``previous``: an earlier version of the plan
-    (same years), bridged to this one in the MTFS section."""
+    (same years), bridged to this one in the MTFS section. ``source``: the scenario file's name,
+    for the audit's command to reproduce it."""
+    import shlex
+
+    source_name = source or "SCENARIO.toml"
     from . import __version__
     from . import plot
 
@@ -529,7 +540,7 @@ def render(result: PlanResult, *, title: Optional[str] = None, previous: Optiona
         "inputs (SHA-256 of the canonical scenario TOML)": inputs_hash(result),
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
-        "to reproduce": f"fiscalrisk report SCENARIO.toml --trials {result.trials} --seed {result.seed}",
+        "to reproduce": f"fiscalrisk report {shlex.quote(source_name)} --trials {result.trials} --seed {result.seed}",
     }
     audit_rows = "".join(f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(v)}</code></td></tr>" for k, v in audit.items())
     sections = [
@@ -586,6 +597,6 @@ def write(
     """Writes :func:`render` to ``path`` (``.html``) atomically; never over one of ``inputs``."""
     target = Path(path)
     check_output(target, [Path(i) for i in inputs], (".html", ".htm"), option="path")
-    text = render(result, previous=previous)
+    text = render(result, previous=previous, source=str(inputs[0]) if inputs else None)
     atomic_write(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return target

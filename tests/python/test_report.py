@@ -146,3 +146,26 @@ def test_no_driver_of_exhaustion_is_named_when_nothing_exhausts() -> None:
     assert "Largest driver of the gap beyond the budget (no trial exhausts reserves)" in keys
     poor = fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False)
     assert poor.p_exhausted > 0 and "Largest driver of exhaustion" in report.headline(poor)
+
+
+def test_the_audit_names_the_file_and_tables_align_text_left(tmp_path: Path) -> None:
+    # Issue 37: the audit's "to reproduce" said SCENARIO.toml, not the file's name; every column
+    # but the first was right-aligned, text included.
+    import polars as pl
+
+    scenario = tmp_path / "my plan.toml"
+    scenario.write_text(fr.examples.birmingham_2019().source_text or "", encoding="utf-8")
+    html = tmp_path / "report.html"
+    done = subprocess.run([sys.executable, "-m", "fiscalrisk", "report", str(scenario), "-o", str(html), "--trials", "2000",
+                           "--quiet"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    page = html.read_text(encoding="utf-8")
+    assert f"fiscalrisk report &#x27;{scenario}&#x27; --trials 2000" in page
+    assert "th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #e5e5e5; text-align: left; }" in page
+    assert "<td class='num'>" in page and re.search(r"<td>risk</td>", page)
+    out = tmp_path / "results.xlsx"
+    done = subprocess.run([sys.executable, "-m", "fiscalrisk", "simulate", str(scenario), "--trials", "2000", "--out",
+                           str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    audit = pl.read_excel(out, sheet_name="Audit")
+    assert f"fiscalrisk simulate '{scenario}'" in audit.filter(pl.col("item") == "to reproduce")["value"][0]
