@@ -128,7 +128,7 @@ def test_the_savings_programme_section(result: fr.PlanResult, page: str) -> None
     shortfall = result.savings_shortfall()
     assert "<h2>Savings programme</h2>" in page and "shortfall p90" in page and "unidentified" in page
     for mean, p90 in zip(shortfall["shortfall_mean"], shortfall["shortfall_p90"]):
-        assert f"<td>{millions(float(mean))}</td>" in page and f"<td>{millions(float(p90))}</td>" in page
+        assert f"<td class='num'>{millions(float(mean))}</td>" in page and f"<td class='num'>{millions(float(p90))}</td>" in page
 
 
 def test_no_driver_of_exhaustion_is_named_when_nothing_exhausts() -> None:
