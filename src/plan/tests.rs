@@ -965,7 +965,8 @@ fn amounts_typed_in_another_unit_are_warned_about() {
     assert_eq!(
         millions.warnings(),
         [
-            "reserves.general_fund: 125 is more than 1e4 times smaller than the net budget (100000000); amounts are in pounds (write 125e6 for £125m)"
+            // With the file's line, as errors have it.
+            "reserves.general_fund: 125 is more than 1e4 times smaller than the net budget (100000000); amounts are in pounds (write 125e6 for £125m) (line 8)"
         ]
     );
     let mixed =
