@@ -96,7 +96,8 @@ def reserves_fan(result: PlanResult) -> Figure:
     usable.plot(x, y["reserves_p50"].to_list(), color="C0", marker="o", label="median")
     usable.axhline(0.0, color="black", linewidth=0.8, label="exhausted below zero")
     for xi, p, top in zip(x, y["p_exhausted"].to_list(), y["reserves_p95"].to_list()):
-        usable.annotate(f"P(exhausted) {p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+        usable.annotate(f"exhausted by now\n{p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center",
+                        fontsize=8)
     usable.set_title("Usable reserves, against exhaustion (zero)")
     usable.set_ylabel("balance at the end of the year")
     general.fill_between(x, y["general_fund_p5"].to_list(), y["general_fund_p95"].to_list(), alpha=0.2, color="C2", label="P5-P95")
@@ -106,8 +107,12 @@ def reserves_fan(result: PlanResult) -> Figure:
     for xi, p, top in zip(x, y["p_below_minimum"].to_list(), y["general_fund_p95"].to_list()):
         general.annotate(f"P(below minimum)\n{p:.1%}", (xi, top), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     general.set_title("General fund, against its policy minimum")
+    # Room for the annotations: half a year either side, and headroom above the bands.
+    low, high = usable.get_ylim()
     for ax_ in (usable, general):
         ax_.set_xticks(x, years)
+        ax_.set_xlim(-0.5, len(x) - 0.5)
+        ax_.set_ylim(low, high + 0.25 * (high - low))
         _money_axis(ax_)
         ax_.legend(loc="lower left", fontsize=8)
     return fig
@@ -155,19 +160,26 @@ def drivers_tornado(result: PlanResult, top: int = 12) -> Figure:
     --------
     >>> import fiscalrisk as fr
     >>> r = fr.examples.birmingham_2019().simulate(trials=5_000, seed=1, progress=False)
-    >>> drivers_tornado(r, top=3).axes[0].get_yticklabels()[-1].get_text()  # the largest, on top
-    'risk: Equal pay claims beyond the provision (equal_pay)'
+    >>> drivers_tornado(r, top=3).axes[0].get_yticklabels()[-1].get_text()  # the largest, on top, wrapped
+    'risk: Equal pay claims beyond the\\nprovision (equal_pay)'
     """
+    import textwrap
+
+    from matplotlib.ticker import MaxNLocator
+
     d = result.drivers().head(top).reverse()
-    labels = [driver_label(k, i, n) for k, i, n in zip(d["kind"], d["id"], d["name"])]
-    fig, ax = _figure((8.0, 0.35 * max(len(labels), 4) + 1.5))
+    # Long names wrap (two lines at most, then "..."), so that they never squeeze the bars.
+    labels = [textwrap.shorten(driver_label(k, i, n), 80, placeholder="…") for k, i, n in zip(d["kind"], d["id"], d["name"])]
+    labels = ["\n".join(textwrap.wrap(label, 42)) for label in labels]
+    fig, ax = _figure((9.0, 0.45 * max(len(labels), 4) + 1.8))
     pos = list(range(len(labels)))
     ax.barh([p + 0.2 for p in pos], d["exhausted_mean"].to_list(), height=0.4, color="C3", label="in trials that exhaust reserves")
     ax.barh([p - 0.2 for p in pos], d["mean"].to_list(), height=0.4, color="C0", label="all trials")
     ax.set_yticks(pos, labels, fontsize=8)
     _money_axis(ax, "x")
-    ax.set_xlabel("mean contribution to the gap over the plan")
-    ax.set_title("What drives the gap and exhaustion")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.set_xlabel("mean contribution to the gap over the plan (£)")
+    ax.set_title("What drives the gap, and exhaustion")
     ax.legend(fontsize=8, loc="lower right")
     return fig
 

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,3 +170,58 @@ def test_the_audit_names_the_file_and_tables_align_text_left(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     audit = pl.read_excel(out, sheet_name="Audit")
     assert f"fiscalrisk simulate '{scenario}'" in audit.filter(pl.col("item") == "to reproduce")["value"][0]
+
+
+def _drawn_texts(fig: Any) -> list[Any]:
+    """Every text a reader sees: titles, axis labels, tick labels inside the view, annotations,
+    legend entries."""
+    out = list(fig.texts)
+    for ax in fig.axes:
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            out += [t.label1 for t in axis.get_major_ticks() if lo - 1e-9 <= t.get_loc() <= hi + 1e-9]
+        out += list(ax.texts)
+        if ax.get_legend():
+            out += list(ax.get_legend().get_texts())
+    return [t for t in out if t.get_visible() and t.get_text().strip()]
+
+
+def _layout_problems(fig: Any) -> list[str]:
+    """Texts cut by the figure's edge, and texts drawn over one another (by their extents)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    edge = fig.bbox
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _drawn_texts(fig)]
+    out = [f"clipped: {text!r}" for text, b in boxes
+           if b.x0 < edge.x0 - 1 or b.x1 > edge.x1 + 1 or b.y0 < edge.y0 - 1 or b.y1 > edge.y1 + 1]
+    for i, (a, b) in enumerate(boxes):
+        for c, d in boxes[i + 1:]:
+            if min(b.x1, d.x1) - max(b.x0, d.x0) > 1 and min(b.y1, d.y1) - max(b.y0, d.y0) > 1:
+                out.append(f"overlap: {a!r} / {c!r}")
+    return out
+
+
+@pytest.mark.parametrize("which", ["reference", "template"])
+def test_the_reports_figures_have_no_clipped_or_overlapping_text(which: str, tmp_path: Path) -> None:
+    # Issue 37: the tornado's title was clipped to "...exhaustio", its x label cut, its ticks
+    # overlapping; the fan chart's "P(exhausted)" labels overlapped the £250m tick.
+    import warnings
+
+    if which == "reference":
+        scenario = fr.examples.birmingham_2019()
+    else:
+        path = tmp_path / "plan.toml"
+        subprocess.run([sys.executable, "-m", "fiscalrisk", "init", "--plan", str(path)], check=True, capture_output=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", fr.FiscalRiskWarning)
+            scenario = fr.Scenario.from_toml(path)
+    r = scenario.simulate(trials=5_000, seed=1, progress=False)
+    for name in ("reserves_fan", "gap_exceedance", "drivers_tornado"):
+        assert _layout_problems(getattr(fr.plot, name)(r)) == [], name
+    # The checker finds what it looks for: a title longer than its figure is cut.
+    fig = fr.plot.gap_exceedance(r)
+    fig.axes[0].set_title("x" * 400)
+    assert any(p.startswith("clipped") for p in _layout_problems(fig))
