@@ -128,7 +128,20 @@ def headline(result: PlanResult) -> dict[str, str]:
     return out
 
 
-def _table(df: pl.DataFrame, money: Iterable[str] = (), percent: Iterable[str] = ()) -> str:
+def _label(column: str, labels: Optional[dict[str, str]] = None) -> str:
+    """A column's heading: the one presentation table's label (its unit left to the cells,
+    which say £m), else the name in words."""
+    from ._present import LABELS
+
+    if labels and column in labels:
+        return labels[column]
+    if column in LABELS and column not in ("id", "kind", "name"):
+        return LABELS[column][0].replace(" (£m)", "")
+    return column.replace("_", " ")
+
+
+def _table(df: pl.DataFrame, money: Iterable[str] = (), percent: Iterable[str] = (),
+           labels: Optional[dict[str, str]] = None) -> str:
     money, percent = set(money), set(percent)
     # Text left-aligned, figures right-aligned (a column is a figure when it holds numbers).
     numeric = {c for c in df.columns if c in money or c in percent or df[c].dtype.is_numeric()}
@@ -136,7 +149,7 @@ def _table(df: pl.DataFrame, money: Iterable[str] = (), percent: Iterable[str] =
     def cls(c: str) -> str:
         return " class='num'" if c in numeric else ""
 
-    head = "".join(f"<th{cls(c)}>{html.escape(c.replace('_', ' '))}</th>" for c in df.columns)
+    head = "".join(f"<th{cls(c)}>{html.escape(_label(c, labels))}</th>" for c in df.columns)
     rows = []
     for row in df.iter_rows(named=True):
         cells = []
@@ -526,9 +539,20 @@ def render(result: PlanResult, *, title: Optional[str] = None, previous: Optiona
     each = result.reserves_by_year()
     drivers = result.drivers().head(10)
     breaches = result.policy_breaches()
-    forward = result.resilience().filter(pl.col("indicator") == "reserves_sustainability").select(
-        "year", "p10", "p50", "p90"
-    )
+    # Years of usable reserves at the recent rate of use (three years at most); 100 is the
+    # index's cap: reserves not falling.
+    def years_of(v: Optional[float]) -> str:
+        if v is None:
+            return ""
+        return "100+ (not falling)" if v >= 100 else f"{v:,.1f} years"
+
+    sustain = result.resilience().filter(pl.col("indicator") == "reserves_sustainability")
+    forward = pl.DataFrame({
+        "year": sustain["year"],
+        "1 in 10 lowest": [years_of(v) for v in sustain["p10"].to_list()],
+        "median": [years_of(v) for v in sustain["p50"].to_list()],
+        "1 in 10 highest": [years_of(v) for v in sustain["p90"].to_list()],
+    })
     policy_note = (
         "The reserves policy does not allow reserves to fund recurring gaps: each row is how often, and by "
         "how much on average, the plan would need them to."
@@ -557,7 +581,9 @@ def render(result: PlanResult, *, title: Optional[str] = None, previous: Optiona
                percent=["p_below_minimum"]),
         *_minimum_section(result),
         "<h3>Each reserve, against its own minimum</h3>",
-        _table(each, money=["p5", "p50", "p95", "minimum"], percent=["p_below_minimum"]),
+        _table(each, money=["p5", "p50", "p95", "minimum"], percent=["p_below_minimum"],
+               labels={"p5": "5th percentile", "p50": "median", "p95": "95th percentile",
+                       "minimum": "its minimum", "p_below_minimum": "below its own minimum, in the year"}),
         *_mtfs_section(result, previous),
         *_capital_section(result),
         "<h2>The gap and the balanced-budget test</h2>",

@@ -225,3 +225,13 @@ def test_the_reports_figures_have_no_clipped_or_overlapping_text(which: str, tmp
     fig = fr.plot.gap_exceedance(r)
     fig.axes[0].set_title("x" * 400)
     assert any(p.startswith("clipped") for p in _layout_problems(fig))
+
+
+def test_each_probability_says_whether_it_is_cumulative_or_in_the_year() -> None:
+    # Issue 37: p_exhausted in the by-year table is cumulative, the "Each reserve" table's figure
+    # is in the year, and nothing said so; the sustainability table had no units.
+    page = fr.report.render(fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False))
+    assert "<th class='num'>Usable reserves exhausted, by this year (cumulative)</th>" in page
+    assert "<th class='num'>below its own minimum, in the year</th>" in page
+    assert "<th class='num'>General fund below its minimum, in the year</th>" in page
+    assert " years</td>" in page and "p exhausted" not in page
