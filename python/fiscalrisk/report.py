@@ -332,14 +332,32 @@ def assumption_comments(source: Optional[str]) -> pl.DataFrame:
     """Every ``# ASSUMPTION`` comment of a scenario file, on a line of its own or after a value,
     with its line number and the line's key (the text before the comment).
 
+    A comment goes on for as long as the lines below it are comments that continue it: on a
+    line of its own, every comment line that follows (up to a blank ``#``, a line of code or
+    another ASSUMPTION); after a value, the comment lines aligned under it.
+
     >>> assumption_comments('x = 1   # ASSUMPTION: a guess\\n# plain note\\n').rows()
     [(1, 'x = 1', 'ASSUMPTION: a guess')]
+    >>> assumption_comments('# ASSUMPTION: the amounts. A pilot\\n# from 2017/18.\\nx = 1\\n').rows()
+    [(1, '', 'ASSUMPTION: the amounts. A pilot from 2017/18.')]
     """
     rows = []
-    for number, line in enumerate((source or "").splitlines(), start=1):
+    lines = (source or "").splitlines()
+    for number, line in enumerate(lines, start=1):
         at = line.find("#")
-        if at >= 0 and ASSUMPTION.search(line[at:]):
-            rows.append((number, line[:at].strip(), line[at:].lstrip("#").strip()))
+        if at < 0 or not ASSUMPTION.search(line[at:]):
+            continue
+        key = line[:at].strip()
+        parts = [line[at:].lstrip("#").strip()]
+        for following in lines[number:]:
+            mark = following.find("#")
+            text = following[mark + 1:].strip() if mark >= 0 else ""
+            if mark < 0 or following[:mark].strip() or not text or ASSUMPTION.search(text):
+                break
+            if key and mark != at:  # after a value: only lines aligned under the comment
+                break
+            parts.append(text)
+        rows.append((number, key, " ".join(parts)))
     return pl.DataFrame(rows, schema={"line": pl.Int64, "key": pl.String, "comment": pl.String}, orient="row")
 
 
