@@ -241,7 +241,9 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
     programme = float(delivery.pop("programme_correlation", 0.0))
     directorate = float(delivery.pop("directorate_correlation", 0.0))
     rows.append(("savings delivery", "programme correlation",
-                 f"{programme:g} between savings due in one year, {programme + directorate:g} within a directorate"
+                 f"{programme:g} between savings due in one year (programme_correlation), "
+                 f"{programme + directorate:g} between two of one directorate ({programme:g} plus "
+                 f"directorate_correlation {directorate:g})"
                  + (" (independent: splitting a saving diversifies its risk away)" if programme + directorate == 0 else "")))
     models = {**_native.default_delivery_models(), **delivery}
     for rag, model in models.items():

@@ -132,7 +132,10 @@ def test_the_reference_plan_states_its_correlation() -> None:
     assert d["programme_correlation"] == 0.3 and d["directorate_correlation"] == 0.2
     assert fr.Scenario.from_toml_str(s.to_toml()) == s
     rows = fr.report.assumptions(s).filter(pl.col("input") == "programme correlation")
-    assert "0.3 between savings due in one year, 0.5 within a directorate" in rows["assumption"][0]
+    # Issue 37: "0.5 within a directorate" read as a contradiction of the file's 0.2; the
+    # sentence now shows the sum it comes from.
+    assert rows["assumption"][0] == ("0.3 between savings due in one year (programme_correlation), 0.5 between two of "
+                                     "one directorate (0.3 plus directorate_correlation 0.2)")
 
 
 # -- savings still to be identified ---------------------------------------------------------------
