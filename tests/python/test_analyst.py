@@ -36,7 +36,7 @@ def test_reserves_fan_sets_each_balance_against_its_own_threshold(result: fr.Pla
     lines = {ln.get_label(): ln for ln in usable.get_lines()}
     assert list(lines["median"].get_ydata()) == y["reserves_p50"].to_list()
     assert "policy minimum (general fund)" not in lines
-    assert [t.get_text() for t in usable.texts] == [f"P(exhausted) {p:.1%}" for p in y["p_exhausted"]]
+    assert [t.get_text() for t in usable.texts] == [f"exhausted by now\n{p:.1%}" for p in y["p_exhausted"]]
     # The general fund: its own median against its minimum.
     assert "General fund" in general.get_title() and "minimum" in general.get_title()
     lines = {ln.get_label(): ln for ln in general.get_lines()}
@@ -66,6 +66,10 @@ def test_drivers_tornado_ranks_the_drivers(result: fr.PlanResult) -> None:
     top = result.drivers().head(5)
     # Savings and risks by their names, the id beside them; pressures by name (their id).
     expected = [f"{k}: {n}" if n == i else f"{k}: {n} ({i})" for k, i, n in zip(top["kind"], top["id"], top["name"])]
+    # Long labels wrap onto two lines and are shortened beyond 80 characters (with "…").
+    import textwrap
+
+    expected = ["\n".join(textwrap.wrap(textwrap.shorten(e, 80, placeholder="…"), 42)) for e in expected]
     assert labels == expected[::-1]
     names = {r["id"]: r["name"] for r in result.scenario.to_dict()["risks"]}
     names.update({s["id"]: s["name"] for s in result.scenario.to_dict()["savings"]})
