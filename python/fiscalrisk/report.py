@@ -198,6 +198,41 @@ def _delivery(model: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# Keys by unit, for the assumptions table (a key not named here is shown as _by_year shows it).
+_MONEY_KEYS = {"baseline_funding_level", "baseline_rates", "base", "price", "unit_cost", "opening_cfr", "opening_debt",
+               "investments", "supported_cfr", "limit", "authorised_limit", "operational_boundary", "income",
+               "mrp_relief", "amount", "fixed_amount", "budgeted", "s114_floor", "minimum", "balance", "committed"}
+_RATE_KEYS = {"core_increase", "asc_precept", "retention_share", "levy_rate", "safety_net", "debt_rate", "investment_rate",
+              "borrowing_rate", "collection_rate", "premium", "percent_of_budget", "rate", "growth", "uprating",
+              "tax_base_growth", "slippage", "overrun"}
+_COUNT_KEYS = {"tax_base", "population", "volume"}
+
+
+def _unit(key: str, v: Any) -> str:
+    """A value as its unit says: £ (in £m from £10,000), a percentage, a count, yes or no; by
+    year, each year so; a distribution or a name (a driver's) as it is."""
+    if isinstance(v, dict) and "dist" not in v:
+        return ", ".join(f"{y} {_unit(key, x)}" for y, x in v.items())
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if not isinstance(v, (int, float)):
+        return _describe(v) if isinstance(v, dict) else str(v)
+    x = float(v)
+    if key in _MONEY_KEYS or key == "band_d":
+        if abs(x) >= 1e6:
+            return _m(x)
+        return f"£{x:,.0f}" if x == int(x) else f"£{x:,.2f}"
+    if key in _RATE_KEYS:
+        return f"{x * 100:.4g}%"
+    if key in _COUNT_KEYS:
+        return f"{x:,.0f}" if x == int(x) else f"{x:,}"
+    return f"{x:g}"
+
+
+def _terms(d: dict[str, Any], skip: Iterable[str] = ()) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {_unit(k, v)}" for k, v in d.items() if k not in set(skip))
+
+
 def assumptions(scenario: Scenario) -> pl.DataFrame:
     """Every input of a scenario as a row (``kind``, ``input``, ``assumption``): the plan, each
     pressure, saving and risk with all its terms (share, cap, profile, recurring), the savings
@@ -259,7 +294,7 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
             text += f", profile {_by_year(r['profile'])}"
         for k, v in r.items():
             if k not in ("id", "name", "probability", "impact", "share", "cap", "profile"):
-                text += f", {k} {_by_year(v)}"
+                text += f", {k} {_unit(k, v)}"
         rows.append(("risk", f"{r['id']}: {r['name']}", text))
     for c in d.get("correlations", []):
         members = c.get("risks") or c.get("ids") or []
@@ -285,7 +320,7 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
     policy = d.get("policy", {})
     for k, v in policy.items():
         if k == "minimum_general_fund" and isinstance(v, dict):
-            text = ", ".join(f"{kk.replace('_', ' ')} {_by_year(vv) if not isinstance(vv, float) or vv >= 1e4 else vv}" for kk, vv in v.items())
+            text = _terms(v)
         elif k == "reserves_for_recurring_gaps":
             text = "reserves may fund recurring gaps" if v else "reserves may not fund recurring gaps (breaches are reported)"
         else:
@@ -298,16 +333,15 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
     funding = dict(d.get("funding") or {})
     for source in ("council_tax", "business_rates"):
         if funding.get(source):
-            text = ", ".join(f"{k.replace('_', ' ')} {_by_year(v) if isinstance(v, dict) else v}" for k, v in funding[source].items())
+            text = _terms(funding[source])
             rows.append(("funding", source.replace("_", " "), text))
     for g in funding.get("grants", []):
         ends = f", ends {g['ends']}" if g.get("ends") else ""
         rows.append(("funding", f"grant: {g['name']}", f"{_by_year(g['amount'])}, {g.get('certainty', 'confirmed')}{ends}"))
     for fee in funding.get("fees", []):
-        rows.append(("funding", f"fees: {fee['name']}", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fee.items() if k != "name")))
+        rows.append(("funding", f"fees: {fee['name']}", _terms(fee, skip=["name"])))
     for line in d.get("spending", []):
-        rows.append(("spending line", str(line["name"]),
-                     ", ".join(f"{k.replace('_', ' ')} {_by_year(v) if isinstance(v, dict) else v}" for k, v in line.items() if k != "name")))
+        rows.append(("spending line", str(line["name"]), _terms(line, skip=["name"])))
     setting = d.get("budget_setting")
     if setting is not None:
         to_limit = setting.get("council_tax", "as_planned") == "to_limit"
@@ -320,7 +354,7 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
         rows.append(("budget setting", "new savings delivery", _delivery(model) if model else "the programme's amber model"))
     for section, kind in (("efs", "exceptional support"), ("capital", "capital")):
         for k, v in (d.get(section) or {}).items():
-            rows.append((kind, k.replace("_", " "), _by_year(v) if isinstance(v, dict) else str(v)))
+            rows.append((kind, k.replace("_", " "), _terms(v) if isinstance(v, dict) and "method" in v else _unit(k, v)))
     known = {"plan", "pressures", "savings", "savings_delivery", "risks", "correlations", "in_year", "opening_overspend",
              "reserves", "policy", "unidentified", "drivers", "funding", "spending", "budget_setting", "efs", "capital"}
     rows += [("other", k, str(v)) for k, v in d.items() if k not in known]

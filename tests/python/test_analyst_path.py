@@ -133,7 +133,10 @@ def test_assumptions_table_is_complete() -> None:
     for needed in [
         "council's share 25%", "cap £25.0m", "profile 2020/21 0.2", "one-off", "rho 0.6",
         "Corporate contingency", "committed £15.0m", "minimum £10.0m", "draw order 2",
-        "not usable (ring-fenced)", "percent of budget 0.05", "may not fund recurring gaps",
+        "not usable (ring-fenced)", "percent of budget 5%", "may not fund recurring gaps",
+        # Issue 37: values by their unit, not "tax base 251580.0" or "recurring True".
+        "tax base 251,580", "band d £1,525.11", "core increase 2019/20 2.99%", "baseline funding level £330.0m",
+        "unit cost £17,000", "recurring yes",
         "management response", "RAG amber (scenario): p full 0.5", "RAG green (default): p full 0.9",
         "in-year position",
     ]:
