@@ -42,6 +42,52 @@ LABELS: dict[str, tuple[str, str]] = {
     "tail_mean": ("Mean in the worst 1 in 20 (£m)", "m"),
 }
 
+#: Column -> heading where a workbook sheet holds the whole table: every column labelled, amounts
+#: in pounds (the cells hold pounds, formatted ``£#,##0``). Keyed by sheet where a name means
+#: something else there (a reserve's ``p5`` is a balance, not a cost).
+SHEET_HEADINGS: dict[str, dict[str, str]] = {
+    "By year": {
+        "gap_p10": "Gap, 1 in 10 best (£)",
+        "gap_p50": "Gap, median (£)",
+        "gap_p95": "Gap, 1 in 20 worst (£)",
+        "reserves_p25": "Usable reserves, lower quartile (£)",
+        "reserves_p75": "Usable reserves, upper quartile (£)",
+        "one_off_reliance": "One-off savings planned for the year (£)",
+        "underlying_gap_mean": "Mean gap without one-off savings (£)",
+        "p_efs": "Exceptional financial support needed, in the year",
+        "efs_p50": "Exceptional financial support, median (£)",
+        "efs_p90": "Exceptional financial support, 1 in 10 worst (£)",
+        "unidentified": "Savings still to be identified, due in the year (£)",
+    },
+    "Reserves": {
+        "reserve": "Reserve",
+        "p5": "Balance, 1 in 20 worst (£)",
+        "p50": "Balance, median (£)",
+        "p95": "Balance, 1 in 20 best (£)",
+        "minimum": "Minimum (£)",
+        "p_below_minimum": "Below its minimum, in the year",
+    },
+    "Policy checks": {
+        "probability": "Reserves needed to fund a recurring gap, in the year (probability)",
+        "mean_amount": "Recurring gap funded from reserves, mean over all trials (£)",
+    },
+    "Inputs": {"input": "Input", "assumption": "Assumption"},
+    "ASSUMPTION comments": {"line": "Line", "key": "Key", "comment": "Comment"},
+    "Audit": {"item": "Item", "value": "Value"},
+}
+
+
+def heading(sheet: str, column: str) -> str:
+    """``column``'s heading on a workbook ``sheet``: the sheet's own, else the presentation
+    label with its unit in pounds (the cells hold pounds), else the name in words."""
+    own = SHEET_HEADINGS.get(sheet, {})
+    if column in own:
+        return own[column]
+    if column in LABELS:
+        return LABELS[column][0].replace("(£m)", "(£)")
+    words = column.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
 
 def percent(p: Optional[float]) -> str:
     """A probability as a percentage: one decimal, and "<0.1%" for a small one that is not 0."""

@@ -5,7 +5,10 @@ results.xlsx``) writes one sheet each for the by-year table, each reserve, the d
 policy checks, the inputs (the report's assumptions table and the file's ``# ASSUMPTION``
 comments) and an audit sheet (version, seed, trials, the SHA-256 of the inputs). Amounts are
 pounds with a thousands separator (``£#,##0``), probabilities percentages: the cells hold the
-numbers, so a formula on them gives the same answer as the API. The workbook is written through
+numbers, so a formula on them gives the same answer as the API. Headings are for a person
+("Usable reserves exhausted, by this year (cumulative)"); the first sheet, "About", pairs each
+heading with its column name in the API (``p_exhausted``), and :func:`read` gives a sheet back
+under those names. The workbook is written through
 polars (``DataFrame.write_excel``, with XlsxWriter) to a temporary file and renamed into place,
 so an interrupted run never leaves half a workbook.
 """
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 
     from .plan import PlanResult
 
-__all__ = ["write", "sheets", "POUNDS", "PERCENT"]
+__all__ = ["write", "read", "sheets", "headings", "POUNDS", "PERCENT"]
 
 #: The Excel number format of an amount: whole pounds, negative with a minus sign.
 POUNDS = "£#,##0;-£#,##0"
@@ -64,6 +67,47 @@ def sheets(result: PlanResult, source: Optional[str] = None) -> dict[str, pl.Dat
     }
 
 
+def headings(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The "About" sheet: for each sheet's column, its ``heading`` in the workbook and its
+    ``column`` name in the API (the DataFrames :func:`sheets` returns)."""
+    from ._present import heading
+
+    rows = [(sheet, heading(sheet, c), c) for sheet, frame in tables.items() for c in frame.columns]
+    return pl.DataFrame(rows, schema={"sheet": pl.String, "heading": pl.String, "column": pl.String}, orient="row")
+
+
+def read(path: Union[str, "PathLike[str]"], sheet: str) -> pl.DataFrame:
+    """A sheet of a workbook :func:`write` wrote, under the API's column names (the "About"
+    sheet maps headings back), so code written against :meth:`PlanResult.by_year` reads it.
+
+    >>> import tempfile, pathlib, fiscalrisk as fr
+    >>> result = fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False)
+    >>> out = fr.excel.write(result, pathlib.Path(tempfile.mkdtemp()) / "results.xlsx")
+    >>> fr.excel.read(out, "By year")["year"].to_list()
+    ['2019/20', '2020/21', '2021/22', '2022/23']
+    """
+    from .exceptions import ValidationError
+
+    path = Path(path)
+    try:
+        about = pl.read_excel(path, sheet_name="About", infer_schema_length=0)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # polars' error for a missing sheet or a file that is not a workbook
+        raise ValidationError(f"{path}: not a workbook fiscalrisk wrote (no readable \"About\" sheet: "
+                              f"{type(e).__name__})") from None
+    mine = about.filter(pl.col("Sheet") == sheet)
+    if mine.height == 0:
+        known = ", ".join(dict.fromkeys(about["Sheet"].to_list()))
+        raise ValidationError(f"sheet: {sheet!r} is not one of the workbook's sheets ({known})")
+    frame = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0 if sheet in _TEXT_SHEETS else 100)
+    return frame.rename(dict(zip(mine["Heading"].to_list(), mine["Column"].to_list())), strict=False)
+
+
+#: Sheets whose cells are all text (read back without inferring numbers).
+_TEXT_SHEETS = ("Inputs", "ASSUMPTION comments", "Audit", "About")
+
+
 def _write_workbook(result: PlanResult, path: str, source: Optional[str] = None) -> None:
     try:
         from xlsxwriter import Workbook  # type: ignore[import-untyped]
@@ -75,13 +119,19 @@ def _write_workbook(result: PlanResult, path: str, source: Optional[str] = None)
     # a scenario must not become a live formula or link in the committee's workbook (XlsxWriter's
     # defaults turn strings that start with "=" into formulas and URLs into links).
     options = {"strings_to_formulas": False, "strings_to_urls": False}
+    from ._present import heading
+
+    tables = sheets(result, source)
+    about = headings(tables).rename({"sheet": "Sheet", "heading": "Heading", "column": "Column"})
     with Workbook(path, options) as workbook:
-        for name, frame in sheets(result, source).items():
+        for name, frame in {"About": about, **tables}.items():
             formats = {
-                c: (PERCENT if _is_probability(c) else POUNDS)
+                heading(name, c): (PERCENT if _is_probability(c) else POUNDS)
                 for c, dtype in frame.schema.items()
                 if dtype.is_float()
             }
+            if name != "About":
+                frame = frame.rename({c: heading(name, c) for c in frame.columns})
             frame.write_excel(workbook, worksheet=name, column_formats=formats,  # type: ignore[arg-type]
                               autofit=True, freeze_panes=(1, 0))
 
@@ -94,7 +144,7 @@ def write(
     >>> import tempfile, pathlib, polars as pl, fiscalrisk as fr
     >>> result = fr.examples.birmingham_2019().simulate(trials=2_000, seed=1, progress=False)
     >>> out = fr.excel.write(result, pathlib.Path(tempfile.mkdtemp()) / "results.xlsx")
-    >>> pl.read_excel(out, sheet_name="By year")["year"].to_list()
+    >>> pl.read_excel(out, sheet_name="By year")["Year"].to_list()
     ['2019/20', '2020/21', '2021/22', '2022/23']
     """
     target = Path(path)

@@ -92,7 +92,7 @@ def test_workbook_holds_every_table_in_pounds(kept: fr.PlanResult, tmp_path: Pat
     out = kept.to_excel(tmp_path / "results.xlsx")
     assert out == tmp_path / "results.xlsx" and [p.name for p in tmp_path.iterdir()] == ["results.xlsx"]
     names = ["By year", "Reserves", "Drivers", "Policy checks", "Inputs", "ASSUMPTION comments", "Audit"]
-    read = {n: pl.read_excel(out, sheet_name=n) for n in names}
+    read = {n: excel.read(out, n) for n in names}
     np.testing.assert_allclose(read["By year"]["gap_p90"].to_numpy(), kept.by_year()["gap_p90"].to_numpy())
     assert read["Reserves"]["reserve"].to_list() == kept.reserves_by_year()["reserve"].to_list()
     assert read["Drivers"]["name"].to_list() == kept.drivers()["name"].to_list()
@@ -103,13 +103,38 @@ def test_workbook_holds_every_table_in_pounds(kept: fr.PlanResult, tmp_path: Pat
     assert excel.POUNDS.replace("&", "&amp;") in styles and excel.PERCENT in styles
 
 
+def test_workbook_headings_are_for_people_and_map_back(kept: fr.PlanResult, tmp_path: Path) -> None:
+    # Issue 37: the headers were snake_case ("gap_p90", "p_s114") and "Policy checks" did not
+    # say what policy it checks.
+    out = kept.to_excel(tmp_path / "results.xlsx")
+    about = pl.read_excel(out, sheet_name="About")
+    for sheet, frame in excel.sheets(kept).items():
+        shown = pl.read_excel(out, sheet_name=sheet, infer_schema_length=0).columns
+        assert len(shown) == frame.width and len(set(shown)) == len(shown), sheet
+        for heading in shown:
+            assert "_" not in heading and heading[:1].isupper(), (sheet, heading)
+            assert "£m" not in heading, "cells hold pounds, so a heading must not say £m"
+        mine = about.filter(pl.col("Sheet") == sheet)
+        assert mine["Heading"].to_list() == shown and mine["Column"].to_list() == frame.columns
+    by_year = pl.read_excel(out, sheet_name="By year").columns
+    assert "Usable reserves exhausted, by this year (cumulative)" in by_year
+    policy = " ".join(pl.read_excel(out, sheet_name="Policy checks").columns)
+    assert "recurring gap" in policy and "reserves" in policy.lower()
+    with pytest.raises(fr.ValidationError, match="'Summary' is not one of the workbook's sheets"):
+        excel.read(out, "Summary")
+    other = tmp_path / "other.xlsx"
+    pl.DataFrame({"a": [1]}).write_excel(other)
+    with pytest.raises(fr.ValidationError, match="not a workbook fiscalrisk wrote"):
+        excel.read(other, "By year")
+
+
 def test_simulate_out_xlsx_and_refusals(tmp_path: Path) -> None:
     scenario = DATA / "birmingham_2019.toml"
     out = tmp_path / "results.xlsx"
     r = run("simulate", str(scenario), "--trials", "2000", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "workbook written" in r.stdout
-    assert pl.read_excel(out, sheet_name="By year").height == 4
+    assert excel.read(out, "By year").height == 4
     bad = run("simulate", str(scenario), "--trials", "2000", "--out", str(tmp_path / "results.xls"))
     assert bad.returncode == 2 and ".xlsx" in bad.stderr
 

@@ -398,7 +398,7 @@ def test_names_are_written_to_excel_as_text_never_as_live_formulas_or_links(tmp_
     names = [str(v) for c in reserves.columns for v in reserves[c].to_list()]
     assert "=2+2" in names and "4" not in names
     drivers = pl.read_excel(out, sheet_name="Drivers")
-    assert link in drivers["name"].to_list()
+    assert link in drivers["Name"].to_list()
 
 
 def test_negative_one_off_mitigations_are_refused_in_a_scenario() -> None:

@@ -169,7 +169,7 @@ def test_the_audit_names_the_file_and_tables_align_text_left(tmp_path: Path) -> 
                            str(out)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     audit = pl.read_excel(out, sheet_name="Audit")
-    assert f"fiscalrisk simulate '{scenario}'" in audit.filter(pl.col("item") == "to reproduce")["value"][0]
+    assert f"fiscalrisk simulate '{scenario}'" in audit.filter(pl.col("Item") == "to reproduce")["Value"][0]
 
 
 def _drawn_texts(fig: Any) -> list[Any]:
