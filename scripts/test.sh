@@ -25,8 +25,10 @@ echo "== table fuzz smoke run: CSV, xlsx and parquet through read, check and for
 python scripts/fuzz_tables.py --cases 300 --seed 1
 echo "== the built wheel in a fresh virtual environment: the README's examples, report and Excel out"
 bash scripts/installed_wheel.sh
-echo "== notebooks"
+echo "== notebooks (run, and checked against their stored outputs)"
 python scripts/run_notebooks.py
+echo "== the README's first command, as written (the build is already done: seconds)"
+bash scripts/demo.sh
 echo "== benchmark smoke run (numbers are not checked here)"
 python benches/bench_register.py --trials 20000 --repeat 1 --rounds 1
 python benches/bench_plan.py --trials 20000 --repeat 1 --rounds 1

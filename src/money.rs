@@ -206,6 +206,51 @@ impl FromStr for Money {
     }
 }
 
+/// A [`Money`] for a person to read: `£1,234,567.89`, `-£12.50` (see [`Money::pounds`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Pounds(Money);
+
+impl fmt::Display for Pounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.abs().to_string();
+        let (whole, pence) = text.split_once('.').unwrap_or((&text, "00"));
+        let sign =
+            if self.0.round_to_penny().0.is_sign_negative() && !self.0.round_to_penny().is_zero() {
+                "-"
+            } else {
+                ""
+            };
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        write!(f, "{sign}£{grouped}.{pence}")
+    }
+}
+
+impl Money {
+    /// The amount as a person reads it, in messages: a pound sign, thousands separators and
+    /// pence.
+    ///
+    /// # Examples
+    /// ```
+    /// use fiscalrisk::money::Money;
+    /// let m: Money = "-9000000".parse().unwrap();
+    /// assert_eq!(m.pounds().to_string(), "-£9,000,000.00");
+    /// assert_eq!("858000000.004".parse::<Money>().unwrap().pounds().to_string(), "£858,000,000.00");
+    /// ```
+    pub fn pounds(self) -> Pounds {
+        Pounds(self)
+    }
+
+    fn abs(self) -> Money {
+        Money(self.0.abs())
+    }
+}
+
 impl fmt::Display for Money {
     /// Pounds with pence: `1234.50`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

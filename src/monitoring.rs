@@ -125,6 +125,12 @@ pub const MAX_ROWS: usize = 100_000;
 /// twelve months of actuals.
 pub const MAX_COLUMNS: usize = 1_000;
 
+/// The row a person sees for the `i`th data row (from 0): the sheet's or CSV file's own row
+/// number, the headings being row 1, as Excel numbers it.
+pub fn sheet_row(i: usize) -> usize {
+    i + 2
+}
+
 /// Most bytes one part of an xlsx workbook (a sheet's XML, its shared strings) may unpack to:
 /// the reader holds each whole, so a 1 MB file whose one cell unpacks to 1 GiB is refused before
 /// it is read (issue 38, item 10).
@@ -207,7 +213,7 @@ pub const MAX_FINDINGS_PER_RULE: usize = 100;
 /// One budget line, or the totals row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Line {
-    /// Data row number, from 1.
+    /// The row in the sheet or CSV file, the headings being row 1 (the first line is row 2).
     pub row: usize,
     /// The line's id.
     pub line_id: String,
@@ -277,7 +283,7 @@ impl Line {
 /// A cell that is not what its column needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BadCell {
-    /// Data row number, from 1.
+    /// The row in the sheet or CSV file, the headings being row 1 (the first line is row 2).
     pub row: usize,
     /// The line's id.
     pub line_id: String,
@@ -426,7 +432,7 @@ impl Table {
                 }
             };
             let line = Line {
-                row: i + 1,
+                row: sheet_row(i),
                 line_id: line_id.clone(),
                 budget,
                 actuals,
@@ -439,7 +445,7 @@ impl Table {
             table
                 .bad_cells
                 .extend(bad.into_iter().map(|(column, text, problem)| BadCell {
-                    row: i + 1,
+                    row: sheet_row(i),
                     line_id: line_id.clone(),
                     column,
                     text,
@@ -583,7 +589,7 @@ pub struct Finding {
     pub rule: String,
     /// Error or warning.
     pub severity: Severity,
-    /// Data row, from 1, where it applies.
+    /// The row in the sheet or CSV file (the headings are row 1), where it applies.
     pub row: Option<usize>,
     /// Line id, where it applies.
     pub line_id: Option<String>,
@@ -849,7 +855,7 @@ pub fn check_with(
         if l.recurring == Some(true) && l.reserves_use.is_some_and(|r| r != Money::ZERO) {
             out.push(finding("reserves-for-recurring", E, Some(l), Some("reserves_use"),
                 format!("reserves_use {} on a line whose variance is recurring: reserves must not fund a recurring overspend",
-                    l.reserves_use.unwrap_or_default())));
+                    l.reserves_use.unwrap_or_default().pounds())));
         }
     }
     if let [total] = table.totals.as_slice() {
@@ -867,8 +873,10 @@ pub fn check_with(
                     Some(total),
                     Some(name),
                     format!(
-                        "lines add to {sum} but the TOTAL row says {s} (difference {})",
-                        s - sum
+                        "lines add to {} but the TOTAL row says {} (difference {})",
+                        sum.pounds(),
+                        s.pounds(),
+                        (s - sum).pounds()
                     ),
                 )),
                 None if any => out.push(finding(
@@ -876,7 +884,7 @@ pub fn check_with(
                     E,
                     Some(total),
                     Some(name),
-                    format!("lines add to {sum} but the TOTAL row is empty"),
+                    format!("lines add to {} but the TOTAL row is empty", sum.pounds()),
                 )),
                 _ => {}
             }
@@ -888,8 +896,8 @@ pub fn check_with(
                 let share = o.to_f64() / gross.to_f64();
                 if share > rules.one_off_share {
                     out.push(finding("one-off-share", W, Some(total), Some("one_off_mitigations"),
-                        format!("one-off mitigations of {o} cover {:.0}% of the gross overspend of {gross} (threshold {:.0}%): the underlying overspend is {gross}",
-                            share * 100.0, rules.one_off_share * 100.0)));
+                        format!("one-off mitigations of {} cover {:.0}% of the underlying overspend of {} (threshold {:.0}%)",
+                            o.pounds(), share * 100.0, gross.pounds(), rules.one_off_share * 100.0)));
                 }
             }
         }
@@ -910,8 +918,11 @@ pub fn check_with(
                 Some(total),
                 Some("forecast_outturn"),
                 format!(
-                    "the forecast outturn {managers} is outside the calibrated P10-P90 band {:.2} to {:.2} around the run-rate forecast {rr}",
-                    band.p10, band.p90
+                    "the forecast outturn {} is outside the calibrated P10-P90 band {} to {} around the run-rate forecast {}",
+                    managers.pounds(),
+                    Money::from_f64(band.p10).map_or_else(|_| format!("{:.2}", band.p10), |m| m.pounds().to_string()),
+                    Money::from_f64(band.p90).map_or_else(|_| format!("{:.2}", band.p90), |m| m.pounds().to_string()),
+                    rr.pounds()
                 ),
             ));
         }
@@ -925,7 +936,7 @@ pub fn check_with(
                 let abs = if delta < Money::ZERO { -delta } else { delta };
                 if abs > rules.movement_without_explanation && l.explanation.is_empty() {
                     out.push(finding("unexplained-movement", W, Some(l), Some("explanation"),
-                        format!("forecast moved by {delta} since last month with no explanation (threshold {})", rules.movement_without_explanation)));
+                        format!("forecast moved by {} since last month with no explanation (threshold {})", delta.pounds(), rules.movement_without_explanation.pounds())));
                 }
             }
         }
@@ -1139,7 +1150,7 @@ impl Calibration {
         let mut seen = std::collections::HashSet::new();
         for (i, h) in history.iter().enumerate() {
             let bad = |message: String| MonitoringError::History {
-                row: i + 1,
+                row: sheet_row(i),
                 message,
             };
             if !(1..=12).contains(&h.month) {
@@ -1224,14 +1235,14 @@ impl HistoryRow {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
                 .ok_or(MonitoringError::History {
-                    row: i + 1,
+                    row: sheet_row(i),
                     message: format!("{name} is empty"),
                 })
         };
         let money = |name: &str, i: usize| -> Result<Money, MonitoringError> {
             let text = cell(name, i)?;
             text.parse().map_err(|_| MonitoringError::History {
-                row: i + 1,
+                row: sheet_row(i),
                 message: format!("{name}: {text:?} is not an amount of money"),
             })
         };
@@ -1243,7 +1254,7 @@ impl HistoryRow {
                     .ok()
                     .filter(|m| m.fract() == 0.0 && (1.0..=12.0).contains(m))
                     .ok_or_else(|| MonitoringError::History {
-                        row: i + 1,
+                        row: sheet_row(i),
                         message: format!("month: {month_text:?} is not a month from 1 to 12"),
                     })? as usize;
                 Ok(HistoryRow {
@@ -1342,7 +1353,7 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
             .unwrap();
         assert_eq!(
             f.message,
-            "row 1 (\"ASC-01\"), column forecast_outturn: \"125000000.004\" has more than two decimal places: amounts are to the penny"
+            "row 2 (\"ASC-01\"), column forecast_outturn: \"125000000.004\" has more than two decimal places: amounts are to the penny"
         );
         for cell in ["1e-28", "7e27", "-5e28"] {
             let text = CLEAN.replace("61000000.00", cell);
@@ -1379,7 +1390,7 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
         assert_eq!(f.len(), 1);
         assert_eq!(
             f[0].message,
-            "row 1 (\"ASC-01\"), column forecast_outturn: blank; a line needs an amount (0 for none)"
+            "row 2 (\"ASC-01\"), column forecast_outturn: blank; a line needs an amount (0 for none)"
         );
         assert_eq!(report.exit_code(false), 1);
         // Every rule a check can report is in the catalogue.
@@ -1528,7 +1539,7 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
         .unwrap();
         assert_eq!(
             bad.findings[0].message,
-            "row 2 (\"WST-01\"), column m03: \"51OOOOO\" is not an amount of money"
+            "row 3 (\"WST-01\"), column m03: \"51OOOOO\" is not an amount of money"
         );
         let off = check(
             &table(&CLEAN.replace("TOTAL,,180000000.00", "TOTAL,,180000000.01")),
@@ -1539,7 +1550,7 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
         .unwrap();
         assert_eq!(
             off.findings[0].message,
-            "lines add to 180000000.00 but the TOTAL row says 180000000.01 (difference 0.01)"
+            "lines add to £180,000,000.00 but the TOTAL row says £180,000,000.01 (difference £0.01)"
         );
         // Actuals beyond the month reported on every line: one finding naming the table's month.
         let beyond = check(&table(CLEAN), Some(6), None, &Rules::default()).unwrap();
@@ -1579,7 +1590,7 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
         assert!(
             report.findings[0]
                 .message
-                .contains("cover 45% of the gross overspend of 11000000.00")
+                .contains("one-off mitigations of £5,000,000.00 cover 45% of the underlying overspend of £11,000,000.00")
         );
         assert_eq!((report.exit_code(false), report.exit_code(true)), (0, 1));
     }
@@ -1660,7 +1671,7 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
         let b = &t.bad_cells[0];
         assert_eq!(
             (b.row, b.column.as_str(), b.text.as_str()),
-            (1, "one_off_mitigations", "-5")
+            (2, "one_off_mitigations", "-5")
         );
         assert!(b.problem.starts_with("is negative"), "{}", b.problem);
     }
@@ -1748,7 +1759,7 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
         dup.push(rows[0].clone());
         assert_eq!(
             Calibration::from_history(&dup).unwrap_err().to_string(),
-            "history row 25: 1900/01 month 1 appears twice"
+            "history row 26: 1900/01 month 1 appears twice"
         );
     }
 

@@ -82,7 +82,7 @@ pub const TRACKER_RULES: [Rule; 5] = [
 /// One saving's row, as read (`None` where a cell is blank or unreadable).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackerRow {
-    /// Data row, from 1.
+    /// The row in the sheet or CSV file, the headings being row 1.
     pub row: usize,
     /// The saving's id.
     pub id: String,
@@ -130,7 +130,7 @@ impl Tracker {
             let id = cell("id", i).unwrap_or("").to_string();
             let mut bad = |column: &str, text: &str, problem: &str| {
                 out.bad_cells.push((
-                    i + 1,
+                    crate::monitoring::sheet_row(i),
                     id.clone(),
                     column.to_string(),
                     text.to_string(),
@@ -185,7 +185,7 @@ impl Tracker {
                 bad("year", y, "is not a financial year label like 2019/20");
             }
             out.rows.push(TrackerRow {
-                row: i + 1,
+                row: crate::monitoring::sheet_row(i),
                 id: id.clone(),
                 name: cell("name", i).unwrap_or("").to_string(),
                 directorate: cell("directorate", i).map(str::to_string),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import datasets, examples, excel, monitoring, plot, report, resilience, schema, tracker
 from ._fiscalrisk import __version__
+from ._present import present
 from .distributions import (
     Discrete,
     Distribution,
@@ -62,6 +63,7 @@ __all__ = [
     "excel",
     "monitoring",
     "plot",
+    "present",
     "referendum_principles",
     "report",
     "resilience",

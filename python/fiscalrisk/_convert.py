@@ -225,3 +225,27 @@ def json_object(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError(f"JSON: the top level is a {type(data).__name__}, not an object")
     return data
+
+
+def sheet_row(index: int) -> int:
+    """The row a person sees for a frame's ``index``th row (from 0): the sheet's own row
+    number, the headings being row 1 (as the monitoring check counts)."""
+    return index + 2
+
+
+def name_frame_row(error: Exception, collection: str, ids: list[Any]) -> Exception:
+    """``error`` (a :class:`ValidationError` from rows built out of a DataFrame) with the row a
+    person sees in the sheet and the item's id put first: ``risks[1].probability: ...`` becomes
+    ``row 3 ("games"), risks[1].probability: ...``. Other errors are returned as they are."""
+    import re
+
+    from .exceptions import ValidationError
+
+    text = str(error)
+    found = re.match(rf"{re.escape(collection)}\[(\d+)\]", text)
+    if not isinstance(error, ValidationError) or not found or int(found.group(1)) >= len(ids):
+        return error
+    index = int(found.group(1))
+    item = ids[index]
+    label = f' ("{item}")' if item is not None and str(item) != "" else ""
+    return ValidationError(f"row {sheet_row(index)}{label}, {text}")

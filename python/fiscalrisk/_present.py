@@ -112,8 +112,17 @@ def millions(x: Optional[float], deficit: bool = False) -> str:
 
 
 def present(df: pl.DataFrame, labels: Optional[dict[str, tuple[str, str]]] = None) -> pl.DataFrame:
-    """``df`` as text for a person: each known column labelled and formatted (others as they
-    are); ``labels`` overrides :data:`LABELS` where a column means something else here."""
+    """``df`` as text for a person (``fr.present``): each known column labelled and formatted
+    (others as they are); ``labels`` maps a column to its ``(label, format)`` where it means
+    something else here or is not known: ``"pct"`` (a probability), ``"m"`` (£, shown in £m),
+    ``"balance"`` (£m, a negative balance called a deficit) or ``"text"``. For reading, in a
+    notebook or a paper; compute with the DataFrame it came from.
+
+    >>> import polars as pl, fiscalrisk as fr
+    >>> t = pl.DataFrame({"year": ["2020/21"], "reserves_p5": [-6.7e6], "p_exhausted": [0.0587]})
+    >>> fr.present(t).row(0, named=True)
+    {'Year': '2020/21', 'Usable reserves, 1 in 20 worst (£m)': 'deficit 6.7', 'Usable reserves exhausted, by this year (cumulative)': '5.9%'}
+    """
     known = {**LABELS, **(labels or {})}
     out: dict[str, list[str]] = {}
     for column in df.columns:

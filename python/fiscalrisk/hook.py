@@ -4,7 +4,7 @@ rule failed, 2 a table could not be read), so a commit with a broken table is st
 
 >>> from fiscalrisk import datasets
 >>> main([str(datasets.monitoring_example_path(8))])  # doctest: +ELLIPSIS
-warning[one-off-share] row 6, line TOTAL, one_off_mitigations: ...
+warning[one-off-share] row 7 ("TOTAL"), column one_off_mitigations: ...
 OK: monitoring_2018_19_m08.csv, month 8: 0 errors, 1 warning
 0
 """

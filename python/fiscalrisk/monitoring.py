@@ -172,9 +172,15 @@ class CheckReport:
         lines = []
         for raw in self.findings.iter_rows(named=True):
             f = {k: _printable(v) if isinstance(v, str) else v for k, v in raw.items()}
-            where = ", ".join(
-                x for x in (f"row {f['row']}" if f["row"] is not None else "", f"line {f['line_id']}" if f["line_id"] else "", f["column"] or "") if x
-            )
+            # The place as the core's own messages give it: row 5 ("ADU-01"), column m07 (the
+            # row in the sheet or file, the headings being row 1).
+            where = ""
+            if f["row"] is not None:
+                where = f"row {f['row']}" + (f' ("{f["line_id"]}")' if f["line_id"] else "")
+            elif f["line_id"]:
+                where = f'line "{f["line_id"]}"'
+            if f["column"]:
+                where = f"{where}, column {f['column']}" if where else f"column {f['column']}"
             # A message that names its own row and column is not prefixed with them again.
             if f["row"] is not None and f["message"].startswith(f"row {f['row']} ("):
                 where = ""
@@ -391,8 +397,9 @@ def _check_csv_rows(path: Path, data: bytes, width: int) -> None:
     import csv
 
     text = data.decode("utf-8-sig", errors="replace")
-    for number, fields in enumerate(csv.reader(io.StringIO(text, newline="")), start=0):
-        if number and len(fields) > width:
+    # Rows as a spreadsheet numbers them: the headings are row 1.
+    for number, fields in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        if number > 1 and len(fields) > width:
             grouped = [f for f in fields if f.strip().isdigit() and len(f.strip()) == 3]
             hint = (" (an amount with thousands separators, such as 28,056,000, must be in quotes or "
                     "written without them)") if grouped else ""
@@ -566,7 +573,7 @@ def _in_year_position(frame: pl.DataFrame) -> tuple[Distribution, Decimal]:
         stated = Decimal(0) if total is None else Decimal(str(total))
         if cells and sum(cells, Decimal(0)) != stated:
             raise ValidationError(
-                f"{column}: the lines add to {sum(cells, Decimal(0))} but the TOTAL row says {stated}; "
+                f"{column}: the lines add to £{sum(cells, Decimal(0)):,.2f} but the TOTAL row says £{stated:,.2f}; "
                 "the hand-over reads the TOTAL row, so the lines must add up to it"
             )
     budget = float(f["budget"])

@@ -24,7 +24,8 @@ from typing import Any, Iterable, Iterator, Mapping, Union
 import polars as pl
 
 from . import _fiscalrisk as _native
-from ._convert import html_table, json_object, money_in, money_out, nest, num, pounds, read_json_object, read_path, real, utf8_text
+from ._convert import (html_table, json_object, money_in, money_out, name_frame_row, nest, num, pounds, read_json_object,
+                       read_path, real, sheet_row, utf8_text)
 from .distributions import Distribution, clean_spec
 from .exceptions import FiscalRiskWarning, ValidationError
 
@@ -362,8 +363,9 @@ class RiskRegister:
         text separated by ``;``), and optionally ``profile`` (text ``"2019/20: 0.4; 2020/21:
         0.6"``), ``recurring``, ``share``, ``cap``, ``category``, ``owner``. Empty cells are
         left out; numbers given as text (a CSV read with every column as text) are parsed; a
-        cell that is not a number is reported by the frame's row (from 0) and column. Row ``i``
-        is ``risks[i]`` in the core's messages. Other columns are not read, with a
+        cell that is not a number is reported by its row in the sheet (the headings being row 1,
+        so the frame's row ``i`` is row ``i + 2``), the risk's id and the column; the core's
+        messages name the same row and id before ``risks[i]``. Other columns are not read, with a
         :class:`FiscalRiskWarning` naming them.
         """
         missing = [c for c in ("id", "name", "probability", "dist") if c not in df.columns]
@@ -377,7 +379,10 @@ class RiskRegister:
                 stacklevel=2,
             )
         risks = [_row_to_risk(row, i) for i, row in enumerate(df.iter_rows(named=True))]
-        return cls(risks, correlations, first_year, years, strict=strict)
+        try:
+            return cls(risks, correlations, first_year, years, strict=strict)
+        except ValidationError as e:
+            raise name_frame_row(e, "risks", df["id"].to_list()) from None
 
     def to_frame(self) -> pl.DataFrame:
         """One row per risk with the columns :meth:`from_frame` reads."""
@@ -506,7 +511,7 @@ def _number(value: Any, index: int, column: str, risk_id: Any) -> Any:
         return value
     parsed = _native.parse_number(value)
     if parsed is None:
-        raise ValidationError(f"row {index} ({risk_id!r}), column {column}: {value!r} is not a number")
+        raise ValidationError(f"row {sheet_row(index)} ({risk_id!r}), column {column}: {value!r} is not a number")
     return parsed
 
 

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping, Optional
 import polars as pl
 
 from . import _fiscalrisk as _native
+from ._convert import name_frame_row
 from .exceptions import FiscalRiskWarning, ValidationError
 from ._programme import RAGS, delivery_models, star_chamber
 from .plan import PlanResult, Scenario, _plain
@@ -133,7 +134,13 @@ class SavingsProgramme:
                                             "rag": pl.String, "recurring": pl.Boolean})
         if not self.savings:
             raise ValidationError("savings: the programme has no savings")
-        self._scenario()  # validates
+        try:
+            self._scenario()  # validates
+        except ValidationError as e:
+            if not isinstance(savings, pl.DataFrame) or "id" not in savings.columns:
+                raise
+            # A sheet's error names its row there and the saving's id.
+            raise name_frame_row(e, "savings", savings["id"].to_list()) from None
 
     def _scenario(self, until: Optional[str] = None) -> Scenario:
         years = [] if until is None else [_native.financial_year_start(until)]

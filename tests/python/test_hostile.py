@@ -336,7 +336,7 @@ def test_a_blank_forecast_fails_the_check_even_when_the_total_agrees(tmp_path: P
     done = run("check", str(table), "--format", "json")
     assert done.returncode == 1
     found = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "missing-amount"]
-    assert [(f["row"], f["column"]) for f in found] == [(1, "forecast_outturn")]
+    assert [(f["row"], f["column"]) for f in found] == [(2, "forecast_outturn")]
     junit = run("check", str(table), "--format", "junit").stdout
     assert 'name="missing-amount"' in junit and "blank; a line needs an amount" in junit
 
@@ -346,7 +346,7 @@ def test_from_frame_blames_the_cell_that_is_wrong_and_parses_numeric_text() -> N
 
     df = pl.DataFrame({"id": ["a", "b"], "name": ["A", "B"], "probability": [0.5, 0.4], "dist": ["uniform", "uniform"],
                        "low": [1e6, 1e6], "high": ["5000000", "£4m"]})
-    with pytest.raises(fr.ValidationError, match=r"^row 1 \('b'\), column high: '£4m' is not a number$"):
+    with pytest.raises(fr.ValidationError, match=r"^row 3 \('b'\), column high: '£4m' is not a number$"):
         fr.RiskRegister.from_frame(df, first_year="2019/20")
     as_text = df.with_columns(pl.col("high").replace("£4m", "4,000,000")).select(pl.all().cast(pl.String))
     reg = fr.RiskRegister.from_frame(as_text, first_year="2019/20")
@@ -466,7 +466,7 @@ def test_a_boolean_excel_cell_is_not_an_amount(tmp_path: Path) -> None:
     book.close()
     done = run("check", str(path), "--format", "json")
     assert done.returncode == 1, done.stdout
-    found = [f for f in json.loads(done.stdout)["findings"] if f.get("column") == "budget" and f.get("row") == 1]
+    found = [f for f in json.loads(done.stdout)["findings"] if f.get("column") == "budget" and f.get("row") == 2]  # Excel's row 2
     assert found and "not an amount" in found[0]["message"], found
 
 
@@ -764,11 +764,12 @@ def test_check_says_each_place_once_and_names_a_ragged_row(tmp_path: Path) -> No
     bad = tmp_path / "abc.csv"
     bad.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
     first = run("check", str(bad)).stdout.splitlines()[0]
-    assert first.count("row 1") == 1 and first.count("forecast_outturn") == 1, first
+    # Rows as the spreadsheet numbers them: the first line under the headings is row 2.
+    assert first.count("row 2") == 1 and first.count("forecast_outturn") == 1, first
     rows = [r.split(",") for r in lines[1:]]
     rows[0][header.index("forecast_outturn")] = "28,056,000"
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
     done = run("check", str(ragged))
-    assert done.returncode == 2 and "row 1 has 23 fields but the header has 21" in done.stderr
+    assert done.returncode == 2 and "row 2 has 23 fields but the header has 21" in done.stderr
     assert "28,056,000, must be in quotes" in done.stderr and "truncate_ragged_lines" not in done.stderr

@@ -67,10 +67,10 @@ def test_each_rule_trips_and_outputs_parse(tmp_path: Path, rule: str) -> None:
 def test_messages_name_row_column_and_text() -> None:
     data = fr.monitoring.read(pl.read_csv(FIXTURES["not-a-number"].encode(), infer_schema=False))
     messages = fr.monitoring.check(data).findings["message"].to_list()
-    assert 'row 2 ("WST-01"), column m03: "51OOOOO" is not an amount of money' in messages
+    assert 'row 3 ("WST-01"), column m03: "51OOOOO" is not an amount of money' in messages
     data = fr.monitoring.read(pl.read_csv(FIXTURES["totals"].encode(), infer_schema=False))
     assert fr.monitoring.check(data).findings["message"][0] == (
-        "lines add to 180000000.00 but the TOTAL row says 180000000.01 (difference 0.01)"
+        "lines add to £180,000,000.00 but the TOTAL row says £180,000,000.01 (difference £0.01)"
     )
 
 
@@ -90,10 +90,10 @@ def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     assert broken.returncode == 2 and "cannot be read as a table" in broken.stderr
     too_many = cli(write(tmp_path, "long.csv", CLEAN + "X" + ",1" * 40 + "\n"))
     # The row that has more fields than the header is named (issue 37).
-    assert too_many.returncode == 2 and "row 4 has 41 fields but the header has 21" in too_many.stderr
+    assert too_many.returncode == 2 and "row 5 has 41 fields but the header has 21" in too_many.stderr
     # polars pads a short row with empty cells: the check then fails on them, naming the row.
     short = cli(write(tmp_path, "short.csv", CLEAN + "X,1,2\n"))
-    assert short.returncode == 1 and "row 4, line X" in short.stdout
+    assert short.returncode == 1 and 'row 5 ("X"), column budget' in short.stdout
 
 
 def test_actuals_beyond_the_month_reported(tmp_path: Path) -> None:
@@ -219,7 +219,7 @@ def test_history_errors_and_fallback() -> None:
     two_years = history.filter(pl.col("year").is_in(["2013/14", "2014/15"]))
     assert fr.monitoring.calibrate(two_years).table.equals(fr.monitoring.Calibration.default().table)
     bad = history.with_columns(month=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("13")).otherwise(pl.col("month")))
-    with pytest.raises(fr.ValidationError, match='history row 1: month: "13" is not a month from 1 to 12'):
+    with pytest.raises(fr.ValidationError, match='history row 2: month: "13" is not a month from 1 to 12'):
         fr.monitoring.calibrate(bad)
     with pytest.raises(fr.ValidationError, match="columns: missing outturn"):
         fr.monitoring.calibrate(history.drop("outturn"))
@@ -258,7 +258,7 @@ def test_forecast_reads_amounts_as_the_check_does() -> None:
     f = fr.monitoring.forecast(fr.monitoring.read(pl.read_csv(pounds.encode(), infer_schema=False)))
     assert f["budget"][0] == Decimal("120000000.00")
     bad = fr.monitoring.read(pl.read_csv(CLEAN.replace("125000000.00", "12S000000").encode(), infer_schema=False))
-    with pytest.raises(fr.ValidationError, match=r"row 1 \('ASC-01'\), column forecast_outturn: '12S000000' is not an amount"):
+    with pytest.raises(fr.ValidationError, match=r"row 2 \('ASC-01'\), column forecast_outturn: '12S000000' is not an amount"):
         fr.monitoring.forecast(bad)
     with pytest.raises(fr.ValidationError, match="month: 13 is not between 1 and 12"):
         fr.monitoring.forecast(fr.monitoring.read(pl.read_csv(CLEAN.encode(), infer_schema=False)), month=13)
