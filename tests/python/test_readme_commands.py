@@ -39,18 +39,22 @@ RUN_BY_CI = {
 PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]*(\.[a-z]+)?$")
 
 
-def commands() -> list[str]:
-    found: list[str] = []
+def sequences() -> list[list[str]]:
+    """The README's commands: each ``bash`` block's lines in order (one sequence: a later line
+    may read what an earlier one wrote), then each inline command alone."""
+    found: list[list[str]] = []
     for block in re.finditer(r"```bash\n(.*?)```", README, re.S):
-        for line in block.group(1).replace("\\\n", " ").splitlines():
-            line = line.split("  #")[0].strip()
-            if line:
-                found.append(" ".join(line.split()))
+        lines = [line.split("  #")[0].strip() for line in block.group(1).replace("\\\n", " ").splitlines()]
+        found.append([" ".join(line.split()) for line in lines if line])
     for span in re.finditer(r"`([^`\n]+(?:\n[^`\n]+)?)`", README):
         text = " ".join(span.group(1).split())
         if text.startswith(("fiscalrisk ", "bash ", "python ", "source ")):
-            found.append(text)
-    return list(dict.fromkeys(found))
+            found.append([text])
+    return found
+
+
+def commands() -> list[str]:
+    return list(dict.fromkeys(c for sequence in sequences() for c in sequence))
 
 
 def is_usage(command: str) -> bool:
@@ -68,19 +72,24 @@ def test_the_readme_has_the_commands_this_test_expects() -> None:
     assert "bash scripts/demo.sh" in (ROOT / "scripts" / "test.sh").read_text(), "CI runs the demo as written"
 
 
-@pytest.mark.parametrize("command", [c for c in commands() if c.startswith("fiscalrisk ") and not is_usage(c)])
-def test_a_readme_command_runs_as_written(command: str, tmp_path: Path) -> None:
+def runnable(sequence: list[str]) -> list[str]:
+    return [c for c in sequence if c.startswith("fiscalrisk ") and not is_usage(c)]
+
+
+@pytest.mark.parametrize("sequence", [runnable(q) for q in sequences() if runnable(q)], ids=lambda q: q[0][:60])
+def test_readme_commands_run_as_written(sequence: list[str], tmp_path: Path) -> None:
     (tmp_path / "python").symlink_to(ROOT / "python")
-    shell = command.replace("fiscalrisk ", f"{shlex.quote(sys.executable)} -m fiscalrisk ")
-    done = subprocess.run(["bash", "-c", shell], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"{command}\n{done.stderr}"
-    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
-    out = re.search(r"(?:>|-o|--out)\s+(\S+)", command)
-    if out:
-        written = tmp_path / out.group(1)
-        assert written.exists() and written.stat().st_size > 0, f"{command} wrote no {out.group(1)}"
-    elif "|" not in command:
-        assert done.stdout.strip(), f"{command} printed nothing"
+    for command in sequence:
+        shell = command.replace("fiscalrisk ", f"{shlex.quote(sys.executable)} -m fiscalrisk ")
+        done = subprocess.run(["bash", "-c", shell], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{command}\n{done.stderr}"
+        assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+        out = re.search(r"(?:>|-o|--out)\s+(\S+)", command) or re.search(r"init \S+ (\S+)$", command)
+        if out:
+            written = tmp_path / out.group(1)
+            assert written.exists() and written.stat().st_size > 0, f"{command} wrote no {out.group(1)}"
+        elif "|" not in command:
+            assert done.stdout.strip(), f"{command} printed nothing"
 
 
 @pytest.mark.parametrize("command", [c for c in commands() if c.startswith("fiscalrisk ") and is_usage(c)])
