@@ -139,17 +139,28 @@ def present(df: pl.DataFrame, labels: Optional[dict[str, tuple[str, str]]] = Non
 
 def text_table(df: pl.DataFrame, width: int = 40, labels: Optional[dict[str, tuple[str, str]]] = None) -> str:
     """``df`` as a plain text table for a terminal: labels and formats from :data:`LABELS`,
-    text left-aligned and figures right-aligned, each cell cut to ``width`` characters (with
-    "...") and headers wrapped rather than cut."""
+    text left-aligned and figures right-aligned; a text cell longer than ``width`` characters
+    wraps onto further lines of its row (up to three, then "…"), so a name is read whole, and
+    headers wrap rather than being cut."""
     import textwrap
 
     known = {**LABELS, **(labels or {})}
     kinds = [known.get(c, (c, "text"))[1] for c in df.columns]
     shown = present(df, labels)
-    cells = [[(v if len(v) <= width else v[: width - 1] + "…") for v in shown[c].to_list()] for c in shown.columns]
+
+    def wrap(v: str) -> list[str]:
+        if len(v) <= width:
+            return [v]
+        lines = textwrap.wrap(v, width, break_long_words=True) or [""]
+        if len(lines) > 3:
+            lines = lines[:3]
+            lines[2] = lines[2][: width - 1] + "…"
+        return lines
+
+    cells = [[wrap(v) for v in shown[c].to_list()] for c in shown.columns]
     widths = []
     for header, column, kind in zip(shown.columns, cells, kinds):
-        longest = max([len(v) for v in column] + [0])
+        longest = max([len(part) for v in column for part in v] + [0])
         # Figures take narrow columns under wrapped headers; text its own width.
         room = 16 if kind != "text" else min(len(header), width)
         widths.append(max(longest, room, max((len(w) for w in header.split()), default=0)))
@@ -164,7 +175,11 @@ def text_table(df: pl.DataFrame, width: int = 40, labels: Optional[dict[str, tup
         lines.append("  ".join(parts).rstrip())
     lines.append("  ".join("-" * w for w in widths))
     for r in range(shown.height):
-        parts = [cells[i][r].ljust(w) if kind == "text" else cells[i][r].rjust(w)
-                 for i, (w, kind) in enumerate(zip(widths, kinds))]
-        lines.append("  ".join(parts).rstrip())
+        height = max(len(cells[i][r]) for i in range(len(widths)))
+        for k in range(height):
+            parts = []
+            for i, (w, kind) in enumerate(zip(widths, kinds)):
+                part = cells[i][r][k] if k < len(cells[i][r]) else ""
+                parts.append(part.ljust(w) if kind == "text" else part.rjust(w))
+            lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)

@@ -143,3 +143,9 @@ def test_figures_are_presented_in_finance_language() -> None:
 
     lines = text_table(pl.DataFrame({"name": ["a", "bb"], "p_exhausted": [0.1, 0.2]})).splitlines()
     assert lines[0].startswith("Name") and lines[-1].startswith("bb") and lines[-1].endswith("20.0%")
+    # Issue 37: names were cut ("Highways PFI dispute: settlement and tr…"); they wrap whole.
+    name = "Highways PFI dispute: settlement and transition costs"
+    lines = text_table(pl.DataFrame({"name": [name, "b"], "p_exhausted": [0.1, 0.2]}), width=30).splitlines()
+    body = lines[next(i for i, line in enumerate(lines) if line.startswith("---")) + 1:]
+    assert " ".join(line[:30].strip() for line in body[:-1]) == name and body[0].endswith("10.0%")
+    assert body[-1].startswith("b ") and "…" not in "".join(lines)
