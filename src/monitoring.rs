@@ -125,6 +125,15 @@ pub const MAX_ROWS: usize = 100_000;
 /// twelve months of actuals.
 pub const MAX_COLUMNS: usize = 1_000;
 
+/// A cell's text as a message quotes it: a number written out in hundreds of digits (an xlsx
+/// reader expands 1E+308 so) is given in scientific form, as the spreadsheet shows it.
+fn shown_number(text: &str) -> String {
+    match text.trim().parse::<f64>() {
+        Ok(v) if text.len() > 24 && v.is_finite() => format!("{v:e}"),
+        _ => text.to_string(),
+    }
+}
+
 /// The row a person sees for the `i`th data row (from 0): the sheet's or CSV file's own row
 /// number, the headings being row 1, as Excel numbers it.
 pub fn sheet_row(i: usize) -> usize {
@@ -406,7 +415,7 @@ impl Table {
                     }
                     Err(_) => "is not an amount of money".to_string(),
                 };
-                bad.push((name.to_string(), text.to_string(), problem));
+                bad.push((name.to_string(), shown_number(text), problem));
                 None
             };
             let budget = amount("budget");
@@ -1354,6 +1363,20 @@ TOTAL,,180000000.00,15100000,15200000,15400000,14900000,14900000,15400000,158000
         assert_eq!(
             f.message,
             "row 2 (\"ASC-01\"), column forecast_outturn: \"125000000.004\" has more than two decimal places: amounts are to the penny"
+        );
+        // An xlsx reader writes 1E+308 out in 309 digits: the message gives it as the sheet does.
+        let digits = format!("{:.0}", 1e308_f64);
+        let report = check(
+            &table(&CLEAN.replace("125000000.00", &digits)),
+            None,
+            None,
+            &Rules::default(),
+        )
+        .unwrap();
+        let f = &report.findings[0];
+        assert_eq!(
+            f.message,
+            "row 2 (\"ASC-01\"), column forecast_outturn: \"1e308\" is beyond the 1e15 pounds that fiscalrisk accepts"
         );
         for cell in ["1e-28", "7e27", "-5e28"] {
             let text = CLEAN.replace("61000000.00", cell);

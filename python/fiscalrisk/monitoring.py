@@ -181,10 +181,13 @@ class CheckReport:
                 where = f'line "{f["line_id"]}"'
             if f["column"]:
                 where = f"{where}, column {f['column']}" if where else f"column {f['column']}"
-            # A message that names its own row and column is not prefixed with them again.
+            # A message that names its own row and column is not prefixed with them again; it
+            # reads as the others do: error[rule] row 2 ("ADU-01"), column X: ...
+            head = f"{f['severity']}[{f['rule']}]"
             if f["row"] is not None and f["message"].startswith(f"row {f['row']} ("):
-                where = ""
-            lines.append(f"{f['severity']}[{f['rule']}] {where}: {f['message']}" if where else f"{f['severity']}[{f['rule']}]: {f['message']}")
+                lines.append(f"{head} {f['message']}")
+            else:
+                lines.append(f"{head} {where}: {f['message']}" if where else f"{head}: {f['message']}")
         verdict = "FAIL" if self.exit_code(strict) else "OK"
         def count(n: int, word: str) -> str:
             return f"{n} {word}" if n == 1 else f"{n} {word}s"

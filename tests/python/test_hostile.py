@@ -773,3 +773,63 @@ def test_check_says_each_place_once_and_names_a_ragged_row(tmp_path: Path) -> No
     done = run("check", str(ragged))
     assert done.returncode == 2 and "row 2 has 23 fields but the header has 21" in done.stderr
     assert "28,056,000, must be in quotes" in done.stderr and "truncate_ragged_lines" not in done.stderr
+
+
+def test_ctrl_c_twice_while_a_table_is_read_exits_130_with_one_line(tmp_path: Path) -> None:
+    # Issue 38, item 14: Ctrl-C during a hostile CSV parse exited 5.6-15.5 s later, with a
+    # second KeyboardInterrupt inside the handler's print, two tracebacks and death by signal.
+    # The row guard now refuses such a table within a second (100,000 rows at most); here the
+    # read is made to block until interrupted, and Ctrl-C comes twice, 50 ms apart.
+    import signal
+    import time
+
+    table = tmp_path / "m08.csv"
+    table.write_text(EXAMPLE_M8)
+    script = (
+        "import sys, time\n"
+        "import fiscalrisk.monitoring as mon\n"
+        "from fiscalrisk.__main__ import main\n"
+        "def slow(*args, **kwargs):\n"
+        "    print('reading', flush=True)\n"
+        "    while True:\n"
+        "        time.sleep(0.01)\n"
+        "mon.read = slow\n"
+        f"sys.exit(main(['check', {str(table)!r}]))\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stdout.readline().strip() == "reading"
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, err)
+    assert err.strip() == "fiscalrisk: interrupted" and "Traceback" not in err, err
+    assert time.monotonic() - start < 5
+
+
+def test_a_1e308_excel_cell_is_named_with_its_row_and_quoted_as_the_sheet_shows_it(tmp_path: Path) -> None:
+    # Issue 38, item 15: a 1E+308 xlsx cell gave a polars strict_cast(Int64) message naming no
+    # row; then a 309-digit number (the xlsx reader writes the float out in full).
+    import xlsxwriter
+
+    path = tmp_path / "huge.xlsx"
+    lines = [r.split(",") for r in EXAMPLE_M8.splitlines()]
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    column = lines[0].index("forecast_outturn")
+    for r, row in enumerate(lines):
+        for c, cell in enumerate(row):
+            if r == 1 and c == column:
+                sheet.write_number(r, c, 1e308)
+            elif r > 0 and cell and cell.lstrip("-").replace(".", "", 1).isdigit():
+                sheet.write_number(r, c, float(cell))
+            else:
+                sheet.write_string(r, c, cell)
+    book.close()
+    done = run("check", str(path))
+    assert done.returncode == 1, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith('error[not-a-number] row 2 ("ADU-01"), column forecast_outturn: "1e308" is beyond'), first
+    assert len(first) < 200

@@ -44,8 +44,8 @@ def test_each_rule_fires_on_its_case_only() -> None:
     bad = tracker(["greenish", "green"], forecast=["£5m", ""])
     found = fr.tracker.check(fr.tracker.read(bad))
     assert rules(found) == ["unreadable-cell"] * 3
-    assert 'row 1 ("S-0"), column rag: "greenish" is not one of delivered, green, amber, red' in found.findings["message"]
-    assert 'row 2 ("S-1"), column forecast_delivery: "" is blank; every saving needs it' in found.findings["message"]
+    assert 'row 2 ("S-0"), column rag: "greenish" is not one of delivered, green, amber, red' in found.findings["message"]
+    assert 'row 3 ("S-1"), column forecast_delivery: "" is blank; every saving needs it' in found.findings["message"]
 
 
 def test_an_improvement_needs_a_reason() -> None:
