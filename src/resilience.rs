@@ -1,7 +1,8 @@
 //! Financial resilience indicators from published returns, ranked within a peer group.
 //!
-//! The indicators follow the published CIPFA Financial Resilience Index: each describes one
-//! way a council can run short, from figures every English authority publishes in its Revenue
+//! Eight of the indicators are those of CIPFA's Financial Resilience Index and four are the
+//! library's own (the `origin` of each in [`INDICATORS`]): each describes one way a council can
+//! run short, from figures every English authority publishes in its Revenue
 //! Summary (RS) return. All use *usable* reserves: earmarked plus unallocated, excluding
 //! schools' and public health reserves (which a council cannot spend on its own pressures).
 //!
@@ -28,14 +29,18 @@
 //! (a council that starts borrowing is seen by `gross_debt_to_nre`).
 //!
 //! **The window.** An indicator of change uses the year itself and up to two years before it
-//! whose reserves the table holds for the same authority, consecutively (`history_years` says how many were used). The
-//! change of a year is its own return's 31 March less its own 1 April, so a later restatement
-//! of an opening balance does not count as a movement.
+//! whose reserves the table holds for the same authority, consecutively (`history_years` says
+//! how many were used). Both read year-end levels, as CIPFA's index does: usable reserves at
+//! the year's 31 March against the level the window opens at (the first year's 1 April), so a
+//! restated balance counts as the movement it is. On the 2017/18 returns this reproduces the
+//! 12 principal councils CIPFA found would exhaust their reserves within four years (CIPFA,
+//! Financial Resilience Index briefing, December 2018). A change over one or two years (the
+//! 2015/16 and 2016/17 returns) is ranked only among windows of the same length.
 //!
 //! **Reserves sustainability.** With `d` the mean yearly change in usable reserves over the
-//! window: when reserves are not falling (`d >= 0`) the indicator is [`SUSTAINABILITY_CAP`]
-//! years (CIPFA's convention); when usable reserves at 31 March are zero or less it is 0;
-//! otherwise it is `reserves / -d`, capped at [`SUSTAINABILITY_CAP`].
+//! window: when usable reserves at 31 March are zero or less the indicator is 0 (the riskiest,
+//! falling or not); when they are not falling (`d >= 0`) it is [`SUSTAINABILITY_CAP`] years
+//! (CIPFA's convention); otherwise it is `reserves / -d`, capped at [`SUSTAINABILITY_CAP`].
 //!
 //! **Undefined values.** A ratio to net revenue expenditure is missing when that expenditure
 //! is zero or negative (levying and national-park bodies), or when an input is missing (the
@@ -191,6 +196,10 @@ pub struct Indicator {
     /// A stated absolute threshold: beyond it (below for `lower`, above for `higher`) the
     /// indicator is an alarm whatever its percentile.
     pub alarm: Option<f64>,
+    /// `CIPFA` for the indicators of CIPFA's Financial Resilience Index (as far as these
+    /// returns allow: its gross external debt is scaled here), `fiscalrisk` for the library's
+    /// own.
+    pub origin: &'static str,
 }
 
 impl Indicator {
@@ -204,17 +213,22 @@ impl Indicator {
     }
 }
 
+/// The theme of the indicators of change, ranked among windows of the same length.
+const TRAJECTORY: &str = "reserves trajectory";
+
 /// The indicators, in the order of [`Row::values`].
 pub const INDICATORS: [Indicator; 12] = [
     Indicator {
         name: "reserves_sustainability",
+        origin: "CIPFA",
         theme: "reserves trajectory",
         riskier: Riskier::Lower,
-        description: "years until usable reserves run out at the mean depletion of the last three years (capped at 100)",
+        description: "years until usable reserves run out at the mean yearly fall in their year-end level over the last three years (capped at 100; 0 with none)",
         alarm: Some(2.0),
     },
     Indicator {
         name: "reserves_to_nre",
+        origin: "CIPFA",
         theme: "reserves depth",
         riskier: Riskier::Lower,
         description: "usable reserves (earmarked and unallocated) at 31 March / net revenue expenditure",
@@ -222,6 +236,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "unallocated_reserves_to_nre",
+        origin: "CIPFA",
         theme: "reserves depth",
         riskier: Riskier::Lower,
         description: "unallocated reserves at 31 March / net revenue expenditure",
@@ -229,6 +244,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "earmarked_reserves_to_nre",
+        origin: "CIPFA",
         theme: "reserves depth",
         riskier: Riskier::Lower,
         description: "earmarked reserves at 31 March / net revenue expenditure",
@@ -236,6 +252,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "change_in_reserves",
+        origin: "CIPFA",
         theme: "reserves trajectory",
         riskier: Riskier::Lower,
         description: "change in usable reserves over the last three years, as a fraction of the opening level",
@@ -243,6 +260,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "interest_payable_to_nre",
+        origin: "CIPFA",
         theme: "debt service",
         riskier: Riskier::Higher,
         description: "external interest payable / net revenue expenditure",
@@ -250,6 +268,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "capital_financing_to_nre",
+        origin: "fiscalrisk",
         theme: "debt service",
         riskier: Riskier::Higher,
         description: "interest, minimum revenue provision and leasing / net revenue expenditure",
@@ -257,6 +276,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "council_tax_to_nre",
+        origin: "CIPFA",
         theme: "funding",
         riskier: Riskier::Lower,
         description: "council tax requirement / net revenue expenditure",
@@ -264,6 +284,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "gross_debt_to_nre",
+        origin: "CIPFA",
         theme: "debt stock",
         riskier: Riskier::Higher,
         description: "outstanding borrowing at 31 March / net revenue expenditure",
@@ -271,6 +292,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "net_debt_to_nre",
+        origin: "fiscalrisk",
         theme: "debt stock",
         riskier: Riskier::Higher,
         description: "borrowing less investments at 31 March / net revenue expenditure",
@@ -278,6 +300,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "borrowing_growth",
+        origin: "fiscalrisk",
         theme: "debt stock",
         riskier: Riskier::Higher,
         description: "borrowing at 31 March over borrowing two years earlier, minus one",
@@ -285,6 +308,7 @@ pub const INDICATORS: [Indicator; 12] = [
     },
     Indicator {
         name: "investments_to_nre",
+        origin: "fiscalrisk",
         theme: "debt stock",
         riskier: Riskier::Higher,
         description: "investments at 31 March / net revenue expenditure",
@@ -396,10 +420,11 @@ pub struct Row {
 /// Reserves sustainability from usable reserves at the end of a year and the mean yearly
 /// change over the window (the module's rule).
 pub fn sustainability(usable_close: f64, mean_change: f64) -> f64 {
-    if mean_change >= 0.0 {
-        SUSTAINABILITY_CAP
-    } else if usable_close <= 0.0 {
+    if usable_close <= 0.0 {
+        // No usable reserves is the riskiest position, whether or not they are still falling.
         0.0
+    } else if mean_change >= 0.0 {
+        SUSTAINABILITY_CAP
     } else {
         (usable_close / -mean_change).min(SUSTAINABILITY_CAP)
     }
@@ -418,16 +443,16 @@ pub fn values(window: &[&Figures], borrowing_before: Option<f64>) -> Vec<Option<
     let f = window[window.len() - 1];
     let nre = f.net_revenue_expenditure.filter(|x| *x > 0.0);
     let ratio = |x: Option<f64>| Some(x? / nre?);
-    let changes: Option<Vec<f64>> = window
-        .iter()
-        .map(|w| Some(w.usable_close()? - w.usable_open()?))
-        .collect();
+    // Both trajectory indicators read year-end levels: the 31 March of the year against the
+    // level the window opens at (the first year's 1 April), as CIPFA's index does, so a
+    // restated balance counts as the movement it is.
     let close = f.usable_close();
-    let sustain = match (&changes, close) {
-        (Some(c), Some(r)) => Some(sustainability(r, c.iter().sum::<f64>() / c.len() as f64)),
+    let open = window[0].usable_open();
+    let sustain = match (open, close) {
+        (Some(o), Some(c)) => Some(sustainability(c, (c - o) / window.len() as f64)),
         _ => None,
     };
-    let chg = match (window[0].usable_open(), close) {
+    let chg = match (open, close) {
         (Some(o), Some(c)) => change(c, o),
         _ => None,
     };
@@ -615,9 +640,22 @@ pub fn indicators(rows: &[Return]) -> Result<Vec<Row>, ResilienceError> {
     }
     for members in groups.values() {
         for (k, ind) in INDICATORS.iter().enumerate() {
-            let vals: Vec<Option<f64>> = members.iter().map(|&i| out[i].values[k]).collect();
-            for (&i, p) in members.iter().zip(percentiles(&vals, ind.riskier)) {
-                out[i].percentiles[k] = p;
+            // A change over one year is not ranked against a change over three: the
+            // trajectory indicators are ranked among windows of the same length.
+            let mut parts: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for &i in members {
+                let key = if ind.theme == TRAJECTORY {
+                    out[i].history_years
+                } else {
+                    0
+                };
+                parts.entry(key).or_default().push(i);
+            }
+            for part in parts.values() {
+                let vals: Vec<Option<f64>> = part.iter().map(|&i| out[i].values[k]).collect();
+                for (&i, p) in part.iter().zip(percentiles(&vals, ind.riskier)) {
+                    out[i].percentiles[k] = p;
+                }
             }
         }
     }
@@ -664,8 +702,73 @@ mod tests {
         assert_eq!(sustainability(50.0, -10.0), 5.0);
         assert_eq!(sustainability(-5.0, -10.0), 0.0);
         assert_eq!(sustainability(1e9, -1.0), SUSTAINABILITY_CAP);
+        // No usable reserves is the riskiest value even when they are not falling (it was
+        // the safest, 100: West of England Combined Authority, 2016/17).
+        assert_eq!(sustainability(-5.0, 0.0), 0.0);
+        assert_eq!(sustainability(0.0, 3.0), 0.0);
         assert_eq!(change(0.0, 0.0), None);
         assert_eq!(change(75.0, 100.0), Some(-0.25));
+    }
+
+    fn reserves(open: f64, close: f64) -> Figures {
+        Figures {
+            net_revenue_expenditure: Some(100.0),
+            earmarked_open: Some(open),
+            earmarked_close: Some(close),
+            unallocated_open: Some(0.0),
+            unallocated_close: Some(0.0),
+            ..Figures::default()
+        }
+    }
+
+    fn ret(ecode: &str, year: &str, open: f64, close: f64) -> Return {
+        Return {
+            ecode: ecode.into(),
+            year: year.into(),
+            group: "L".into(),
+            figures: reserves(open, close),
+        }
+    }
+
+    #[test]
+    fn trajectory_reads_year_end_levels_so_a_restatement_is_a_movement() {
+        // Each return falls by 10 within its year, but the second opens restated at 150: from
+        // year-end levels reserves rose from 100 (1 April of the first year) to 140, so they
+        // are not falling; the in-year movements alone said 14 years.
+        let rows = [
+            ret("A", "2016/17", 100.0, 90.0),
+            ret("A", "2017/18", 150.0, 140.0),
+        ];
+        let out = indicators(&rows).unwrap();
+        assert_eq!(out[1].history_years, 2);
+        assert_eq!(out[1].values[0], Some(SUSTAINABILITY_CAP));
+        assert!((out[1].values[4].unwrap() - 0.4).abs() < 1e-12);
+        // Falling from 120 to 60 over three years: 20 a year, 3 years left.
+        let rows = [
+            ret("B", "2015/16", 120.0, 100.0),
+            ret("B", "2016/17", 100.0, 80.0),
+            ret("B", "2017/18", 80.0, 60.0),
+        ];
+        assert_eq!(indicators(&rows).unwrap()[2].values[0], Some(3.0));
+    }
+
+    #[test]
+    fn windows_of_different_lengths_are_ranked_apart() {
+        // C and D have three years; E only one (its first return). E's one-year fall is not
+        // ranked against their three-year ones; the depth indicators rank all three together.
+        let mut rows = Vec::new();
+        for (code, close) in [("C", 90.0), ("D", 50.0)] {
+            rows.push(ret(code, "2015/16", 100.0, 100.0));
+            rows.push(ret(code, "2016/17", 100.0, 100.0));
+            rows.push(ret(code, "2017/18", 100.0, close));
+        }
+        rows.push(ret("E", "2017/18", 100.0, 10.0));
+        let out = indicators(&rows).unwrap();
+        let (c, d, e) = (&out[2], &out[5], &out[6]);
+        assert_eq!((c.history_years, e.history_years), (3, 1));
+        assert_eq!((c.percentiles[0], d.percentiles[0]), (Some(0.0), Some(1.0)));
+        assert_eq!(e.percentiles[0], Some(0.5), "alone among one-year windows");
+        assert_eq!(e.percentiles[1], Some(1.0), "depth: ranked with everyone");
     }
 
     #[test]

@@ -101,7 +101,10 @@ def mhclg_reserves_path() -> str:
 def mhclg_reserves(*, corrected: bool = True) -> pl.DataFrame:
     """Every English authority's reserves and financing, 2015/16 to 2017/18, from the MHCLG
     Revenue Summary (RS) returns (Open Government Licence v3.0): one row per authority and
-    year, money in £ thousand as published (exact decimals), 2017/18 provisional.
+    year, money in £ thousand as published (exact decimals). The 2017/18 figures are the
+    provisional release (``RS_2017-18_data_by_LA_PRENOV.xlsx``: "Final data are to be
+    published in November"): the ``provisional`` column says so on each row, and
+    :func:`fiscalrisk.resilience.indicators` carries it through.
 
     With ``corrected`` (the default) the source's known anomalies are handled, and every
     change is written in the ``note`` column:
@@ -129,6 +132,8 @@ def mhclg_reserves(*, corrected: bool = True) -> pl.DataFrame:
         pl.col(money).cast(pl.Decimal(precision=38, scale=6), strict=True),
         pl.lit(None, dtype=pl.String).alias("note"),
         pl.col("name").alias("name_as_published"),
+        # The 2017/18 workbook is the release before November 2018's final figures.
+        pl.col("source_file").str.contains("PRENOV", literal=True).alias("provisional"),
     )
     if not corrected:
         return df

@@ -65,11 +65,15 @@ PeerGroup = Union[str, Sequence[str], Mapping[str, str]]
 
 def catalogue() -> pl.DataFrame:
     """The indicators: ``name``, ``theme`` (a route to failure; the risk score is the worst
-    theme's), ``riskier`` (``higher`` or ``lower``), ``description`` and ``alarm`` (a stated
-    absolute threshold beyond which the indicator is an alarm whatever its percentile, or null).
+    theme's), ``riskier`` (``higher`` or ``lower``), ``description``, ``alarm`` (a stated
+    absolute threshold beyond which the indicator is an alarm whatever its percentile, or null)
+    and ``origin`` (``CIPFA`` for the eight of CIPFA's Financial Resilience Index, ``fiscalrisk``
+    for the library's own four).
 
     >>> catalogue().filter(pl.col("riskier") == "higher")["name"].to_list()
     ['interest_payable_to_nre', 'capital_financing_to_nre', 'gross_debt_to_nre', 'net_debt_to_nre', 'borrowing_growth', 'investments_to_nre']
+    >>> catalogue().filter(pl.col("origin") == "fiscalrisk")["name"].to_list()
+    ['capital_financing_to_nre', 'net_debt_to_nre', 'borrowing_growth', 'investments_to_nre']
     >>> catalogue().filter(pl.col("alarm").is_not_null()).select("name", "alarm").rows()
     [('reserves_sustainability', 2.0), ('reserves_to_nre', 0.05), ('interest_payable_to_nre', 0.25), ('gross_debt_to_nre', 10.0)]
     """
@@ -177,7 +181,8 @@ def indicators(df: pl.DataFrame, peer_group: PeerGroup = "class", debt: Any = No
     Returns
     -------
     polars.DataFrame
-        ``ecode``, ``name``, ``class``, ``year``, each indicator of :func:`catalogue`, each
+        ``ecode``, ``name``, ``class``, ``year``, ``provisional`` (when ``df`` has it: figures
+        from a provisional release), each indicator of :func:`catalogue`, each
         indicator's ``<indicator>_percentile`` (0 safest, 1 riskiest within the peer group and
         year; ties share their average rank), ``history_years`` (years in the window of the
         indicators of change), ``risk_score`` (the weakest link: the worst theme's mean
@@ -238,6 +243,8 @@ def indicators(df: pl.DataFrame, peer_group: PeerGroup = "class", debt: Any = No
     names = df["name"].cast(pl.String) if "name" in df.columns else pl.Series("name", ecodes)
     classes = df["class"].cast(pl.String) if "class" in df.columns else pl.Series("class", [None] * df.height, dtype=pl.String)
     table: dict[str, Any] = {"ecode": ecodes, "name": names, "class": classes, "year": years}
+    if "provisional" in df.columns:  # the bundled 2017/18 returns are the provisional release
+        table["provisional"] = df["provisional"].cast(pl.Boolean)
     for k, name in enumerate(INDICATORS):
         table[name] = pl.Series(name, [r["values"][k] for r in out], dtype=pl.Float64)
     for k, name in enumerate(INDICATORS):
