@@ -7,9 +7,11 @@ Each case mutates the month-8 example (hostile values in cells, stray cells far 
 rows and columns deleted or duplicated, control characters, huge text) and writes it in one of
 the three formats. A case fails when it raises anything but a ``ValidationError`` (or
 ``MissingDependency``), or takes 5 s or more. The case about to run is written to
-``fuzz/crashes/current.*`` first, so that an abort of the interpreter leaves its input behind.
+``fuzz/crashes/current-SEED.*`` first, so that an abort of the interpreter leaves its input
+behind. Runs with different seeds are independent, so a long run can be split across cores:
 
-    python scripts/fuzz_tables.py --cases 1000000 --seed 1
+    POLARS_MAX_THREADS=1 python scripts/fuzz_tables.py --cases 500000 --seed 1 &
+    POLARS_MAX_THREADS=1 python scripts/fuzz_tables.py --cases 500000 --seed 2
 
 Prints the cases per format, accepted, rejected and failures, and exits 1 on any failure.
 """
@@ -114,7 +116,7 @@ def main() -> int:
         fmt = ("csv", "xlsx", "parquet")[case % 3]
         rows, stray = mutate(base, rng)
         blob = write(rows, stray if fmt == "xlsx" else {}, fmt)
-        path = crashes / f"current.{fmt}"
+        path = crashes / f"current-{args.seed}.{fmt}"
         path.write_bytes(blob)
         t0 = time.monotonic()
         try:
@@ -135,9 +137,8 @@ def main() -> int:
         stats[fmt][0] += 1
         if (case + 1) % 10_000 == 0:
             print(f"{case + 1} cases, {time.monotonic() - start:.0f} s", flush=True)
-    (crashes / "current.csv").unlink(missing_ok=True)
-    for f in ("xlsx", "parquet"):
-        (crashes / f"current.{f}").unlink(missing_ok=True)
+    for f in ("csv", "xlsx", "parquet"):
+        (crashes / f"current-{args.seed}.{f}").unlink(missing_ok=True)
     total = time.monotonic() - start
     for fmt, (n, ok, bad) in stats.items():
         print(f"{fmt}: {n} cases, {ok} accepted, {bad} rejected with a ValidationError")

@@ -341,10 +341,11 @@ def read_table(source: Union[str, "PathLike[str]"]) -> pl.DataFrame:
             raise ValidationError(f"{path}: the column {h.strip()!r} appears twice in the header")
         seen.add(h.strip())
     if frame.width:
-        text = frame.select(pl.all().cast(pl.String))
-        blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in text.columns])
-        keep = text.select(~blank).to_series()
-        frame = frame.filter(keep)
+        # One pass: a row is dropped when every cell, as text, is empty.
+        blank = pl.all_horizontal([
+            pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "") for c in frame.columns
+        ])
+        frame = frame.filter(~blank)
     return frame
 
 
