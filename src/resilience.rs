@@ -409,6 +409,9 @@ pub struct Row {
     pub risk_score: Option<f64>,
     /// The mean of the themes' scores (the earlier headline).
     pub average_score: Option<f64>,
+    /// The weakest link with its ties broken by the next-worst theme, and so on: a percentile
+    /// within the peer group and year (0 safest, 1 riskiest).
+    pub risk_order: Option<f64>,
     /// The indicator with the highest percentile.
     pub driver: Option<String>,
     /// Every indicator in the riskiest decile or beyond its absolute threshold, in table order.
@@ -525,6 +528,8 @@ pub struct Scores {
     pub average_score: Option<f64>,
     /// The indicator with the highest percentile.
     pub driver: Option<String>,
+    /// The themes' scores, worst first (the order `risk_order` compares).
+    pub themes_worst_first: Vec<f64>,
 }
 
 /// The scores and driver from one row's percentiles (the module's rule).
@@ -548,11 +553,62 @@ pub fn score(percentiles: &[Option<f64>]) -> Scores {
             driver = Some((i, p));
         }
     }
+    let mut themes_worst_first = means;
+    themes_worst_first.sort_by(|a, b| b.total_cmp(a));
     Scores {
         risk_score,
         average_score,
         driver: driver.map(|(i, _)| INDICATORS[i].name.to_string()),
+        themes_worst_first,
     }
+}
+
+/// Compares two rows' themes, worst first, as `risk_order` ranks them: the worst theme, then
+/// the next-worst, and so on; a theme a row lacks counts as 0 (the safest). `Greater` is riskier.
+pub fn compare_themes(a: &[f64], b: &[f64]) -> std::cmp::Ordering {
+    let n = a.len().max(b.len());
+    for k in 0..n {
+        let (x, y) = (
+            a.get(k).copied().unwrap_or(0.0),
+            b.get(k).copied().unwrap_or(0.0),
+        );
+        match x.total_cmp(&y) {
+            std::cmp::Ordering::Equal => continue,
+            other => return other,
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// `risk_order` of each member (by index into `themes`): its percentile, 0 safest and 1
+/// riskiest, when rows are ordered by [`compare_themes`] (rows equal on every theme share
+/// their average rank); missing for a row with no theme.
+pub fn order_percentiles(themes: &[&[f64]]) -> Vec<Option<f64>> {
+    let mut present: Vec<usize> = (0..themes.len())
+        .filter(|&i| !themes[i].is_empty())
+        .collect();
+    present.sort_by(|&i, &j| compare_themes(themes[i], themes[j]));
+    let n = present.len();
+    let mut out = vec![None; themes.len()];
+    let mut start = 0;
+    while start < n {
+        let mut end = start + 1;
+        while end < n && compare_themes(themes[present[start]], themes[present[end]]).is_eq() {
+            end += 1;
+        }
+        // Ranks start+1 ..= end share their average.
+        let rank = (start + 1 + end) as f64 / 2.0;
+        let p = if n == 1 {
+            0.5
+        } else {
+            (rank - 1.0) / (n - 1) as f64
+        };
+        for &i in &present[start..end] {
+            out[i] = Some(p);
+        }
+        start = end;
+    }
+    out
 }
 
 /// The indicators in the riskiest decile or beyond their absolute thresholds.
@@ -625,6 +681,7 @@ pub fn indicators(rows: &[Return]) -> Result<Vec<Row>, ResilienceError> {
                 history_years: window.len(),
                 risk_score: None,
                 average_score: None,
+                risk_order: None,
                 driver: None,
                 alarms: Vec::new(),
                 missing: Vec::new(),
@@ -659,11 +716,13 @@ pub fn indicators(rows: &[Return]) -> Result<Vec<Row>, ResilienceError> {
             }
         }
     }
+    let mut themes: Vec<Vec<f64>> = Vec::with_capacity(out.len());
     for row in &mut out {
         let scores = score(&row.percentiles);
         row.risk_score = scores.risk_score;
         row.average_score = scores.average_score;
         row.driver = scores.driver;
+        themes.push(scores.themes_worst_first);
         row.alarms = alarms(&row.values, &row.percentiles);
         row.missing = INDICATORS
             .iter()
@@ -671,6 +730,12 @@ pub fn indicators(rows: &[Return]) -> Result<Vec<Row>, ResilienceError> {
             .filter(|(_, v)| v.is_none())
             .map(|(ind, _)| ind.name.to_string())
             .collect();
+    }
+    for members in groups.values() {
+        let mine: Vec<&[f64]> = members.iter().map(|&i| themes[i].as_slice()).collect();
+        for (&i, p) in members.iter().zip(order_percentiles(&mine)) {
+            out[i].risk_order = p;
+        }
     }
     Ok(out)
 }
@@ -753,6 +818,33 @@ mod tests {
     }
 
     #[test]
+    fn ties_on_the_worst_theme_are_broken_by_the_next_worst() {
+        // A, B and C all score 1.0 on their worst theme; B's next-worst is 0.9, A's 0.5, C's
+        // 0.5 too (then C's third is higher); D equals A on every theme; E has no theme.
+        let a = [1.0, 0.5, 0.2];
+        let b = [1.0, 0.9];
+        let c = [1.0, 0.5, 0.3];
+        let e: [f64; 0] = [];
+        let p = order_percentiles(&[&a, &b, &c, &a, &e, &[0.4]]);
+        // Order, safest first: [0.4], A = D (ranks 2, 3), C, B; n = 5.
+        assert_eq!(
+            p,
+            vec![
+                Some(0.375),
+                Some(1.0),
+                Some(0.75),
+                Some(0.375),
+                None,
+                Some(0.0)
+            ]
+        );
+        assert!(
+            compare_themes(&[1.0], &[1.0, 0.1]).is_lt(),
+            "a missing theme counts as 0"
+        );
+    }
+
+    #[test]
     fn windows_of_different_lengths_are_ranked_apart() {
         // C and D have three years; E only one (its first return). E's one-year fall is not
         // ranked against their three-year ones; the depth indicators rank all three together.
@@ -786,7 +878,8 @@ mod tests {
             Scores {
                 risk_score: None,
                 average_score: None,
-                driver: None
+                driver: None,
+                themes_worst_first: Vec::new(),
             }
         );
         // One extreme route is not diluted: debt service at the top, every other theme safe.

@@ -187,6 +187,9 @@ def indicators(df: pl.DataFrame, peer_group: PeerGroup = "class", debt: Any = No
         year; ties share their average rank), ``history_years`` (years in the window of the
         indicators of change), ``risk_score`` (the weakest link: the worst theme's mean
         percentile, in [0, 1], higher is riskier), ``average_score`` (the mean of the themes),
+        ``risk_order`` (the weakest link with its ties broken by the next-worst theme, then the
+        next: a percentile within the peer group and year, 1 riskiest; a theme an authority
+        lacks counts as 0),
         ``driver`` (the indicator with the highest percentile), ``riskiest_decile`` (the
         indicators whose percentile is 0.9 or more), ``alarms`` (those and every indicator beyond
         its stated threshold) and ``missing_indicators`` (the indicators with no value: the
@@ -252,6 +255,7 @@ def indicators(df: pl.DataFrame, peer_group: PeerGroup = "class", debt: Any = No
     table["history_years"] = pl.Series("history_years", [r["history_years"] for r in out], dtype=pl.Int32)
     table["risk_score"] = pl.Series("risk_score", [r["risk_score"] for r in out], dtype=pl.Float64)
     table["average_score"] = pl.Series("average_score", [r["average_score"] for r in out], dtype=pl.Float64)
+    table["risk_order"] = pl.Series("risk_order", [r["risk_order"] for r in out], dtype=pl.Float64)
     table["driver"] = pl.Series("driver", [r["driver"] for r in out], dtype=pl.String)
     table["riskiest_decile"] = pl.Series(
         "riskiest_decile",

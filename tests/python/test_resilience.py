@@ -422,3 +422,19 @@ def test_numbers_typed_as_text_follow_the_scenario_parsers_rule() -> None:
         resilience.indicators(small(interest_payable=["1", "2", "1.234,5"]))
     with pytest.raises(fr.ValidationError, match=r'"12,3" is not an amount of money'):
         fr.Scenario.from_toml_str('[plan]\nname = "x"\nfirst_year = "2019/20"\nyears = 1\nnet_budget = ["12,3"]\n')
+
+
+def test_risk_order_breaks_the_weakest_links_ties_and_keeps_its_order(table: pl.DataFrame) -> None:
+    # Issue 35, item 3: 13 principal councils tied at risk_score 1.0 on 2017/18.
+    principal = table.filter((pl.col("year") == "2017/18") & (pl.col("class") != "O"))
+    top = principal.filter(pl.col("risk_score") == 1.0)
+    assert top.height == 13
+    # Within a class the tied councils are ordered by their next-worst theme: at most the
+    # councils equal on every theme still share a place.
+    for _, g in top.group_by("class"):
+        assert g["risk_order"].n_unique() == g.height, g.select("name", "risk_order")
+    # risk_order never reverses risk_score: a higher worst theme is always riskier.
+    for _, g in table.filter(pl.col("risk_score").is_not_null()).group_by("class", "year"):
+        s, o = g["risk_score"].to_numpy(), g["risk_order"].to_numpy()
+        higher = s[:, None] > s[None, :]
+        assert (o[:, None] > o[None, :])[higher].all()
