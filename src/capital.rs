@@ -202,7 +202,8 @@ pub struct CommercialSpec {
     pub name: String,
     /// Income a year (£ ≥ 0).
     pub income: Money,
-    /// The register risk whose cost is this income lost (a tenant default, an impairment).
+    /// The register risk whose cost is this income lost (a tenant default, an impairment):
+    /// in each year it costs at most this income (the incomes of every entry naming it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
     /// MRP no longer charged in a year the income is lost (£ a year ≥ 0: the asset sold and

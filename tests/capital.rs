@@ -576,6 +576,47 @@ fn lost_commercial_income_moves_the_gap_by_the_loss_less_mrp_relief() {
 }
 
 #[test]
+fn lost_commercial_income_is_at_most_the_income() {
+    // Issue 33, item 7: a £50m linked risk on £10m of income put £40m more into the gap than
+    // the income it takes away. In each year the loss is at most the income, less the MRP
+    // relief: 10m - 1.5m = 8.5m, in the ledger, the simulation and the reverse stress test.
+    let base = format!(
+        "{PLAN}[capital]\nopening_cfr = 50e6\nopening_debt = 50e6\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
+         mrp = {{ method = \"straight_line\", years = 50 }}\n\
+         [[capital.commercial]]\nname = \"Investment property\"\nincome = 10e6\nrisk = \"tenant_default\"\nmrp_relief = 1.5e6\n"
+    );
+    let risk = |p: f64, value: &str| {
+        format!(
+            "[[risks]]\nid = \"tenant_default\"\nname = \"Anchor tenant defaults\"\nprobability = {p:?}\n\
+             impact = {{ dist = \"fixed\", value = {value} }}\nrecurring = true\nprofile = {{ \"2025/26\" = 1.0 }}\n"
+        )
+    };
+    let without = scenario(&format!("{base}{}", risk(0.0, "50e6")));
+    let with = scenario(&format!("{base}{}", risk(1.0, "50e6")));
+    let change: Vec<Decimal> = with
+        .ledger()
+        .unwrap()
+        .iter()
+        .zip(&without.ledger().unwrap())
+        .map(|(a, b)| a.gap.decimal() - b.gap.decimal())
+        .collect();
+    assert_eq!(change, vec![d("0"), d("8500000"), d("8500000")]);
+    let (a, b) = (
+        with.simulate(1_000, 1, None).unwrap(),
+        without.simulate(1_000, 1, None).unwrap(),
+    );
+    for (x, y) in a.by_year().iter().zip(b.by_year()).skip(1) {
+        assert!((x.gap_mean - y.gap_mean - 8.5e6).abs() < 1e-6);
+    }
+    let risk_row = a.drivers().into_iter().find(|r| r.kind == "risk").unwrap();
+    assert!((risk_row.mean - 17e6).abs() < 1e-6, "{risk_row:?}");
+    // A loss below the income is not capped: 4m - 1.5m, as above.
+    let small = scenario(&format!("{base}{}", risk(1.0, "4e6")));
+    let gap = small.ledger().unwrap()[1].gap.decimal() - without.ledger().unwrap()[1].gap.decimal();
+    assert_eq!(gap, d("2500000"));
+}
+
+#[test]
 fn a_capital_plan_with_every_new_key_round_trips() {
     let s = scenario(&format!(
         "{}[[capital.flexible_receipts]]\nname = \"T\"\namount = {{ \"2024/25\" = 1e6 }}\nmrp_years = 10\n",

@@ -882,10 +882,11 @@ impl Scenario {
         (c.draws() || driver.is_some(), driver)
     }
 
-    /// Each risk's MRP relief a year (commercial income it takes away; see
+    /// Each risk's MRP relief a year and, for a risk that is the loss of commercial income,
+    /// that income a year (the most it can cost in a year; see
     /// [`crate::capital::CommercialSpec`]), by register index.
-    pub(crate) fn reliefs(&self) -> Vec<Decimal> {
-        let mut out = vec![Decimal::ZERO; self.register.risks().len()];
+    pub(crate) fn reliefs(&self) -> Vec<(Decimal, Option<Decimal>)> {
+        let mut out = vec![(Decimal::ZERO, None); self.register.risks().len()];
         if let Some(c) = &self.spec.capital {
             for x in &c.commercial {
                 if let Some(id) = &x.risk
@@ -895,7 +896,8 @@ impl Scenario {
                         .iter()
                         .position(|r| r.id() == id.trim())
                 {
-                    out[i] += x.mrp_relief.decimal();
+                    out[i].0 += x.mrp_relief.decimal();
+                    out[i].1 = Some(out[i].1.unwrap_or_default() + x.income.decimal());
                 }
             }
         }
@@ -1047,10 +1049,11 @@ impl Scenario {
             .collect();
         // A risk that takes commercial income away relieves MRP in each year it costs the
         // plan (`relief[i]` a year; `relief_total[i]` over its years).
-        let relief: Vec<f64> = self
-            .reliefs()
+        let reliefs = self.reliefs();
+        let relief: Vec<f64> = reliefs.iter().map(|d| Money::new(d.0).to_f64()).collect();
+        let income: Vec<Option<f64>> = reliefs
             .iter()
-            .map(|d| Money::new(*d).to_f64())
+            .map(|d| d.1.map(|x| Money::new(x).to_f64()))
             .collect();
         let relief_total: Vec<f64> = engine
             .compiled()
@@ -1068,12 +1071,19 @@ impl Scenario {
             for &(t, f) in &c.spread {
                 let row = &mut target[t * n..(t + 1) * n];
                 for (&j, &x) in trials.iter().zip(costs) {
-                    row[j as usize] += relieved(f, x, relief[i]);
+                    row[j as usize] += relieved(f, x, relief[i], income[i]);
                 }
             }
         });
         // A risk's cost to the plan in a trial in which it happens, `x` its drawn cost.
-        let net = |i: usize, x: f64| factors[i] * x - if x > 0.0 { relief_total[i] } else { 0.0 };
+        let net = |i: usize, x: f64| match income[i] {
+            None => factors[i] * x - if x > 0.0 { relief_total[i] } else { 0.0 },
+            Some(_) => engine.compiled()[i]
+                .spread
+                .iter()
+                .map(|&(_, f)| relieved(f, x, relief[i], income[i]))
+                .sum(),
+        };
         // The MTFS view needs the risks' part of each year's gap, and (below) the pressures'
         // and the savings' parts.
         let mtfs = want.mtfs;

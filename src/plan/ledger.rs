@@ -60,16 +60,21 @@ impl Amount for Decimal {
 }
 
 /// A risk's cost to one year of the plan: the share `f` of its cost `x` that falls in the year,
-/// less the MRP relief of any commercial income it takes away, in each year it costs the plan
+/// at most `income` when the risk is the loss of commercial income (a tenant cannot take away
+/// more rent than it pays), less the MRP relief of that income, in each year it costs the plan
 /// (see [`crate::capital::CommercialSpec`]). The ledger, the simulation and the reverse stress
 /// test's central case all net it here.
-pub(crate) fn relieved<T: Amount>(f: T, x: T, relief: T) -> T {
-    f * x
-        - if f > T::ZERO && x > T::ZERO {
-            relief
-        } else {
-            T::ZERO
-        }
+pub(crate) fn relieved<T: Amount>(f: T, x: T, relief: T, income: Option<T>) -> T {
+    let cost = f * x;
+    let cost = match income {
+        Some(cap) if cost > cap => cap,
+        _ => cost,
+    };
+    cost - if f > T::ZERO && x > T::ZERO {
+        relief
+    } else {
+        T::ZERO
+    }
 }
 
 /// A ratio typed as a float (a management response, a share, a fraction) as an exact decimal:
@@ -489,7 +494,8 @@ impl Scenario {
                 .profile()
                 .first()
                 .map_or(0, |(y, _)| self.horizon.index_of(*y).unwrap_or(0));
-            let net = |f: Decimal| relieved(f, cost, relief[i]);
+            let (relief, income) = relief[i];
+            let net = |f: Decimal| relieved(f, cost, relief, income);
             if spec.recurring {
                 for v in &mut recurring[start..] {
                     *v += net(Decimal::ONE);

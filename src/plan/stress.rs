@@ -66,8 +66,9 @@ pub struct ReverseStress {
 }
 
 /// A risk in the central case: its mean cost if it occurs, whether it recurs, its spread, and
-/// the MRP relief a year of the commercial income it takes away.
-type CentralRisk = (f64, bool, Vec<(usize, f64)>, f64);
+/// the MRP relief a year of the commercial income it takes away, with that income (the most
+/// it can cost in a year).
+type CentralRisk = (f64, bool, Vec<(usize, f64)>, (f64, Option<f64>));
 
 /// The central case, computed once: every pressure, saving shortfall and the in-year overspend
 /// at its mean; each risk's mean cost if it occurs, with its spread.
@@ -145,9 +146,15 @@ impl Scenario {
             .iter()
             .zip(compiled)
             .zip(self.reliefs())
-            .map(|((r, c), relief)| {
+            .map(|((r, c), (relief, income))| {
                 let relief = crate::Money::new(relief).to_f64();
-                (r.expected_cost_if_occurs(), c.recurring, c.spread, relief)
+                let income = income.map(|x| crate::Money::new(x).to_f64());
+                (
+                    r.expected_cost_if_occurs(),
+                    c.recurring,
+                    c.spread,
+                    (relief, income),
+                )
             })
             .collect();
         Central {
@@ -176,10 +183,12 @@ impl Scenario {
 
     fn meets(&self, c: &Central, occurs: &[bool], condition: Condition, minimum: &[f64]) -> bool {
         let (mut recurring, mut one_off) = (c.recurring.clone(), c.one_off.clone());
-        for ((cost, rec, spread, relief), _) in c.risks.iter().zip(occurs).filter(|(_, o)| **o) {
+        for ((cost, rec, spread, (relief, income)), _) in
+            c.risks.iter().zip(occurs).filter(|(_, o)| **o)
+        {
             let target = if *rec { &mut recurring } else { &mut one_off };
             for &(t, f) in spread {
-                target[t] += relieved(f, *cost, *relief);
+                target[t] += relieved(f, *cost, *relief, *income);
             }
         }
         let plan = &self.reserves;
