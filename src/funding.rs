@@ -96,12 +96,15 @@ pub enum RateSpec {
     Distribution(DistributionSpec),
 }
 
-/// A driver's rates: one for every year, or one per year of the plan (each year given).
+/// A driver's rates: one for every year, or one per year of the plan (each year given), as a
+/// table by year label or an array in the plan's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum DriverRates {
     /// The same rate (or distribution) every year.
     Every(RateSpec),
+    /// One per year of the plan, in order (`[0.05, 0.04, 0.03]`).
+    PerYear(Vec<RateSpec>),
     /// By year label; every year of the plan must be given.
     ByYear(BTreeMap<String, RateSpec>),
 }
@@ -567,6 +570,22 @@ impl Drivers {
                 DriverRates::Every(r) => {
                     let rate = check_rate(&format!("{field}.rate"), r)?;
                     vec![rate; horizon.len()]
+                }
+                DriverRates::PerYear(list) => {
+                    if list.len() != horizon.len() {
+                        return Err(invalid(
+                            format!("{field}.rate"),
+                            format!(
+                                "has {} rates for a plan of {} years (give one per year, or one rate for all)",
+                                list.len(),
+                                horizon.len()
+                            ),
+                        ));
+                    }
+                    list.iter()
+                        .enumerate()
+                        .map(|(y, r)| check_rate(&format!("{field}.rate[{y}]"), r))
+                        .collect::<Result<_, _>>()?
                 }
                 DriverRates::ByYear(map) => {
                     let mut out: Vec<Option<Rate>> = vec![None; horizon.len()];

@@ -208,6 +208,46 @@ fn spending_lines_follow_their_drivers() {
     assert_eq!(line("Fixed", "2024/25"), money("2000000.00"));
 }
 
+#[test]
+fn a_drivers_rates_may_be_an_array_in_the_plans_order() {
+    // Issue 33, item 8: `rate = [0.03, 0.01]` failed with "untagged enum DriverRates". As an
+    // array it is the by-year table in the plan's order: the same plan, line for line.
+    let body = |rate: &str| {
+        format!(
+            "{HEAD}[[drivers]]\nname = \"cpi\"\nrate = {rate}\n\
+             [funding.council_tax]\ntax_base = 100000\nband_d = 2000\n\
+             [[spending]]\nname = \"Prices\"\nbase = 100e6\ndrivers = {{ cpi = 1.0 }}\n"
+        )
+    };
+    let table = scenario(&body("{ \"2023/24\" = 0.03, \"2024/25\" = 0.01 }"));
+    let array = scenario(&body("[0.03, 0.01]"));
+    assert_eq!(
+        array.mtfs_lines(Case::Central),
+        table.mtfs_lines(Case::Central)
+    );
+    let prices: Vec<_> = array
+        .mtfs_lines(Case::Central)
+        .into_iter()
+        .filter(|l| l.name == "Prices")
+        .map(|l| l.amount)
+        .collect();
+    assert_eq!(prices, [money("103000000.00"), money("104030000.00")]);
+    let short = Scenario::from_toml(&body("[0.03]"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        short.contains("drivers[0].rate: has 1 rates for a plan of 2 years"),
+        "{short}"
+    );
+    let bad = Scenario::from_toml(&body("[0.03, -1.5]"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("drivers[0].rate[1]: -1.5 is not a yearly rate"),
+        "{bad}"
+    );
+}
+
 fn funded() -> Scenario {
     scenario(&format!(
         "{HEAD}[[drivers]]\nname = \"pay\"\nrate = 0.02\n[[drivers]]\nname = \"cpi\"\nrate = 0.03\n\

@@ -455,8 +455,10 @@ def scenario_schema() -> dict[str, Any]:
                                                             "is the product of 1 + rate up to y",
                             "items": _table(
                                 {"name": {"type": "string", "description": "unique; spending, funding and correlations name it"},
-                                 "rate": {"description": "one rate for every year, or one per year of the plan",
+                                 "rate": {"description": "one rate for every year, or one per year of the plan (a "
+                                                         "table by year, or an array in the plan's order)",
                                           "oneOf": [_rate("the rate"),
+                                                    {"type": "array", "items": _rate("the year's rate"), "minItems": 1},
                                                     {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
                                                      "additionalProperties": _rate("the year's rate")}]},
                                  "description": {"type": "string"}},
