@@ -531,45 +531,58 @@ fn flexible_receipts_fund_the_year_and_cost_later_years() {
     assert_eq!(change, vec![d("-5000000"), d("500000"), d("487500")]);
 }
 
-#[test]
-fn lost_commercial_income_moves_the_gap_by_the_loss_less_mrp_relief() {
-    // The tenant default of the test above, with the property sold when it happens: the £1.5m
-    // a year of MRP on its debt stops. The gap moves by 4m - 1.5m in each year of the loss.
-    let base = format!(
+/// A £10m-a-year investment property whose loss (`tenant_default`, a fixed `value` a year
+/// from 2025/26, at probability `p`) relieves £1.5m a year of MRP.
+fn tenant_default(p: f64, value: &str) -> Scenario {
+    scenario(&format!(
         "{PLAN}[capital]\nopening_cfr = 50e6\nopening_debt = 50e6\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
          mrp = {{ method = \"straight_line\", years = 50 }}\n\
-         [[capital.commercial]]\nname = \"Investment property\"\nincome = 10e6\nrisk = \"tenant_default\"\nmrp_relief = 1.5e6\n"
-    );
-    let risk = |p: f64| {
-        format!(
-            "[[risks]]\nid = \"tenant_default\"\nname = \"Anchor tenant defaults\"\nprobability = {p:?}\n\
-             impact = {{ dist = \"fixed\", value = 4e6 }}\nrecurring = true\nprofile = {{ \"2025/26\" = 1.0 }}\ncategory = \"commercial\"\n"
-        )
-    };
-    let without = scenario(&format!("{base}{}", risk(0.0)));
-    let with = scenario(&format!("{base}{}", risk(1.0)));
-    let change: Vec<Decimal> = with
-        .ledger()
+         [[capital.commercial]]\nname = \"Investment property\"\nincome = 10e6\nrisk = \"tenant_default\"\nmrp_relief = 1.5e6\n\
+         [[risks]]\nid = \"tenant_default\"\nname = \"Anchor tenant defaults\"\nprobability = {p:?}\n\
+         impact = {{ dist = \"fixed\", value = {value} }}\nrecurring = true\nprofile = {{ \"2025/26\" = 1.0 }}\ncategory = \"commercial\"\n"
+    ))
+}
+
+/// Each year's gap of `a` less that of `b`, exact.
+fn gap_change(a: &Scenario, b: &Scenario) -> Vec<Decimal> {
+    a.ledger()
         .unwrap()
         .iter()
-        .zip(&without.ledger().unwrap())
-        .map(|(a, b)| a.gap.decimal() - b.gap.decimal())
-        .collect();
-    assert_eq!(change, vec![d("0"), d("2500000"), d("2500000")]);
-    // The simulation nets the same way, in the gap and in the drivers table.
+        .zip(&b.ledger().unwrap())
+        .map(|(x, y)| x.gap.decimal() - y.gap.decimal())
+        .collect()
+}
+
+/// The simulated mean gap moves by `by` in each year after the first, and the risk's row of
+/// the drivers table is `driver` over the plan.
+fn simulated_change(with: &Scenario, without: &Scenario, by: f64, driver: f64) {
     let (a, b) = (
         with.simulate(1_000, 1, None).unwrap(),
         without.simulate(1_000, 1, None).unwrap(),
     );
     for (x, y) in a.by_year().iter().zip(b.by_year()).skip(1) {
-        assert!((x.gap_mean - y.gap_mean - 2.5e6).abs() < 1e-6);
+        assert!((x.gap_mean - y.gap_mean - by).abs() < 1e-6);
     }
     let risk_row = a.drivers().into_iter().find(|r| r.kind == "risk").unwrap();
-    assert!((risk_row.mean - 5e6).abs() < 1e-6, "{risk_row:?}");
+    assert!((risk_row.mean - driver).abs() < 1e-6, "{risk_row:?}");
+}
+
+#[test]
+fn lost_commercial_income_moves_the_gap_by_the_loss_less_mrp_relief() {
+    // The tenant default of the test above, with the property sold when it happens: the £1.5m
+    // a year of MRP on its debt stops. The gap moves by 4m - 1.5m in each year of the loss.
+    let (with, without) = (tenant_default(1.0, "4e6"), tenant_default(0.0, "4e6"));
+    assert_eq!(
+        gap_change(&with, &without),
+        vec![d("0"), d("2500000"), d("2500000")]
+    );
+    // The simulation nets the same way, in the gap and in the drivers table.
+    simulated_change(&with, &without, 2.5e6, 5e6);
     // At a 50% chance, the gap moves by the net loss in the trials in which it happens.
-    let half = scenario(&format!("{base}{}", risk(0.5)))
+    let half = tenant_default(0.5, "4e6")
         .simulate(20_000, 2, None)
         .unwrap();
+    let b = without.simulate(1_000, 1, None).unwrap();
     let mean = half.by_year()[1].gap_mean - b.by_year()[1].gap_mean;
     let se = MC_SIGMAS * 2.5e6 * 0.5 / (20_000f64).sqrt();
     assert!((mean - 1.25e6).abs() < se, "{mean}");
@@ -579,41 +592,13 @@ fn lost_commercial_income_moves_the_gap_by_the_loss_less_mrp_relief() {
 fn lost_commercial_income_is_at_most_the_income() {
     // Issue 33, item 7: a £50m linked risk on £10m of income put £40m more into the gap than
     // the income it takes away. In each year the loss is at most the income, less the MRP
-    // relief: 10m - 1.5m = 8.5m, in the ledger, the simulation and the reverse stress test.
-    let base = format!(
-        "{PLAN}[capital]\nopening_cfr = 50e6\nopening_debt = 50e6\ndebt_rate = 0.04\nborrowing_rate = 0.05\n\
-         mrp = {{ method = \"straight_line\", years = 50 }}\n\
-         [[capital.commercial]]\nname = \"Investment property\"\nincome = 10e6\nrisk = \"tenant_default\"\nmrp_relief = 1.5e6\n"
+    // relief: 10m - 1.5m = 8.5m, in the ledger and the simulation.
+    let (with, without) = (tenant_default(1.0, "50e6"), tenant_default(0.0, "50e6"));
+    assert_eq!(
+        gap_change(&with, &without),
+        vec![d("0"), d("8500000"), d("8500000")]
     );
-    let risk = |p: f64, value: &str| {
-        format!(
-            "[[risks]]\nid = \"tenant_default\"\nname = \"Anchor tenant defaults\"\nprobability = {p:?}\n\
-             impact = {{ dist = \"fixed\", value = {value} }}\nrecurring = true\nprofile = {{ \"2025/26\" = 1.0 }}\n"
-        )
-    };
-    let without = scenario(&format!("{base}{}", risk(0.0, "50e6")));
-    let with = scenario(&format!("{base}{}", risk(1.0, "50e6")));
-    let change: Vec<Decimal> = with
-        .ledger()
-        .unwrap()
-        .iter()
-        .zip(&without.ledger().unwrap())
-        .map(|(a, b)| a.gap.decimal() - b.gap.decimal())
-        .collect();
-    assert_eq!(change, vec![d("0"), d("8500000"), d("8500000")]);
-    let (a, b) = (
-        with.simulate(1_000, 1, None).unwrap(),
-        without.simulate(1_000, 1, None).unwrap(),
-    );
-    for (x, y) in a.by_year().iter().zip(b.by_year()).skip(1) {
-        assert!((x.gap_mean - y.gap_mean - 8.5e6).abs() < 1e-6);
-    }
-    let risk_row = a.drivers().into_iter().find(|r| r.kind == "risk").unwrap();
-    assert!((risk_row.mean - 17e6).abs() < 1e-6, "{risk_row:?}");
-    // A loss below the income is not capped: 4m - 1.5m, as above.
-    let small = scenario(&format!("{base}{}", risk(1.0, "4e6")));
-    let gap = small.ledger().unwrap()[1].gap.decimal() - without.ledger().unwrap()[1].gap.decimal();
-    assert_eq!(gap, d("2500000"));
+    simulated_change(&with, &without, 8.5e6, 17e6);
 }
 
 #[test]

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -443,27 +444,33 @@ def test_negative_one_off_mitigations_fail_the_check_and_the_forecast(tmp_path: 
         fr.monitoring.forecast(fr.monitoring.read(table))
 
 
-def test_a_boolean_excel_cell_is_not_an_amount(tmp_path: Path) -> None:
-    # Issue 38, item 4: a TRUE cell in an amount column was read as £1.00, seen only through a
-    # totals mismatch.
-    import json
-
+def _m8_with_cell(path: Path, column: str, write: Any) -> Path:
+    """The month-8 table as an xlsx workbook, numbers as numbers, with the first line's
+    ``column`` cell written by ``write(sheet, row, col)`` instead."""
     import xlsxwriter
 
-    path = tmp_path / "bool.xlsx"
     lines = [r.split(",") for r in EXAMPLE_M8.splitlines()]
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet()
-    budget = lines[0].index("budget")
+    special = lines[0].index(column)
     for r, row in enumerate(lines):
         for c, cell in enumerate(row):
-            if r == 1 and c == budget:
-                sheet.write_boolean(r, c, True)
+            if r == 1 and c == special:
+                write(sheet, r, c)
             elif r > 0 and cell and cell.lstrip("-").replace(".", "", 1).isdigit():
                 sheet.write_number(r, c, float(cell))
             else:
                 sheet.write_string(r, c, cell)
     book.close()
+    return path
+
+
+def test_a_boolean_excel_cell_is_not_an_amount(tmp_path: Path) -> None:
+    # Issue 38, item 4: a TRUE cell in an amount column was read as £1.00, seen only through a
+    # totals mismatch.
+    import json
+
+    path = _m8_with_cell(tmp_path / "bool.xlsx", "budget", lambda sheet, r, c: sheet.write_boolean(r, c, True))
     done = run("check", str(path), "--format", "json")
     assert done.returncode == 1, done.stdout
     found = [f for f in json.loads(done.stdout)["findings"] if f.get("column") == "budget" and f.get("row") == 2]  # Excel's row 2
@@ -812,22 +819,7 @@ def test_ctrl_c_twice_while_a_table_is_read_exits_130_with_one_line(tmp_path: Pa
 def test_a_1e308_excel_cell_is_named_with_its_row_and_quoted_as_the_sheet_shows_it(tmp_path: Path) -> None:
     # Issue 38, item 15: a 1E+308 xlsx cell gave a polars strict_cast(Int64) message naming no
     # row; then a 309-digit number (the xlsx reader writes the float out in full).
-    import xlsxwriter
-
-    path = tmp_path / "huge.xlsx"
-    lines = [r.split(",") for r in EXAMPLE_M8.splitlines()]
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet()
-    column = lines[0].index("forecast_outturn")
-    for r, row in enumerate(lines):
-        for c, cell in enumerate(row):
-            if r == 1 and c == column:
-                sheet.write_number(r, c, 1e308)
-            elif r > 0 and cell and cell.lstrip("-").replace(".", "", 1).isdigit():
-                sheet.write_number(r, c, float(cell))
-            else:
-                sheet.write_string(r, c, cell)
-    book.close()
+    path = _m8_with_cell(tmp_path / "huge.xlsx", "forecast_outturn", lambda sheet, r, c: sheet.write_number(r, c, 1e308))
     done = run("check", str(path))
     assert done.returncode == 1, done.stderr
     first = done.stdout.splitlines()[0]
