@@ -19,6 +19,7 @@
 //! - [`budget_setting`]: a budget set every year: council tax to the limit, new savings up to
 //!   a capacity, then reserves;
 //! - [`efs`]: exceptional financial support as a response to a failed statutory test;
+//! - [`hra`]: the Housing Revenue Account, ring-fenced, as its own ledger;
 //! - [`plan`]: the medium-term financial plan (scenario files) and its simulation;
 //! - [`resilience`]: financial resilience indicators from published returns, ranked among
 //!   peers;
@@ -33,6 +34,7 @@ pub mod correlation;
 pub mod distribution;
 pub mod efs;
 pub mod funding;
+pub mod hra;
 pub mod money;
 pub mod monitoring;
 pub mod period;

@@ -319,6 +319,16 @@ impl Reserves {
             check_by_year(&f("planned_use"), &e.planned_use, horizon)?;
             check_by_year(&f("planned_contribution"), &e.planned_contribution, horizon)?;
             let name = e.name.trim();
+            if e.usable && crate::hra::names_the_hra(name) {
+                return Err(ReservesError::Name {
+                    index: i,
+                    name: e.name.clone(),
+                    why: format!(
+                        "is usable, but {}; give it as [hra], or as a reserve with usable = false",
+                        crate::hra::RING_FENCE
+                    ),
+                });
+            }
             let why = if name.is_empty() {
                 Some("must not be empty".to_string())
             } else if name == GENERAL_FUND {
@@ -342,6 +352,12 @@ impl Reserves {
             check_amount(field("amount"), t.amount)?;
             if let Some(h) = horizon {
                 year_index(&field("year"), &t.year, h)?;
+            }
+            if crate::hra::names_the_hra(&t.from) {
+                return Err(ReservesError::Transfer {
+                    field: field("from"),
+                    message: format!("{:?}: {}", t.from, crate::hra::RING_FENCE),
+                });
             }
             for (key, name) in [("from", &t.from), ("to", &t.to)] {
                 if name != GENERAL_FUND && !names.contains_key(name.trim()) {

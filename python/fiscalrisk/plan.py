@@ -416,6 +416,28 @@ class Scenario:
         return _typed_rows(self._native.capital(),
                            {"year": pl.String, **{c: _MONEY for c in money}, "mrp_below_policy": pl.Boolean})
 
+    def hra(self) -> pl.DataFrame:
+        """The Housing Revenue Account by year, exact (empty without ``[hra]``): ``opening``,
+        ``income``, ``spending``, ``closing`` (negative: an HRA deficit), ``minimum`` and
+        ``below_minimum``. The HRA is ring-fenced (Local Government and Housing Act 1989,
+        Schedule 4): never part of usable reserves, never drawn for the general fund, and a
+        transfer out of it is refused.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> s = fr.Scenario.from_dict({
+        ...     "plan": {"name": "h", "first_year": "2025/26", "years": 2, "net_budget": [300e6] * 2},
+        ...     "hra": {"balance": 20e6, "minimum": 5e6, "income": [100e6, 102e6], "spending": [110e6, 108e6]}})
+        >>> [str(x) for x in s.hra()["closing"]]  # 20 + 100 - 110; then 10 + 102 - 108
+        ['10000000.00', '4000000.00']
+        >>> s.hra()["below_minimum"].to_list()
+        [False, True]
+        """
+        money = ["opening", "income", "spending", "closing", "minimum"]
+        return _typed_rows(self._native.hra(), {"year": pl.String, **{c: _MONEY for c in money},
+                                                 "below_minimum": pl.Boolean})
+
     def prudential_indicators(self) -> pl.DataFrame:
         """The prudential indicators by year (empty without ``[capital]``):
         ``financing_costs_to_net_revenue`` (MRP and interest less investment income over the

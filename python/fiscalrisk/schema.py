@@ -465,6 +465,18 @@ def scenario_schema() -> dict[str, Any]:
                                 ["name", "rate"])},
                 "funding": _funding(),
                 "capital": _capital(),
+                "hra": _table(
+                    {"balance": _money("the Housing Revenue Account's balance at the start of the plan"),
+                     "minimum": _money("its policy minimum balance", 0),
+                     "income": {"type": "array", "items": _money("the year's income: rents, service charges, grants"),
+                                "description": "income by year, one per plan year in order"},
+                     "spending": {"type": "array", "items": _money("the year's spending: management, maintenance, "
+                                                                   "capital charges"),
+                                  "description": "spending by year, one per plan year in order"}},
+                    ["balance", "income", "spending"],
+                    "the Housing Revenue Account, ring-fenced (Local Government and Housing Act 1989, Schedule 4): its "
+                    "own ledger, never part of usable reserves or drawn for the general fund",
+                ),
                 "efs": _table(
                     {"capitalise": {"type": "boolean", "default": True,
                                     "description": "a failed in-year test is met by capitalising the shortfall below the floor"},

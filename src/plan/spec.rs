@@ -121,6 +121,9 @@ pub enum PlanError {
     /// A bad `[budget_setting]`.
     #[error(transparent)]
     BudgetSetting(#[from] crate::budget_setting::BudgetSettingError),
+    /// A bad `[hra]`.
+    #[error(transparent)]
+    Hra(#[from] crate::hra::HraError),
     /// A bad `[efs]`.
     #[error(transparent)]
     Efs(#[from] crate::efs::EfsError),
@@ -363,6 +366,10 @@ pub struct ScenarioSpec {
     /// [`crate::efs`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efs: Option<crate::efs::EfsSpec>,
+    /// The Housing Revenue Account, ring-fenced: its own ledger, never drawn for the general
+    /// fund (see [`crate::hra`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hra: Option<crate::hra::HraSpec>,
 }
 
 /// The id under which the savings still to be identified in `year` appear (drivers, trials).
@@ -621,6 +628,16 @@ impl Scenario {
         &self.net_budget
     }
 
+    /// The Housing Revenue Account's ledger by year (empty without `[hra]`): its own balance,
+    /// ring-fenced, never part of usable reserves.
+    pub fn hra(&self) -> Vec<crate::hra::HraYear> {
+        self.spec
+            .hra
+            .as_ref()
+            .and_then(|h| h.ledger(&self.horizon).ok())
+            .unwrap_or_default()
+    }
+
     /// The capital plan by year (empty without `[capital]`).
     pub fn capital(&self) -> Vec<crate::capital::CapitalYear> {
         self.capital
@@ -835,6 +852,9 @@ impl Scenario {
         spec.reserves
             .validate_for(&horizon)
             .map_err(PlanError::Reserves)?;
+        if let Some(hra) = &spec.hra {
+            hra.check(&horizon)?;
+        }
         spec.policy.validate().map_err(PlanError::Policy)?;
         let in_year = match (&spec.in_year, &spec.opening_overspend) {
             (Some(_), Some(_)) => return Err(PlanError::TwoInYear),

@@ -1637,3 +1637,52 @@ fn each_component_draws_on_its_own_stream() {
     let alone = "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 0.0, high = 4e6 }\nfirst_year = \"2019/20\"\n";
     assert_eq!(mean(alone, "P").to_bits(), mean(&more, "P").to_bits());
 }
+
+#[test]
+fn the_hra_is_its_own_ledger_and_never_funds_the_general_fund() {
+    // Issue 33, item 3: Nottingham's December 2021 section 114 notice was over £15.86m moved
+    // from the HRA to the general fund; nothing stopped a plan doing it.
+    let hra = "[hra]\nbalance = 20e6\nminimum = 5e6\nincome = [100e6, 102e6, 104e6]\nspending = [110e6, 103e6, 101e6]\n";
+    let reserves = "[reserves]\ngeneral_fund = 30e6\n";
+    let with = scenario(&format!("{reserves}{hra}"));
+    let without = scenario(reserves);
+    // 20 + 100 - 110 = 10; 10 + 102 - 103 = 9; 9 + 104 - 101 = 12: below the 5m minimum in none.
+    let closing: Vec<Money> = with.hra().iter().map(|y| y.closing).collect();
+    assert_eq!(closing, [m("10000000"), m("9000000"), m("12000000")]);
+    assert!(with.hra().iter().all(|y| !y.below_minimum));
+    assert!(without.hra().is_empty());
+    // Never part of usable reserves: the plan's ledger is the same with it and without.
+    assert_eq!(with.ledger().unwrap(), without.ledger().unwrap());
+    // A transfer out of it, or an HRA reserve marked usable, names the ring-fence.
+    let transfer = err(&format!(
+        "{reserves}transfers = [{{ year = \"2020/21\", from = \"HRA\", to = \"general_fund\", amount = 15.86e6 }}]\n{hra}"
+    ));
+    assert!(
+        transfer.starts_with("reserves.transfers[0].from: \"HRA\": the Housing Revenue Account is ring-fenced (Local Government and Housing Act 1989, Schedule 4)"),
+        "{transfer}"
+    );
+    let usable = err(&format!(
+        "{reserves}earmarked = [{{ name = \"HRA balances\", balance = 20e6, usable = true }}]\n"
+    ));
+    assert!(
+        usable.contains("is usable, but the Housing Revenue Account is ring-fenced"),
+        "{usable}"
+    );
+    let ring_fenced = scenario(&format!(
+        "{reserves}earmarked = [{{ name = \"HRA balances\", balance = 20e6, usable = false }}]\n"
+    ));
+    let usable = |s: &Scenario| -> Vec<Money> {
+        s.ledger()
+            .unwrap()
+            .iter()
+            .map(|r| r.usable_reserves)
+            .collect()
+    };
+    assert_eq!(usable(&ring_fenced), usable(&without));
+    assert_eq!(
+        err(&format!(
+            "{reserves}[hra]\nbalance = 1\nincome = [1, 2]\nspending = [1, 2, 3]\n"
+        )),
+        "hra.income: 2 amounts for a plan of 3 years (give one per year) (line 11)"
+    );
+}

@@ -74,6 +74,10 @@ impl PyScenario {
         to_py(py, &self.inner.capital())
     }
 
+    fn hra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.hra())
+    }
+
     fn prudential_indicators<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.prudential_indicators())
     }
