@@ -26,13 +26,27 @@ from nbclient import NotebookClient
 
 
 def shown(cell: Any) -> list[tuple[str, str]]:
-    """What a reader sees of a code cell's outputs, as comparable text."""
+    """What a reader sees of a code cell's outputs, as comparable text.
+
+    Consecutive chunks of one stream are one text: the kernel splits a cell's printed
+    output into chunks by timing, so the same text may be stored as one output or two.
+    """
     out: list[tuple[str, str]] = []
+    streams: dict[str, str] = {}
     for o in cell.get("outputs", []):
         kind = o.get("output_type")
         if kind == "stream":
-            out.append((o.get("name", ""), "".join(o.get("text", "")).rstrip()))
-        elif kind in ("execute_result", "display_data"):
+            name = o.get("name", "")
+            text = "".join(o.get("text", ""))
+            if out and out[-1][0] == name and name in streams:
+                streams[name] += text
+                out[-1] = (name, streams[name].rstrip())
+            else:
+                streams = {name: text}
+                out.append((name, text.rstrip()))
+            continue
+        streams = {}
+        if kind in ("execute_result", "display_data"):
             data = o.get("data", {})
             if "image/png" in data or "image/svg+xml" in data:
                 out.append(("figure", ""))
