@@ -51,11 +51,11 @@ use thiserror::Error;
 
 use std::ops::Div;
 
+use crate::amount::Amount;
 use crate::distribution::{Distribution, DistributionError, DistributionSpec, LatentQuantile};
 use crate::funding::{Drivers, Growth};
 use crate::money::Money;
 use crate::period::Horizon;
-use crate::plan::ledger::Amount;
 
 /// Errors in `[capital]`, each naming its key path.
 #[derive(Debug, Clone, PartialEq, Error)]

@@ -550,6 +550,36 @@ fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64, panels: usize) -> f64 {
     total
 }
 
+/// An amount in one year as written: a number (£, exact) or a distribution
+/// (`{ dist = "uniform", low = 5e6, high = 14e6 }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AmountSpec {
+    /// A fixed amount.
+    Value(Money),
+    /// An uncertain amount.
+    Distribution(DistributionSpec),
+}
+
+impl AmountSpec {
+    /// The distribution it stands for (a number: always that number).
+    pub fn distribution(&self) -> Result<Distribution, DistributionError> {
+        match self {
+            AmountSpec::Value(v) => Distribution::fixed(*v),
+            AmountSpec::Distribution(d) => Distribution::from_spec(d.clone()),
+        }
+    }
+
+    /// The amount, exactly, when it is fixed (a number or `dist = "fixed"`).
+    pub fn fixed(&self) -> Option<Money> {
+        match self {
+            AmountSpec::Value(v)
+            | AmountSpec::Distribution(DistributionSpec::Fixed { value: v }) => Some(*v),
+            AmountSpec::Distribution(_) => None,
+        }
+    }
+}
+
 impl Distribution {
     /// Validates a spec.
     pub fn from_spec(spec: DistributionSpec) -> Result<Distribution, DistributionError> {

@@ -646,7 +646,7 @@ pub(crate) enum Step<T> {
     Driver(usize),
 }
 
-impl<T: crate::plan::ledger::Amount> Step<T> {
+impl<T: crate::amount::Amount> Step<T> {
     fn at(&self, y: usize, rates: &[T], years: usize) -> T {
         match self {
             Step::Fixed(v) => v[y],
@@ -1329,7 +1329,7 @@ impl Budget<Decimal> {
     }
 }
 
-impl<T: crate::plan::ledger::Amount> Budget<T> {
+impl<T: crate::amount::Amount> Budget<T> {
     /// Each driver's index by year (`[driver * years + year]`) from its rates (same layout):
     /// the product of `1 + rate` up to and including the year.
     pub(crate) fn indexes(&self, rates: &[T], out: &mut Vec<T>) {

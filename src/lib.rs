@@ -28,10 +28,13 @@
 //! Each module has one error enum; every message names the field and the value.
 #![warn(missing_docs)]
 
+pub mod amount;
 pub mod budget_setting;
 pub mod capital;
+pub mod collection_fund;
 pub mod correlation;
 pub mod distribution;
+pub mod dsg;
 pub mod efs;
 pub mod funding;
 pub mod hra;
@@ -39,6 +42,7 @@ pub mod money;
 pub mod monitoring;
 pub mod period;
 pub mod plan;
+pub mod provision;
 pub mod register;
 pub mod reserves;
 pub mod resilience;

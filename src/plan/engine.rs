@@ -103,6 +103,7 @@ struct SketchSlots {
     mtfs: usize,
     debt: usize,
     efs: usize,
+    sheet: usize,
 }
 
 /// The per-year sketches, in slot order.
@@ -131,8 +132,11 @@ impl SketchSlots {
     fn efs(&self, y: usize) -> usize {
         self.debt(self.debt) + y
     }
+    fn sheet(&self, k: usize) -> usize {
+        self.efs(self.efs) + k
+    }
     fn cumulative_one_off(&self) -> usize {
-        self.efs(self.efs)
+        self.sheet(self.sheet)
     }
     fn cumulative_gap(&self) -> usize {
         self.cumulative_one_off() + 1
@@ -162,6 +166,8 @@ pub(crate) mod stream {
     pub(crate) const IN_YEAR: u64 = 5;
     /// The capital plan's slippage, overruns and receipts.
     pub(crate) const CAPITAL: u64 = 6;
+    /// Provisions, the DSG deficit and the collection fund.
+    pub(crate) const BALANCE_SHEET: u64 = 7;
 }
 
 /// Adds counts element by element.
@@ -228,6 +234,11 @@ pub(crate) struct PlanAcc {
     pub(crate) efs: Vec<Sketch>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) efs_trials: Vec<u64>,
+    /// With provisions, `[dsg]` or `[collection_fund]`: the balance sheet's reported series by
+    /// year (`[series * years + year]`, series as [`super::sheet::Sheet::series`]; empty
+    /// without them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) sheet: Vec<Sketch>,
     /// Only a reverse stress test fills it, and it never leaves that call.
     #[serde(skip)]
     pub(crate) stress: StressAcc,
@@ -251,6 +262,7 @@ impl PlanAcc {
             .chain(&mut self.mtfs)
             .chain(&mut self.debt)
             .chain(&mut self.efs)
+            .chain(&mut self.sheet)
             .chain([&mut self.cumulative_one_off, &mut self.cumulative_gap])
     }
 
@@ -286,6 +298,7 @@ impl PlanAcc {
             debt: Vec::new(),
             efs: Vec::new(),
             efs_trials: Vec::new(),
+            sheet: Vec::new(),
             stress: StressAcc::default(),
             tail: TailAcc::default(),
         }
@@ -406,6 +419,7 @@ impl PlanAcc {
             (&mut self.mtfs, &mut o.mtfs),
             (&mut self.debt, &mut o.debt),
             (&mut self.efs, &mut o.efs),
+            (&mut self.sheet, &mut o.sheet),
         ] {
             if mine.is_empty() {
                 *mine = std::mem::take(theirs);
@@ -1126,6 +1140,39 @@ impl Scenario {
                 }
             }
         }
+        // Provisions, the DSG deficit and the collection fund, on their own stream (only for a
+        // scenario that has them): each trial's one-off and recurring parts, what each year's
+        // end knows falls on the next budget, and the reported series
+        // (`[(series * years + year) * n + j]`).
+        let mut falling = Vec::new();
+        let mut sheet_values = Vec::new();
+        if !self.sheet.is_empty() {
+            falling = vec![0.0; years * n];
+            sheet_values = vec![0.0; self.sheet.series().len() * years * n];
+            let central: f64 = {
+                let c = self.sheet.central(years);
+                c.one_off.iter().chain(&c.recurring).sum()
+            };
+            let item = self.plan_items().sheet;
+            let mut sheet_rng = rng::component(seed, b, stream::BALANCE_SHEET);
+            for j in 0..n {
+                let draws = self.sheet.draw(years, &mut sheet_rng);
+                let e = self.sheet.float_years(years, &draws);
+                let mut total = 0.0;
+                for y in 0..years {
+                    one_off[y * n + j] += e.one_off[y];
+                    recurring[y * n + j] += e.recurring[y];
+                    falling[y * n + j] = e.falling[y];
+                    total += e.one_off[y] + e.recurring[y];
+                }
+                for (k, v) in e.series.iter().enumerate() {
+                    sheet_values[k * n + j] = *v;
+                }
+                if let Some(i) = item {
+                    item_cost[i * n + j] = total - central;
+                }
+            }
+        }
         let before_savings: Vec<f64> = if mtfs {
             recurring.iter().zip(&one_off).map(|(a, b)| a + b).collect()
         } else {
@@ -1402,6 +1449,7 @@ impl Scenario {
                         delivered: setting
                             .get(j * years + y)
                             .map_or((1.0, 1.0), |s| (s.1, s.2)),
+                        falling: falling.get(y * n + j).copied().unwrap_or(0.0),
                     },
                 );
                 if mtfs {
@@ -1500,6 +1548,7 @@ impl Scenario {
             mtfs: mtfs_count,
             debt: debt_count,
             efs: efs.len(),
+            sheet: sheet_values.len() / n,
         };
         debug_assert_eq!(balances.len(), years * reserve_count);
         banks.with(slots.total(), |bank| {
@@ -1559,6 +1608,11 @@ impl Scenario {
                 .iter()
                 .enumerate()
                 .map(|(y, v)| put(slots.efs(y), v))
+                .collect();
+            acc.sheet = sheet_values
+                .chunks(n)
+                .enumerate()
+                .map(|(k, v)| put(slots.sheet(k), v))
                 .collect();
             acc.cumulative_one_off = put(slots.cumulative_one_off(), &cumulative);
             acc.cumulative_gap = put(slots.cumulative_gap(), &cumulative_gap);

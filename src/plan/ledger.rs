@@ -3,8 +3,6 @@
 //! that the exact ledger (`Decimal`), the central case of the reverse stress test and the
 //! Monte Carlo batch (`f64`) run the same code.
 
-use std::ops::{Add, AddAssign, Mul, Sub, SubAssign};
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -16,48 +14,7 @@ use crate::reserves::{GENERAL_FUND, Minimum, Reserves, year_index};
 use super::spec::{PlanError, Scenario};
 use super::year::{YearIn, Years};
 
-/// A number the ledger runs on: `f64` for simulation, `Decimal` for the exact ledger.
-pub(crate) trait Amount:
-    Copy
-    + PartialOrd
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + AddAssign
-    + SubAssign
-{
-    const ZERO: Self;
-    const ONE: Self;
-
-    fn max0(self) -> Self {
-        if self > Self::ZERO { self } else { Self::ZERO }
-    }
-
-    fn min(self, other: Self) -> Self {
-        if other < self { other } else { self }
-    }
-
-    /// Rounded to the penny, half away from zero.
-    fn penny(self) -> Self;
-}
-
-impl Amount for f64 {
-    const ZERO: f64 = 0.0;
-    const ONE: f64 = 1.0;
-
-    fn penny(self) -> f64 {
-        (self * 100.0).round() / 100.0
-    }
-}
-
-impl Amount for Decimal {
-    const ZERO: Decimal = Decimal::ZERO;
-    const ONE: Decimal = Decimal::ONE;
-
-    fn penny(self) -> Decimal {
-        self.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-    }
-}
+pub(crate) use crate::amount::Amount;
 
 /// A risk's cost to one year of the plan: the share `f` of its cost `x` that falls in the year,
 /// at most `income` when the risk is the loss of commercial income (a tenant cannot take away
@@ -597,6 +554,11 @@ impl Scenario {
         for (v, s) in recurring.iter_mut().zip(self.exact_structural()?) {
             *v += s;
         }
+        let sheet = self.sheet.exact(years)?;
+        for y in 0..years {
+            one_off[y] += sheet.one_off[y];
+            recurring[y] += sheet.recurring[y];
+        }
         let minimum = self.exact_minimum()?;
         let directions = self.directions();
         let plan = ReservePlan::new(&self.spec.reserves, &self.horizon, Money::decimal);
@@ -632,6 +594,7 @@ impl Scenario {
                     fallout: fallout[y],
                     capacity: setting[y].0,
                     delivered: (setting[y].1, setting[y].2),
+                    falling: sheet.falling[y],
                 },
             );
             exhausted |= book.usable < Decimal::ZERO;

@@ -79,6 +79,7 @@ mod minimum;
 pub mod mtfs;
 mod result;
 mod setting;
+mod sheet;
 pub mod spec;
 mod stress;
 pub mod year;
@@ -90,8 +91,8 @@ pub use mtfs::{
 };
 pub use result::{
     BUDGET_ITEM, BreachRow, CAPITAL_ITEM, DEBT_INDICATORS, DriverRow, EFS_ITEM, FORWARD_INDICATORS,
-    ForwardRow, IN_YEAR_ITEM, PlanResult, RESPONSE_ITEM, RETURNING_ITEM, ReserveRow, ShortfallRow,
-    TrialTable, USABLE_RESERVES, YearRow,
+    ForwardRow, IN_YEAR_ITEM, PlanResult, ProvisionRow, RESPONSE_ITEM, RETURNING_ITEM, ReserveRow,
+    SHEET_ITEM, ShortfallRow, TrialTable, USABLE_RESERVES, YearRow,
 };
 pub use spec::{
     Condition, InYearSpec, MAX_INPUT_BYTES, MAX_ITEMS, MAX_NAME, PlanError, PlanSpec, PressureSpec,

@@ -335,6 +335,7 @@ impl std::ops::SubAssign for Checked {
 impl super::ledger::Amount for Checked {
     const ZERO: Checked = Checked(Decimal::ZERO);
     const ONE: Checked = Checked(Decimal::ONE);
+    const HALF: Checked = Checked(<Decimal as crate::amount::Amount>::HALF);
     fn penny(self) -> Checked {
         Checked(super::ledger::Amount::penny(self.0))
     }

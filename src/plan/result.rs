@@ -36,6 +36,11 @@ pub const RETURNING_ITEM: &str = "recurring spending funded from reserves";
 /// The drivers table's input of kind `efs`: MRP and interest on exceptional support.
 pub const EFS_ITEM: &str = "exceptional support: MRP and interest";
 
+/// The drivers table's input of kind `balance_sheet`: provisions' charges, the DSG deficit's
+/// interest and what falls on the general fund, and collection fund deficits, less their
+/// central case.
+pub const SHEET_ITEM: &str = "provisions, DSG deficit and collection fund";
+
 /// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
 pub const USABLE_RESERVES: &str = "usable_reserves";
 
@@ -119,6 +124,34 @@ pub struct YearRow {
     pub efs_p50: f64,
     /// 90th percentile.
     pub efs_p90: f64,
+    /// With `[dsg]`: the DSG deficit held in its unusable reserve at the year's end, under
+    /// the statutory override (0 once it has fallen on the general fund; 0 without `[dsg]`):
+    /// median.
+    pub dsg_deficit_p50: f64,
+    /// 90th percentile.
+    pub dsg_deficit_p90: f64,
+}
+
+/// One row of [`PlanResult::provisions_by_year`]: a provision in a year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvisionRow {
+    /// The provision's name.
+    pub provision: String,
+    /// The year.
+    pub year: String,
+    /// What the year charged to the general fund (recognised, and any payment beyond the
+    /// provision): mean, in-year.
+    pub charge_mean: f64,
+    /// Median.
+    pub charge_p50: f64,
+    /// 90th percentile.
+    pub charge_p90: f64,
+    /// Cash paid out of the provision in the year (as given).
+    pub payments: f64,
+    /// The provision's balance at the year's end (cumulative): median.
+    pub balance_p50: f64,
+    /// 90th percentile.
+    pub balance_p90: f64,
 }
 
 /// One row of [`PlanResult::reserves_by_year`].
@@ -192,6 +225,10 @@ pub struct PlanResult {
     /// By year: the savings the budget counts on (empty in results stored before 0.7.0).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     planned_savings: Vec<f64>,
+    /// The balance sheet's reported series, as (kind, name) (empty without provisions,
+    /// `[dsg]` or `[collection_fund]`); their distributions are in the accumulators.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sheet: Vec<(String, String)>,
 }
 
 /// The debt indicators a plan with `[capital]` adds to [`PlanResult::resilience`], as shares
@@ -220,6 +257,8 @@ struct Stored {
     debt: Vec<[f64; 3]>,
     #[serde(default)]
     planned_savings: Vec<f64>,
+    #[serde(default)]
+    sheet: Vec<(String, String)>,
 }
 
 impl TryFrom<Stored> for PlanResult {
@@ -267,6 +306,13 @@ impl TryFrom<Stored> for PlanResult {
         s.acc
             .check(years, s.items.len(), s.reserve_names.len())
             .map_err(PlanError::Result)?;
+        if s.acc.sheet.len() != s.sheet.len() * years {
+            return bad(format!(
+                "the balance sheet has {} distributions for {} series over {years} years",
+                s.acc.sheet.len(),
+                s.sheet.len()
+            ));
+        }
         Ok(PlanResult {
             trials: s.trials,
             seed: s.seed,
@@ -280,6 +326,7 @@ impl TryFrom<Stored> for PlanResult {
             planned_savings: s.planned_savings,
             acc: s.acc,
             items: s.items,
+            sheet: s.sheet,
         })
     }
 }
@@ -402,6 +449,7 @@ impl Scenario {
                 .collect(),
             acc: run.acc,
             items: self.items(),
+            sheet: self.sheet.series(),
             planned_savings: self
                 .planned_savings()
                 .0
@@ -447,6 +495,7 @@ impl Scenario {
             ("response", RESPONSE_ITEM, plan.response),
             ("reserves", RETURNING_ITEM, plan.returning),
             ("efs", EFS_ITEM, plan.efs),
+            ("balance_sheet", SHEET_ITEM, plan.sheet),
         ] {
             if present.is_some() {
                 items.push((kind.to_string(), name.to_string()));
@@ -481,6 +530,7 @@ impl Scenario {
             ),
             returning: take(self.reserves.returning.iter().any(|r| *r != 0.0)),
             efs: take(self.support.is_some()),
+            sheet: take(!self.sheet.is_empty()),
         }
     }
 }
@@ -495,6 +545,7 @@ pub(crate) struct PlanItems {
     pub(crate) response: Option<usize>,
     pub(crate) returning: Option<usize>,
     pub(crate) efs: Option<usize>,
+    pub(crate) sheet: Option<usize>,
 }
 
 impl PlanItems {
@@ -507,6 +558,7 @@ impl PlanItems {
             self.response,
             self.returning,
             self.efs,
+            self.sheet,
         ]
         .iter()
         .filter(|i| i.is_some())
@@ -560,12 +612,86 @@ impl PlanResult {
                     p_efs: self.acc.efs_trials.get(y).map_or(0.0, |c| *c as f64 / n),
                     efs_p50: self.acc.efs.get(y).map_or(0.0, |s| s.quantile(0.5)),
                     efs_p90: self.acc.efs.get(y).map_or(0.0, |s| s.quantile(0.9)),
+                    dsg_deficit_p50: self
+                        .series(super::sheet::DSG_DEFICIT, "", y)
+                        .map_or(0.0, |s| s.quantile(0.5)),
+                    dsg_deficit_p90: self
+                        .series(super::sheet::DSG_DEFICIT, "", y)
+                        .map_or(0.0, |s| s.quantile(0.9)),
                     minimum: self.minimum[y],
                     one_off_reliance: self.one_off_savings[y],
                     underlying_gap_mean: gap_mean + self.one_off_savings[y],
                 }
             })
             .collect()
+    }
+
+    /// A balance sheet series' distribution in year `y` (see [`super::sheet`]).
+    fn series(&self, kind: &str, name: &str, y: usize) -> Option<&Sketch> {
+        let k = self
+            .sheet
+            .iter()
+            .position(|(a, b)| a == kind && b == name)?;
+        self.acc.sheet.get(k * self.years.len() + y)
+    }
+
+    /// Each provision by year: what the year charged to the general fund, what it paid, and
+    /// the provision's balance at the year's end (empty without provisions).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fiscalrisk::plan::Scenario;
+    /// let s = Scenario::from_toml(r#"
+    /// [plan]
+    /// name = "Equal pay"
+    /// first_year = "2023/24"
+    /// years = 2
+    /// net_budget = [850e6, 870e6]
+    /// [reserves]
+    /// general_fund = 100e6
+    /// [[provisions]]
+    /// name = "equal pay"
+    /// opening = 650e6
+    /// accrual_per_month = [{ dist = "uniform", low = 5e6, high = 14e6 }, 0]
+    /// payments = [0, 300e6]
+    /// "#).unwrap();
+    /// let r = s.simulate(2_000, 1, None).unwrap();
+    /// let rows = r.provisions_by_year();
+    /// // Twelve months at £5m-£14m a month: £60m-£168m, £114m on average.
+    /// assert!((rows[0].charge_mean - 114e6).abs() < 3e6);
+    /// assert!(rows[0].charge_p90 > 150e6 && rows[0].charge_p90 < 168e6);
+    /// assert_eq!(rows[1].payments, 300e6);
+    /// ```
+    pub fn provisions_by_year(&self) -> Vec<ProvisionRow> {
+        use super::sheet::{PROVISION_BALANCE, PROVISION_CHARGE, PROVISION_PAYMENTS};
+        let mut rows = Vec::new();
+        for (kind, name) in &self.sheet {
+            if kind != PROVISION_CHARGE {
+                continue;
+            }
+            for (y, year) in self.years.iter().enumerate() {
+                let get = |k: &str| self.series(k, name, y);
+                let (Some(charge), Some(paid), Some(balance)) = (
+                    get(PROVISION_CHARGE),
+                    get(PROVISION_PAYMENTS),
+                    get(PROVISION_BALANCE),
+                ) else {
+                    continue;
+                };
+                rows.push(ProvisionRow {
+                    provision: name.clone(),
+                    year: year.clone(),
+                    charge_mean: charge.mean(),
+                    charge_p50: charge.quantile(0.5),
+                    charge_p90: charge.quantile(0.9),
+                    payments: paid.mean(),
+                    balance_p50: balance.quantile(0.5),
+                    balance_p90: balance.quantile(0.9),
+                });
+            }
+        }
+        rows
     }
 
     /// Each reserve's uncommitted balance by year against its own minimum: the general fund

@@ -127,6 +127,15 @@ pub enum PlanError {
     /// A bad `[efs]`.
     #[error(transparent)]
     Efs(#[from] crate::efs::EfsError),
+    /// A bad provision.
+    #[error(transparent)]
+    Provision(#[from] crate::provision::ProvisionError),
+    /// A bad `[dsg]`.
+    #[error(transparent)]
+    Dsg(#[from] crate::dsg::DsgError),
+    /// A bad `[collection_fund]`.
+    #[error(transparent)]
+    CollectionFund(#[from] crate::collection_fund::CollectionFundError),
     /// Two models of how the council closes its gap.
     #[error(
         "plan.management_response: {0} and [budget_setting] are two models of how the council closes its gap (a costless closure, and council tax, new savings and reserves); give one"
@@ -370,6 +379,17 @@ pub struct ScenarioSpec {
     /// fund (see [`crate::hra`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hra: Option<crate::hra::HraSpec>,
+    /// Provisions: charged to revenue when recognised, paid in cash later (see
+    /// [`crate::provision`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provisions: Vec<crate::provision::ProvisionSpec>,
+    /// The Dedicated Schools Grant deficit under the statutory override (see [`crate::dsg`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsg: Option<crate::dsg::DsgSpec>,
+    /// Collection fund surpluses and deficits, falling on the next year's budget (see
+    /// [`crate::collection_fund`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection_fund: Option<crate::collection_fund::CollectionFundSpec>,
 }
 
 /// The id under which the savings still to be identified in `year` appear (drivers, trials).
@@ -537,6 +557,8 @@ pub struct Scenario {
     pub(crate) budget_setting: Option<Setting>,
     /// Exceptional financial support as a response, exact and in floats.
     pub(crate) support: Option<Supports>,
+    /// Provisions, the DSG deficit and the collection fund (empty without them).
+    pub(crate) sheet: super::sheet::Sheet,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -855,6 +877,7 @@ impl Scenario {
         if let Some(hra) = &spec.hra {
             hra.check(&horizon)?;
         }
+        let sheet = super::sheet::Sheet::compile(&spec, &horizon)?;
         spec.policy.validate().map_err(PlanError::Policy)?;
         let in_year = match (&spec.in_year, &spec.opening_overspend) {
             (Some(_), Some(_)) => return Err(PlanError::TwoInYear),
@@ -1079,6 +1102,7 @@ impl Scenario {
             capital,
             budget_setting: None,
             support: None,
+            sheet,
         };
         let mut scenario = scenario;
         scenario.check_budget_range()?;

@@ -81,6 +81,8 @@ pub(crate) struct Central {
     direction: Vec<f64>,
     risks: Vec<CentralRisk>,
     probability: Vec<f64>,
+    /// What each year's end knows falls on the next budget (see [`super::sheet`]).
+    falling: Vec<f64>,
 }
 
 impl Scenario {
@@ -135,6 +137,12 @@ impl Scenario {
                 *v += crate::Money::new(d).to_f64() + x;
             }
         }
+        // Provisions, the DSG deficit and the collection fund at their means.
+        let sheet = self.sheet.central(years);
+        for y in 0..years {
+            one_off[y] += sheet.one_off[y];
+            recurring[y] += sheet.recurring[y];
+        }
         let overspend = self.in_year.as_ref().map_or(0.0, |i| i.overspend.mean());
         if let Some(x) = self.in_year.as_ref().and_then(|i| i.mitigations) {
             recurring.iter_mut().for_each(|v| *v += overspend + x);
@@ -170,6 +178,7 @@ impl Scenario {
                 .iter()
                 .map(|r| r.spec().probability)
                 .collect(),
+            falling: sheet.falling,
         }
     }
 
@@ -211,6 +220,7 @@ impl Scenario {
                     fallout: c.fallout[y],
                     capacity: setting[y].0,
                     delivered: (setting[y].1, setting[y].2),
+                    falling: c.falling[y],
                 },
             );
             below |= book.balance[0] < minimum[y];

@@ -1686,3 +1686,202 @@ fn the_hra_is_its_own_ledger_and_never_funds_the_general_fund() {
         "hra.income: 2 amounts for a plan of 3 years (give one per year) (line 11)"
     );
 }
+
+// Issue 33, items 1, 2 and 4: provisions, the DSG deficit and the collection fund, as exact
+// ledgers against hand calculations, and the simulation against the ledger.
+
+/// A plan from 2026/27, three years, balanced, with `extra`.
+fn from_2026(extra: &str) -> Scenario {
+    Scenario::from_toml(&format!(
+        "[plan]\nname = \"Now\"\nfirst_year = \"2026/27\"\nyears = 3\nnet_budget = [100e6, 100e6, 100e6]\n{extra}"
+    ))
+    .unwrap()
+}
+
+fn rows_of(s: &Scenario) -> (Vec<[Money; 5]>, Vec<Option<String>>) {
+    let rows = s.ledger().unwrap();
+    (
+        rows.iter()
+            .map(|r| {
+                [
+                    r.gap,
+                    r.capitalised,
+                    r.general_fund,
+                    r.deficit_brought_forward,
+                    r.carried_gap,
+                ]
+            })
+            .collect(),
+        rows.iter().map(|r| r.s114_reason.clone()).collect(),
+    )
+}
+
+#[test]
+fn an_equal_pay_provision_is_charged_when_recognised_not_when_paid() {
+    // Birmingham City Council's statement of June 2023: equal pay accruing £5m-£14m a month.
+    // At £9.5m a month, a year recognises £114m; with £100m of reserves the year fails the
+    // in-year test (s114(3) of the 1988 Act) whatever is paid, and the £14m deficit is
+    // brought forward.
+    let provision = |payments: &str| {
+        format!(
+            "[reserves]\ngeneral_fund = 100e6\n[[provisions]]\nname = \"equal pay\"\nopening = 650e6\naccrual_per_month = [9.5e6, 0, 0]\npayments = {payments}\n"
+        )
+    };
+    let (rows, why) = rows_of(&from_2026(&provision("[0, 0, 0]")));
+    let z = m("0");
+    assert_eq!(
+        rows[0],
+        [m("114000000"), z, m("-14000000"), m("14000000"), z]
+    );
+    assert_eq!(why, reasons(&["in_year", "in_year", "in_year"]));
+    // Paying £300m out of the £764m provision in 2027/28 costs the general fund nothing more.
+    let paid = from_2026(&provision("[0, 300e6, 0]"));
+    assert_eq!(rows_of(&paid).0, rows);
+    // Paying beyond the provision charges what was never provided for, when it is paid: £800m
+    // from £764m is £36m in 2028/29.
+    let (rows, _) = rows_of(&from_2026(&provision("[0, 0, 800e6]")));
+    assert_eq!(rows[2][0], m("36000000"));
+    // The simulation agrees: the same charge in every trial, and the table by provision.
+    let r = paid.simulate(500, 3, Some(1)).unwrap();
+    let by_year = r.by_year();
+    assert!((by_year[0].gap_mean - 114e6).abs() < 1e-3);
+    assert_eq!(by_year[0].p_s114, 1.0);
+    let table = r.provisions_by_year();
+    assert_eq!(table.len(), 3);
+    assert_eq!(table[0].charge_p50, 114e6);
+    assert_eq!(table[1].payments, 300e6);
+    assert_eq!(table[1].balance_p50, 464e6);
+    // A provision's name is its key: two with one name are refused.
+    let e = Scenario::from_toml(&format!(
+        "{BASE}[[provisions]]\nname = \"Equal pay\"\n[[provisions]]\nname = \"equal pay\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("provisions[1] (\"equal pay\").name: is already the name of provisions[0]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_uncertain_accrual_gives_the_closed_form_distribution_of_the_charge() {
+    // One monthly rate a year, uniform on £5m-£14m: the year's charge is uniform on
+    // £60m-£168m (mean £114m, 90th percentile £157.2m). Half the trials exceed £114m, and a
+    // council with £114m of reserves fails the in-year test in those trials.
+    let s = from_2026(
+        "[reserves]\ngeneral_fund = 114e6\n[[provisions]]\nname = \"equal pay\"\naccrual_per_month = [{ dist = \"uniform\", low = 5e6, high = 14e6 }, 0, 0]\n",
+    );
+    let r = s.simulate(20_000, 11, None).unwrap();
+    let t = r.provisions_by_year();
+    let sd = 108e6 / 12f64.sqrt() / (20_000f64).sqrt();
+    assert!(
+        (t[0].charge_mean - 114e6).abs() < 4.0 * sd,
+        "{}",
+        t[0].charge_mean
+    );
+    assert!(
+        (t[0].charge_p90 - 157.2e6).abs() < 1.5e6,
+        "{}",
+        t[0].charge_p90
+    );
+    let p = r.by_year()[0].p_s114_in_year;
+    assert!((p - 0.5).abs() < 4.0 * (0.25f64 / 20_000.0).sqrt(), "{p}");
+    // The drivers table names it.
+    assert!(r.drivers().iter().any(|d| d.kind == "balance_sheet"));
+    // The exact ledger refuses the uncertain accrual, naming it.
+    let e = s.ledger().unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "ledger: provisions[0].recognised is uncertain (not a fixed amount)"
+    );
+}
+
+#[test]
+fn the_dsg_deficit_costs_interest_and_falls_on_the_general_fund_when_the_override_ends() {
+    // £16m deficit, £18m a year more, 6% on the year's average deficit (about West
+    // Berkshire's £1.5m a year), override to the end of 2027/28 (PQ 61924, 1 July 2025).
+    // 2026/27: interest 0.06 x (16 + 34) / 2 = £1.5m; 2027/28: 0.06 x (34 + 52) / 2 =
+    // £2.58m, and the £52m left is known to fall on the 2028/29 budget: with £45.92m of
+    // reserves that budget cannot be balanced (s31A of the 1992 Act). 2028/29: the £52m and
+    // the year's own £18m fall on the general fund.
+    let s = from_2026(
+        "[reserves]\ngeneral_fund = 50e6\n[dsg]\ndeficit = 16e6\nin_year = [18e6, 18e6, 18e6]\ninterest_rate = 0.06\n",
+    );
+    let (rows, why) = rows_of(&s);
+    let gaps: Vec<Money> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(gaps, [m("1500000"), m("2580000"), m("70000000")]);
+    let gf: Vec<Money> = rows.iter().map(|r| r[2]).collect();
+    assert_eq!(gf, [m("48500000"), m("45920000"), m("-24080000")]);
+    assert_eq!(why, reasons(&["", "budget", "in_year"]));
+    // The simulation: the same in every trial, and the deficit by year.
+    let r = s.simulate(200, 1, Some(2)).unwrap();
+    let by_year = r.by_year();
+    let p: Vec<f64> = by_year.iter().map(|y| y.p_s114).collect();
+    assert_eq!(p, [0.0, 1.0, 1.0]);
+    assert_eq!(by_year[0].p_s114_budget, 0.0);
+    let deficit: Vec<f64> = by_year.iter().map(|y| y.dsg_deficit_p50).collect();
+    assert_eq!(deficit, [34e6, 52e6, 0.0]);
+    // Without [dsg] the columns are 0 and nothing fails.
+    let plain = from_2026("[reserves]\ngeneral_fund = 50e6\n");
+    assert!(
+        plain
+            .simulate(100, 1, Some(1))
+            .unwrap()
+            .by_year()
+            .iter()
+            .all(|y| y.dsg_deficit_p90 == 0.0 && y.p_s114 == 0.0)
+    );
+}
+
+#[test]
+fn the_stability_grant_is_drawn_with_its_probability() {
+    // Plan from 2026/27: the High Needs Stability Grant clears 90% of the £100m deficit at the
+    // end of 2025/26 with probability 0.3. With it, £10m of it and the two years' £20m are left
+    // to fall on 2028/29; without it, £120m. £60m of reserves meet the first and not the second: the 2027/28
+    // budget test fails in the 70% of trials without the grant.
+    let s = from_2026(
+        "[reserves]\ngeneral_fund = 60e6\n[dsg]\ndeficit = 100e6\nin_year = [10e6, 10e6, 0]\nwrite_off = { share = 0.9, of_deficit_at = \"2025/26\", probability = 0.3 }\n",
+    );
+    let n = 20_000;
+    let r = s.simulate(n, 5, None).unwrap();
+    let p = r.by_year()[1].p_s114_budget;
+    assert!((p - 0.7).abs() < 4.0 * (0.21 / n as f64).sqrt(), "{p}");
+    // The exact ledger needs a certain grant, and with one it is the hand calculation.
+    assert_eq!(
+        s.ledger().unwrap_err().to_string(),
+        "ledger: dsg.write_off.probability is uncertain (0.3 is not 0 or 1)"
+    );
+    let certain = from_2026(
+        "[reserves]\ngeneral_fund = 60e6\n[dsg]\ndeficit = 100e6\nin_year = [10e6, 10e6, 0]\nwrite_off = { probability = 1 }\n",
+    );
+    let (rows, why) = rows_of(&certain);
+    assert_eq!(rows[2][0], m("30000000"));
+    assert_eq!(why, reasons(&["", "", ""]));
+}
+
+#[test]
+fn a_collection_fund_deficit_spread_over_three_years() {
+    // The 2020/21 collection fund deficits could be spread over 2021/22 to 2023/24 (the
+    // Coronavirus regulations of 2020). £30m brought forward in thirds, and £6m estimated in
+    // January 2022 falling on 2022/23 to 2024/25: £10m, £12m, £12m in the plan. Each is known
+    // when the next budget is set: with £30m of reserves, the end of 2022/23 (£8m left)
+    // cannot provide for 2023/24's £12m.
+    let s = Scenario::from_toml(
+        "[plan]\nname = \"Covid\"\nfirst_year = \"2021/22\"\nyears = 3\nnet_budget = [100e6, 100e6, 100e6]\n[reserves]\ngeneral_fund = 30e6\n[collection_fund]\nbrought_forward = 30e6\ncouncil_tax = [4e6, 0, 0]\nbusiness_rates = [2e6, 0, 0]\nspread_years = 3\n",
+    )
+    .unwrap();
+    let (rows, why) = rows_of(&s);
+    let gaps: Vec<Money> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(gaps, [m("10000000"), m("12000000"), m("12000000")]);
+    assert_eq!(why, reasons(&["", "budget", "in_year"]));
+    // A surplus (negative) eases the year it falls on.
+    let surplus = Scenario::from_toml(
+        "[plan]\nname = \"Surplus\"\nfirst_year = \"2021/22\"\nyears = 2\nnet_budget = [100e6, 100e6]\n[reserves]\ngeneral_fund = 30e6\n[collection_fund]\nbrought_forward = -3e6\n",
+    )
+    .unwrap();
+    assert_eq!(surplus.ledger().unwrap()[0].gap, m("-3000000"));
+    // The simulation agrees with the ledger.
+    let r = s.simulate(100, 2, Some(1)).unwrap();
+    let p: Vec<f64> = r.by_year().iter().map(|y| y.p_s114).collect();
+    assert_eq!(p, [0.0, 1.0, 1.0]);
+}

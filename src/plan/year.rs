@@ -12,8 +12,10 @@
 //!   are below `policy.s114_floor` (default £0).
 //! * **budget** (Local Government Finance Act 1992, s31A, with s25 of the Local Government Act
 //!   2003): the next year's budget cannot be balanced: what it must meet (the recurring gap
-//!   carried in and the deficit brought forward, s31A(2)(d)) exceeds what it can lawfully draw
-//!   on (usable reserves above the floor).
+//!   carried in and the deficit brought forward, s31A(2)(d), with what is already known to fall
+//!   on it: a collection fund deficit estimated in January, the DSG deficit left when the
+//!   statutory override ends) exceeds what it can lawfully draw on (usable reserves above the
+//!   floor).
 //!
 //! The general fund's minimum is a prudence level, not a legal one: it plays no part in either
 //! test. A deficit (usable reserves below zero at a year's end) stays on the balance sheet until
@@ -94,6 +96,10 @@ pub(crate) struct YearIn<T> {
     /// With a budget set every year: the fractions of this year's new savings delivered in
     /// the year and lasting after it (1 and 1 when delivered in full).
     pub(crate) delivered: (T, T),
+    /// What is known at the year's end to fall on the next budget (a collection fund deficit
+    /// estimated in January, the DSG deficit left when the override ends): the next budget
+    /// must provide for it, as for a deficit brought forward.
+    pub(crate) falling: T,
 }
 
 /// What a year did.
@@ -299,7 +305,7 @@ impl<'a, T: Amount> Years<'a, T> {
             None => [T::ZERO; 3],
         };
         let [tax, savings, repaid] = self.pending;
-        let left = carried + deficit - tax - savings - repaid;
+        let left = carried + deficit + part.falling - tax - savings - repaid;
         YearOut {
             gap: g.gap,
             open: g.open,
