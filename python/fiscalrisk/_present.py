@@ -40,6 +40,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "p99": ("1 in 100 (£m)", "m"),
     "es95": ("Mean of the worst 1 in 20 (£m)", "m"),
     "tail_mean": ("Mean in the worst 1 in 20 (£m)", "m"),
+    "dsg_deficit_p50": ("DSG deficit held under the override, median, year end (£m)", "m"),
+    "dsg_deficit_p90": ("DSG deficit held under the override, 1 in 10 worst, year end (£m)", "m"),
+    "provision": ("Provision", "text"),
+    "charge_mean": ("Charged to the general fund, mean, in the year (£m)", "m"),
+    "charge_p50": ("Charged to the general fund, median, in the year (£m)", "m"),
+    "charge_p90": ("Charged to the general fund, 1 in 10 worst, in the year (£m)", "m"),
+    "payments": ("Paid out of the provision, in the year (£m)", "m"),
+    "balance_p50": ("Provision's balance, median, year end (£m)", "m"),
+    "balance_p90": ("Provision's balance, 1 in 10 highest, year end (£m)", "m"),
 }
 
 #: Column -> heading where a workbook sheet holds the whole table: every column labelled, amounts

@@ -56,7 +56,7 @@ def sheets(result: PlanResult, source: Optional[str] = None) -> dict[str, pl.Dat
                       f"--seed {result.seed} --out results.xlsx"],
         }
     )
-    return {
+    out = {
         "By year": result.by_year(),
         "Reserves": result.reserves_by_year(),
         "Drivers": result.drivers().select("kind", "id", "name", "mean", "exhausted_mean"),
@@ -65,6 +65,10 @@ def sheets(result: PlanResult, source: Optional[str] = None) -> dict[str, pl.Dat
         "ASSUMPTION comments": assumption_comments(result.scenario.source_text),
         "Audit": audit,
     }
+    provisions = result.provisions_by_year()
+    if provisions.height:  # a sheet only for a plan with provisions
+        out = {**dict(list(out.items())[:2]), "Provisions": provisions, **dict(list(out.items())[2:])}
+    return out
 
 
 def headings(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:

@@ -648,8 +648,12 @@ class PlanResult:
         the year below ``policy.s114_floor`` (s114(3) of the Local Government Finance Act 1988),
         ``p_s114_budget`` the next budget unable to be balanced, the recurring gap carried in and
         any deficit brought forward exceeding usable reserves above the floor (s31A of the Local
-        Government Finance Act 1992); with ``[efs]``, ``p_efs`` (exceptional support capitalised at
-        the year's end, in-year) and ``efs_p50``, ``efs_p90`` (the amount, over all trials);
+        Government Finance Act 1992) and what is already known to fall on it (a collection fund
+        deficit, the DSG deficit when the statutory override ends); with ``[efs]``, ``p_efs``
+        (exceptional support capitalised at the year's end, in-year) and ``efs_p50``,
+        ``efs_p90`` (the amount, over all trials); with ``[dsg]``, ``dsg_deficit_p50`` and
+        ``dsg_deficit_p90``, the DSG deficit held in its unusable reserve at the year's end
+        (cumulative; 0 once it has fallen on the general fund, and without ``[dsg]``);
         ``unidentified``, the savings still to be identified that fall due in the year (£, the
         scenario's ``unidentified``: inside the gap, shown apart)."""
         table = pl.DataFrame(self._native.by_year())
@@ -670,6 +674,33 @@ class PlanResult:
                     "p95": pl.Float64, "minimum": pl.Float64, "p_below_minimum": pl.Float64},
         )
 
+    def provisions_by_year(self) -> pl.DataFrame:
+        """Each provision by year (empty without ``[[provisions]]``): ``provision``, ``year``;
+        the year's **charge to the general fund** (in-year: what was recognised, and any payment
+        beyond the provision) as ``charge_mean``, ``charge_p50``, ``charge_p90``; ``payments``, the
+        cash paid out of the provision in the year; and the provision's **balance** at the year's
+        end (cumulative), ``balance_p50`` and ``balance_p90``. A provision is charged when it is
+        recognised, not when it is paid.
+
+        Examples
+        --------
+        >>> import fiscalrisk as fr
+        >>> s = fr.Scenario.from_dict({
+        ...     "plan": {"name": "e", "first_year": "2023/24", "years": 2, "net_budget": [850e6] * 2},
+        ...     "reserves": {"general_fund": 100e6},
+        ...     "provisions": [{"name": "equal pay", "opening": 650e6,
+        ...                     "accrual_per_month": [9.5e6, 9.5e6], "payments": [0, 300e6]}]})
+        >>> t = s.simulate(trials=100, seed=1).provisions_by_year()
+        >>> t.select("year", "charge_p50", "payments", "balance_p50").rows()
+        [('2023/24', 114000000.0, 0.0, 764000000.0), ('2024/25', 114000000.0, 300000000.0, 578000000.0)]
+        """
+        return pl.DataFrame(
+            self._native.provisions_by_year(),
+            schema={"provision": pl.String, "year": pl.String, "charge_mean": pl.Float64,
+                    "charge_p50": pl.Float64, "charge_p90": pl.Float64, "payments": pl.Float64,
+                    "balance_p50": pl.Float64, "balance_p90": pl.Float64},
+        )
+
     def policy_breaches(self) -> pl.DataFrame:
         """By year: the probability that reserves fund a recurring gap, and the mean amount."""
         return pl.DataFrame(self._native.policy_breaches())
@@ -684,7 +715,9 @@ class PlanResult:
         plan-wide rows their departures: ``budget`` (funding and spending drivers), ``capital``,
         ``in_year`` (the underlying overspend less its mean), ``response`` (what later budgets
         or the management response closed: negative), ``reserves`` (recurring spending funded
-        from reserves, which returns) and ``efs`` (the MRP and interest on exceptional support).
+        from reserves, which returns), ``efs`` (the MRP and interest on exceptional support) and
+        ``balance_sheet`` (provisions' charges, the DSG deficit's interest and what falls on the
+        general fund, collection fund deficits, less their central case).
         The means add up to the mean gap over the plan less the central MTFS's gap after
         savings: the gap beyond the budget."""
         schema = {"kind": pl.String, "id": pl.String, "mean": pl.Float64, "exhausted_mean": pl.Float64}

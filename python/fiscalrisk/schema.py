@@ -52,6 +52,12 @@ def _by_year(description: str) -> dict[str, Any]:
     }
 
 
+def _per_year(description: str) -> dict[str, Any]:
+    amount = {"oneOf": [{"type": ["number", "string"]}, _distribution("an uncertain amount")]}
+    return {"type": "array", "items": amount,
+            "description": description + "; one per plan year in order, each a number or a distribution"}
+
+
 def _distribution(description: str) -> dict[str, Any]:
     def kind(name: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
         return _table({"dist": {"const": name}, **props}, ["dist", *required])
@@ -336,7 +342,7 @@ def scenario_schema() -> dict[str, Any]:
 
     >>> s = scenario_schema()
     >>> sorted(s["properties"])[:4]
-    ['budget_setting', 'capital', 'correlations', 'drivers']
+    ['budget_setting', 'capital', 'collection_fund', 'correlations']
     """
     minimum = {
         "description": "the general fund's minimum balance: one of the forms; default { amount = 0 }",
@@ -476,6 +482,50 @@ def scenario_schema() -> dict[str, Any]:
                     ["balance", "income", "spending"],
                     "the Housing Revenue Account, ring-fenced (Local Government and Housing Act 1989, Schedule 4): its "
                     "own ledger, never part of usable reserves or drawn for the general fund",
+                ),
+                "provisions": {
+                    "type": "array",
+                    "description": "provisions (IAS 37): charged to revenue when recognised, paid in cash later",
+                    "items": _table(
+                        {"name": {"type": "string", "description": "what it is, e.g. equal pay; unique"},
+                         "opening": _money("the provision's balance at the start of the plan, charged in earlier years", 0),
+                         "recognised": _per_year("what each year recognises and charges to revenue (pounds a year, ≥ 0)"),
+                         "accrual_per_month": _per_year("or: the monthly accrual in each year (pounds a month, ≥ 0; "
+                                                        "the year is charged 12 months of one rate)"),
+                         "payments": {"type": "array", "items": _money("cash paid out in the year (≥ 0)"),
+                                      "description": "cash paid out of the provision by year, one per plan year"}},
+                        ["name"],
+                    ),
+                },
+                "dsg": _table(
+                    {"deficit": _money("the cumulative Dedicated Schools Grant deficit at the start of the plan (≥ 0)"),
+                     "in_year": _per_year("what each year adds to the deficit (pounds; negative: the year reduces it)"),
+                     "override_ends": {**YEAR, "default": "2027/28",
+                                       "description": "the statutory override's last year; what is left falls on the "
+                                                      "general fund the next year"},
+                     "write_off": _table(
+                         {"share": _number("share of the deficit government clears", 0, 1, 0.9),
+                          "of_deficit_at": {**YEAR, "default": "2025/26",
+                                            "description": "the year whose closing deficit is cleared, in the next year"},
+                          "probability": _number("probability the council qualifies (an approved SEND reform plan)",
+                                                 0, 1, 1.0)},
+                         [],
+                         "government clearing a share of the deficit (the High Needs Stability Grant)",
+                     ),
+                     "interest_rate": _number("interest a year on the year's average deficit while it is held", 0, 1, 0)},
+                    ["deficit", "in_year"],
+                    "the DSG deficit in its unusable reserve under the statutory override",
+                ),
+                "collection_fund": _table(
+                    {"brought_forward": _money("the deficit estimated in the January before the plan, falling on its "
+                                               "first year (negative: a surplus)", 0),
+                     "council_tax": _per_year("council tax: each year's estimated deficit, the council's share, falling "
+                                              "on the next year's budget (pounds; negative: a surplus)"),
+                     "business_rates": _per_year("business rates: the same"),
+                     "spread_years": {"type": "integer", "minimum": 1, "maximum": 3, "default": 1,
+                                      "description": "over how many years' budgets each deficit is spread"}},
+                    [],
+                    "collection fund surpluses and deficits, falling on the next year's budget",
                 ),
                 "efs": _table(
                     {"capitalise": {"type": "boolean", "default": True,

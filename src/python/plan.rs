@@ -248,6 +248,10 @@ impl PyPlanResult {
         to_py(py, &self.inner.reserves_by_year())
     }
 
+    fn provisions_by_year<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.provisions_by_year())
+    }
+
     fn minimum(&self) -> Vec<f64> {
         self.inner.minimum().to_vec()
     }

@@ -252,3 +252,20 @@ def test_the_plan_templates_correlations_line_works_where_it_stands(tmp_path: Pa
     misplaced = text + second + 'correlations = [["legal_claims", "other_risk", 0.3]]\n'
     with pytest.raises(fr.ValidationError, match="it is a top-level key: move it above the first"):
         fr.Scenario.from_toml_str(misplaced)
+
+
+@pytest.mark.parametrize("path", [[], ["provisions", 0], ["dsg"], ["dsg", "write_off"], ["collection_fund"], ["hra"]])
+def test_balance_sheet_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
+    # Issue 33: the template's commented balance sheet sections, uncommented, are the core's keys
+    # and the schema's.
+    text = (TEMPLATES / "plan.toml").read_text()
+    start = text.index("# Provisions (optional")
+    sections = "\n".join(
+        line[2:] if line.startswith("# ") and re.match(r"^# (\[|[a-z_]+ = )", line) else ""
+        for line in text[start:].splitlines()
+    )
+    data = tomllib.loads(text[:start] + sections)
+    assert {"provisions", "dsg", "collection_fund", "hra"} <= set(data)
+    fr.Scenario.from_dict(data)  # the uncommented template loads
+    expected = _schema_keys(schema.scenario_schema(), path, data)
+    assert _core_keys(data, path) == expected
