@@ -12,7 +12,9 @@
 //! Conventions, each in the README's input table:
 //!
 //! * borrowing in a year adds to the CFR at the year's end; its MRP and interest start the next
-//!   year (MRP "in the year after the asset comes into use");
+//!   year (MRP "in the year after the asset comes into use"), and so does commercial income
+//!   tied to the project that borrowed (`commercial[].project`): rent and financing start
+//!   together;
 //! * the opening CFR's supported part (`supported_cfr`, pre-2008 borrowing the government's
 //!   revenue support recognised) is repaid by `supported_mrp`, 4% of the balance a year unless
 //!   stated (the regulatory method); the rest by `mrp`;
@@ -211,6 +213,15 @@ pub struct CommercialSpec {
     /// income less this. Needs `risk`; at most `income` (a default never gains the plan money).
     #[serde(default, skip_serializing_if = "Money::is_zero")]
     pub mrp_relief: Money,
+    /// The year the income starts (default: before the plan, so every year of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_year: Option<String>,
+    /// Or: the capital project whose asset earns it (a property bought with borrowing): the
+    /// income starts when that project's financing does, the year after its first spend
+    /// (issue 33: rent from the purchase year against interest from the next showed a £200m
+    /// borrowed purchase making a surplus in its first year).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// The capital section (`[capital]`).
@@ -396,7 +407,7 @@ struct Inputs<T> {
     charged: Vec<Option<T>>,
     debt_rate: T,
     investment_income: T,
-    commercial: T,
+    commercial: Vec<T>,
     budgeted: Vec<T>,
     refinancing: Vec<T>,
     projects: Vec<Project<T>>,
@@ -551,7 +562,8 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
             let start = cfr;
             cfr = cfr + borrowing[y] - mrp[y];
             debt = debt + borrowing[y] - mrp[y];
-            let cost = mrp[y] + interest[y] + revenue[y] - inp.investment_income - inp.commercial;
+            let cost =
+                mrp[y] + interest[y] + revenue[y] - inp.investment_income - inp.commercial[y];
             Flows {
                 cfr_start: start,
                 borrowing: borrowing[y],
@@ -769,7 +781,7 @@ impl Inputs<Decimal> {
             charged: self.charged.iter().map(|c| c.map(to_f64)).collect(),
             debt_rate: to_f64(self.debt_rate),
             investment_income: to_f64(self.investment_income),
-            commercial: to_f64(self.commercial),
+            commercial: v(&self.commercial),
             budgeted: v(&self.budgeted),
             refinancing: v(&self.refinancing),
             projects: self
@@ -988,7 +1000,7 @@ impl CapitalPlan {
                 flexible: true,
             });
         }
-        let mut commercial = Decimal::ZERO;
+        let mut commercial = vec![Decimal::ZERO; years];
         for (i, c) in spec.commercial.iter().enumerate() {
             let cf = format!("{f}.commercial[{i}]");
             money(&format!("{cf}.income"), c.income)?;
@@ -1010,7 +1022,43 @@ impl CapitalPlan {
                     ),
                 ));
             }
-            commercial += c.income.decimal();
+            let start = match (&c.first_year, &c.project) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        format!("{cf}.project"),
+                        "give when the income starts once: first_year, or the project whose asset earns it",
+                    ));
+                }
+                (Some(label), None) => {
+                    let y: crate::period::FinancialYear =
+                        label.parse().map_err(|e: crate::period::PeriodError| {
+                            invalid(format!("{cf}.first_year"), e.to_string())
+                        })?;
+                    let first = horizon.first().start_year();
+                    usize::try_from(y.start_year() - first).unwrap_or(0)
+                }
+                (None, Some(name)) => {
+                    let Some(p) = spec.programme.iter().find(|p| p.name == *name) else {
+                        return Err(invalid(
+                            format!("{cf}.project"),
+                            format!("{name:?} is not the name of a project in capital.programme"),
+                        ));
+                    };
+                    let mut first = years;
+                    for (label, m) in &p.spend {
+                        if !m.is_zero()
+                            && let Ok(y) = crate::funding::plan_year(label, horizon)
+                        {
+                            first = first.min(y);
+                        }
+                    }
+                    first.saturating_add(1)
+                }
+                (None, None) => 0,
+            };
+            for v in commercial.iter_mut().skip(start) {
+                *v += c.income.decimal();
+            }
         }
         let exact = Inputs {
             years,
@@ -1090,7 +1138,7 @@ impl CapitalPlan {
                 debt_end: m(x.debt_end),
                 interest: m(x.interest),
                 investment_income: m(self.exact.investment_income),
-                commercial_income: m(self.exact.commercial),
+                commercial_income: m(self.exact.commercial[y]),
                 revenue_contributions: m(x.revenue),
                 financing_cost: m(x.cost),
                 budgeted: m(self.exact.budgeted[y]),

@@ -742,3 +742,63 @@ fn supported_borrowing_is_repaid_at_4_percent_of_the_reducing_balance() {
         "{e}"
     );
 }
+
+#[test]
+fn rent_from_a_borrowed_purchase_starts_when_its_financing_does() {
+    // Issue 33, item 7: a £200m shopping centre bought with borrowing in 2024/25, at 5%, MRP
+    // over 50 years, £10m of rent a year. Borrowing in a year adds to the CFR at its end, and
+    // MRP and interest start the next year; so does the rent from the asset it bought. 2024/25:
+    // nothing; 2025/26: MRP £4m + interest £10m - rent £10m = £4m. Before, the rent came in
+    // 2024/25 against no financing: a £10m "surplus" in the purchase year.
+    let text = |income: &str| {
+        format!(
+            r#"
+[plan]
+name = "Property"
+first_year = "2024/25"
+years = 2
+net_budget = [100e6, 100e6]
+[capital]
+opening_cfr = 0
+opening_debt = 0
+mrp = {{ method = "straight_line", years = 50 }}
+debt_rate = 0.04
+borrowing_rate = 0.05
+[[capital.programme]]
+name = "Shopping centre"
+spend = {{ "2024/25" = 200e6 }}
+mrp = {{ method = "straight_line", years = 50 }}
+[[capital.commercial]]
+name = "Rent"
+income = 10e6
+{income}
+"#
+        )
+    };
+    let rows = scenario(&text("project = \"Shopping centre\"")).capital();
+    let cost: Vec<_> = rows.iter().map(|r| r.financing_cost).collect();
+    assert_eq!(cost, [money("0"), money("4000000")]);
+    assert_eq!(rows[0].commercial_income, money("0"));
+    // The same with the year given; and every year without either.
+    let given = scenario(&text("first_year = \"2025/26\"")).capital();
+    assert_eq!(
+        given.iter().map(|r| r.financing_cost).collect::<Vec<_>>(),
+        cost
+    );
+    let always = scenario(&text("")).capital();
+    assert_eq!(always[0].financing_cost, money("-10000000"));
+    // Both, or a project that is not in the programme, are refused naming the key.
+    let e = Scenario::from_toml(&text("project = \"Mall\""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("capital.commercial[0].project: \"Mall\" is not the name of a project"),
+        "{e}"
+    );
+    let e = Scenario::from_toml(&text(
+        "project = \"Shopping centre\"\nfirst_year = \"2025/26\"",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("give when the income starts once"), "{e}");
+}

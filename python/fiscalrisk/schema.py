@@ -328,7 +328,11 @@ def _capital() -> dict[str, Any]:
             "commercial": {"type": "array", "items": _table(
                 {"name": {"type": "string"}, "income": _money("commercial income a year (its risks are register risks)"),
                  "risk": {"type": "string", "description": "the register risk whose cost is this income lost"},
-                 "mrp_relief": _money("MRP no longer charged in a year the income is lost (needs risk)", 0)},
+                 "mrp_relief": _money("MRP no longer charged in a year the income is lost (needs risk)", 0),
+                 "first_year": {**YEAR, "description": "the year the income starts (default: every year)"},
+                 "project": {"type": "string", "description": "or: the capital project whose asset earns it; the "
+                                                              "income starts with its financing, the year after its "
+                                                              "first spend"}},
                 ["name", "income"])},
             "flexible_receipts": {"type": "array", "items": flexible},
         },
