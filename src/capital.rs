@@ -224,6 +224,29 @@ pub struct CommercialSpec {
     pub project: Option<String>,
 }
 
+/// A loan to a company or another body (`[[capital.loans]]`), financed by borrowing inside the
+/// opening CFR: its interest is income at risk, and the credit loss expected on it is MRP.
+///
+/// Under the statutory guidance on MRP (4th edition, 2018; 5th edition, April 2024) and the
+/// Capital Finance regulations as amended in 2024, the CFR financing a loan is kept at or below
+/// the principal outstanding less the expected credit loss: each year's new credit loss is
+/// charged as MRP that year. Interest is earned on the principal less the loss to date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoanSpec {
+    /// Its name.
+    pub name: String,
+    /// The principal outstanding at the start of the plan (£ ≥ 0), part of the opening CFR.
+    pub principal: Money,
+    /// The interest rate the borrower pays (a fraction a year; default 0).
+    #[serde(default)]
+    pub rate: f64,
+    /// The credit loss newly expected in each year (£ ≥ 0; a number or a distribution), one
+    /// per plan year (default none); charged as MRP in its year, at most the principal in all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected_credit_loss: Vec<crate::distribution::AmountSpec>,
+}
+
 /// The capital section (`[capital]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,6 +312,14 @@ pub struct CapitalSpec {
     /// one common factor per kind; 0, the default, draws each project on its own).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub programme_correlation: f64,
+    /// Loans to companies and other bodies, inside the opening CFR (see [`LoanSpec`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loans: Vec<LoanSpec>,
+    /// Charge the prudent MRP (what the statutory guidance requires; see
+    /// [`CapitalYear::mrp_prudent`]) instead of the council's policy and `mrp_charged`: what
+    /// auditors and commissioners impose (default false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enforce_prudent_mrp: bool,
 }
 
 fn four_percent() -> Mrp {
@@ -384,6 +415,7 @@ struct Project<T> {
     receipts: Vec<T>,
     revenue: Vec<T>,
     rule: Rule<T>,
+    prudent: Rule<T>,
 }
 
 /// Borrowing that funds revenue: a capitalisation direction or flexible receipts.
@@ -391,6 +423,7 @@ struct Project<T> {
 struct Direction<T> {
     amount: Vec<T>,
     rule: Rule<T>,
+    prudent: Rule<T>,
     premium: T,
     funds_gap: bool,
     flexible: bool,
@@ -402,8 +435,13 @@ struct Inputs<T> {
     years: usize,
     opening_cfr: T,
     opening_debt: T,
-    /// The opening CFR's parts (unsupported, supported) with their MRP methods.
-    opening: Vec<(T, Rule<T>)>,
+    /// The opening CFR's parts (unsupported less loans, supported) with their MRP methods:
+    /// the council's policy and the guidance's minimum.
+    opening: Vec<(T, Rule<T>, Rule<T>)>,
+    /// Loans: principal and interest rate.
+    loans: Vec<(T, T)>,
+    /// Whether the prudent MRP is charged.
+    enforce: bool,
     charged: Vec<Option<T>>,
     debt_rate: T,
     investment_income: T,
@@ -420,6 +458,8 @@ struct Inputs<T> {
 struct Draw<T> {
     borrowing_rate: Vec<T>,
     projects: Vec<[T; 3]>,
+    /// `[loan][year]`: the credit loss newly expected in the year.
+    credit_loss: Vec<Vec<T>>,
 }
 
 /// One year's flows.
@@ -431,6 +471,9 @@ struct Flows<T> {
     flexible: T,
     mrp: T,
     mrp_required: T,
+    mrp_prudent: T,
+    loan_interest: T,
+    credit_loss: T,
     cfr_end: T,
     debt_end: T,
     interest: T,
@@ -444,6 +487,7 @@ struct Tranche<'a, T> {
     amount: T,
     from: usize,
     rule: &'a Rule<T>,
+    prudent: &'a Rule<T>,
     rate: T,
 }
 
@@ -476,6 +520,7 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
                     amount: borrowed,
                     from: y + 1,
                     rule: &p.rule,
+                    prudent: &p.prudent,
                     rate: draw.borrowing_rate[y],
                 });
             }
@@ -497,38 +542,87 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
                     amount: *a,
                     from: y + 1,
                     rule: &d.rule,
+                    prudent: &d.prudent,
                     rate: draw.borrowing_rate[y] + d.premium,
                 });
             }
         }
     }
-    // Each tranche's MRP and the interest on its balance at the start of each year.
+    // Each tranche's MRP and the interest on its balance at the start of each year: what the
+    // policy requires, what the guidance's minimum makes prudent (the larger of the two, each
+    // on its own balance), and what is charged (the policy, `mrp_charged` on the opening CFR,
+    // or with `enforce_prudent_mrp` the prudent MRP).
     let (mut mrp_required, mut mrp, mut interest) = (zero(), zero(), zero());
+    let mut mrp_prudent = zero();
     let mut opening_repaid = zero();
     let mut left: Vec<T> = inp.opening.iter().map(|p| p.0).collect();
+    let mut left_prudent = left.clone();
     let mut balance = inp.opening_cfr;
     for y in 0..years {
-        let mut due = T::ZERO;
-        for ((amount, rule), left) in inp.opening.iter().zip(left.iter_mut()) {
+        let (mut due, mut prudent) = (T::ZERO, T::ZERO);
+        for (((amount, rule, minimum), left), left_p) in inp
+            .opening
+            .iter()
+            .zip(left.iter_mut())
+            .zip(left_prudent.iter_mut())
+        {
             let d = rule.due(*amount, y).min(*left);
             *left -= d;
             due += d;
+            let p = larger(rule.due(*amount, y), minimum.due(*amount, y)).min(*left_p);
+            *left_p -= p;
+            prudent += p;
         }
         mrp_required[y] += due;
-        let charge = inp.charged[y].map_or(due, |c| c.min(balance));
+        mrp_prudent[y] += prudent;
+        let charge = if inp.enforce {
+            prudent.min(balance)
+        } else {
+            inp.charged[y].map_or(due, |c| c.min(balance))
+        };
         mrp[y] += charge;
         balance -= charge;
-        opening_repaid[y] = inp.charged[y].unwrap_or(due);
+        opening_repaid[y] = if inp.enforce {
+            prudent
+        } else {
+            inp.charged[y].unwrap_or(due)
+        };
     }
     for t in &tranches {
-        let (mut left, mut balance) = (t.amount, t.amount);
+        let (mut left, mut left_p, mut balance) = (t.amount, t.amount, t.amount);
         for y in t.from..years {
             interest[y] += t.rate * balance;
-            let due = t.rule.due(t.amount, y - t.from).min(left);
+            let k = y - t.from;
+            let due = t.rule.due(t.amount, k).min(left);
             left -= due;
+            let p = larger(t.rule.due(t.amount, k), t.prudent.due(t.amount, k)).min(left_p);
+            left_p -= p;
             mrp_required[y] += due;
-            mrp[y] += due;
-            balance -= due;
+            mrp_prudent[y] += p;
+            let charge = if inp.enforce { p } else { due }.min(balance);
+            mrp[y] += charge;
+            balance -= charge;
+        }
+    }
+    // Loans: each year's new credit loss is MRP (at most the principal in all), and interest
+    // is earned on the principal less the loss to date.
+    let (mut loan_interest, mut credit_loss) = (zero(), zero());
+    for ((principal, rate), losses) in inp.loans.iter().zip(&draw.credit_loss) {
+        let mut lost = T::ZERO;
+        for y in 0..years {
+            let new = losses
+                .get(y)
+                .copied()
+                .unwrap_or(T::ZERO)
+                .max0()
+                .min(*principal - lost);
+            lost += new;
+            credit_loss[y] += new;
+            mrp_required[y] += new;
+            mrp_prudent[y] += new;
+            mrp[y] += new;
+            opening_repaid[y] += new;
+            loan_interest[y] += *rate * (*principal - lost);
         }
     }
     // The opening debt carries its own rate on what is not yet repaid, and what is refinanced
@@ -562,8 +656,10 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
             let start = cfr;
             cfr = cfr + borrowing[y] - mrp[y];
             debt = debt + borrowing[y] - mrp[y];
-            let cost =
-                mrp[y] + interest[y] + revenue[y] - inp.investment_income - inp.commercial[y];
+            let cost = mrp[y] + interest[y] + revenue[y]
+                - inp.investment_income
+                - inp.commercial[y]
+                - loan_interest[y];
             Flows {
                 cfr_start: start,
                 borrowing: borrowing[y],
@@ -571,6 +667,9 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
                 flexible: flexible[y],
                 mrp: mrp[y],
                 mrp_required: mrp_required[y],
+                mrp_prudent: mrp_prudent[y],
+                loan_interest: loan_interest[y],
+                credit_loss: credit_loss[y],
                 cfr_end: cfr,
                 debt_end: debt,
                 interest: interest[y],
@@ -580,6 +679,97 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
             }
         })
         .collect()
+}
+
+/// The larger of two amounts.
+fn larger<T: Amount>(a: T, b: T) -> T {
+    if a > b { a } else { b }
+}
+
+/// The longest asset life the statutory guidance on MRP (5th edition, April 2024) accepts for
+/// unsupported borrowing (land aside, which fiscalrisk does not single out).
+pub const MAX_ASSET_LIFE: u32 = 50;
+
+/// The longest MRP period of a capitalisation direction.
+pub const MAX_DIRECTION_YEARS: u32 = 20;
+
+/// The regulatory share of the supported CFR a year (4% of the reducing balance).
+pub const SUPPORTED_SHARE: f64 = 0.04;
+
+/// What a part of the CFR is, for the guidance's minimum MRP on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    /// Unsupported borrowing (the opening CFR's rest, a project's).
+    Unsupported,
+    /// Supported borrowing (pre-2008).
+    Supported,
+    /// A capitalisation direction or flexible receipts.
+    Direction,
+}
+
+/// The guidance's minimum for a policy on a part of the CFR (the prudent MRP is the larger of
+/// the policy's charge and this, year by year), and why the policy falls short of it, if it
+/// can: straight-line or annuity over at most 50 years (20 for a direction); a fixed amount
+/// or a reducing balance on unsupported borrowing at least straight-line over 50 years; at
+/// least 4% of the reducing balance on supported borrowing.
+fn guidance_minimum(policy: &Mrp, part: Part) -> (Mrp, Option<String>) {
+    let cap = if part == Part::Direction {
+        MAX_DIRECTION_YEARS
+    } else {
+        MAX_ASSET_LIFE
+    };
+    let over = |n: u32, what: &str| {
+        (n > cap).then(|| {
+            format!(
+                "{what} over {n} years, longer than the {cap} years the statutory guidance on MRP (5th edition, April 2024) allows"
+            )
+        })
+    };
+    match (policy, part) {
+        (_, Part::Supported) => {
+            let short = match policy {
+                Mrp::ReducingBalance { rate } => *rate < SUPPORTED_SHARE,
+                Mrp::StraightLine { years } | Mrp::Annuity { years, .. } => {
+                    f64::from(*years) * SUPPORTED_SHARE > 1.0
+                }
+                Mrp::Fixed { .. } => true,
+            };
+            (
+                Mrp::ReducingBalance {
+                    rate: SUPPORTED_SHARE,
+                },
+                short.then(|| {
+                    "the supported borrowing's MRP can fall below 4% of its reducing balance, the regulatory method".to_string()
+                }),
+            )
+        }
+        (Mrp::StraightLine { years }, _) => (
+            Mrp::StraightLine {
+                years: (*years).min(cap),
+            },
+            over(*years, "straight-line"),
+        ),
+        (Mrp::Annuity { years, rate }, _) => (
+            Mrp::Annuity {
+                years: (*years).min(cap),
+                rate: *rate,
+            },
+            over(*years, "an annuity"),
+        ),
+        (Mrp::Fixed { amount }, _) => (
+            Mrp::StraightLine { years: cap },
+            Some(format!(
+                "a fixed £{} a year is not a method the guidance recognises: it may repay over more than {cap} years",
+                amount
+            )),
+        ),
+        (Mrp::ReducingBalance { rate }, _) => (
+            Mrp::StraightLine { years: cap },
+            Some(format!(
+                "a reducing balance at {rate} on unsupported borrowing never repays it; the guidance's longest life is {cap} years"
+            )),
+        ),
+    }
 }
 
 /// One year of [`CapitalPlan::years`], exact.
@@ -601,6 +791,18 @@ pub struct CapitalYear {
     pub mrp_required: Money,
     /// Whether MRP charged is below what the policies require.
     pub mrp_below_policy: bool,
+    /// The MRP the statutory guidance requires (5th edition, April 2024, and the 2024
+    /// amendments to the Capital Finance regulations), tranche by tranche: the larger of the
+    /// policy's charge and straight-line over at most 50 years on unsupported borrowing (20 on
+    /// a direction), 4% of the reducing balance on supported borrowing, every part of the CFR
+    /// included, and each year's new credit loss on loans.
+    pub mrp_prudent: Money,
+    /// Why the MRP charged is below the prudent MRP, when it is (none: it is not).
+    pub mrp_imprudent: Option<String>,
+    /// Interest earned on loans (on the principal less the credit loss to date).
+    pub loan_interest: Money,
+    /// Credit loss newly expected on loans, charged as MRP.
+    pub credit_loss: Money,
     /// CFR at the end.
     pub cfr_end: Money,
     /// External debt at the end.
@@ -646,6 +848,10 @@ pub struct CapitalPlan {
     float: Inputs<f64>,
     rate: BorrowingRate,
     uncertain: Vec<Uncertain>,
+    /// Each loan's credit loss by year.
+    losses: Vec<Vec<Distribution>>,
+    /// Why the policy's MRP may fall short of the guidance's minimum.
+    imprudence: Vec<String>,
     /// Each uncertain input's quantile at a latent, built at the first run.
     latent: std::sync::OnceLock<Vec<[Option<LatentQuantile>; 3]>>,
 }
@@ -776,8 +982,14 @@ impl Inputs<Decimal> {
             opening: self
                 .opening
                 .iter()
-                .map(|(a, r)| (to_f64(*a), r.to_f64()))
+                .map(|(a, r, m)| (to_f64(*a), r.to_f64(), m.to_f64()))
                 .collect(),
+            loans: self
+                .loans
+                .iter()
+                .map(|(p, r)| (to_f64(*p), to_f64(*r)))
+                .collect(),
+            enforce: self.enforce,
             charged: self.charged.iter().map(|c| c.map(to_f64)).collect(),
             debt_rate: to_f64(self.debt_rate),
             investment_income: to_f64(self.investment_income),
@@ -793,6 +1005,7 @@ impl Inputs<Decimal> {
                     receipts: v(&p.receipts),
                     revenue: v(&p.revenue),
                     rule: p.rule.to_f64(),
+                    prudent: p.prudent.to_f64(),
                 })
                 .collect(),
             directions: self
@@ -801,6 +1014,7 @@ impl Inputs<Decimal> {
                 .map(|d| Direction {
                     amount: v(&d.amount),
                     rule: d.rule.to_f64(),
+                    prudent: d.prudent.to_f64(),
                     premium: to_f64(d.premium),
                     funds_gap: d.funds_gap,
                     flexible: d.flexible,
@@ -973,6 +1187,7 @@ impl CapitalPlan {
                 receipts,
                 revenue,
                 rule: dec_rule(&p.mrp),
+                prudent: dec_rule(&guidance_minimum(&p.mrp, Part::Unsupported).0),
             });
         }
         let mut directions = Vec::new();
@@ -983,6 +1198,7 @@ impl CapitalPlan {
             directions.push(Direction {
                 amount: by_year(&format!("{df}.amount"), &d.amount, horizon)?,
                 rule: Rule::Straight(d.mrp_years),
+                prudent: Rule::Straight(d.mrp_years.min(MAX_DIRECTION_YEARS)),
                 premium: rate(&format!("{df}.premium"), d.premium)?,
                 funds_gap: d.funds_plan_gap,
                 flexible: false,
@@ -995,6 +1211,7 @@ impl CapitalPlan {
             directions.push(Direction {
                 amount: by_year(&format!("{df}.amount"), &d.amount, horizon)?,
                 rule: Rule::Straight(d.mrp_years),
+                prudent: Rule::Straight(d.mrp_years.min(MAX_DIRECTION_YEARS)),
                 premium: Decimal::ZERO,
                 funds_gap: true,
                 flexible: true,
@@ -1060,17 +1277,74 @@ impl CapitalPlan {
                 *v += c.income.decimal();
             }
         }
+        // Loans: inside the opening CFR's unsupported part; each year's credit loss a
+        // distribution (at least 0).
+        let mut loans: Vec<(Decimal, Decimal, Vec<Distribution>)> = Vec::new();
+        let mut lent = Decimal::ZERO;
+        for (i, l) in spec.loans.iter().enumerate() {
+            let lf = format!("{f}.loans[{i}]");
+            money(&format!("{lf}.principal"), l.principal)?;
+            let r = rate(&format!("{lf}.rate"), l.rate)?;
+            if !l.expected_credit_loss.is_empty() && l.expected_credit_loss.len() != years {
+                return Err(invalid(
+                    format!("{lf}.expected_credit_loss"),
+                    format!(
+                        "{} amounts for a plan of {years} years (give one per year)",
+                        l.expected_credit_loss.len()
+                    ),
+                ));
+            }
+            let mut losses = Vec::new();
+            for (y, a) in l.expected_credit_loss.iter().enumerate() {
+                let field = format!("{lf}.expected_credit_loss[{y}]");
+                let d = a
+                    .distribution()
+                    .map_err(|source| CapitalError::Distribution {
+                        field: field.clone(),
+                        source,
+                    })?;
+                if d.support().0 < 0.0 {
+                    return Err(invalid(
+                        field,
+                        format!(
+                            "the distribution reaches {:?}; a credit loss newly expected is 0 or more",
+                            d.support().0
+                        ),
+                    ));
+                }
+                losses.push(d);
+            }
+            lent += l.principal.decimal();
+            loans.push((l.principal.decimal(), r, losses));
+        }
+        if lent > spec.opening_cfr.decimal() - spec.supported_cfr.decimal() {
+            return Err(invalid(
+                format!("{f}.loans"),
+                format!(
+                    "lend £{} in all, more than the opening CFR's unsupported part of £{}: loans financed by borrowing are inside the CFR",
+                    Money::new(lent),
+                    Money::new(spec.opening_cfr.decimal() - spec.supported_cfr.decimal())
+                ),
+            ));
+        }
         let exact = Inputs {
             years,
             opening_cfr: spec.opening_cfr.decimal(),
             opening_debt: spec.opening_debt.decimal(),
             opening: vec![
                 (
-                    spec.opening_cfr.decimal() - spec.supported_cfr.decimal(),
+                    spec.opening_cfr.decimal() - spec.supported_cfr.decimal() - lent,
                     dec_rule(&spec.mrp),
+                    dec_rule(&guidance_minimum(&spec.mrp, Part::Unsupported).0),
                 ),
-                (spec.supported_cfr.decimal(), dec_rule(&spec.supported_mrp)),
+                (
+                    spec.supported_cfr.decimal(),
+                    dec_rule(&spec.supported_mrp),
+                    dec_rule(&guidance_minimum(&spec.supported_mrp, Part::Supported).0),
+                ),
             ],
+            loans: loans.iter().map(|l| (l.0, l.1)).collect(),
+            enforce: spec.enforce_prudent_mrp,
             charged,
             debt_rate,
             investment_income: investment_rate * spec.investments.decimal(),
@@ -1088,6 +1362,34 @@ impl CapitalPlan {
             exact,
             rate: borrowing,
             uncertain,
+            losses: loans.into_iter().map(|l| l.2).collect(),
+            imprudence: {
+                let mut why = Vec::new();
+                let mut note = |field: String, policy: &Mrp, part: Part| {
+                    if let Some(w) = guidance_minimum(policy, part).1 {
+                        why.push(format!("{field}: {w}"));
+                    }
+                };
+                note(format!("{f}.mrp"), &spec.mrp, Part::Unsupported);
+                if !spec.supported_cfr.is_zero() {
+                    note(
+                        format!("{f}.supported_mrp"),
+                        &spec.supported_mrp,
+                        Part::Supported,
+                    );
+                }
+                for (i, p) in spec.programme.iter().enumerate() {
+                    note(format!("{f}.programme[{i}].mrp"), &p.mrp, Part::Unsupported);
+                }
+                for (i, d) in spec.directions.iter().enumerate() {
+                    note(
+                        format!("{f}.directions[{i}].mrp_years"),
+                        &Mrp::StraightLine { years: d.mrp_years },
+                        Part::Direction,
+                    );
+                }
+                why
+            },
             latent: std::sync::OnceLock::new(),
         };
         plan.rows = plan.rows_at(None);
@@ -1113,11 +1415,25 @@ impl CapitalPlan {
                     .map(|d| d.map_or(Decimal::ZERO, |d| crate::funding::fraction(d.mean())))
             })
             .collect();
+        let credit_loss = self
+            .losses
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|d| {
+                        Money::from_f64(d.mean())
+                            .map(Money::decimal)
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect();
         let flows = run(
             &self.exact,
             &Draw {
                 borrowing_rate,
                 projects,
+                credit_loss,
             },
         );
         let m = |d: Decimal| Money::new(d).round_to_penny();
@@ -1134,6 +1450,18 @@ impl CapitalPlan {
                 mrp: m(x.mrp),
                 mrp_required: m(x.mrp_required),
                 mrp_below_policy: x.mrp < x.mrp_required,
+                mrp_prudent: m(x.mrp_prudent),
+                mrp_imprudent: (m(x.mrp) < m(x.mrp_prudent)).then(|| {
+                    let mut why = self.imprudence.clone();
+                    why.push(format!(
+                        "MRP charged of £{} is below the prudent £{}: no part of the CFR may be left out of MRP (Capital Finance regulations as amended in 2024)",
+                        m(x.mrp),
+                        m(x.mrp_prudent)
+                    ));
+                    why.join("; ")
+                }),
+                loan_interest: m(x.loan_interest),
+                credit_loss: m(x.credit_loss),
                 cfr_end: m(x.cfr_end),
                 debt_end: m(x.debt_end),
                 interest: m(x.interest),
@@ -1180,6 +1508,11 @@ impl CapitalPlan {
     /// Whether the projects draw anything (slippage, overrun, receipts).
     pub(crate) fn draws(&self) -> bool {
         self.uncertain.iter().flatten().any(Option::is_some)
+            || self
+                .losses
+                .iter()
+                .flatten()
+                .any(|d| d.support().0 != d.support().1)
     }
 
     /// A batch's capital flows by trial (`[j * years + y]`: gap effect, interest, MRP plus
@@ -1238,14 +1571,31 @@ impl CapitalPlan {
             }
         };
         let mut out = Vec::with_capacity(n * years);
+        // Loans' credit losses, after every other draw (so that a plan without loans draws as
+        // before): per loan and year, a value per trial.
+        let losses: Vec<Vec<Vec<f64>>> = self
+            .losses
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|d| (0..n).map(|_| d.draw(rng)).collect())
+                    .collect()
+            })
+            .collect();
         let mut draw = Draw {
             borrowing_rate: fixed_rate,
             projects: vec![[0.0; 3]; tables.len()],
+            credit_loss: self.losses.iter().map(|l| vec![0.0; l.len()]).collect(),
         };
         for j in 0..n {
             if let Some(rates) = driver_rates {
                 draw.borrowing_rate
                     .copy_from_slice(&rates[j * years..(j + 1) * years]);
+            }
+            for (c, l) in draw.credit_loss.iter_mut().zip(&losses) {
+                for (x, v) in c.iter_mut().zip(l) {
+                    *x = v[j];
+                }
             }
             for (p, v) in draw.projects.iter_mut().zip(&values) {
                 for k in 0..3 {
@@ -1293,7 +1643,9 @@ impl CapitalPlan {
                 let ratio = |x: Decimal, of: Decimal| {
                     (of > Decimal::ZERO).then(|| Money::new((x / of).round_dp(6)))
                 };
-                let costs = r.mrp.decimal() + r.interest.decimal() - r.investment_income.decimal();
+                let costs = r.mrp.decimal() + r.interest.decimal()
+                    - r.investment_income.decimal()
+                    - r.loan_interest.decimal();
                 let debt = r.debt_end.decimal();
                 PrudentialRow {
                     year: label.clone(),
@@ -1322,7 +1674,8 @@ impl CapitalPlan {
 pub struct PrudentialRow {
     /// The year.
     pub year: String,
-    /// MRP and interest less investment income, over the net revenue stream.
+    /// MRP and interest less investment income and interest earned on loans, over the net
+    /// revenue stream.
     pub financing_costs_to_net_revenue: Option<Money>,
     /// The CFR at the year's end.
     pub cfr: Money,

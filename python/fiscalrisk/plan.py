@@ -386,10 +386,17 @@ class Scenario:
     def capital(self) -> pl.DataFrame:
         """The capital plan by year, exact (empty without ``[capital]``): ``cfr_start``,
         ``borrowing`` (the programme's, capitalisation directions' and in place of flexible
-        receipts), ``capitalised`` (directions), ``flexible_receipts``, ``mrp`` (charged), ``mrp_required`` (by the stated policies) and ``mrp_below_policy``
-        (the prudence flag), ``cfr_end``, ``debt_end``, ``interest``, ``investment_income``,
-        ``commercial_income``, ``revenue_contributions``, ``financing_cost`` (MRP + interest +
-        revenue contributions - investment and commercial income), ``budgeted`` and
+        receipts), ``capitalised`` (directions), ``flexible_receipts``, ``mrp`` (charged),
+        ``mrp_required`` (by the stated policies) and ``mrp_below_policy``; ``mrp_prudent``,
+        what the statutory guidance on MRP (5th edition, April 2024) requires (at most a
+        50-year life on unsupported borrowing, 20 years on a direction, 4% of the reducing
+        balance on supported borrowing, no part of the CFR left out, each year's new credit loss
+        on loans), and ``mrp_imprudent``, why the MRP charged falls short of it (null when it
+        does not; ``capital.enforce_prudent_mrp`` charges it); ``loan_interest`` and
+        ``credit_loss`` on ``capital.loans``; ``cfr_end``, ``debt_end``, ``interest``,
+        ``investment_income``, ``commercial_income``, ``revenue_contributions``,
+        ``financing_cost`` (MRP + interest + revenue contributions - investment, commercial and
+        loan income), ``budgeted`` and
         ``gap_effect`` (the cost beyond what is budgeted, less capitalisation directions and
         flexible receipts that fund the year's gap: what enters the gap). Uncertain project
         inputs (``slippage``, ``overrun``, ``receipts_shortfall``) are at their means and a
@@ -410,11 +417,12 @@ class Scenario:
         >>> [str(x) for x in c["cfr_end"]]
         ['108000000.00', '104000000.00', '100000000.00']
         """
-        money = ["cfr_start", "borrowing", "capitalised", "flexible_receipts", "mrp", "mrp_required", "cfr_end",
-                 "debt_end", "interest", "investment_income", "commercial_income", "revenue_contributions", "financing_cost", "budgeted",
-                 "gap_effect"]
+        money = ["cfr_start", "borrowing", "capitalised", "flexible_receipts", "mrp", "mrp_required", "mrp_prudent",
+                 "loan_interest", "credit_loss", "cfr_end", "debt_end", "interest", "investment_income",
+                 "commercial_income", "revenue_contributions", "financing_cost", "budgeted", "gap_effect"]
         return _typed_rows(self._native.capital(),
-                           {"year": pl.String, **{c: _MONEY for c in money}, "mrp_below_policy": pl.Boolean})
+                           {"year": pl.String, **{c: _MONEY for c in money}, "mrp_below_policy": pl.Boolean,
+                            "mrp_imprudent": pl.String})
 
     def hra(self) -> pl.DataFrame:
         """The Housing Revenue Account by year, exact (empty without ``[hra]``): ``opening``,

@@ -335,6 +335,17 @@ def _capital() -> dict[str, Any]:
                                                               "first spend"}},
                 ["name", "income"])},
             "flexible_receipts": {"type": "array", "items": flexible},
+            "loans": {"type": "array", "items": _table(
+                {"name": {"type": "string"},
+                 "principal": _money("the principal outstanding at the start of the plan, inside the opening CFR"),
+                 "rate": _number("the interest rate the borrower pays, a year", 0, 1, 0),
+                 "expected_credit_loss": _per_year("the credit loss newly expected in each year (pounds, ≥ 0), "
+                                                   "charged as MRP in its year")},
+                ["name", "principal"],
+                "a loan to a company or another body, financed by borrowing inside the CFR")},
+            "enforce_prudent_mrp": {"type": "boolean", "default": False,
+                                    "description": "charge the prudent MRP the statutory guidance requires instead "
+                                                   "of the policy and mrp_charged"},
         },
         ["opening_cfr", "opening_debt", "mrp", "debt_rate", "borrowing_rate"],
         "capital financing: MRP, interest and capitalisation directions; the net cost beyond `budgeted` enters the gap",

@@ -431,6 +431,20 @@ impl Scenario {
                 why: "its slippage, overrun or receipts shortfall is drawn".into(),
             });
         }
+        if let Some(c) = &self.spec.capital {
+            for (i, l) in c.loans.iter().enumerate() {
+                if let Some(y) = l
+                    .expected_credit_loss
+                    .iter()
+                    .position(|a| a.fixed().is_none())
+                {
+                    return Err(PlanError::Uncertain {
+                        what: format!("capital.loans[{i}].expected_credit_loss[{y}]"),
+                        why: "not a fixed amount".into(),
+                    });
+                }
+            }
+        }
         for (i, r) in self.register.risks().iter().enumerate() {
             let spec = r.spec();
             if spec.probability != 0.0 && spec.probability != 1.0 {

@@ -127,7 +127,8 @@ def test_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
     "path",
     [[], ["plan"], ["drivers", 0], ["funding"], ["funding", "council_tax"], ["funding", "business_rates"],
      ["funding", "grants", 0], ["funding", "fees", 0], ["spending", 0], ["spending", 2], ["capital"],
-     ["capital", "programme", 0], ["capital", "directions", 0], ["capital", "commercial", 0], ["capital", "mrp"]],
+     ["capital", "programme", 0], ["capital", "directions", 0], ["capital", "commercial", 0], ["capital", "mrp"],
+     ["capital", "loans", 0]],
 )
 def test_funding_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
     data = tomllib.loads((DATA / "birmingham_2019.toml").read_text())
@@ -137,6 +138,7 @@ def test_funding_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
         "programme": [{"name": "Depot", "spend": {"2019/20": 1e6}, "mrp": {"method": "straight_line", "years": 5}}],
         "directions": [{"name": "EFS", "amount": {"2020/21": 1e6}}],
         "commercial": [{"name": "Property", "income": 1e6}],
+        "loans": [{"name": "Company", "principal": 10e6, "rate": 0.05, "expected_credit_loss": [0, 0, 0, 0]}],
     }
     expected = _schema_keys(schema.scenario_schema(), path, data)
     expected.discard("method")  # an MRP method's tag: the core lists the other keys of its kind
