@@ -52,6 +52,7 @@ pub mod saving;
 pub mod simulation;
 pub mod source;
 pub mod tracker;
+pub mod treasury;
 
 #[cfg(feature = "python")]
 mod python;

@@ -121,7 +121,9 @@ class Scenario:
         capitalisation direction funds: one year's money, at most the gap), ``closed_by_council_tax`` and
         ``closed_by_new_savings`` (with a budget set every year, what the year's budget closed, planned),
         ``efs`` and ``efs_cost`` (with ``[efs]``, the exceptional support capitalised at the year's end and
-        the MRP and interest on earlier support inside the year's gap), ``drawn_from_reserves``,
+        the MRP and interest on earlier support inside the year's gap), ``treasury_cost`` (with
+        ``[treasury]``, the net interest lost on cash below its level at the plan's start, inside
+        the year's gap), ``drawn_from_reserves``,
         ``policy_breach`` (reserves funding recurring spending against the policy),
         ``general_fund``, ``usable_earmarked``, ``usable_reserves``, ``minimum`` (the general
         fund's, a prudence level) and ``deficit_brought_forward`` (usable reserves below zero,
@@ -155,7 +157,7 @@ class Scenario:
 
         rows = self._native.ledger()
         money = ["gap", "recurring_gap", "carried_gap", "capitalised", "closed_by_council_tax", "closed_by_new_savings",
-                 "efs", "efs_cost", "drawn_from_reserves", "policy_breach", "general_fund", "usable_earmarked", "usable_reserves", "minimum",
+                 "efs", "efs_cost", "treasury_cost", "drawn_from_reserves", "policy_breach", "general_fund", "usable_earmarked", "usable_reserves", "minimum",
                  "deficit_brought_forward"]
         dtype = pl.Decimal(precision=38, scale=2)
         return pl.DataFrame(
@@ -725,7 +727,8 @@ class PlanResult:
         or the management response closed: negative), ``reserves`` (recurring spending funded
         from reserves, which returns), ``efs`` (the MRP and interest on exceptional support) and
         ``balance_sheet`` (provisions' charges, the DSG deficit's interest and what falls on the
-        general fund, collection fund deficits, less their central case).
+        general fund, collection fund deficits, less their central case) and ``treasury`` (the
+        interest lost on cash below its level at the plan's start).
         The means add up to the mean gap over the plan less the central MTFS's gap after
         savings: the gap beyond the budget."""
         schema = {"kind": pl.String, "id": pl.String, "mean": pl.Float64, "exhausted_mean": pl.Float64}

@@ -357,7 +357,8 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
         unit = "a year" if p.get("recognised") else "a month"
         rows.append(("provision", p["name"], f"opening {_describe(p.get('opening', 0))}; recognised "
                      f"{_by_year(charge)} {unit}; paid {_by_year(p.get('payments') or [0])}; charged when recognised"))
-    for section, kind in (("dsg", "DSG deficit"), ("collection_fund", "collection fund"), ("hra", "HRA")):
+    for section, kind in (("dsg", "DSG deficit"), ("collection_fund", "collection fund"), ("hra", "HRA"),
+                          ("treasury", "treasury")):
         for k, v in (d.get(section) or {}).items():
             rows.append((kind, k.replace("_", " "), _by_year(v) if isinstance(v, list) else _describe(v)))
     for section, kind in (("efs", "exceptional support"), ("capital", "capital")):
@@ -365,7 +366,7 @@ def assumptions(scenario: Scenario) -> pl.DataFrame:
             rows.append((kind, k.replace("_", " "), _terms(v) if isinstance(v, dict) and "method" in v else _unit(k, v)))
     known = {"plan", "pressures", "savings", "savings_delivery", "risks", "correlations", "in_year", "opening_overspend",
              "reserves", "policy", "unidentified", "drivers", "funding", "spending", "budget_setting", "efs", "capital",
-             "provisions", "dsg", "collection_fund", "hra"}
+             "provisions", "dsg", "collection_fund", "hra", "treasury"}
     rows += [("other", k, str(v)) for k, v in d.items() if k not in known]
     return pl.DataFrame(rows, schema=["kind", "input", "assumption"], orient="row")
 

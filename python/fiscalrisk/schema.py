@@ -542,6 +542,17 @@ def scenario_schema() -> dict[str, Any]:
                     [],
                     "collection fund surpluses and deficits, falling on the next year's budget",
                 ),
+                "treasury": _table(
+                    {"investment_rate": _number("the yield on cash, a year", 0, 1),
+                     "borrowing_rate": _number("the rate a shortfall of cash below internal borrowing is borrowed at "
+                                               "(default: capital.borrowing_rate in the first year)", 0, 1),
+                     "working_capital": _money("working capital in cash (creditors less debtors)", 0),
+                     "internal_borrowing": _money("the CFR not covered by external debt (default: capital's opening "
+                                                  "CFR less its opening debt, else 0)")},
+                    ["investment_rate"],
+                    "treasury cash: usable reserves + provisions - the DSG deficit + working capital; the gap moves by "
+                    "the net interest lost on cash below its level at the plan's start",
+                ),
                 "efs": _table(
                     {"capitalise": {"type": "boolean", "default": True,
                                     "description": "a failed in-year test is met by capitalising the shortfall below the floor"},

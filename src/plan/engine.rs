@@ -1145,9 +1145,11 @@ impl Scenario {
         // end knows falls on the next budget, and the reported series
         // (`[(series * years + year) * n + j]`).
         let mut falling = Vec::new();
+        let mut held = Vec::new();
         let mut sheet_values = Vec::new();
         if !self.sheet.is_empty() {
             falling = vec![0.0; years * n];
+            held = vec![0.0; years * n];
             sheet_values = vec![0.0; self.sheet.series().len() * years * n];
             let central: f64 = {
                 let c = self.sheet.central(years);
@@ -1163,6 +1165,7 @@ impl Scenario {
                     one_off[y * n + j] += e.one_off[y];
                     recurring[y * n + j] += e.recurring[y];
                     falling[y * n + j] = e.falling[y];
+                    held[y * n + j] = e.held[y];
                     total += e.one_off[y] + e.recurring[y];
                 }
                 for (k, v) in e.series.iter().enumerate() {
@@ -1355,6 +1358,18 @@ impl Scenario {
             .filter(|p| !p.recurring)
             .map(|p| p.amount.mean())
             .sum();
+        // Treasury cash: the budget carries the net interest on the cash at the plan's start;
+        // each year's gap moves by the interest lost on the change since (see
+        // [`crate::treasury`]).
+        let treasury = self.treasury.as_ref().map(|t| {
+            let held0 = if self.sheet.is_empty() {
+                0.0
+            } else {
+                self.sheet.central(years).held[0]
+            };
+            (t.1, plan.opening_usable() + held0 + t.1.working_capital)
+        });
+        let treasury_item = self.plan_items().treasury;
         for j in 0..n {
             plan.open(&mut book, overspend[j]);
             let underlying = mitigations.map_or(0.0, |x| overspend[j] + x);
@@ -1433,6 +1448,18 @@ impl Scenario {
                 }
                 cumulative[j] += one_off[y * n + j];
                 opening_usable[y][j] = book.usable;
+                let interest = treasury.map_or(0.0, |(rates, base)| {
+                    let cash = book.usable
+                        + held.get(y * n + j).copied().unwrap_or(0.0)
+                        + rates.working_capital;
+                    rates.cost(base, cash)
+                });
+                if let Some(i) = treasury_item {
+                    if y == 0 {
+                        item_cost[i * n + j] = 0.0;
+                    }
+                    item_cost[i * n + j] += interest;
+                }
                 let end = run.year(
                     &mut book,
                     y,
@@ -1441,7 +1468,8 @@ impl Scenario {
                             + base[y]
                             + underlying
                             + structural
-                            + directions[y],
+                            + directions[y]
+                            + interest,
                         one_off: one_off[y * n + j],
                         direction: directions[y],
                         fallout: fallout[y],

@@ -371,6 +371,10 @@ pub struct LedgerRow {
     /// The MRP and interest on earlier years' support, inside the year's gap.
     #[serde(default)]
     pub efs_cost: Money,
+    /// With `[treasury]`: the net interest lost on cash below its level at the plan's start,
+    /// inside the year's gap (see [`crate::treasury`]).
+    #[serde(default)]
+    pub treasury_cost: Money,
     /// The part of the gap met from reserves.
     pub drawn_from_reserves: Money,
     /// Reserves funding recurring spending against the policy.
@@ -597,12 +601,21 @@ impl Scenario {
         let mut exhausted = false;
         let m = |d: Decimal| Money::new(d).round_to_penny();
         let mut rows = Vec::with_capacity(years);
+        let treasury = self.treasury.as_ref().map(|t| {
+            (
+                t.0,
+                plan.opening_usable() + sheet.held[0] + t.0.working_capital,
+            )
+        });
         for y in 0..years {
+            let interest = treasury.map_or(Decimal::ZERO, |(rates, base)| {
+                rates.cost(base, book.usable + sheet.held[y] + rates.working_capital)
+            });
             let end = run.year(
                 &mut book,
                 y,
                 YearIn {
-                    recurring: recurring[y],
+                    recurring: recurring[y] + interest,
                     one_off: one_off[y],
                     direction: directions[y],
                     fallout: fallout[y],
@@ -623,6 +636,7 @@ impl Scenario {
                 closed_by_new_savings: m(end.closed_new_savings),
                 efs: m(end.efs),
                 efs_cost: m(end.efs_cost),
+                treasury_cost: m(interest),
                 drawn_from_reserves: m(end.drawn),
                 policy_breach: m(end.breach),
                 general_fund: m(gf),

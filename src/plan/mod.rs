@@ -92,7 +92,7 @@ pub use mtfs::{
 pub use result::{
     BUDGET_ITEM, BreachRow, CAPITAL_ITEM, DEBT_INDICATORS, DriverRow, EFS_ITEM, FORWARD_INDICATORS,
     ForwardRow, IN_YEAR_ITEM, PlanResult, ProvisionRow, RESPONSE_ITEM, RETURNING_ITEM, ReserveRow,
-    SHEET_ITEM, ShortfallRow, TrialTable, USABLE_RESERVES, YearRow,
+    SHEET_ITEM, ShortfallRow, TREASURY_ITEM, TrialTable, USABLE_RESERVES, YearRow,
 };
 pub use spec::{
     Condition, InYearSpec, MAX_INPUT_BYTES, MAX_ITEMS, MAX_NAME, PlanError, PlanSpec, PressureSpec,

@@ -41,6 +41,10 @@ pub const EFS_ITEM: &str = "exceptional support: MRP and interest";
 /// central case.
 pub const SHEET_ITEM: &str = "provisions, DSG deficit and collection fund";
 
+/// The drivers table's input of kind `treasury`: interest lost on cash below its level at the
+/// plan's start (see [`crate::treasury`]).
+pub const TREASURY_ITEM: &str = "interest on cash";
+
 /// The name under which [`PlanResult::reserves_by_year`] reports usable reserves in total.
 pub const USABLE_RESERVES: &str = "usable_reserves";
 
@@ -496,6 +500,7 @@ impl Scenario {
             ("reserves", RETURNING_ITEM, plan.returning),
             ("efs", EFS_ITEM, plan.efs),
             ("balance_sheet", SHEET_ITEM, plan.sheet),
+            ("treasury", TREASURY_ITEM, plan.treasury),
         ] {
             if present.is_some() {
                 items.push((kind.to_string(), name.to_string()));
@@ -531,6 +536,7 @@ impl Scenario {
             returning: take(self.reserves.returning.iter().any(|r| *r != 0.0)),
             efs: take(self.support.is_some()),
             sheet: take(!self.sheet.is_empty()),
+            treasury: take(self.treasury.is_some()),
         }
     }
 }
@@ -546,6 +552,7 @@ pub(crate) struct PlanItems {
     pub(crate) returning: Option<usize>,
     pub(crate) efs: Option<usize>,
     pub(crate) sheet: Option<usize>,
+    pub(crate) treasury: Option<usize>,
 }
 
 impl PlanItems {
@@ -559,6 +566,7 @@ impl PlanItems {
             self.returning,
             self.efs,
             self.sheet,
+            self.treasury,
         ]
         .iter()
         .filter(|i| i.is_some())

@@ -43,6 +43,9 @@ pub(crate) struct SheetYears<T> {
     pub(crate) recurring: Vec<T>,
     /// By year: what the year's end knows falls on the next budget.
     pub(crate) falling: Vec<T>,
+    /// By year, at its start: the cash the balance sheet holds (provisions' balances) less the
+    /// cash it has spent ahead (the DSG deficit), for treasury cash.
+    pub(crate) held: Vec<T>,
     /// The reported series, `[series * years + year]`, in the order of [`Sheet::series`].
     pub(crate) series: Vec<T>,
 }
@@ -129,6 +132,7 @@ impl Sheet {
             one_off: vec![T::ZERO; years],
             recurring: vec![T::ZERO; years],
             falling: vec![T::ZERO; years],
+            held: vec![T::ZERO; years],
             series: Vec::with_capacity(self.series().len() * years),
         };
         for (p, recognised) in self.provisions.iter().zip(&draws.recognised) {
@@ -137,12 +141,26 @@ impl Sheet {
             for (v, r) in out.one_off.iter_mut().zip(&rows) {
                 *v += r.0;
             }
+            for y in 0..years {
+                out.held[y] += if y == 0 {
+                    opening(p.opening)
+                } else {
+                    rows[y - 1].2
+                };
+            }
             out.series.extend(rows.iter().map(|r| r.0));
             out.series.extend(rows.iter().map(|r| r.1));
             out.series.extend(rows.iter().map(|r| r.2));
         }
         if let Some(rule) = dsg_rule {
             let rows = dsg::ledger(rule, &draws.dsg, draws.cleared);
+            for y in 0..years {
+                out.held[y] -= if y == 0 {
+                    rule.opening
+                } else {
+                    rows[y - 1].deficit
+                };
+            }
             for (y, r) in rows.iter().enumerate() {
                 out.one_off[y] += r.one_off;
                 out.recurring[y] += r.recurring + r.interest;
@@ -300,6 +318,7 @@ impl Sheet {
             one_off: mix(&with.one_off, &without.one_off),
             recurring: mix(&with.recurring, &without.recurring),
             falling: mix(&with.falling, &without.falling),
+            held: mix(&with.held, &without.held),
             series: mix(&with.series, &without.series),
         }
     }

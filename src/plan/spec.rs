@@ -136,6 +136,9 @@ pub enum PlanError {
     /// A bad `[collection_fund]`.
     #[error(transparent)]
     CollectionFund(#[from] crate::collection_fund::CollectionFundError),
+    /// A bad `[treasury]`.
+    #[error(transparent)]
+    Treasury(#[from] crate::treasury::TreasuryError),
     /// Two models of how the council closes its gap.
     #[error(
         "plan.management_response: {0} and [budget_setting] are two models of how the council closes its gap (a costless closure, and council tax, new savings and reserves); give one"
@@ -390,6 +393,10 @@ pub struct ScenarioSpec {
     /// [`crate::collection_fund`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_fund: Option<crate::collection_fund::CollectionFundSpec>,
+    /// Treasury cash: interest on balances that follows the balances (see
+    /// [`crate::treasury`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treasury: Option<crate::treasury::TreasurySpec>,
 }
 
 /// The id under which the savings still to be identified in `year` appear (drivers, trials).
@@ -559,6 +566,8 @@ pub struct Scenario {
     pub(crate) support: Option<Supports>,
     /// Provisions, the DSG deficit and the collection fund (empty without them).
     pub(crate) sheet: super::sheet::Sheet,
+    /// Treasury cash's rates, exact and in floats (without `[treasury]`: none).
+    pub(crate) treasury: Option<(crate::treasury::Rates<Decimal>, crate::treasury::Rates<f64>)>,
 }
 
 impl std::fmt::Debug for Scenario {
@@ -1103,6 +1112,7 @@ impl Scenario {
             budget_setting: None,
             support: None,
             sheet,
+            treasury: None,
         };
         let mut scenario = scenario;
         scenario.check_budget_range()?;
@@ -1111,6 +1121,18 @@ impl Scenario {
         }
         scenario.budget_setting = scenario.setting()?;
         scenario.support = scenario.support()?;
+        if let Some(t) = &scenario.spec.treasury {
+            let capital = scenario.spec.capital.as_ref().map(|c| {
+                let rate = scenario
+                    .capital
+                    .as_ref()
+                    .and_then(|p| p.central_borrowing_rate().first().copied())
+                    .map_or(0.0, |d| Money::new(d).to_f64());
+                (c.opening_cfr - c.opening_debt, rate)
+            });
+            let exact = t.compile(capital)?;
+            scenario.treasury = Some((exact, exact.to_f64()));
+        }
         scenario.check_links()?;
         Ok(scenario)
     }

@@ -83,6 +83,8 @@ pub(crate) struct Central {
     probability: Vec<f64>,
     /// What each year's end knows falls on the next budget (see [`super::sheet`]).
     falling: Vec<f64>,
+    /// The balance sheet's cash by year's start, for treasury cash.
+    held: Vec<f64>,
 }
 
 impl Scenario {
@@ -179,6 +181,7 @@ impl Scenario {
                 .map(|r| r.spec().probability)
                 .collect(),
             falling: sheet.falling,
+            held: sheet.held,
         }
     }
 
@@ -210,11 +213,18 @@ impl Scenario {
         };
         let mut below = false;
         for y in 0..recurring.len() {
+            let interest = self.treasury.as_ref().map_or(0.0, |t| {
+                let w = t.1.working_capital;
+                t.1.cost(
+                    plan.opening_usable() + c.held[0] + w,
+                    book.usable + c.held[y] + w,
+                )
+            });
             run.year(
                 &mut book,
                 y,
                 YearIn {
-                    recurring: recurring[y],
+                    recurring: recurring[y] + interest,
                     one_off: one_off[y],
                     direction: c.direction[y],
                     fallout: c.fallout[y],

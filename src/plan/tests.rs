@@ -1885,3 +1885,71 @@ fn a_collection_fund_deficit_spread_over_three_years() {
     let p: Vec<f64> = r.by_year().iter().map(|y| y.p_s114).collect();
     assert_eq!(p, [0.0, 1.0, 1.0]);
 }
+
+// Issue 33, item 5: treasury cash. Interest on balances follows the balances.
+
+fn treasury(extra: &str) -> Scenario {
+    Scenario::from_toml(&format!(
+        "[plan]\nname = \"Cash\"\nfirst_year = \"2024/25\"\nyears = 3\nnet_budget = [100e6, 100e6, 100e6]\n[reserves]\ngeneral_fund = 100e6\n{extra}"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn drawing_reserves_raises_interest_cost_by_the_closed_form() {
+    // £100m of cash, £80m of it lent internally (the CFR not covered by external debt); 5% on
+    // cash, 6% on external borrowing. A £40m one-off cost in 2024/25 leaves £60m: in 2025/26
+    // the £1m earned on the £20m beyond internal borrowing becomes £1.2m paid on the £20m
+    // shortfall, £2.2m; that leaves £57.8m, and 2026/27 costs 1 + 0.06 x 22.2 = £2.332m.
+    let s = treasury(&format!(
+        "{}[treasury]\ninvestment_rate = 0.05\nborrowing_rate = 0.06\ninternal_borrowing = 80e6\n",
+        pressure("One-off", "40e6", "2024/25", false)
+    ));
+    let rows = s.ledger().unwrap();
+    let cost: Vec<Money> = rows.iter().map(|r| r.treasury_cost).collect();
+    assert_eq!(cost, [m("0"), m("2200000"), m("2332000")]);
+    let gf: Vec<Money> = rows.iter().map(|r| r.general_fund).collect();
+    assert_eq!(gf, [m("60000000"), m("57800000"), m("55468000")]);
+    // Without internal borrowing, the cost is the yield on the cash drawn: 5% of £40m.
+    let s = treasury(&format!(
+        "{}[treasury]\ninvestment_rate = 0.05\nborrowing_rate = 0.06\n",
+        pressure("One-off", "40e6", "2024/25", false)
+    ));
+    assert_eq!(s.ledger().unwrap()[1].treasury_cost, m("2000000"));
+    // Without a borrowing rate or [capital] to take one from, the key is named.
+    assert_eq!(
+        Scenario::from_toml(&format!("{BASE}[treasury]\ninvestment_rate = 0.05\n"))
+            .unwrap_err()
+            .to_string(),
+        "treasury.borrowing_rate: give the rate at which a shortfall of cash is borrowed (no [capital] gives one) (line 7)"
+    );
+}
+
+#[test]
+fn the_simulated_interest_follows_balances_trial_by_trial() {
+    // A one-off cost uniform on £0-£40m in 2024/25: in each trial, 2025/26's gap is exactly
+    // the 5% lost on what that trial drew.
+    let s = treasury(
+        "[[pressures]]\nname = \"P\"\namount = { dist = \"uniform\", low = 0.0, high = 40e6 }\nfirst_year = \"2024/25\"\nrecurring = false\n[treasury]\ninvestment_rate = 0.05\nborrowing_rate = 0.06\n",
+    );
+    let options = crate::simulation::SimulationOptions {
+        trials: 2_000,
+        seed: 4,
+        threads: Some(2),
+        keep_trials: true,
+    };
+    let r = s
+        .simulate_with(&options, &mut |_, _| std::ops::ControlFlow::Continue(()))
+        .unwrap();
+    let t = r.trial_table().unwrap();
+    let mut spread = 0.0_f64;
+    for j in 0..2_000 {
+        let drawn = 100e6 - t.usable_reserves[3 * j];
+        let expected = 0.05 * drawn;
+        assert!((t.gap[3 * j + 1] - expected).abs() < 1e-6, "trial {j}");
+        spread = spread.max(expected);
+    }
+    assert!(spread > 1.5e6);
+    // The drivers table names it.
+    assert!(r.drivers().iter().any(|d| d.kind == "treasury"));
+}

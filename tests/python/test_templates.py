@@ -256,7 +256,8 @@ def test_the_plan_templates_correlations_line_works_where_it_stands(tmp_path: Pa
         fr.Scenario.from_toml_str(misplaced)
 
 
-@pytest.mark.parametrize("path", [[], ["provisions", 0], ["dsg"], ["dsg", "write_off"], ["collection_fund"], ["hra"]])
+@pytest.mark.parametrize("path", [[], ["provisions", 0], ["dsg"], ["dsg", "write_off"], ["collection_fund"], ["hra"],
+                                  ["treasury"]])
 def test_balance_sheet_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
     # Issue 33: the template's commented balance sheet sections, uncommented, are the core's keys
     # and the schema's.
@@ -267,7 +268,7 @@ def test_balance_sheet_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
         for line in text[start:].splitlines()
     )
     data = tomllib.loads(text[:start] + sections)
-    assert {"provisions", "dsg", "collection_fund", "hra"} <= set(data)
+    assert {"provisions", "dsg", "collection_fund", "hra", "treasury"} <= set(data)
     fr.Scenario.from_dict(data)  # the uncommented template loads
     expected = _schema_keys(schema.scenario_schema(), path, data)
     assert _core_keys(data, path) == expected
