@@ -257,18 +257,22 @@ def test_the_plan_templates_correlations_line_works_where_it_stands(tmp_path: Pa
 
 
 @pytest.mark.parametrize("path", [[], ["provisions", 0], ["dsg"], ["dsg", "write_off"], ["collection_fund"], ["hra"],
-                                  ["treasury"]])
+                                  ["treasury"], ["capital"], ["capital", "loans", 0], ["capital", "programme", 0],
+                                  ["drivers", 0], ["spending", 0], ["funding"], ["funding", "council_tax"],
+                                  ["funding", "grants", 0]])
 def test_balance_sheet_schema_keys_are_the_cores_keys(path: list[Any]) -> None:
-    # Issue 33: the template's commented balance sheet sections, uncommented, are the core's keys
-    # and the schema's.
+    # Issue 33: the template's commented optional sections (drivers, funding, spending, capital,
+    # the balance sheet, treasury), uncommented, load, and their keys are the core's and the
+    # schema's.
     text = (TEMPLATES / "plan.toml").read_text()
-    start = text.index("# Provisions (optional")
+    start = text.index("# Drivers (optional")
     sections = "\n".join(
         line[2:] if line.startswith("# ") and re.match(r"^# (\[|[a-z_]+ = )", line) else ""
         for line in text[start:].splitlines()
     )
     data = tomllib.loads(text[:start] + sections)
-    assert {"provisions", "dsg", "collection_fund", "hra", "treasury"} <= set(data)
+    assert {"provisions", "dsg", "collection_fund", "hra", "treasury", "capital", "funding", "drivers",
+            "spending"} <= set(data)
     fr.Scenario.from_dict(data)  # the uncommented template loads
     expected = _schema_keys(schema.scenario_schema(), path, data)
     assert _core_keys(data, path) == expected
