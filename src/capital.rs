@@ -1087,9 +1087,7 @@ impl CapitalPlan {
                 let Some(d) = drivers else {
                     return Err(invalid(
                         borrowing_field,
-                        format!(
-                            "names the driver {name:?}, but the scenario has no [[drivers]] (they need a [funding] section)"
-                        ),
+                        format!("names the driver {name:?}, but the scenario has no [[drivers]]"),
                     ));
                 };
                 let a = d

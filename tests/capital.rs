@@ -951,3 +951,57 @@ fn woking_fails_in_its_first_year_and_prudent_mrp_is_the_commissioners_order() {
         assert_eq!(y.mrp, y.mrp_prudent);
     }
 }
+
+#[test]
+fn a_borrowing_rate_can_follow_a_driver_without_funding() {
+    // Issue 33, item 8: [[drivers]] were refused without [funding], though a capital borrowing
+    // rate may name one. £100m borrowed in 2024/25 at the driver's rate: 2025/26's interest is
+    // the rate times £100m less nothing repaid yet (MRP starts the same year on the balance at
+    // its start). With the rate uniform on 3%-7%, the interest's mean is 5% of £100m.
+    let text = |rate: &str| {
+        format!(
+            r#"
+[plan]
+name = "Rates"
+first_year = "2024/25"
+years = 2
+net_budget = [100e6, 100e6]
+[reserves]
+general_fund = 50e6
+[[drivers]]
+name = "bank_rate"
+rate = {rate}
+[capital]
+opening_cfr = 0
+opening_debt = 0
+mrp = {{ method = "straight_line", years = 50 }}
+debt_rate = 0.04
+borrowing_rate = "bank_rate"
+[[capital.programme]]
+name = "Depot"
+spend = {{ "2024/25" = 100e6 }}
+mrp = {{ method = "straight_line", years = 50 }}
+"#
+        )
+    };
+    let fixed = scenario(&text("0.05"));
+    let c = fixed.capital();
+    assert_eq!(c[1].interest, money("5000000"));
+    // The plan's budget is its net budget: drivers alone are not a funding side.
+    assert!(fixed.mtfs(Case::Central).is_ok());
+    let uncertain = scenario(&text("{ dist = \"uniform\", low = 0.03, high = 0.07 }"));
+    let r = uncertain.simulate(20_000, 3, None).unwrap();
+    // The gap in 2025/26 is MRP (£2m) plus interest: its mean £7m, spread by the rate.
+    let by_year = r.by_year();
+    assert!(
+        (by_year[1].gap_mean - 7e6).abs() < 0.05e6,
+        "{}",
+        by_year[1].gap_mean
+    );
+    assert!(by_year[1].gap_p90 > 8.5e6 && by_year[1].gap_p10 < 5.5e6);
+    // Without a net budget, the plan still says what it needs.
+    let e = Scenario::from_toml(&text("0.05").replace("net_budget = [100e6, 100e6]\n", ""))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("net_budget"), "{e}");
+}

@@ -1199,6 +1199,12 @@ impl Scenario {
             Some(f) => (Vec::new(), f.fixed_years(), Vec::new(), false),
             None => (Vec::new(), Vec::new(), Vec::new(), false),
         };
+        // Drivers alone are not a budget: the plan's net budget is.
+        let (budgets, budget_varies) = if self.funded().is_none() {
+            (Vec::new(), false)
+        } else {
+            (budgets, budget_varies)
+        };
         let latents = Latents {
             risk: &risk_z,
             pressure: &pressure_z,
@@ -1294,7 +1300,7 @@ impl Scenario {
         let net_budget: Vec<f64> = self.net_budget.iter().map(|b| b.to_f64()).collect();
         // Funding and spending as an input of the drivers table: the structural gap's
         // departure from the central case, over the plan.
-        let central_structural = if self.finance.is_some() {
+        let central_structural = if self.funded().is_some() {
             self.central_structural()
         } else {
             Vec::new()

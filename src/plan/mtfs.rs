@@ -263,6 +263,10 @@ pub(crate) struct Finance {
     pub(crate) grant_repeats: Vec<Vec<bool>>,
     /// Each uncertain rate's and grant's quantile at a latent, built at the first run.
     latent: std::sync::OnceLock<LatentTables>,
+    /// Drivers without `[funding]` and `[[spending]]`: the rates other inputs follow (a
+    /// capital borrowing rate); the budget is `plan.net_budget`, and the funding tables are
+    /// empty.
+    pub(crate) drivers_only: bool,
 }
 
 /// `[driver][year]` and `[grant][year]`: the quantile at a latent of each uncertain year (none
@@ -372,14 +376,20 @@ impl Finance {
                 }
                 .into());
             }
-            if !spec.drivers.is_empty() {
-                return Err(FundingError::Invalid {
-                    field: "drivers".into(),
-                    message: "drivers move funding and spending: add a [funding] section and [[spending]] lines".into(),
-                }
-                .into());
+            if spec.drivers.is_empty() {
+                return Ok(None);
             }
-            return Ok(None);
+            // Drivers without funding and spending: rates that other inputs follow (a capital
+            // borrowing rate), drawn as with funding; the budget is the plan's net budget.
+            return Self::build(
+                &crate::funding::FundingSpec::default(),
+                spec,
+                drivers,
+                horizon,
+                pairs,
+                risks,
+                true,
+            );
         };
         if spec.spending.is_empty() {
             return Err(FundingError::Invalid {
@@ -390,6 +400,19 @@ impl Finance {
             }
             .into());
         }
+        Self::build(funding, spec, drivers, horizon, pairs, risks, false)
+    }
+
+    /// Compiles funding and spending (none, with `drivers_only`) with the drivers.
+    fn build(
+        funding: &crate::funding::FundingSpec,
+        spec: &ScenarioSpec,
+        drivers: Drivers,
+        horizon: &Horizon,
+        pairs: Vec<(usize, usize, f64)>,
+        risks: Vec<(usize, usize, f64)>,
+        drivers_only: bool,
+    ) -> Result<Option<Finance>, PlanError> {
         let (
             exact,
             Sides {
@@ -457,6 +480,7 @@ impl Finance {
             })
             .collect();
         Ok(Some(Finance {
+            drivers_only,
             latent: std::sync::OnceLock::new(),
             rate_repeats,
             grant_repeats,
@@ -889,7 +913,7 @@ impl Scenario {
         let (savings, need) = self.planned_savings();
         let mut out = vec![BudgetYear::default(); years];
         let mut net_budget = vec![Decimal::ZERO; years];
-        let detail = match (&self.finance, budget) {
+        let detail = match (self.funded(), budget) {
             (Some(f), Some(b)) => {
                 let mut index = Vec::new();
                 b.indexes(&inputs.rates, &mut index);
@@ -940,12 +964,12 @@ impl Scenario {
     fn table(&self, case: Case) -> Table {
         let signs = (case != Case::Central).then(|| self.driver_signs());
         let inputs = self.case_inputs(case, signs.as_deref());
-        self.table_with(&inputs, self.finance.as_ref().map(|f| &f.exact))
+        self.table_with(&inputs, self.funded().map(|f| &f.exact))
     }
 
     /// Per driver: whether one point more on its rate raises the plan's total gap.
     fn driver_signs(&self) -> Vec<bool> {
-        let Some(f) = &self.finance else {
+        let Some(f) = self.funded() else {
             return Vec::new();
         };
         let central = self.case_inputs(Case::Central, None);
@@ -971,7 +995,7 @@ impl Scenario {
     /// business rates, fees or spending beyond the amounts the plan takes (£1e15), is an error
     /// naming the year, before any table is built.
     pub(crate) fn check_budget_range(&self) -> Result<(), PlanError> {
-        let Some(f) = &self.finance else {
+        let Some(f) = self.funded() else {
             return Ok(());
         };
         let budget = f.exact.to(Checked);
@@ -1058,7 +1082,7 @@ impl Scenario {
     /// without `[funding]`). Errors name the first uncertain driver or grant.
     pub(crate) fn exact_structural(&self) -> Result<Vec<Decimal>, PlanError> {
         let years = self.horizon.len();
-        let Some(f) = &self.finance else {
+        let Some(f) = self.funded() else {
             let t = self.table(Case::Central);
             return Ok((0..years).map(|y| t.structural(y)).collect());
         };
@@ -1096,7 +1120,7 @@ impl Scenario {
     pub(crate) fn central_structural(&self) -> Vec<f64> {
         use rust_decimal::prelude::ToPrimitive;
         let years = self.horizon.len();
-        if self.finance.is_none() {
+        if self.funded().is_none() {
             return vec![0.0; years];
         }
         let t = self.table(Case::Central);
@@ -1151,10 +1175,7 @@ impl Scenario {
         let t = self.table(case);
         let years = self.horizon.len();
         let m = |d: Decimal| Money::new(d).round_to_penny();
-        let ct = self
-            .finance
-            .as_ref()
-            .and_then(|f| f.exact.council_tax.as_ref());
+        let ct = self.funded().and_then(|f| f.exact.council_tax.as_ref());
         let mut rows = Vec::with_capacity(years);
         for y in 0..years {
             let b = &t.years[y];
@@ -1179,7 +1200,7 @@ impl Scenario {
                 } else {
                     detail.band_d[y - 1]
                 };
-                let flag = &self.finance.as_ref().expect("council tax is funding").flags[y];
+                let flag = &self.funded().expect("council tax is funding").flags[y];
                 band_d = Some(m(bd));
                 increase = Some(m(extra));
                 equivalent = (bd > Decimal::ZERO).then(|| Money::new((extra / bd).round_dp(6)));
@@ -1233,7 +1254,7 @@ impl Scenario {
         };
         let inputs = self.case_inputs(case, None);
         for y in 0..years {
-            match (&self.finance, &t.detail) {
+            match (self.funded(), &t.detail) {
                 (Some(f), Some(d)) => {
                     if f.exact.council_tax.is_some() {
                         push(
@@ -1295,7 +1316,7 @@ impl Scenario {
     /// The council tax by year: tax base, Band D, increases, the referendum check and income
     /// (empty without council tax).
     pub fn council_tax(&self) -> Vec<CouncilTaxRow> {
-        let Some(f) = &self.finance else {
+        let Some(f) = self.funded() else {
             return Vec::new();
         };
         if f.exact.council_tax.is_none() {
@@ -1322,6 +1343,11 @@ impl Scenario {
             .collect()
     }
 
+    /// Funding and spending, when the scenario has them (drivers alone are not a budget).
+    pub(crate) fn funded(&self) -> Option<&Finance> {
+        self.finance.as_ref().filter(|f| !f.drivers_only)
+    }
+
     /// The referendum checks by year (empty without council tax).
     pub fn referendum_checks(&self) -> Vec<ReferendumCheck> {
         self.finance
@@ -1337,7 +1363,7 @@ impl Scenario {
     pub fn sensitivities(&self) -> Vec<Sensitivity> {
         let years = self.horizon.len();
         let central = self.case_inputs(Case::Central, None);
-        let exact = self.finance.as_ref().map(|f| &f.exact);
+        let exact = self.funded().map(|f| &f.exact);
         let base = self.table_with(&central, exact);
         let point = Decimal::new(1, 2);
         let mut out = Vec::new();

@@ -523,7 +523,7 @@ impl Scenario {
             })
         };
         PlanItems {
-            budget: take(self.finance.is_some()),
+            budget: take(self.funded().is_some()),
             capital: take(self.capital.is_some()),
             in_year: take(
                 self.in_year
