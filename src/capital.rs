@@ -265,9 +265,16 @@ pub struct CapitalSpec {
     #[serde(default = "four_percent", skip_serializing_if = "is_four_percent")]
     pub supported_mrp: Mrp,
     /// The MRP the council actually charges on the opening CFR, by year, when it differs from
-    /// the policy (below it: flagged as imprudent).
+    /// the policy (below it: flagged as imprudent): each a number or a distribution (drawn by
+    /// trial; the exact tables take its mean).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub mrp_charged: BTreeMap<String, Money>,
+    pub mrp_charged: BTreeMap<String, crate::distribution::AmountSpec>,
+    /// Capital receipts set aside in place of MRP, by year (£ ≥ 0): they reduce the CFR as MRP
+    /// would, but cost revenue nothing. The Capital Finance regulations as amended in 2024 do
+    /// not allow it from 2025/26 (except for capital loans and leases): from then it is
+    /// flagged as imprudent, and the prudent MRP does not count it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mrp_from_receipts: BTreeMap<String, Money>,
     /// The average interest rate on the opening debt (a fraction).
     pub debt_rate: f64,
     /// The rate on new borrowing and refinancing in the year it is taken (a fraction, a
@@ -440,6 +447,8 @@ struct Inputs<T> {
     opening: Vec<(T, Rule<T>, Rule<T>)>,
     /// Loans: principal and interest rate.
     loans: Vec<(T, T)>,
+    /// Capital receipts set aside in place of MRP, by year.
+    from_receipts: Vec<T>,
     /// Whether the prudent MRP is charged.
     enforce: bool,
     charged: Vec<Option<T>>,
@@ -460,6 +469,8 @@ struct Draw<T> {
     projects: Vec<[T; 3]>,
     /// `[loan][year]`: the credit loss newly expected in the year.
     credit_loss: Vec<Vec<T>>,
+    /// By year, an uncertain `mrp_charged` drawn for the trial (none: as compiled).
+    charged: Vec<Option<T>>,
 }
 
 /// One year's flows.
@@ -472,6 +483,7 @@ struct Flows<T> {
     mrp: T,
     mrp_required: T,
     mrp_prudent: T,
+    from_receipts: T,
     loan_interest: T,
     credit_loss: T,
     cfr_end: T,
@@ -575,17 +587,18 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
         }
         mrp_required[y] += due;
         mrp_prudent[y] += prudent;
+        let stated = draw.charged.get(y).copied().flatten().or(inp.charged[y]);
         let charge = if inp.enforce {
             prudent.min(balance)
         } else {
-            inp.charged[y].map_or(due, |c| c.min(balance))
+            stated.map_or(due, |c| c.min(balance))
         };
         mrp[y] += charge;
         balance -= charge;
         opening_repaid[y] = if inp.enforce {
             prudent
         } else {
-            inp.charged[y].unwrap_or(due)
+            stated.unwrap_or(due)
         };
     }
     for t in &tranches {
@@ -656,7 +669,12 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
             let start = cfr;
             cfr = cfr + borrowing[y] - mrp[y];
             debt = debt + borrowing[y] - mrp[y];
-            let cost = mrp[y] + interest[y] + revenue[y]
+            let receipts = if inp.enforce {
+                T::ZERO
+            } else {
+                inp.from_receipts[y].min(mrp[y])
+            };
+            let cost = mrp[y] - receipts + interest[y] + revenue[y]
                 - inp.investment_income
                 - inp.commercial[y]
                 - loan_interest[y];
@@ -668,6 +686,7 @@ fn run<T: Num>(inp: &Inputs<T>, draw: &Draw<T>) -> Vec<Flows<T>> {
                 mrp: mrp[y],
                 mrp_required: mrp_required[y],
                 mrp_prudent: mrp_prudent[y],
+                from_receipts: receipts,
                 loan_interest: loan_interest[y],
                 credit_loss: credit_loss[y],
                 cfr_end: cfr,
@@ -692,6 +711,10 @@ pub const MAX_ASSET_LIFE: u32 = 50;
 
 /// The longest MRP period of a capitalisation direction.
 pub const MAX_DIRECTION_YEARS: u32 = 20;
+
+/// The first financial year (its start year) from which capital receipts may not replace MRP
+/// (the Capital Finance regulations as amended in 2024, from 1 April 2025).
+pub const RECEIPTS_BARRED_FROM: i32 = 2025;
 
 /// The regulatory share of the supported CFR a year (4% of the reducing balance).
 pub const SUPPORTED_SHARE: f64 = 0.04;
@@ -797,8 +820,11 @@ pub struct CapitalYear {
     /// a direction), 4% of the reducing balance on supported borrowing, every part of the CFR
     /// included, and each year's new credit loss on loans.
     pub mrp_prudent: Money,
-    /// Why the MRP charged is below the prudent MRP, when it is (none: it is not).
+    /// Why the MRP charged is below the prudent MRP, or receipts replace it where the law no
+    /// longer allows, when either is so (none: neither).
     pub mrp_imprudent: Option<String>,
+    /// Capital receipts set aside in place of MRP (reducing the CFR at no cost to revenue).
+    pub mrp_from_receipts: Money,
     /// Interest earned on loans (on the principal less the credit loss to date).
     pub loan_interest: Money,
     /// Credit loss newly expected on loans, charged as MRP.
@@ -850,6 +876,10 @@ pub struct CapitalPlan {
     uncertain: Vec<Uncertain>,
     /// Each loan's credit loss by year.
     losses: Vec<Vec<Distribution>>,
+    /// An uncertain `mrp_charged` by year.
+    charged_draws: Vec<Option<Distribution>>,
+    /// By year: whether receipts may no longer replace MRP.
+    receipts_barred: Vec<bool>,
     /// Why the policy's MRP may fall short of the guidance's minimum.
     imprudence: Vec<String>,
     /// Each uncertain input's quantile at a latent, built at the first run.
@@ -989,6 +1019,7 @@ impl Inputs<Decimal> {
                 .iter()
                 .map(|(p, r)| (to_f64(*p), to_f64(*r)))
                 .collect(),
+            from_receipts: v(&self.from_receipts),
             enforce: self.enforce,
             charged: self.charged.iter().map(|c| c.map(to_f64)).collect(),
             debt_rate: to_f64(self.debt_rate),
@@ -1108,12 +1139,50 @@ impl CapitalPlan {
                 money(&format!("{f}.{k}"), m)?;
             }
         }
-        let charged = by_year(&format!("{f}.mrp_charged"), &spec.mrp_charged, horizon)?;
         let labels = horizon.labels();
-        let charged: Vec<Option<Decimal>> = labels
-            .iter()
-            .zip(charged)
-            .map(|(l, c)| spec.mrp_charged.contains_key(l).then_some(c))
+        let mut charged: Vec<Option<Decimal>> = vec![None; years];
+        let mut charged_draws: Vec<Option<Distribution>> = vec![None; years];
+        for (label, a) in &spec.mrp_charged {
+            let field = format!("{f}.mrp_charged.{label:?}");
+            let y = crate::funding::plan_year(label, horizon).map_err(|e| invalid(&field, e))?;
+            match a.fixed() {
+                Some(m) => {
+                    money(&field, m)?;
+                    charged[y] = Some(m.decimal());
+                }
+                None => {
+                    let d = a
+                        .distribution()
+                        .map_err(|source| CapitalError::Distribution {
+                            field: field.clone(),
+                            source,
+                        })?;
+                    if d.support().0 < 0.0 {
+                        return Err(invalid(
+                            field,
+                            format!(
+                                "the distribution reaches {:?}; MRP charged is 0 or more",
+                                d.support().0
+                            ),
+                        ));
+                    }
+                    charged[y] = Some(
+                        Money::from_f64(d.mean())
+                            .map(Money::decimal)
+                            .unwrap_or_default(),
+                    );
+                    charged_draws[y] = Some(d);
+                }
+            }
+        }
+        let from_receipts = by_year(
+            &format!("{f}.mrp_from_receipts"),
+            &spec.mrp_from_receipts,
+            horizon,
+        )?;
+        // From 2025/26 the amended regulations do not let receipts replace MRP.
+        let receipts_barred: Vec<bool> = (0..years)
+            .map(|y| horizon.first().offset(y as u32).start_year() >= RECEIPTS_BARRED_FROM)
             .collect();
         let budgeted = by_year(&format!("{f}.budgeted"), &spec.budgeted, horizon)?;
         by_year(
@@ -1342,6 +1411,7 @@ impl CapitalPlan {
                 ),
             ],
             loans: loans.iter().map(|l| (l.0, l.1)).collect(),
+            from_receipts,
             enforce: spec.enforce_prudent_mrp,
             charged,
             debt_rate,
@@ -1361,6 +1431,8 @@ impl CapitalPlan {
             rate: borrowing,
             uncertain,
             losses: loans.into_iter().map(|l| l.2).collect(),
+            charged_draws,
+            receipts_barred,
             imprudence: {
                 let mut why = Vec::new();
                 let mut note = |field: String, policy: &Mrp, part: Part| {
@@ -1432,6 +1504,7 @@ impl CapitalPlan {
                 borrowing_rate,
                 projects,
                 credit_loss,
+                charged: Vec::new(),
             },
         );
         let m = |d: Decimal| Money::new(d).round_to_penny();
@@ -1449,15 +1522,25 @@ impl CapitalPlan {
                 mrp_required: m(x.mrp_required),
                 mrp_below_policy: x.mrp < x.mrp_required,
                 mrp_prudent: m(x.mrp_prudent),
-                mrp_imprudent: (m(x.mrp) < m(x.mrp_prudent)).then(|| {
-                    let mut why = self.imprudence.clone();
-                    why.push(format!(
-                        "MRP charged of £{} is below the prudent £{}: no part of the CFR may be left out of MRP (Capital Finance regulations as amended in 2024)",
-                        m(x.mrp),
-                        m(x.mrp_prudent)
-                    ));
-                    why.join("; ")
-                }),
+                mrp_imprudent: {
+                    let mut why = Vec::new();
+                    if m(x.mrp) < m(x.mrp_prudent) {
+                        why.extend(self.imprudence.iter().cloned());
+                        why.push(format!(
+                            "MRP charged of £{} is below the prudent £{}: no part of the CFR may be left out of MRP (Capital Finance regulations as amended in 2024)",
+                            m(x.mrp),
+                            m(x.mrp_prudent)
+                        ));
+                    }
+                    if self.receipts_barred[y] && x.from_receipts > Decimal::ZERO {
+                        why.push(format!(
+                            "£{} of capital receipts replace MRP, which the Capital Finance regulations as amended in 2024 do not allow from 2025/26 (except for capital loans and leases)",
+                            m(x.from_receipts)
+                        ));
+                    }
+                    (!why.is_empty()).then(|| why.join("; "))
+                },
+                mrp_from_receipts: m(x.from_receipts),
                 loan_interest: m(x.loan_interest),
                 credit_loss: m(x.credit_loss),
                 cfr_end: m(x.cfr_end),
@@ -1511,6 +1594,7 @@ impl CapitalPlan {
                 .iter()
                 .flatten()
                 .any(|d| d.support().0 != d.support().1)
+            || self.charged_draws.iter().any(Option::is_some)
     }
 
     /// A batch's capital flows by trial (`[j * years + y]`: gap effect, interest, MRP plus
@@ -1580,15 +1664,28 @@ impl CapitalPlan {
                     .collect()
             })
             .collect();
+        // An uncertain MRP charged, after that.
+        let charged: Vec<Option<Vec<f64>>> = self
+            .charged_draws
+            .iter()
+            .map(|d| {
+                d.as_ref()
+                    .map(|d| (0..n).map(|_| d.draw(rng).max(0.0)).collect())
+            })
+            .collect();
         let mut draw = Draw {
             borrowing_rate: fixed_rate,
             projects: vec![[0.0; 3]; tables.len()],
             credit_loss: self.losses.iter().map(|l| vec![0.0; l.len()]).collect(),
+            charged: vec![None; years],
         };
         for j in 0..n {
             if let Some(rates) = driver_rates {
                 draw.borrowing_rate
                     .copy_from_slice(&rates[j * years..(j + 1) * years]);
+            }
+            for (c, d) in draw.charged.iter_mut().zip(&charged) {
+                *c = d.as_ref().map(|v| v[j]);
             }
             for (c, l) in draw.credit_loss.iter_mut().zip(&losses) {
                 for (x, v) in c.iter_mut().zip(l) {

@@ -1005,3 +1005,41 @@ mrp = {{ method = "straight_line", years = 50 }}
         .to_string();
     assert!(e.contains("net_budget"), "{e}");
 }
+
+#[test]
+fn mrp_charged_may_be_uncertain_and_receipts_may_not_replace_it_from_2025_26() {
+    // Issue 33, item 8: MRP charged as a distribution, by year. £100m over 50 years (£2m a
+    // year by policy); 2025/26's charge uniform on £0-£4m: the table takes its mean, £2m, and
+    // the simulation draws it, so 2025/26's gap spreads over £0-£4m around its £2m mean.
+    let text = |charged: &str| {
+        format!(
+            "[plan]\nname = \"m\"\nfirst_year = \"2024/25\"\nyears = 3\nnet_budget = [100e6, 100e6, 100e6]\n[reserves]\ngeneral_fund = 50e6\n[capital]\nopening_cfr = 100e6\nopening_debt = 0\ndebt_rate = 0.04\nborrowing_rate = 0.05\nmrp = {{ method = \"straight_line\", years = 50 }}\n{charged}"
+        )
+    };
+    let s = scenario(&text(
+        "mrp_charged = { \"2025/26\" = { dist = \"uniform\", low = 0.0, high = 4e6 } }\n",
+    ));
+    assert_eq!(s.capital()[1].mrp, money("2000000"));
+    let r = s.simulate(20_000, 5, None).unwrap();
+    let y = &r.by_year()[1];
+    assert!((y.gap_mean - 2e6).abs() < 0.05e6, "{}", y.gap_mean);
+    assert!((y.gap_p90 - 3.6e6).abs() < 0.1e6, "{}", y.gap_p90);
+    assert_eq!(
+        s.ledger().unwrap_err().to_string(),
+        "ledger: capital.mrp_charged.\"2025/26\" is uncertain (not a fixed amount)"
+    );
+    // £2m of receipts in place of MRP each year: revenue pays nothing for MRP, the CFR falls as
+    // before; allowed in 2024/25, flagged from 2025/26 (the 2024 amendments).
+    let c = scenario(&text(
+        "mrp_from_receipts = { \"2024/25\" = 2e6, \"2025/26\" = 2e6, \"2026/27\" = 2e6 }\n",
+    ))
+    .capital();
+    assert_eq!(c[0].financing_cost, money("0"));
+    assert_eq!(c[0].cfr_end, money("98000000"));
+    assert!(c[0].mrp_imprudent.is_none());
+    let why = c[1].mrp_imprudent.as_deref().unwrap();
+    assert!(
+        why.contains("£2000000.00 of capital receipts replace MRP"),
+        "{why}"
+    );
+}

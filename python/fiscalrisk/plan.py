@@ -394,7 +394,8 @@ class Scenario:
         50-year life on unsupported borrowing, 20 years on a direction, 4% of the reducing
         balance on supported borrowing, no part of the CFR left out, each year's new credit loss
         on loans), and ``mrp_imprudent``, why the MRP charged falls short of it (null when it
-        does not; ``capital.enforce_prudent_mrp`` charges it); ``loan_interest`` and
+        does not; ``capital.enforce_prudent_mrp`` charges it); ``mrp_from_receipts``, capital
+        receipts set aside in place of MRP (flagged from 2025/26); ``loan_interest`` and
         ``credit_loss`` on ``capital.loans``; ``cfr_end``, ``debt_end``, ``interest``,
         ``investment_income``, ``commercial_income``, ``revenue_contributions``,
         ``financing_cost`` (MRP + interest + revenue contributions - investment, commercial and
@@ -420,7 +421,7 @@ class Scenario:
         ['108000000.00', '104000000.00', '100000000.00']
         """
         money = ["cfr_start", "borrowing", "capitalised", "flexible_receipts", "mrp", "mrp_required", "mrp_prudent",
-                 "loan_interest", "credit_loss", "cfr_end", "debt_end", "interest", "investment_income",
+                 "mrp_from_receipts", "loan_interest", "credit_loss", "cfr_end", "debt_end", "interest", "investment_income",
                  "commercial_income", "revenue_contributions", "financing_cost", "budgeted", "gap_effect"]
         return _typed_rows(self._native.capital(),
                            {"year": pl.String, **{c: _MONEY for c in money}, "mrp_below_policy": pl.Boolean,

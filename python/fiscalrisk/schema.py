@@ -302,7 +302,13 @@ def _capital() -> dict[str, Any]:
             "supported_cfr": _money("of the opening CFR, supported borrowing (pre-2008, recognised by revenue support)", 0),
             "supported_mrp": {**_mrp("the MRP policy on the supported part"),
                               "default": {"method": "reducing_balance", "rate": 0.04}},
-            "mrp_charged": _by_year("MRP actually charged on the opening CFR, when it differs from the policy (below it: flagged)"),
+            "mrp_charged": {"description": "MRP actually charged on the opening CFR by year, when it differs from the "
+                                           "policy (below it: flagged); each a number or a distribution",
+                            "type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
+                            "additionalProperties": {"oneOf": [{"type": ["number", "string"]},
+                                                               _distribution("an uncertain MRP")]}},
+            "mrp_from_receipts": _by_year("capital receipts set aside in place of MRP (not allowed from 2025/26 "
+                                          "except for capital loans and leases: flagged)"),
             "debt_rate": _number("average interest rate on the opening debt", 0, 1),
             "borrowing_rate": {
                 "description": "interest rate on new borrowing and refinancing in the year it is taken: a fraction, "

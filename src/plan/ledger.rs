@@ -436,6 +436,12 @@ impl Scenario {
             });
         }
         if let Some(c) = &self.spec.capital {
+            if let Some((label, _)) = c.mrp_charged.iter().find(|(_, a)| a.fixed().is_none()) {
+                return Err(PlanError::Uncertain {
+                    what: format!("capital.mrp_charged.{label:?}"),
+                    why: "not a fixed amount".into(),
+                });
+            }
             for (i, l) in c.loans.iter().enumerate() {
                 if let Some(y) = l
                     .expected_credit_loss
