@@ -181,10 +181,42 @@ pub enum Base {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
-    /// A core increase of this fraction or more is excessive.
+    /// The core threshold (a fraction): a total increase of `core + asc` or more is excessive.
     pub core: f64,
-    /// The adult social care precept allowed (at most this fraction).
+    /// The adult social care allowance on top (a fraction; 0 for a district).
     pub asc: f64,
+    /// A district's £ alternative on Band D: an increase of no more than this is never
+    /// excessive (none: no alternative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pounds: Option<f64>,
+}
+
+/// Dispensations: the bespoke additional principle the government agreed, by year (`{
+/// "2025/26" = 0.025 }`: 2.5 points above the class's threshold), or, as written before 0.7.0,
+/// a list of years (a blanket waiver, warned about).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Dispensations {
+    /// The additional principle by year.
+    Additional(BTreeMap<String, f64>),
+    /// Years waived (the form before 0.7.0).
+    Years(Vec<String>),
+}
+
+impl Default for Dispensations {
+    fn default() -> Dispensations {
+        Dispensations::Additional(BTreeMap::new())
+    }
+}
+
+impl Dispensations {
+    /// Whether none is given.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Dispensations::Additional(m) => m.is_empty(),
+            Dispensations::Years(v) => v.is_empty(),
+        }
+    }
 }
 
 /// Council tax (`[funding.council_tax]`).
@@ -214,9 +246,17 @@ pub struct CouncilTaxSpec {
     /// Collection fund deficit the council must meet, by year (£, not negative).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub collection_fund_deficit: BTreeMap<String, Money>,
-    /// Years in which the government allowed an increase above the referendum limit.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dispensation: Vec<String>,
+    /// The bespoke additional referendum principles the government agreed, by year (see
+    /// [`Dispensations`]).
+    #[serde(default, skip_serializing_if = "Dispensations::is_empty")]
+    pub dispensation: Dispensations,
+    /// The class of authority whose referendum principles apply (default `social_care`).
+    #[serde(default, skip_serializing_if = "is_social_care")]
+    pub authority_class: crate::referendum::AuthorityClass,
+    /// Social care precepts set in years before the plan (fractions by year), for the
+    /// principles that carry across years (2017/18-2019/20's 6%, 2021/22's deferral).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub asc_precept_before: BTreeMap<String, f64>,
     /// Referendum limits by year, for years the shipped table does not cover or to override it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub referendum_limits: BTreeMap<String, Limits>,
@@ -224,6 +264,10 @@ pub struct CouncilTaxSpec {
 
 fn one() -> f64 {
     1.0
+}
+
+fn is_social_care(c: &crate::referendum::AuthorityClass) -> bool {
+    *c == crate::referendum::AuthorityClass::SocialCare
 }
 
 fn is_one(x: &f64) -> bool {
@@ -378,64 +422,14 @@ pub struct SpendingSpec {
     pub amount: Option<BTreeMap<String, Money>>,
 }
 
-/// England's council tax referendum principles for authorities with social care
-/// responsibilities (county and unitary councils, metropolitan districts, London boroughs):
-/// `(year, core, asc, note)`. A core increase of `core` or more is excessive; a social care
-/// precept of up to `asc` is allowed on top. Source for each year: the Referendums Relating to
-/// Council Tax Increases (Principles) (England) Report of that year, approved by the House of
-/// Commons with the local government finance settlement, as summarised in the House of
-/// Commons Library briefing SN05682, "Council tax: local referendums" (editions of
-/// 1 November 2019 and of 2023 and 2025); for 2025/26, also the Local Government Finance
-/// Policy Statement 2025 to 2026 (28 November 2024).
-pub const REFERENDUM_PRINCIPLES: &[(&str, &str, &str, &str)] = &[
-    (
-        "2016/17",
-        "0.02",
-        "0.02",
-        "first year of the adult social care precept",
-    ),
-    (
-        "2017/18",
-        "0.02",
-        "0.03",
-        "precept up to 3% a year, at most 6% over 2017/18 to 2019/20",
-    ),
-    (
-        "2018/19",
-        "0.03",
-        "0.03",
-        "precept up to 3% a year, at most 6% over 2017/18 to 2019/20",
-    ),
-    (
-        "2019/20",
-        "0.03",
-        "0.02",
-        "precept within the 6% over 2017/18 to 2019/20 (none left if 3% + 3% was taken)",
-    ),
-    ("2020/21", "0.02", "0.02", ""),
-    (
-        "2021/22",
-        "0.02",
-        "0.03",
-        "part of the precept could be deferred to 2022/23",
-    ),
-    (
-        "2022/23",
-        "0.02",
-        "0.01",
-        "plus any precept deferred from 2021/22",
-    ),
-    ("2023/24", "0.03", "0.02", ""),
-    ("2024/25", "0.03", "0.02", ""),
-    ("2025/26", "0.03", "0.02", ""),
-];
-
-/// The referendum principles shipped for a year, as `(core, asc)`.
+/// The referendum principles shipped for a year for authorities with social care
+/// responsibilities, as `(core threshold, social care allowance)` (see
+/// [`crate::referendum::PRINCIPLES`] for every class, with sources).
 pub fn referendum_principles(year: &str) -> Option<(Decimal, Decimal)> {
-    REFERENDUM_PRINCIPLES.iter().find(|r| r.0 == year).map(|r| {
+    crate::referendum::principle(crate::referendum::AuthorityClass::SocialCare, year).map(|p| {
         (
-            r.1.parse().unwrap_or_default(),
-            r.2.parse().unwrap_or_default(),
+            p.core.parse().unwrap_or_default(),
+            p.asc.parse().unwrap_or_default(),
         )
     })
 }
@@ -445,16 +439,6 @@ pub fn referendum_principles(year: &str) -> Option<(Decimal, Decimal)> {
 pub fn band_d_after(previous: Decimal, core: Decimal, asc: Decimal) -> Decimal {
     (previous * (Decimal::ONE + core + asc))
         .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-}
-
-/// Whether a year's increase is excessive under `(core, asc)` limits: a core increase of
-/// `core` or more, or a precept above `asc`.
-pub fn is_excessive(
-    core_increase: Decimal,
-    asc_precept: Decimal,
-    limits: (Decimal, Decimal),
-) -> bool {
-    core_increase >= limits.0 || asc_precept > limits.1
 }
 
 /// An exact decimal from a typed fraction, through its shortest text (`0.0199` is 199/10000).
@@ -752,7 +736,7 @@ pub(crate) struct Sides {
     pub(crate) flags: Vec<ReferendumCheck>,
 }
 
-/// A year's referendum check.
+/// A year's referendum check, the principles' way (see [`crate::referendum`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferendumCheck {
     /// The year.
@@ -761,19 +745,30 @@ pub struct ReferendumCheck {
     pub core_increase: Decimal,
     /// The social care precept.
     pub asc_precept: Decimal,
-    /// The limits applied (`None`: no principles known for the year).
+    /// The core threshold and the social care allowance applied (`None`: no principles known
+    /// for the year).
     pub limits: Option<(Decimal, Decimal)>,
+    /// A district's £ alternative.
+    pub pounds: Option<Decimal>,
+    /// The bespoke additional principle (0: none).
+    pub additional: Decimal,
+    /// The total threshold (core + allowance + additional): that or more is excessive.
+    pub threshold: Option<Decimal>,
+    /// The realised increase in Band D, penny-rounded (a fraction).
+    pub increase: Decimal,
     /// Whether the increase is excessive under them.
     pub excessive: bool,
     /// Whether the scenario records a dispensation for the year.
     pub dispensation: bool,
+    /// Whether it is a blanket waiver (a dispensation given as a list of years).
+    pub waived: bool,
 }
 
 impl ReferendumCheck {
-    /// Excessive without a dispensation: the plan assumes an increase the council cannot set
-    /// without a referendum.
+    /// Excessive and not waived: the plan assumes an increase the council cannot set without
+    /// a referendum.
     pub fn flagged(&self) -> bool {
-        self.excessive && !self.dispensation
+        self.excessive && !self.waived
     }
 }
 
@@ -959,9 +954,26 @@ impl Budget<Decimal> {
                     &c.collection_fund_deficit,
                     horizon,
                 )?;
-                let mut dispensed = BTreeSet::new();
-                for (i, label) in c.dispensation.iter().enumerate() {
-                    dispensed.insert(year_of(&format!("{f}.dispensation[{i}]"), label, horizon)?);
+                let class = c.authority_class;
+                let (mut additional, mut waived) = (BTreeMap::new(), BTreeSet::new());
+                match &c.dispensation {
+                    Dispensations::Years(years) => {
+                        for (i, label) in years.iter().enumerate() {
+                            waived.insert(year_of(
+                                &format!("{f}.dispensation[{i}]"),
+                                label,
+                                horizon,
+                            )?);
+                        }
+                    }
+                    Dispensations::Additional(map) => {
+                        for (label, x) in map {
+                            let field = format!("{f}.dispensation.{label:?}");
+                            let y = year_of(&field, label, horizon)?;
+                            check_fraction(&field, *x)?;
+                            additional.insert(y, fraction(*x));
+                        }
+                    }
                 }
                 for (label, l) in &c.referendum_limits {
                     let field = format!("{f}.referendum_limits.{label:?}");
@@ -970,23 +982,87 @@ impl Budget<Decimal> {
                         .map_err(|e: crate::period::PeriodError| invalid(&field, e.to_string()))?;
                     check_fraction(&format!("{field}.core"), l.core)?;
                     check_fraction(&format!("{field}.asc"), l.asc)?;
+                    if let Some(p) = l.pounds
+                        && (!p.is_finite() || p < 0.0)
+                    {
+                        return Err(invalid(
+                            format!("{field}.pounds"),
+                            format!("{p:?} is not an amount of £ at or above 0"),
+                        ));
+                    }
                 }
+                let mut before = BTreeMap::new();
+                for (label, x) in &c.asc_precept_before {
+                    let field = format!("{f}.asc_precept_before.{label:?}");
+                    let y: FinancialYear = label
+                        .parse()
+                        .map_err(|e: crate::period::PeriodError| invalid(&field, e.to_string()))?;
+                    if y >= horizon.first() {
+                        return Err(invalid(
+                            field,
+                            format!(
+                                "is a year of the plan (from {}): give it as asc_precept",
+                                horizon.first()
+                            ),
+                        ));
+                    }
+                    check_fraction(&field, *x)?;
+                    before.insert(label.clone(), fraction(*x));
+                }
+                let precept = |year: &str| -> Option<Decimal> {
+                    labels
+                        .iter()
+                        .position(|l| l == year)
+                        .map(|y| fraction(asc[y]))
+                        .or_else(|| before.get(year).copied())
+                };
+                let mut previous = c.band_d.decimal();
                 for y in 0..years {
                     let label = &labels[y];
-                    let limits = c
-                        .referendum_limits
-                        .get(label)
-                        .map(|l| (fraction(l.core), fraction(l.asc)))
-                        .or_else(|| referendum_principles(label));
                     let (core_y, asc_y) = (fraction(core[y]), fraction(asc[y]));
+
+                    let extra = additional.get(&y).copied();
+                    let found = match c.referendum_limits.get(label) {
+                        Some(l) => Some(crate::referendum::check_with(
+                            (fraction(l.core), fraction(l.asc), l.pounds.map(fraction)),
+                            previous,
+                            core_y + asc_y,
+                            extra.unwrap_or_default(),
+                        )),
+                        None => crate::referendum::check(
+                            class, label, previous, core_y, asc_y, &precept, extra,
+                        ),
+                    };
                     flags.push(ReferendumCheck {
                         year: label.clone(),
                         core_increase: core_y,
                         asc_precept: asc_y,
-                        limits,
-                        excessive: limits.is_some_and(|l| is_excessive(core_y, asc_y, l)),
-                        dispensation: dispensed.contains(&y),
+                        limits: found.as_ref().map(|x| (x.core, x.asc)),
+                        pounds: found.as_ref().and_then(|x| x.pounds),
+                        additional: extra.unwrap_or_default(),
+                        threshold: found.as_ref().map(|x| x.threshold),
+                        increase: found.as_ref().map_or_else(
+                            || {
+                                let after = band_d_after(previous, core_y, asc_y);
+                                if previous > Decimal::ZERO {
+                                    (after - previous) / previous
+                                } else {
+                                    Decimal::ZERO
+                                }
+                            },
+                            |x| x.increase,
+                        ),
+                        excessive: found.as_ref().is_some_and(|x| x.excessive),
+                        dispensation: extra.is_some() || waived.contains(&y),
+                        waived: waived.contains(&y),
                     });
+                    // Beyond £1e15 the budget's own check refuses the plan (naming the year);
+                    // the chain stops growing there, so that it never leaves exact decimals.
+                    if rust_decimal::prelude::ToPrimitive::to_f64(&previous)
+                        .is_some_and(|x| x <= MAX_AMOUNT)
+                    {
+                        previous = band_d_after(previous, core_y, asc_y);
+                    }
                 }
                 Some(CouncilTax {
                     base,

@@ -43,6 +43,7 @@ pub mod monitoring;
 pub mod period;
 pub mod plan;
 pub mod provision;
+pub mod referendum;
 pub mod register;
 pub mod reserves;
 pub mod resilience;

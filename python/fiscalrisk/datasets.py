@@ -20,6 +20,7 @@ __all__ = [
     "monitoring_example",
     "monitoring_example_path",
     "monitoring_history",
+    "dispensations",
 ]
 
 
@@ -217,3 +218,30 @@ def mhclg_borrowing() -> pl.DataFrame:
         .otherwise(None)
         .alias("note"),
     ).drop("_name")
+
+
+def dispensations() -> pl.DataFrame:
+    """The bespoke council tax referendum principles the government agreed for individual
+    councils, as shipped: ``authority``, ``year``, ``additional`` (the points above the class's
+    threshold: 0.025 lets a social care authority's 5% become 7.5% "or more") and ``source``.
+    2025/26 only so far: the six councils of the Secretary of State's written statement on the
+    final local government finance settlement 2025 to 2026 (3 February 2025). Give a council's
+    own in ``funding.council_tax.dispensation = { "2025/26" = 0.025 }``: a limit, not a waiver.
+
+    >>> t = dispensations()
+    >>> t.filter(authority="Birmingham City Council").select("year", "additional").row(0)
+    ('2025/26', Decimal('0.025000'))
+    """
+    from decimal import Decimal
+
+    from . import _fiscalrisk
+
+    rows = _fiscalrisk.dispensations()
+    return pl.DataFrame(
+        {
+            "authority": [r[0] for r in rows],
+            "year": [r[1] for r in rows],
+            "additional": pl.Series("additional", [Decimal(r[2]) for r in rows], dtype=pl.Decimal(38, 6)),
+            "source": [r[3] for r in rows],
+        }
+    )

@@ -464,14 +464,17 @@ class Scenario:
 
     def council_tax(self) -> pl.DataFrame:
         """Council tax by year (empty without it): ``year``, ``tax_base`` (Band D
-        equivalents), ``band_d``, ``core_increase``, ``asc_precept``, ``core_limit`` (an
-        increase of this or more is excessive), ``asc_limit`` (the precept allowed),
-        ``excessive``, ``dispensation``, ``flagged`` (excessive without a dispensation) and
-        ``income``. Limits come from :func:`fiscalrisk.referendum_principles` or the scenario's
-        ``referendum_limits``."""
+        equivalents), ``band_d``, ``core_increase``, ``asc_precept``, ``core_limit`` (the core
+        threshold), ``asc_limit`` (the social care allowance, after the rules that carry across
+        years), ``threshold`` (core + allowance + any bespoke principle: a rise of this or more
+        is excessive), ``increase`` (the realised, penny-rounded rise in Band D), ``excessive``
+        (the principles' test of the total rise), ``dispensation`` (a bespoke principle or a
+        waiver recorded), ``flagged`` (excessive and not waived) and ``income``. Limits come from
+        :func:`fiscalrisk.referendum_principles` or the scenario's ``referendum_limits``."""
         return _typed_rows(self._native.council_tax(), {
             "year": pl.String, "tax_base": _MONEY, "band_d": _MONEY, "core_increase": _FRACTION, "asc_precept": _FRACTION,
-            "core_limit": _FRACTION, "asc_limit": _FRACTION, "excessive": pl.Boolean, "dispensation": pl.Boolean,
+            "core_limit": _FRACTION, "asc_limit": _FRACTION, "threshold": _FRACTION, "increase": _FRACTION,
+            "excessive": pl.Boolean, "dispensation": pl.Boolean,
             "flagged": pl.Boolean, "income": _MONEY,
         })
 
@@ -580,27 +583,36 @@ def bridge(old: Scenario, new: Scenario) -> pl.DataFrame:
 
 
 def referendum_principles() -> pl.DataFrame:
-    """England's council tax referendum principles for authorities with social care
-    responsibilities, shipped with the package: ``year``, ``core_limit`` (a core increase of
-    this fraction or more is excessive), ``asc_limit`` (the adult social care precept allowed on
-    top) and ``note``. Source: the Referendums Relating to Council Tax Increases (Principles)
-    (England) Report of each year, as summarised in the House of Commons Library briefing
-    SN05682, "Council tax: local referendums"; 2025/26 also the Local Government Finance
-    Policy Statement 2025 to 2026 (28 November 2024). A scenario can add or override years with
-    ``funding.council_tax.referendum_limits``.
+    """England's council tax referendum principles shipped with the package, by ``year`` and
+    ``class`` (``social_care``: county and unitary councils, metropolitan districts and London
+    boroughs; ``district``: shire districts): ``core_limit`` (the core threshold),
+    ``asc_limit`` (the adult social care allowance on top), ``pounds_alternative`` (a
+    district's £ on Band D: a rise of no more is never excessive), ``note`` and ``source``. The
+    principles test the total, realised rise in Band D: ``core_limit + asc_limit`` or more is
+    excessive (and, for a district, more than the £ alternative). 2019/20's allowance is what
+    2017/18 and 2018/19 left of 6% and 2022/23's adds what 2021/22 deferred, when the precepts
+    of those years are known (``asc_precept``, ``asc_precept_before``). A scenario can add or
+    override years with ``funding.council_tax.referendum_limits``, and states its class in
+    ``funding.council_tax.authority_class``.
 
-    >>> t = referendum_principles().filter(year="2024/25")
+    >>> t = referendum_principles().filter(year="2024/25", **{"class": "social_care"})
     >>> [str(t["core_limit"][0]), str(t["asc_limit"][0])]
     ['0.030000', '0.020000']
+    >>> referendum_principles()["year"].max()
+    '2028/29'
     """
     rows = _native.referendum_principles()
     frac = pl.Decimal(precision=38, scale=6)
     return pl.DataFrame(
         {
             "year": [r[0] for r in rows],
-            "core_limit": pl.Series("core_limit", [Decimal(r[1]) for r in rows], dtype=frac),
-            "asc_limit": pl.Series("asc_limit", [Decimal(r[2]) for r in rows], dtype=frac),
-            "note": [r[3] for r in rows],
+            "class": [r[1] for r in rows],
+            "core_limit": pl.Series("core_limit", [Decimal(r[2]) for r in rows], dtype=frac),
+            "asc_limit": pl.Series("asc_limit", [Decimal(r[3]) for r in rows], dtype=frac),
+            "pounds_alternative": pl.Series("pounds_alternative", [None if r[4] is None else Decimal(r[4]) for r in rows],
+                                            dtype=pl.Decimal(precision=38, scale=2)),
+            "note": [r[5] for r in rows],
+            "source": [r[6] for r in rows],
         }
     )
 

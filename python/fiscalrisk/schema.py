@@ -182,13 +182,28 @@ def _funding() -> dict[str, Any]:
                                        0, 1, 1.0),
             "collection_fund_surplus": _by_year("collection fund surplus distributed to the council"),
             "collection_fund_deficit": _by_year("collection fund deficit the council meets"),
-            "dispensation": {"type": "array", "items": YEAR,
-                             "description": "years in which the government allowed an increase above the referendum limit"},
+            "dispensation": {
+                "description": "the bespoke referendum principle the government agreed, by year: the points above "
+                               "the class's threshold (0.025); or, as before 0.7.0, a list of years waived (warned about)",
+                "oneOf": [{"type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
+                           "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
+                          {"type": "array", "items": YEAR}]},
+            "authority_class": {"enum": ["social_care", "district"], "default": "social_care",
+                                "description": "whose referendum principles apply: an authority with adult social "
+                                               "care responsibilities, or a shire district (a percentage or £5)"},
+            "asc_precept_before": {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
+                                   "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                                   "description": "social care precepts of years before the plan, for the principles "
+                                                  "that carry across years (2017/18-2019/20, 2021/22's deferral)"},
             "referendum_limits": {
                 "type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
-                "description": "referendum limits by year, adding to or overriding the table shipped",
-                "additionalProperties": _table({"core": _number("a core increase of this or more is excessive", 0, 1),
-                                                "asc": _number("the social care precept allowed", 0, 1)}, ["core", "asc"]),
+                "description": "referendum limits by year, adding to or overriding the table shipped: a total rise "
+                               "of core + asc or more is excessive (and more than pounds, when given)",
+                "additionalProperties": _table({"core": _number("the core threshold", 0, 1),
+                                                "asc": _number("the social care allowance on top", 0, 1),
+                                                "pounds": {"type": "number", "minimum": 0,
+                                                           "description": "a district's £ alternative on Band D"}},
+                                               ["core", "asc"]),
             },
         },
         ["tax_base", "band_d"],

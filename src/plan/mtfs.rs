@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::distribution::{DistributionSpec, LatentQuantile};
 use crate::funding::{
     Budget, BudgetYear, Certainty, Detail, Drivers, FundingError, GrantYear, Rate, ReferendumCheck,
-    Sides, Step, fraction, is_excessive,
+    Sides, Step, fraction,
 };
 use crate::money::Money;
 use crate::period::Horizon;
@@ -229,6 +229,11 @@ pub struct CouncilTaxRow {
     pub core_limit: Option<Money>,
     /// The social care precept allowed.
     pub asc_limit: Option<Money>,
+    /// The total threshold applied (core + allowance + any bespoke additional principle): a
+    /// realised increase of this or more is excessive.
+    pub threshold: Option<Money>,
+    /// The realised increase in Band D, penny-rounded (a fraction).
+    pub increase: Money,
     /// Whether the increase is excessive.
     pub excessive: bool,
     /// Whether the scenario records a dispensation.
@@ -528,16 +533,25 @@ impl Finance {
             ));
         }
         for f in &self.flags {
-            if let (Some((core, asc)), true) = (f.limits, f.flagged()) {
+            if let (Some(threshold), true) = (f.threshold, f.flagged()) {
                 out.push(format!(
-                    "funding.council_tax: the increase in {} (core {}, social care precept {}) is excessive under the referendum limits (core under {}, precept up to {}): it needs a referendum, or a dispensation recorded in funding.council_tax.dispensation",
+                    "funding.council_tax: the increase in {} (core {}, social care precept {}: Band D up {}) is excessive under the referendum principles (a rise of {} or more{}): it needs a referendum, or the bespoke principle the government agreed, in funding.council_tax.dispensation",
                     f.year,
                     pct(f.core_increase),
                     pct(f.asc_precept),
-                    pct(core),
-                    pct(asc)
+                    pct(f.increase.round_dp(4)),
+                    pct(threshold),
+                    f.pounds
+                        .map(|p| format!(" and more than £{p} on Band D"))
+                        .unwrap_or_default()
                 ));
             }
+        }
+        for f in self.flags.iter().filter(|f| f.waived) {
+            out.push(format!(
+                "funding.council_tax.dispensation: {} is waived in full (a list of years); give the bespoke principle the government agreed, the points above the threshold: {{ \"{}\" = 0.025 }}",
+                f.year, f.year
+            ));
         }
         out
     }
@@ -1205,10 +1219,16 @@ impl Scenario {
                 increase = Some(m(extra));
                 equivalent = (bd > Decimal::ZERO).then(|| Money::new((extra / bd).round_dp(6)));
                 breach = Some(
-                    !flag.dispensation
+                    !flag.waived
                         && flag.limits.is_some_and(|l| {
                             previous > Decimal::ZERO
-                                && is_excessive(c.core[y] + extra / previous, c.asc[y], l)
+                                && crate::referendum::check_with(
+                                    (l.0, l.1, flag.pounds),
+                                    previous,
+                                    c.core[y] + c.asc[y] + extra / previous,
+                                    flag.additional,
+                                )
+                                .excessive
                         }),
                 );
             }
@@ -1335,6 +1355,8 @@ impl Scenario {
                 asc_precept: Money::new(flag.asc_precept),
                 core_limit: flag.limits.map(|l| Money::new(l.0)),
                 asc_limit: flag.limits.map(|l| Money::new(l.1)),
+                threshold: flag.threshold.map(Money::new),
+                increase: Money::new(flag.increase.round_dp(6)),
                 excessive: flag.excessive,
                 dispensation: flag.dispensation,
                 flagged: flag.flagged(),
@@ -1620,9 +1642,12 @@ mod tests {
 
     #[test]
     fn referendum_table_reads() {
-        for r in crate::funding::REFERENDUM_PRINCIPLES {
-            let (core, asc) = crate::funding::referendum_principles(r.0).unwrap();
-            assert!(core > Decimal::ZERO && asc > Decimal::ZERO, "{r:?}");
+        for r in crate::referendum::PRINCIPLES {
+            let (core, asc) = (
+                r.core.parse::<Decimal>().unwrap(),
+                r.asc.parse::<Decimal>().unwrap(),
+            );
+            assert!(core > Decimal::ZERO && asc >= Decimal::ZERO, "{r:?}");
         }
     }
 }

@@ -129,10 +129,43 @@ impl Scenario {
         let mut out = vec![Decimal::ZERO; years + 1];
         for y in 1..years {
             let (row, before) = (&rows[y], &rows[y - 1]);
-            let (Some(core), Some(asc)) = (row.core_limit, row.asc_limit) else {
+            let Some(threshold) = row.threshold else {
                 continue;
             };
-            let largest = below(core.decimal()) + asc.decimal();
+            let flag = self.funded().and_then(|f| f.flags.get(y));
+            // A budget set every year takes the whole social care allowance in each year from
+            // the second, so what carries across years (2019/20's 6%, 2021/22's deferral) is
+            // what those budgets left, not what the plan's own precepts left.
+            let mut threshold = threshold.decimal();
+            if let (Some(p), None) = (
+                crate::referendum::principle(spec.authority_class, &row.year),
+                spec.referendum_limits.get(&row.year),
+            ) {
+                let taken = |label: &str| -> Option<Decimal> {
+                    match rows.iter().position(|r| r.year == label) {
+                        Some(0) => Some(rows[0].asc_precept.decimal()),
+                        Some(k) => rows[k].asc_limit.map(Money::decimal),
+                        None => spec
+                            .asc_precept_before
+                            .get(label)
+                            .map(|x| crate::funding::fraction(*x)),
+                    }
+                };
+                let table: Decimal = p.asc.parse().unwrap_or_default();
+                let core: Decimal = p.core.parse().unwrap_or_default();
+                threshold = core
+                    + crate::referendum::asc_allowance(&row.year, table, &taken)
+                    + flag.map_or(Decimal::ZERO, |f| f.additional);
+            }
+            // The largest lawful rise: a basis point below the total threshold, or a district's
+            // £ alternative on the year before's Band D when that is more.
+            let pounds = flag.and_then(|f| f.pounds);
+            let mut largest = below(threshold);
+            if let Some(p) = pounds
+                && before.band_d.decimal() > Decimal::ZERO
+            {
+                largest = largest.max(p / before.band_d.decimal());
+            }
             let planned = row.core_increase.decimal() + row.asc_precept.decimal();
             let rise = (largest - planned).max(Decimal::ZERO);
             out[y] =

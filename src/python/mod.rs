@@ -212,6 +212,7 @@ fn _fiscalrisk(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan::default_delivery_models, m)?)?;
     m.add_function(wrap_pyfunction!(plan::bridge, m)?)?;
     m.add_function(wrap_pyfunction!(plan::referendum_principles, m)?)?;
+    m.add_function(wrap_pyfunction!(plan::dispensations, m)?)?;
     m.add(
         "MTFS_COLUMNS",
         crate::plan::MTFS_COLUMNS

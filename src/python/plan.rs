@@ -305,12 +305,49 @@ pub(crate) fn bridge<'py>(
     to_py(py, &rows)
 }
 
-/// The referendum principles shipped: `[(year, core, asc, note)]`.
+/// A principle as the binding returns it: `(year, class, core, asc, pounds, note, source)`.
+type PrincipleRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
+/// The referendum principles shipped: `[(year, class, core, asc, pounds, note, source)]`.
 #[pyfunction]
-pub(crate) fn referendum_principles() -> Vec<(String, String, String, String)> {
-    crate::funding::REFERENDUM_PRINCIPLES
+pub(crate) fn referendum_principles() -> Vec<PrincipleRow> {
+    crate::referendum::PRINCIPLES
         .iter()
-        .map(|r| (r.0.into(), r.1.into(), r.2.into(), r.3.into()))
+        .map(|r| {
+            (
+                r.year.into(),
+                r.class.as_str().into(),
+                r.core.into(),
+                r.asc.into(),
+                r.pounds.map(Into::into),
+                r.note.into(),
+                r.source.into(),
+            )
+        })
+        .collect()
+}
+
+/// The bespoke referendum principles shipped: `[(authority, year, additional, source)]`.
+#[pyfunction]
+pub(crate) fn dispensations() -> Vec<(String, String, String, String)> {
+    crate::referendum::DISPENSATIONS
+        .iter()
+        .map(|r| {
+            (
+                r.authority.into(),
+                r.year.into(),
+                r.additional.into(),
+                r.source.into(),
+            )
+        })
         .collect()
 }
 

@@ -230,11 +230,22 @@ def test_referendum_table_and_flags() -> None:
     assert t.filter(year="2022/23")["asc_limit"][0] == Decimal("0.01")
     d = _uncertain_pay().to_dict()
     d["funding"]["council_tax"].update(core_increase=0.0799, asc_precept=0.02)
-    with pytest.warns(fr.FiscalRiskWarning, match="excessive under the referendum limits"):
+    with pytest.warns(fr.FiscalRiskWarning, match="excessive under the referendum principles"):
         s = fr.Scenario.from_dict(d)
     assert s.council_tax()["flagged"].all()
+    # A list of years waives them (the form before 0.7.0), and says so.
     d["funding"]["council_tax"]["dispensation"] = ["2023/24", "2024/25"]
-    assert not fr.Scenario.from_dict(d).council_tax()["flagged"].any()
+    with pytest.warns(fr.FiscalRiskWarning, match="is waived in full"):
+        waived = fr.Scenario.from_dict(d)
+    assert not waived.council_tax()["flagged"].any()
+    # A bespoke principle is a limit: +2.5 points makes 7.5%, which 9.99% still exceeds.
+    d["funding"]["council_tax"]["dispensation"] = {"2023/24": 0.025, "2024/25": 0.025}
+    with pytest.warns(fr.FiscalRiskWarning, match="excessive"):
+        bespoke = fr.Scenario.from_dict(d)
+    t = bespoke.council_tax()
+    assert t["flagged"].all() and t["dispensation"].all()
+    assert str(t["threshold"][0]) == "0.075000"
+    assert fr.datasets.dispensations().height == 6
 
 
 def test_figures_say_which_balance_they_show() -> None:
