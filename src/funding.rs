@@ -120,6 +120,13 @@ pub struct DriverSpec {
     /// What it is, for reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// How far a year's shock carries into the next (0 to 1; default 1): the correlation of
+    /// the driver's latent from one year to the next. 1 keeps a trial's draw for every year (a
+    /// pay shock lasts the plan); 0 draws each year afresh; between, the shock decays
+    /// (`z_y = p z_(y-1) + sqrt(1 - p^2) e_y`, each year's rate its distribution's quantile at
+    /// `z_y`, so each year keeps its own distribution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<f64>,
 }
 
 /// A yearly rate used by funding (tax base growth, business rates growth, uprating): a number
@@ -469,6 +476,8 @@ pub(crate) struct Drivers {
     pub(crate) names: Vec<String>,
     /// `[driver][year]`.
     pub(crate) rates: Vec<Vec<Rate>>,
+    /// By driver: the year-to-year correlation of its latent (1: the same every year).
+    pub(crate) persistence: Vec<f64>,
 }
 
 /// The index of a year label in the plan, or what is wrong with it.
@@ -538,6 +547,7 @@ impl Drivers {
     pub(crate) fn new(specs: &[DriverSpec], horizon: &Horizon) -> Result<Drivers, FundingError> {
         let mut names: Vec<String> = Vec::new();
         let mut rates = Vec::new();
+        let mut persistence = Vec::new();
         for (i, d) in specs.iter().enumerate() {
             let field = format!("drivers[{i}]");
             let name = d.name.trim();
@@ -594,10 +604,22 @@ impl Drivers {
                         .collect::<Result<_, _>>()?
                 }
             };
+            let p = d.persistence.unwrap_or(1.0);
+            if !p.is_finite() || !(0.0..=1.0).contains(&p) {
+                return Err(invalid(
+                    format!("{field}.persistence"),
+                    format!("{p:?} is not between 0 (fresh each year) and 1 (lasting)"),
+                ));
+            }
             names.push(name.to_string());
             rates.push(by_year);
+            persistence.push(p);
         }
-        Ok(Drivers { names, rates })
+        Ok(Drivers {
+            names,
+            rates,
+            persistence,
+        })
     }
 
     pub(crate) fn index(&self, field: &str, name: &str) -> Result<usize, FundingError> {

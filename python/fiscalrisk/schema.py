@@ -503,7 +503,9 @@ def scenario_schema() -> dict[str, Any]:
                                                     {"type": "array", "items": _rate("the year's rate"), "minItems": 1},
                                                     {"type": "object", "propertyNames": {"pattern": YEAR["pattern"]},
                                                      "additionalProperties": _rate("the year's rate")}]},
-                                 "description": {"type": "string"}},
+                                 "description": {"type": "string"},
+                                 "persistence": _number("the year-to-year correlation of its shocks: 1 lasts the plan, "
+                                                        "0 draws each year afresh", 0, 1, 1.0)},
                                 ["name", "rate"])},
                 "funding": _funding(),
                 "capital": _capital(),

@@ -465,14 +465,22 @@ impl Finance {
             use rust_decimal::prelude::ToPrimitive;
             x.to_f64().unwrap_or(f64::NAN)
         });
+        // A repeated distribution shares the previous year's quantile only while the latent
+        // stays the same (persistence 1).
         let rate_repeats = drivers
             .rates
             .iter()
-            .map(|r| {
-                repeats(r, |x| match x {
+            .zip(&drivers.persistence)
+            .map(|(r, p)| {
+                let same = repeats(r, |x| match x {
                     Rate::Uncertain(d) => Some(d.spec()),
                     Rate::Fixed(_) => None,
-                })
+                });
+                if *p < 1.0 {
+                    vec![false; same.len()]
+                } else {
+                    same
+                }
             })
             .collect();
         let grant_repeats = grants
@@ -688,6 +696,34 @@ impl Finance {
                 }
             }
         }
+        // Drivers whose shocks decay: each later year's latent `p z + sqrt(1 - p^2) e`, the
+        // innovations correlated between drivers as the first year's are (drawn after every
+        // other draw, so that lasting drivers draw as before).
+        let decaying: Vec<usize> = (0..d)
+            .filter(|&a| self.drivers.persistence[a] < 1.0 && self.drivers.uncertain(a))
+            .collect();
+        let mut yearly: Vec<f64> = Vec::new();
+        if !decaying.is_empty() && years > 1 {
+            yearly = vec![0.0; d * years * n];
+            for a in 0..d {
+                yearly[a * years * n..a * years * n + n].copy_from_slice(&z[a * n..(a + 1) * n]);
+            }
+            for y in 1..years {
+                let e = super::engine::std_normals(rng, d * n);
+                for a in 0..d {
+                    let p = self.drivers.persistence[a];
+                    let fresh = (1.0 - p * p).sqrt();
+                    for j in 0..n {
+                        let mut u = 0.0;
+                        for k in 0..=a {
+                            u += self.chol[a * d + k] * e[k * n + j];
+                        }
+                        let before = yearly[(a * years + y - 1) * n + j];
+                        yearly[(a * years + y) * n + j] = p * before + fresh * u;
+                    }
+                }
+            }
+        }
         let mut index = Vec::with_capacity(d * years);
         let mut out = vec![BudgetYear::default(); n * years];
         let mut kept = Vec::with_capacity(if keep.is_some() { n * years } else { 0 });
@@ -736,7 +772,13 @@ impl Finance {
                 for (y, r) in self.drivers.rates[a].iter().enumerate() {
                     rates[a * years + y] = match (r, &tables.rates[a][y]) {
                         (Rate::Fixed(x), _) => *x,
-                        (Rate::Uncertain(_), Some(q)) => q.at(z[a * n + j]),
+                        (Rate::Uncertain(_), Some(q)) => {
+                            if yearly.is_empty() || self.drivers.persistence[a] >= 1.0 {
+                                q.at(z[a * n + j])
+                            } else {
+                                q.at(yearly[(a * years + y) * n + j])
+                            }
+                        }
                         (Rate::Uncertain(_), None) => rates[a * years + y - 1],
                     };
                 }

@@ -1953,3 +1953,63 @@ fn the_simulated_interest_follows_balances_trial_by_trial() {
     // The drivers table names it.
     assert!(r.drivers().iter().any(|d| d.kind == "treasury"));
 }
+
+// Issue 34, item 3: a driver's shocks persist as stated.
+
+#[test]
+fn a_drivers_persistence_is_the_year_to_year_correlation_of_its_rates() {
+    // A normal rate (2%, sd 1%) each year: the rates' correlation from one year to the next is
+    // the latent's, `persistence` (normal marginals keep Pearson's equal to it), and two years
+    // apart its square. 1 is the behaviour before persistence: the same draw every year.
+    let n = 20_000;
+    let correlation = |a: &[f64], b: &[f64]| {
+        let (ma, mb) = (
+            a.iter().sum::<f64>() / n as f64,
+            b.iter().sum::<f64>() / n as f64,
+        );
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
+    };
+    let tolerance = 4.0 / (n as f64).sqrt();
+    for p in [0.0, 0.5, 1.0] {
+        let s = scenario(&format!(
+            "[[drivers]]\nname = \"pay\"\nrate = {{ dist = \"normal\", mean = 0.02, sd = 0.01 }}\npersistence = {p}\n"
+        ));
+        let options = crate::simulation::SimulationOptions {
+            trials: 1,
+            seed: 0,
+            threads: Some(1),
+            keep_trials: false,
+        };
+        let engine = crate::simulation::Engine::new(&s.register, &options);
+        let mut rng = crate::rng::component(9, 0, super::engine::stream::FINANCE);
+        let (_, _, kept) = s
+            .finance
+            .as_ref()
+            .unwrap()
+            .draw(&engine, n, &mut rng, &[], Some(0));
+        let year = |y: usize| -> Vec<f64> { (0..n).map(|j| kept[j * 3 + y]).collect() };
+        let (r01, r02) = (
+            correlation(&year(0), &year(1)),
+            correlation(&year(0), &year(2)),
+        );
+        assert!((r01 - p).abs() < tolerance, "persistence {p}: {r01}");
+        assert!((r02 - p * p).abs() < tolerance, "persistence {p}: {r02}");
+        // Each year keeps its distribution: mean 2%, sd 1%.
+        let y2 = year(2);
+        let mean = y2.iter().sum::<f64>() / n as f64;
+        let sd = (y2.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        assert!(
+            (mean - 0.02).abs() < 4.0 * 0.01 / (n as f64).sqrt(),
+            "{mean}"
+        );
+        assert!((sd - 0.01).abs() < 0.0005, "{sd}");
+    }
+    assert!(
+        err("[[drivers]]\nname = \"pay\"\nrate = 0.02\npersistence = 1.5\n").starts_with(
+            "drivers[0].persistence: 1.5 is not between 0 (fresh each year) and 1 (lasting)"
+        ),
+    );
+}
