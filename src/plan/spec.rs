@@ -887,6 +887,17 @@ impl Scenario {
             hra.check(&horizon)?;
         }
         let sheet = super::sheet::Sheet::compile(&spec, &horizon)?;
+        // One collection fund: `[collection_fund]` times and spreads its deficits; the older
+        // keys of `[funding.council_tax]` put amounts in the year they fall. Both would count
+        // the same deficit twice.
+        if spec.collection_fund.is_some()
+            && let Some(c) = spec.funding.as_ref().and_then(|f| f.council_tax.as_ref())
+            && (!c.collection_fund_surplus.is_empty() || !c.collection_fund_deficit.is_empty())
+        {
+            return Err(PlanError::Parse(
+                "collection_fund: give the collection fund once, as [collection_fund] (which times and spreads its surpluses and deficits) or as funding.council_tax.collection_fund_surplus and collection_fund_deficit (amounts in the year they fall), not both".into(),
+            ));
+        }
         spec.policy.validate().map_err(PlanError::Policy)?;
         let in_year = match (&spec.in_year, &spec.opening_overspend) {
             (Some(_), Some(_)) => return Err(PlanError::TwoInYear),

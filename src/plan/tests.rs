@@ -2013,3 +2013,16 @@ fn a_drivers_persistence_is_the_year_to_year_correlation_of_its_rates() {
         ),
     );
 }
+
+#[test]
+fn the_collection_fund_is_given_once() {
+    // [collection_fund] and funding.council_tax's collection fund keys would count one deficit
+    // twice.
+    let e = err(
+        "[funding.council_tax]\ntax_base = 1000\nband_d = 2000\ncollection_fund_deficit = { \"2019/20\" = 1e6 }\n[[spending]]\nname = \"L\"\nbase = 2e6\n[collection_fund]\nbrought_forward = 1e6\n",
+    );
+    assert!(
+        e.starts_with("collection_fund: give the collection fund once"),
+        "{e}"
+    );
+}
