@@ -1150,7 +1150,8 @@ impl Scenario {
         if !self.sheet.is_empty() {
             falling = vec![0.0; years * n];
             held = vec![0.0; years * n];
-            sheet_values = vec![0.0; self.sheet.series().len() * years * n];
+            debug_assert_eq!(self.sheet.series_count(), self.sheet.series().len());
+            sheet_values = vec![0.0; self.sheet.series_count() * years * n];
             let central: f64 = {
                 let c = self.sheet.central(years);
                 c.one_off.iter().chain(&c.recurring).sum()

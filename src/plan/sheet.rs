@@ -98,6 +98,13 @@ impl Sheet {
         self.provisions.is_empty() && self.dsg.is_none() && self.collection_fund.is_none()
     }
 
+    /// How many series [`Sheet::series`] names, without naming them (a trial's count).
+    pub(crate) fn series_count(&self) -> usize {
+        3 * self.provisions.len()
+            + 2 * usize::from(self.dsg.is_some())
+            + usize::from(self.collection_fund.is_some())
+    }
+
     /// The reported series, each as (kind, name), in order: each provision's charge and
     /// payments and closing balance, the DSG deficit and its interest, the collection fund's charge.
     pub(crate) fn series(&self) -> Vec<(String, String)> {
@@ -133,7 +140,7 @@ impl Sheet {
             recurring: vec![T::ZERO; years],
             falling: vec![T::ZERO; years],
             held: vec![T::ZERO; years],
-            series: Vec::with_capacity(self.series().len() * years),
+            series: Vec::with_capacity(self.series_count() * years),
         };
         for (p, recognised) in self.provisions.iter().zip(&draws.recognised) {
             let paid: Vec<T> = p.payments.iter().map(|m| payments(*m)).collect();

@@ -1082,7 +1082,12 @@ fn negative_one_off_mitigations_are_refused_naming_the_key() {
 /// A ledger's (gap, capitalised, general fund, deficit brought forward, carried gap) by year,
 /// and its s114 reasons.
 fn statute(extra: &str) -> (Vec<[Money; 5]>, Vec<Option<String>>) {
-    let rows = scenario(extra).ledger().unwrap();
+    rows_of(&scenario(extra))
+}
+
+/// The same for a scenario already built.
+fn rows_of(s: &Scenario) -> (Vec<[Money; 5]>, Vec<Option<String>>) {
+    let rows = s.ledger().unwrap();
     (
         rows.iter()
             .map(|r| {
@@ -1696,24 +1701,6 @@ fn from_2026(extra: &str) -> Scenario {
         "[plan]\nname = \"Now\"\nfirst_year = \"2026/27\"\nyears = 3\nnet_budget = [100e6, 100e6, 100e6]\n{extra}"
     ))
     .unwrap()
-}
-
-fn rows_of(s: &Scenario) -> (Vec<[Money; 5]>, Vec<Option<String>>) {
-    let rows = s.ledger().unwrap();
-    (
-        rows.iter()
-            .map(|r| {
-                [
-                    r.gap,
-                    r.capitalised,
-                    r.general_fund,
-                    r.deficit_brought_forward,
-                    r.carried_gap,
-                ]
-            })
-            .collect(),
-        rows.iter().map(|r| r.s114_reason.clone()).collect(),
-    )
 }
 
 #[test]
